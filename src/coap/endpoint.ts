@@ -1,0 +1,304 @@
+/**
+ * The CoAP message layer on one transport (RFC 7252 §4, §5): server and client roles share the
+ * socket. Inbound: decode → dedup (§4.5) → request handler or response matching. Outbound
+ * requests: Message IDs per peer, CON retransmission with exponential back-off (§4.2), token
+ * matching (§5.3.2), piggybacked or separate responses (§5.2). Notifications whose token no
+ * longer matches a pending exchange go to the notification handler, which matches by token alone
+ * (RFC 7641 §3.2) so that any instance holding the observation can take them.
+ */
+import { CoapFormatError, CoapResetError } from '../errors';
+import { peerKey, type DatagramTransport, type Peer } from '../transport/types';
+import { decode, encode } from './codec';
+import { Deduplicator, type DedupEntry } from './dedup';
+import { Code, type CoapMessage, type CoapOption, EMPTY_BUFFER, MessageType, Opt, isCritical, isRequestCode } from './message';
+import { DEFAULT_TRANSMISSION, exchangeLifetimeMs, type TransmissionParams } from './params';
+import { CoapStats, type CoapEventSink } from './stats';
+import { OutboundExchanges, randomToken, type OutboundRequest } from './outbound';
+
+export interface ResponseSpec {
+  readonly code: number;
+  readonly options?: readonly CoapOption[];
+  readonly payload?: Buffer;
+}
+
+export interface InboundRequest {
+  readonly peer: Peer;
+  readonly message: CoapMessage;
+}
+
+export type Responder = (res: ResponseSpec) => void;
+export type RequestHandler = (req: InboundRequest, respond: Responder) => void;
+/**
+ * Returns (or resolves to) true when the token belongs to a live observation; false makes us
+ * reject it with RST (RFC 7641 §3.6). May be asynchronous, e.g. when observations live in Redis.
+ */
+export type NotificationHandler = (peer: Peer, msg: CoapMessage) => boolean | Promise<boolean>;
+
+export interface CoapEndpointOptions {
+  readonly transport: DatagramTransport;
+  readonly params?: TransmissionParams;
+  /** Peers tracked for deduplication at most. */
+  readonly maxPeers?: number;
+  /** A CON request not answered within this delay gets an empty ACK and a separate response (§5.2.2). */
+  readonly separateResponseDelayMs?: number;
+  readonly events?: CoapEventSink;
+}
+
+/** Options this endpoint understands; an unknown critical option in a request gets 4.02 (§5.4.1). */
+const KNOWN_OPTIONS = new Set<number>(Object.values(Opt));
+
+interface PendingInbound {
+  readonly peer: Peer;
+  readonly request: CoapMessage;
+  readonly entry: DedupEntry;
+  readonly since: number;
+  acked: boolean;
+  done: boolean;
+}
+
+export class CoapEndpoint {
+  readonly stats = new CoapStats();
+  readonly params: TransmissionParams;
+  private readonly transport: DatagramTransport;
+  private readonly dedup: Deduplicator;
+  private readonly outbound: OutboundExchanges;
+  private readonly events: CoapEventSink;
+  private readonly separateDelayMs: number;
+  private readonly pending = new Set<PendingInbound>();
+  private requestHandler: RequestHandler = (_req, respond) => respond({ code: Code.NOT_FOUND });
+  private notificationHandler: NotificationHandler = () => false;
+  private readonly ticker: NodeJS.Timeout;
+
+  constructor(opts: CoapEndpointOptions) {
+    this.transport = opts.transport;
+    this.params = opts.params ?? DEFAULT_TRANSMISSION;
+    this.events = opts.events ?? {};
+    this.separateDelayMs = opts.separateResponseDelayMs ?? Math.min(1000, this.params.ackTimeoutMs / 2);
+    const lifetime = exchangeLifetimeMs(this.params);
+    this.dedup = new Deduplicator(lifetime, opts.maxPeers ?? 500_000);
+    this.outbound = new OutboundExchanges(this.params, this.stats, (buf, peer) => this.sendRaw(buf, peer));
+    this.transport.onDatagram((data, peer) => this.onDatagram(data, peer));
+    let sweepAt = Date.now() + lifetime;
+    this.ticker = setInterval(() => {
+      const now = Date.now();
+      this.flushSeparateAcks(now);
+      if (now >= sweepAt) {
+        this.dedup.sweep(now);
+        this.outbound.sweep(now);
+        sweepAt = now + 10_000;
+      }
+    }, Math.max(10, Math.min(100, this.separateDelayMs / 2)));
+    this.ticker.unref();
+  }
+
+  setRequestHandler(h: RequestHandler): void {
+    this.requestHandler = h;
+  }
+
+  setNotificationHandler(h: NotificationHandler): void {
+    this.notificationHandler = h;
+  }
+
+  local(): Peer {
+    return this.transport.local();
+  }
+
+  /** Sends a request from the listening socket and resolves with the response (no block-wise here). */
+  request(peer: Peer, req: OutboundRequest): Promise<CoapMessage> {
+    return this.outbound.start(peer, req);
+  }
+
+  /** A fresh random token; 8 bytes keep observation tokens unique across instances. */
+  static newToken(): Buffer {
+    return randomToken();
+  }
+
+  /** Proactive cancel helper and pings need raw sends too. */
+  sendRaw(buf: Buffer, peer: Peer): void {
+    this.stats.datagramsOut++;
+    this.transport.send(buf, peer);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.ticker);
+    this.outbound.cancelAll();
+    await this.transport.close();
+  }
+
+  private onDatagram(data: Buffer, peer: Peer): void {
+    this.stats.datagramsIn++;
+    let msg: CoapMessage | null;
+    try {
+      msg = decode(data);
+    } catch (err) {
+      this.onMalformed(err, peer);
+      return;
+    }
+    if (msg === null) {
+      this.stats.ignored++;
+      this.events.onDrop?.('unknown-version', peerKey(peer), 'CoAP version is not 1');
+      return;
+    }
+    if (isRequestCode(msg.code)) this.onRequest(msg, peer);
+    else if (msg.code === Code.EMPTY) this.onEmpty(msg, peer);
+    else this.onResponse(msg, peer);
+  }
+
+  private onMalformed(err: unknown, peer: Peer): void {
+    this.stats.malformed++;
+    const detail = err instanceof Error ? err.message : String(err);
+    this.events.onDrop?.('malformed', peerKey(peer), detail);
+    // RFC 7252 §4.2: a CON with a message format error is rejected with RST; NON and others are silently ignored.
+    if (err instanceof CoapFormatError && err.header && err.header.type === MessageType.CON) {
+      this.sendReset(err.header.messageId, peer);
+    }
+  }
+
+  private sendReset(messageId: number, peer: Peer): void {
+    this.stats.resetsOut++;
+    this.sendRaw(encode({ type: MessageType.RST, code: 0, messageId, token: EMPTY_BUFFER, options: [], payload: EMPTY_BUFFER }), peer);
+  }
+
+  private onEmpty(msg: CoapMessage, peer: Peer): void {
+    if (msg.type === MessageType.CON) {
+      // RFC 7252 §4.3: an Empty CON ("CoAP ping") is answered with RST.
+      this.sendReset(msg.messageId, peer);
+    } else if (msg.type === MessageType.ACK) {
+      this.outbound.onEmptyAck(msg, peer);
+    } else if (msg.type === MessageType.RST) {
+      this.stats.resetsIn++;
+      this.outbound.onReset(msg, peer, new CoapResetError(`${peerKey(peer)} reset message ${msg.messageId}`));
+    }
+  }
+
+  private onRequest(msg: CoapMessage, peer: Peer): void {
+    if (msg.type === MessageType.ACK || msg.type === MessageType.RST) {
+      // RFC 7252 §4.2/4.3: a request cannot be carried in ACK or RST.
+      this.stats.malformed++;
+      this.events.onDrop?.('malformed', peerKey(peer), 'request code in ACK/RST');
+      return;
+    }
+    this.stats.requestsIn++;
+    const now = Date.now();
+    const seen = this.dedup.checkAndRecord(peerKey(peer), msg.messageId, now);
+    if (!('fresh' in seen)) {
+      this.stats.duplicates++;
+      if (seen.reply !== undefined) this.sendRaw(seen.reply, peer);
+      return;
+    }
+    const entry = seen.fresh;
+    for (const o of msg.options) {
+      if (!KNOWN_OPTIONS.has(o.number) && isCritical(o.number)) {
+        // RFC 7252 §5.4.1: unrecognised critical option in a CON request → 4.02; in a NON → reject.
+        this.stats.badOption++;
+        this.events.onDrop?.('bad-option', peerKey(peer), `unknown critical option ${o.number}`);
+        if (msg.type === MessageType.CON) this.reply(msg, peer, entry, { code: Code.BAD_OPTION }, false);
+        return;
+      }
+    }
+    const pending: PendingInbound = { peer, request: msg, entry, since: now, acked: false, done: false };
+    const respond: Responder = (res) => this.respond(pending, res);
+    try {
+      this.requestHandler({ peer, message: msg }, respond);
+    } catch (err) {
+      this.stats.handlerErrors++;
+      this.events.onDrop?.('handler-error', peerKey(peer), err instanceof Error ? err.message : String(err));
+      if (!pending.done) respond({ code: Code.INTERNAL_SERVER_ERROR });
+      return;
+    }
+    if (!pending.done && msg.type === MessageType.CON) this.pending.add(pending);
+  }
+
+  private respond(p: PendingInbound, res: ResponseSpec): void {
+    if (p.done) return;
+    p.done = true;
+    this.pending.delete(p);
+    this.reply(p.request, p.peer, p.entry, res, p.acked);
+  }
+
+  private reply(req: CoapMessage, peer: Peer, entry: DedupEntry, res: ResponseSpec, acked: boolean): void {
+    const base = { code: res.code, token: req.token, options: res.options ?? [], payload: res.payload ?? EMPTY_BUFFER };
+    if (req.type === MessageType.CON && !acked) {
+      // Piggybacked response (§5.2.1): ACK with the request's Message ID, cached for duplicates.
+      const buf = encode({ ...base, type: MessageType.ACK, messageId: req.messageId });
+      entry.reply = buf;
+      this.sendRaw(buf, peer);
+      return;
+    }
+    // Separate response (§5.2.2) after an empty ACK, or a NON response to a NON request (§5.2.3).
+    const type = req.type === MessageType.CON ? MessageType.CON : MessageType.NON;
+    this.outbound.sendSeparateResponse(peer, { ...base, type });
+  }
+
+  private flushSeparateAcks(now: number): void {
+    for (const p of this.pending) {
+      if (now - p.since < this.separateDelayMs) continue;
+      this.pending.delete(p);
+      p.acked = true;
+      const ack = encode({ type: MessageType.ACK, code: 0, messageId: p.request.messageId, token: EMPTY_BUFFER, options: [], payload: EMPTY_BUFFER });
+      p.entry.reply = ack;
+      this.sendRaw(ack, p.peer);
+    }
+  }
+
+  private onResponse(msg: CoapMessage, peer: Peer): void {
+    this.stats.responsesIn++;
+    if (msg.type === MessageType.RST) {
+      this.stats.resetsIn++;
+      return;
+    }
+    if (msg.type === MessageType.ACK) {
+      // Piggybacked response: matched by Message ID and token (§5.3.2).
+      if (!this.outbound.onPiggybacked(msg, peer)) {
+        this.stats.ignored++;
+        this.events.onDrop?.('unmatched-response', peerKey(peer), `ACK ${msg.messageId} matches no exchange`);
+      }
+      return;
+    }
+    // CON or NON: a separate response or a notification. Duplicates are ACKed again, not re-processed.
+    const seen = this.dedup.checkAndRecord(peerKey(peer), msg.messageId, Date.now());
+    if (!('fresh' in seen)) {
+      this.stats.duplicates++;
+      if (seen.reply !== undefined) this.sendRaw(seen.reply, peer);
+      return;
+    }
+    for (const o of msg.options) {
+      if (!KNOWN_OPTIONS.has(o.number) && isCritical(o.number)) {
+        // RFC 7252 §5.4.1: a response with an unrecognised critical option is rejected.
+        this.stats.badOption++;
+        this.rejectOrIgnore(msg, peer, seen.fresh);
+        return;
+      }
+    }
+    const entry = seen.fresh;
+    if (this.outbound.onSeparate(msg, peer)) return this.acceptResponse(msg, peer, entry, true);
+    const known = this.notificationHandler(peer, msg);
+    if (typeof known === 'boolean') return this.acceptResponse(msg, peer, entry, known);
+    known.then(
+      (k) => this.acceptResponse(msg, peer, entry, k),
+      () => this.acceptResponse(msg, peer, entry, false),
+    );
+  }
+
+  /** ACK a wanted CON response or notification; reject an unwanted one (RFC 7641 §3.6). */
+  private acceptResponse(msg: CoapMessage, peer: Peer, entry: DedupEntry, known: boolean): void {
+    if (!known) {
+      this.stats.unknownNotifications++;
+      this.rejectOrIgnore(msg, peer, entry);
+      return;
+    }
+    if (msg.type === MessageType.CON) {
+      const ack = encode({ type: MessageType.ACK, code: 0, messageId: msg.messageId, token: EMPTY_BUFFER, options: [], payload: EMPTY_BUFFER });
+      entry.reply = ack;
+      this.sendRaw(ack, peer);
+    }
+  }
+
+  /** RFC 7641 §3.6 / RFC 7252 §4.2-4.3: an unwanted CON (or NON) notification is answered with RST. */
+  private rejectOrIgnore(msg: CoapMessage, peer: Peer, entry: DedupEntry): void {
+    const rst = encode({ type: MessageType.RST, code: 0, messageId: msg.messageId, token: EMPTY_BUFFER, options: [], payload: EMPTY_BUFFER });
+    entry.reply = rst;
+    this.stats.resetsOut++;
+    this.sendRaw(rst, peer);
+  }
+}

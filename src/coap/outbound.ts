@@ -1,0 +1,219 @@
+/**
+ * Outbound exchanges: our requests to devices and our separate responses (RFC 7252 §4.2, §5.2.2).
+ * CON messages are retransmitted with exponential back-off: the first timeout is random in
+ * [ACK_TIMEOUT, ACK_TIMEOUT × ACK_RANDOM_FACTOR] and doubles up to MAX_RETRANSMIT times (§4.2).
+ * Responses are matched by Message ID for ACKs and by token + peer for separate responses (§5.3.2).
+ */
+import { randomBytes } from 'node:crypto';
+import { CoapResetError, CoapTimeoutError } from '../errors';
+import { peerKey, samePeer, type Peer } from '../transport/types';
+import { encode } from './codec';
+import { EMPTY_BUFFER, MessageType, type CoapMessage, type CoapOption } from './message';
+import { exchangeLifetimeMs, type TransmissionParams } from './params';
+import type { CoapStats } from './stats';
+
+export interface OutboundRequest {
+  readonly code: number;
+  readonly options: readonly CoapOption[];
+  readonly payload?: Buffer;
+  /** CON (default) or NON. */
+  readonly confirmable?: boolean;
+  /** Token to use (e.g. an observation's); a random 8-byte token otherwise. */
+  readonly token?: Buffer;
+  /** Deadline for the whole exchange, including a separate response after an empty ACK. */
+  readonly timeoutMs?: number;
+}
+
+interface Exchange {
+  readonly peer: Peer;
+  readonly midKey: string;
+  readonly tokenKey: string | undefined;
+  readonly buf: Buffer;
+  readonly confirmable: boolean;
+  attempts: number;
+  timeoutMs: number;
+  retransmitTimer: NodeJS.Timeout | undefined;
+  deadlineTimer: NodeJS.Timeout | undefined;
+  resolve(msg: CoapMessage): void;
+  reject(err: Error): void;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+export class OutboundExchanges {
+  private readonly byMid = new Map<string, Exchange>();
+  private readonly byToken = new Map<string, Exchange>();
+  private readonly nextMid = new Map<string, { mid: number; used: number }>();
+
+  constructor(
+    private readonly params: TransmissionParams,
+    private readonly stats: CoapStats,
+    private readonly send: (buf: Buffer, peer: Peer) => void,
+  ) {}
+
+  start(peer: Peer, req: OutboundRequest): Promise<CoapMessage> {
+    const token = req.token ?? randomToken();
+    const confirmable = req.confirmable ?? true;
+    const mid = this.allocateMid(peer);
+    const buf = encode({
+      type: confirmable ? MessageType.CON : MessageType.NON,
+      code: req.code,
+      messageId: mid,
+      token,
+      options: req.options,
+      payload: req.payload ?? EMPTY_BUFFER,
+    });
+    return new Promise<CoapMessage>((resolve, reject) => {
+      const ex = this.track(peer, mid, token.toString('hex'), buf, confirmable, resolve, reject);
+      const timeout = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      ex.deadlineTimer = setTimeout(() => this.fail(ex, new CoapTimeoutError(`no response from ${peerKey(peer)} within ${timeout} ms`)), timeout);
+      this.transmit(ex);
+    });
+  }
+
+  /** A separate response of ours (§5.2.2): CON is retransmitted until ACKed; NON is sent once. */
+  sendSeparateResponse(peer: Peer, msg: Omit<CoapMessage, 'messageId'>): void {
+    const mid = this.allocateMid(peer);
+    const buf = encode({ ...msg, messageId: mid });
+    if (msg.type !== MessageType.CON) {
+      this.send(buf, peer);
+      return;
+    }
+    const ex = this.track(peer, mid, undefined, buf, true, noop, noop);
+    this.transmit(ex);
+  }
+
+  onEmptyAck(msg: CoapMessage, peer: Peer): void {
+    const ex = this.byMid.get(midKey(peer, msg.messageId));
+    if (ex === undefined) return;
+    this.stopRetransmission(ex);
+    if (ex.tokenKey === undefined) this.finish(ex); // ACK of our separate response: done.
+  }
+
+  onReset(msg: CoapMessage, peer: Peer, err: CoapResetError): void {
+    const ex = this.byMid.get(midKey(peer, msg.messageId));
+    if (ex !== undefined) this.fail(ex, err);
+  }
+
+  /** ACK carrying a response: matched by Message ID, then the token must match too (§5.3.2). */
+  onPiggybacked(msg: CoapMessage, peer: Peer): boolean {
+    const ex = this.byMid.get(midKey(peer, msg.messageId));
+    if (ex === undefined || ex.tokenKey !== msg.token.toString('hex')) return false;
+    this.finish(ex);
+    ex.resolve(msg);
+    return true;
+  }
+
+  /** CON/NON response: matched by token and peer (§5.3.2). */
+  onSeparate(msg: CoapMessage, peer: Peer): boolean {
+    const ex = this.byToken.get(msg.token.toString('hex'));
+    if (ex === undefined || !samePeer(ex.peer, peer)) return false;
+    this.finish(ex);
+    ex.resolve(msg);
+    return true;
+  }
+
+  sweep(now: number): void {
+    const cutoff = now - exchangeLifetimeMs(this.params);
+    for (const [key, m] of this.nextMid) if (m.used < cutoff) this.nextMid.delete(key);
+  }
+
+  cancelAll(): void {
+    for (const ex of [...this.byMid.values()]) this.fail(ex, new CoapTimeoutError('endpoint closed'));
+  }
+
+  get inFlight(): number {
+    return this.byMid.size;
+  }
+
+  private track(
+    peer: Peer,
+    mid: number,
+    tokenKey: string | undefined,
+    buf: Buffer,
+    confirmable: boolean,
+    resolve: (m: CoapMessage) => void,
+    reject: (e: Error) => void,
+  ): Exchange {
+    const p = this.params;
+    const ex: Exchange = {
+      peer,
+      midKey: midKey(peer, mid),
+      tokenKey,
+      buf,
+      confirmable,
+      attempts: 0,
+      timeoutMs: p.ackTimeoutMs * (1 + Math.random() * (p.ackRandomFactor - 1)),
+      retransmitTimer: undefined,
+      deadlineTimer: undefined,
+      resolve,
+      reject,
+    };
+    this.byMid.set(ex.midKey, ex);
+    if (tokenKey !== undefined) this.byToken.set(tokenKey, ex);
+    return ex;
+  }
+
+  private transmit(ex: Exchange): void {
+    this.send(ex.buf, ex.peer);
+    if (!ex.confirmable) return;
+    ex.retransmitTimer = setTimeout(() => {
+      if (ex.attempts >= this.params.maxRetransmit) {
+        this.stats.timeouts++;
+        this.fail(ex, new CoapTimeoutError(`${peerKey(ex.peer)} did not acknowledge after ${ex.attempts} retransmissions`));
+        return;
+      }
+      ex.attempts++;
+      ex.timeoutMs *= 2;
+      this.stats.retransmissions++;
+      this.transmit(ex);
+    }, ex.timeoutMs);
+  }
+
+  private stopRetransmission(ex: Exchange): void {
+    if (ex.retransmitTimer !== undefined) clearTimeout(ex.retransmitTimer);
+    ex.retransmitTimer = undefined;
+  }
+
+  private finish(ex: Exchange): void {
+    this.stopRetransmission(ex);
+    if (ex.deadlineTimer !== undefined) clearTimeout(ex.deadlineTimer);
+    this.byMid.delete(ex.midKey);
+    if (ex.tokenKey !== undefined && this.byToken.get(ex.tokenKey) === ex) this.byToken.delete(ex.tokenKey);
+  }
+
+  private fail(ex: Exchange, err: Error): void {
+    this.finish(ex);
+    ex.reject(err);
+  }
+
+  private allocateMid(peer: Peer): number {
+    const key = peerKey(peer);
+    let m = this.nextMid.get(key);
+    if (m === undefined) {
+      m = { mid: Math.floor(Math.random() * 0x10000), used: 0 };
+      this.nextMid.set(key, m);
+    }
+    m.used = Date.now();
+    const mid = m.mid;
+    m.mid = (mid + 1) & 0xffff;
+    return mid;
+  }
+}
+
+const midKey = (peer: Peer, mid: number): string => `${peerKey(peer)}#${mid}`;
+const noop = (): void => undefined;
+
+let tokenPool = Buffer.alloc(0);
+let tokenPos = 0;
+/** 8-byte random tokens from a pooled CSPRNG buffer (RFC 7252 §5.3.1: tokens should be unguessable). */
+function randomToken(): Buffer {
+  if (tokenPos + 8 > tokenPool.length) {
+    tokenPool = randomBytes(8 * 512);
+    tokenPos = 0;
+  }
+  const t = Buffer.from(tokenPool.subarray(tokenPos, tokenPos + 8));
+  tokenPos += 8;
+  return t;
+}
+export { randomToken };

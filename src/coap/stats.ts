@@ -1,0 +1,27 @@
+/**
+ * Message-layer counters. Plain fields incremented on the hot path; the observability module
+ * reads them at scrape time, so counting costs one add per event.
+ */
+export class CoapStats {
+  datagramsIn = 0;
+  datagramsOut = 0;
+  requestsIn = 0;
+  responsesIn = 0;
+  duplicates = 0;
+  malformed = 0;
+  ignored = 0;
+  badOption = 0;
+  retransmissions = 0;
+  timeouts = 0;
+  resetsIn = 0;
+  resetsOut = 0;
+  unknownNotifications = 0;
+  handlerErrors = 0;
+}
+
+/** Why a datagram was dropped or rejected; used for logs and labelled metrics. */
+export type DropReason = 'malformed' | 'unknown-version' | 'unmatched-response' | 'bad-option' | 'handler-error';
+
+export interface CoapEventSink {
+  onDrop?(reason: DropReason, peer: string, detail: string): void;
+}

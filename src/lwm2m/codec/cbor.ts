@@ -1,0 +1,152 @@
+/**
+ * application/cbor (Content-Format 60): one CBOR data item (RFC 8949) holding the value of a single
+ * resource or resource instance. LwM2M-Core 1.2 §7.4.3 (CBOR) and Appendix C Table C.2, CBOR column:
+ *
+ *   INTEGER            major type 0/1 (signed 64-bit)      UNSIGNED_INTEGER  major type 0
+ *   FLOAT              major type 7 float (16/32/64 read; we write 32 when exact, else 64)
+ *   BOOLEAN            simple value true/false             TIME   tag 1 + integer seconds (also read:
+ *                                                                 untagged integer, tag 0 date string)
+ *   STRING, CORELNK    text string                         OBJLNK text string "oid:iid"
+ *   OPAQUE             byte string
+ *
+ * The bytes layer is cbor-x; floats are written by hand because cbor-x writes integral numbers as integers.
+ */
+import { Decoder, Encoder, Tag } from 'cbor-x';
+import { BridgeError } from '../../errors';
+import { formatPath, pathLevel, type LwM2mPath } from '../path';
+import { resourceInstance, single, type LwM2mNode } from '../node';
+import type { LwM2mValue, ObjLink, ResourceType } from '../value';
+import { ContentFormat, type CodecContext, type NodeCodec } from './types';
+import {
+  checkInteger,
+  checkNodeAtPath,
+  coerceValue,
+  dateToSeconds,
+  encodeType,
+  fail,
+  formatObjlnk,
+  isLeafNodeSupported,
+  modelType,
+  parseObjlnk,
+  requireLeafPath,
+  secondsToDate,
+  INT64_MAX,
+} from './codec-common';
+
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+const encoder = new Encoder({ useRecords: false });
+
+function parseItem(payload: Buffer, where: string): unknown {
+  if (payload.length === 0) throw fail('empty CBOR payload', where);
+  try {
+    return decoder.decode(payload) as unknown;
+  } catch (e) {
+    throw fail(`malformed CBOR: ${e instanceof Error ? e.message : String(e)}`, where);
+  }
+}
+
+function isIntegral(v: unknown): v is number | bigint {
+  return typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
+}
+
+/** Type of an item for a resource the model does not know. */
+function guessType(v: unknown, where: string): ResourceType {
+  if (typeof v === 'boolean') return 'BOOLEAN';
+  if (typeof v === 'string') return 'STRING';
+  if (v instanceof Date) return 'TIME';
+  if (v instanceof Uint8Array) return 'OPAQUE';
+  if (isIntegral(v)) return BigInt(v) > INT64_MAX ? 'UNSIGNED_INTEGER' : 'INTEGER';
+  if (typeof v === 'number') return 'FLOAT';
+  throw fail('the CBOR item is not a single LwM2M value', where);
+}
+
+function toValue(v: unknown, type: ResourceType, where: string): LwM2mValue {
+  switch (type) {
+    case 'INTEGER':
+    case 'UNSIGNED_INTEGER':
+      if (isIntegral(v)) return checkInteger(BigInt(v), type, where);
+      break;
+    case 'FLOAT':
+      if (typeof v === 'number') return v;
+      if (typeof v === 'bigint') return Number(v);
+      break;
+    case 'BOOLEAN':
+      if (typeof v === 'boolean') return v;
+      break;
+    case 'TIME':
+      if (v instanceof Date) {
+        if (Number.isNaN(v.getTime())) throw fail('invalid CBOR date/time', where);
+        return v;
+      }
+      if (isIntegral(v)) return secondsToDate(v, where);
+      break;
+    case 'STRING':
+    case 'CORELNK':
+      if (typeof v === 'string') return v;
+      break;
+    case 'OBJLNK':
+      if (typeof v === 'string') return parseObjlnk(v, where);
+      break;
+    case 'OPAQUE':
+      // Copy: never alias the transport's buffer.
+      if (v instanceof Uint8Array) return Buffer.from(v);
+      break;
+    case 'NONE':
+      throw fail('an executable resource (type NONE) has no value', where);
+  }
+  throw fail(`the CBOR item (${v === null ? 'null' : typeof v}) is not a valid ${type}`, where);
+}
+
+function encodeFloat(f: number): Buffer {
+  if (Math.fround(f) === f) {
+    const b = Buffer.allocUnsafe(5);
+    b[0] = 0xfa; // major type 7, 32-bit float (RFC 8949 §3.3)
+    b.writeFloatBE(f, 1);
+    return b;
+  }
+  const b = Buffer.allocUnsafe(9);
+  b[0] = 0xfb; // major type 7, 64-bit float
+  b.writeDoubleBE(f, 1);
+  return b;
+}
+
+function encodeValue(value: LwM2mValue, type: ResourceType, where: string): Buffer {
+  const v = coerceValue(value, type, where); // range-checks integers (int64 / uint64)
+  if (type === 'FLOAT') return encodeFloat(v as number);
+  try {
+    if (type === 'TIME') return encoder.encode(new Tag(dateToSeconds(v as Date, where), 1)); // RFC 8949 §3.4.2
+    if (type === 'OBJLNK') return encoder.encode(formatObjlnk(v as ObjLink));
+    // INTEGER / UNSIGNED_INTEGER (number or bigint, shortest head), BOOLEAN, STRING, CORELNK, OPAQUE (byte string)
+    return encoder.encode(v);
+  } catch (e) {
+    if (e instanceof BridgeError) throw e;
+    throw fail(`cannot encode CBOR: ${e instanceof Error ? e.message : String(e)}`, where);
+  }
+}
+
+export function createCborCodec(): NodeCodec {
+  return {
+    format: ContentFormat.CBOR,
+    supports: isLeafNodeSupported,
+    decode(payload: Buffer, path: LwM2mPath, ctx: CodecContext): LwM2mNode {
+      requireLeafPath(path, 'application/cbor');
+      const where = formatPath(path);
+      const item = parseItem(payload, where);
+      const type = modelType(ctx, path) ?? guessType(item, where);
+      const value = toValue(item, type, where);
+      return pathLevel(path) === 'resource'
+        ? single(path.resourceId as number, type, value)
+        : resourceInstance(path.resourceInstanceId as number, type, value);
+    },
+    encode(node: LwM2mNode, path: LwM2mPath, ctx: CodecContext): Buffer {
+      requireLeafPath(path, 'application/cbor');
+      checkNodeAtPath(node, path);
+      if (node.kind !== 'resource' && node.kind !== 'resourceInstance') {
+        throw fail('application/cbor cannot carry a multiple-instance resource', path);
+      }
+      return encodeValue(node.value, encodeType(ctx, path, node.type), formatPath(path));
+    },
+  };
+}
+
+export const cborCodec: NodeCodec = createCborCodec();

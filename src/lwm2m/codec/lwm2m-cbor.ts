@@ -1,0 +1,70 @@
+/**
+ * LwM2M CBOR content format (application/vnd.oma.lwm2m+cbor, 11544), LwM2M-Core 1.2 §7.4.7:
+ * nested maps keyed by path ids, e.g. Read /3/0 → {[3, 0]: {0: "Open Mobile Alliance", 9: 100}}.
+ * Single-path payloads and the composite operations; the format carries no timestamps.
+ */
+import { CodecError } from '../../errors';
+import type { LwM2mNode } from '../node';
+import { formatPath, fromIds, pathIds, pathLevel, type LwM2mPath } from '../path';
+import { readLwm2mCbor, writeLwm2mCbor } from './lwm2m-cbor-tree';
+import { collectLeaves, type Leaf } from './senml/leaves';
+import { parseName } from './senml/names';
+import { buildComposite, buildNode } from './senml/nodes';
+import { ContentFormat, type CodecContext, type CompositeCodec, type NodeCodec } from './types';
+
+export type Lwm2mCborCodec = NodeCodec & CompositeCodec;
+
+export const lwm2mCborCodec: Lwm2mCborCodec = {
+  format: ContentFormat.LWM2M_CBOR,
+
+  supports(path: LwM2mPath, node?: LwM2mNode): boolean {
+    const level = pathLevel(path);
+    if (level === 'root') return false;
+    if (node === undefined) return true;
+    if (node.kind === 'instance') return level === 'instance' || level === 'object';
+    if (node.kind === 'multiResource') return level === 'resource';
+    return node.kind === level;
+  },
+
+  decode(payload: Buffer, path: LwM2mPath, ctx: CodecContext): LwM2mNode {
+    return buildNode(readLwm2mCbor(payload, formatPath(path)), pathIds(path), ctx);
+  },
+
+  encode(node: LwM2mNode, path: LwM2mPath): Buffer {
+    if (pathLevel(path) === 'root') throw new CodecError('LwM2M CBOR cannot encode a node for the root path', '/');
+    const leaves: Leaf[] = [];
+    collectLeaves(node, path, leaves);
+    return writeLwm2mCbor(leaves);
+  },
+
+  decodeNodes(payload: Buffer, paths: readonly LwM2mPath[] | null, ctx: CodecContext): Map<string, LwM2mNode | null> {
+    return buildComposite(readLwm2mCbor(payload, '/'), paths ? paths.map(pathIds) : null, ctx);
+  },
+
+  encodeNodes(nodes: ReadonlyMap<string, LwM2mNode | null>): Buffer {
+    const leaves: Leaf[] = [];
+    for (const [key, node] of nodes) {
+      const ids = parseName(key);
+      if (node === null) leaves.push({ ids, type: 'NONE', value: null });
+      else collectLeaves(node, fromIds(ids), leaves);
+    }
+    return writeLwm2mCbor(leaves);
+  },
+
+  /** Composite requests list the paths with null values: {[3, 0, 9]: null, [1, 0, 1]: null}. */
+  encodePaths(paths: readonly LwM2mPath[]): Buffer {
+    return writeLwm2mCbor(paths.map((p) => ({ ids: pathIds(p), type: 'NONE', value: null })));
+  },
+
+  decodePaths(payload: Buffer): LwM2mPath[] {
+    return readLwm2mCbor(payload, '/').map((r) => {
+      if (r.kind !== undefined) throw new CodecError('LwM2M CBOR path list carries a value', r.name);
+      return fromIds(r.ids);
+    });
+  },
+
+  /** LwM2M CBOR has no timestamps: one group, "now". */
+  decodeTimestampedNodes(payload: Buffer, ctx: CodecContext) {
+    return [{ nodes: buildComposite(readLwm2mCbor(payload, '/'), null, ctx) }];
+  },
+};

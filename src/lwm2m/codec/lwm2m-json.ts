@@ -1,0 +1,197 @@
+/**
+ * LwM2M JSON (Content-Format 11543, legacy 1543) records ↔ nodes, LwM2M-Core 1.0 §6.4.4 / 1.1 §7.4.4.
+ *
+ *   full path of an entry = bn + n   (e.g. "/3/0/" + "6/1"; a missing leading "/" is added)
+ *   value                 = v (INTEGER, UNSIGNED_INTEGER, FLOAT, TIME as seconds) | bv (BOOLEAN)
+ *                           | sv (STRING, CORELNK, OPAQUE as base64) | ov (OBJLNK "oid:iid")
+ *   time of an entry      = bt + t, seconds since the epoch (both optional; neither = "now")
+ *
+ * Every entry must be a resource or resource instance under the request path. `decode` keeps the
+ * newest value of each path; `decodeTimestamped` returns one node per distinct time, oldest first.
+ * Encoding writes bn = the path down to the object instance ("/3/0/") and n relative to it.
+ */
+import { formatPath, MAX_ID, pathIds, pathLevel, type LwM2mPath } from '../path';
+import type { LwM2mNode, TimestampedNode } from '../node';
+import type { LwM2mValue, ObjLink, ResourceType } from '../value';
+import { ContentFormat, type CodecContext, type NodeCodec, type TimestampedCodec } from './types';
+import {
+  checkInteger,
+  checkNodeAtPath,
+  coerceValue,
+  dateToSeconds,
+  decodeBase64,
+  decodeUtf8,
+  fail,
+  formatObjlnk,
+  INT64_MAX,
+  isTreeNodeSupported,
+  parseObjlnk,
+  resourceModel,
+  secondsToDate,
+} from './codec-common';
+import { parseLwm2mJson, serializeLwm2mJson, type JsonEntry } from './lwm2m-json-records';
+import { buildNode, leafPath, nodeLeaves, type Leaf } from './leaf-nodes';
+
+export type JsonFormat = typeof ContentFormat.JSON | typeof ContentFormat.JSON_LEGACY;
+
+interface TimedLeaf extends Leaf {
+  /** Unix ms, or undefined for "now". */
+  readonly timestamp: number | undefined;
+}
+
+const SEGMENT = /^(?:0|[1-9]\d{0,4})$/;
+
+/** bn + n → ids of a resource or resource instance under `path`. */
+function resolveName(name: string, path: LwM2mPath, where: string): number[] {
+  const segs = (name.startsWith('/') ? name.slice(1) : name).split('/');
+  const ids = segs.map((s) => (SEGMENT.test(s) ? Number(s) : NaN));
+  if (ids.length < 3 || ids.length > 4 || ids.some((id) => !(id <= MAX_ID))) {
+    throw fail(`entry name "${name}" is not a resource or resource instance path`, where);
+  }
+  const prefix = pathIds(path);
+  if (prefix.some((id, i) => ids[i] !== id)) throw fail(`entry "${name}" lies outside the request path`, where);
+  return ids;
+}
+
+function guessType(e: JsonEntry): ResourceType {
+  if (e.v !== undefined) {
+    if (!e.vInteger) return 'FLOAT';
+    return typeof e.v === 'bigint' && e.v > INT64_MAX ? 'UNSIGNED_INTEGER' : 'INTEGER';
+  }
+  return e.sv !== undefined ? 'STRING' : e.bv !== undefined ? 'BOOLEAN' : 'OBJLNK';
+}
+
+function entryValue(e: JsonEntry, type: ResourceType, where: string): LwM2mValue {
+  const { v } = e;
+  switch (type) {
+    case 'INTEGER':
+    case 'UNSIGNED_INTEGER':
+    case 'TIME':
+      if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) {
+        return type === 'TIME' ? secondsToDate(v, where) : checkInteger(BigInt(v), type, where);
+      }
+      break;
+    case 'FLOAT':
+      if (v !== undefined) return Number(v);
+      break;
+    case 'BOOLEAN':
+      if (e.bv !== undefined) return e.bv;
+      break;
+    case 'STRING':
+    case 'CORELNK':
+      if (e.sv !== undefined) return e.sv;
+      break;
+    case 'OPAQUE':
+      if (e.sv !== undefined) return decodeBase64(e.sv, where);
+      break;
+    case 'OBJLNK':
+      if (e.ov !== undefined) return parseObjlnk(e.ov, where);
+      break;
+    case 'NONE':
+      throw fail('an executable resource (type NONE) has no value', where);
+  }
+  throw fail(`entry value does not fit ${type} (LwM2M-Core 1.1 §7.4.4: v, bv, sv or ov by type)`, where);
+}
+
+function readLeaves(payload: Buffer, path: LwM2mPath, ctx: CodecContext): TimedLeaf[] {
+  const where = formatPath(path);
+  if (pathLevel(path) === 'root') throw fail('LwM2M JSON cannot carry the root path', where);
+  const doc = parseLwm2mJson(decodeUtf8(payload, where), where);
+  const bn = doc.bn ?? '';
+  const out: TimedLeaf[] = [];
+  for (const e of doc.e) {
+    const [objectId, instanceId, resourceId, resourceInstanceId] = resolveName(bn + (e.n ?? ''), path, where) as [number, number, number, number?];
+    const leafWhere = resourceInstanceId === undefined ? `/${objectId}/${instanceId}/${resourceId}` : `/${objectId}/${instanceId}/${resourceId}/${resourceInstanceId}`;
+    const type = resourceModel(ctx, objectId, resourceId)?.type ?? guessType(e);
+    const value = entryValue(e, type, leafWhere);
+    const timed = doc.bt !== undefined || e.t !== undefined;
+    const timestamp = timed ? Math.round(((doc.bt ?? 0) + (e.t ?? 0)) * 1000) : undefined;
+    const leaf: TimedLeaf = { objectId, instanceId, resourceId, type, value, timestamp };
+    out.push(resourceInstanceId === undefined ? leaf : { ...leaf, resourceInstanceId });
+  }
+  return out;
+}
+
+/** "Now" sorts after every explicit time. */
+const order = (t: number | undefined): number => (t === undefined ? Infinity : t);
+
+function decode(payload: Buffer, path: LwM2mPath, ctx: CodecContext): LwM2mNode {
+  const newest = new Map<string, TimedLeaf>();
+  for (const leaf of readLeaves(payload, path, ctx)) {
+    const key = leafPath(leaf);
+    const prev = newest.get(key);
+    if (prev && order(prev.timestamp) === order(leaf.timestamp)) throw fail('duplicate value', key);
+    if (!prev || order(prev.timestamp) < order(leaf.timestamp)) newest.set(key, leaf);
+  }
+  return buildNode(path, [...newest.values()], ctx);
+}
+
+function decodeTimestamped(payload: Buffer, path: LwM2mPath, ctx: CodecContext): TimestampedNode[] {
+  const groups = new Map<number | undefined, Leaf[]>();
+  for (const leaf of readLeaves(payload, path, ctx)) {
+    const group = groups.get(leaf.timestamp);
+    if (group) group.push(leaf);
+    else groups.set(leaf.timestamp, [leaf]);
+  }
+  const times = [...groups.keys()].sort((a, b) => order(a) - order(b));
+  return times.map((t) => {
+    const node = buildNode(path, groups.get(t) as Leaf[], ctx);
+    return t === undefined ? { node } : { timestamp: t, node };
+  });
+}
+
+function entryFor(leaf: Leaf, type: ResourceType, n: string, where: string): JsonEntry {
+  const v = coerceValue(leaf.value, type, where);
+  switch (type) {
+    case 'INTEGER':
+    case 'UNSIGNED_INTEGER':
+      return { n, v: v as number | bigint };
+    case 'FLOAT':
+      if (!Number.isFinite(v)) throw fail(`FLOAT ${String(v)} has no JSON representation`, where);
+      return { n, v: v as number };
+    case 'TIME':
+      return { n, v: dateToSeconds(v as Date, where) };
+    case 'BOOLEAN':
+      return { n, bv: v as boolean };
+    case 'OPAQUE':
+      return { n, sv: (v as Buffer).toString('base64') };
+    case 'OBJLNK':
+      return { n, ov: formatObjlnk(v as ObjLink) };
+    default:
+      return { n, sv: v as string }; // STRING, CORELNK
+  }
+}
+
+function encode(node: LwM2mNode, path: LwM2mPath, ctx: CodecContext): Buffer {
+  const where = formatPath(path);
+  if (pathLevel(path) === 'root') throw fail('LwM2M JSON cannot carry the root path', where);
+  checkNodeAtPath(node, path, true);
+  // bn down to the object instance when the path has one (as in the §7.4.4 examples), else the object.
+  const base = pathIds(path).slice(0, 2);
+  const e: JsonEntry[] = [];
+  for (const leaf of nodeLeaves(node, path)) {
+    const lw = leafPath(leaf);
+    const model = resourceModel(ctx, leaf.objectId, leaf.resourceId);
+    if (model && model.multiple !== (leaf.resourceInstanceId !== undefined)) {
+      throw fail(`the model says this resource is ${model.multiple ? 'multiple' : 'single'}-instance`, lw);
+    }
+    const ids = [leaf.objectId, leaf.instanceId, leaf.resourceId];
+    if (leaf.resourceInstanceId !== undefined) ids.push(leaf.resourceInstanceId);
+    const rel = ids.slice(base.length).join('/');
+    e.push(entryFor(leaf, model?.type ?? leaf.type, rel, lw));
+  }
+  return Buffer.from(serializeLwm2mJson({ bn: `/${base.join('/')}/`, e }), 'utf8');
+}
+
+export function createLwm2mJsonCodec(format: JsonFormat = ContentFormat.JSON): NodeCodec & TimestampedCodec {
+  return {
+    format,
+    supports: isTreeNodeSupported,
+    decode,
+    encode,
+    decodeTimestamped,
+  };
+}
+
+export const lwm2mJsonCodec = createLwm2mJsonCodec(ContentFormat.JSON);
+export const lwm2mJsonLegacyCodec = createLwm2mJsonCodec(ContentFormat.JSON_LEGACY);

@@ -1,0 +1,79 @@
+/**
+ * Test fixture: a small static object model for the SenML and LwM2M CBOR codec tests
+ * (Device /3 and Server /1 as in LwM2M-Core Appendix E, Temperature /3303, the Objlnk example
+ * object /65 of LwM2M-Core Appendix C, and a test object /33000 with one resource per type).
+ */
+import type { ObjectModel, ObjectModelLookup, Operations, ResourceModel } from '../../model/types';
+import type { ResourceType } from '../../value';
+
+type Def = [id: number, name: string, type: ResourceType, multiple?: boolean];
+
+function obj(id: number, name: string, defs: Def[]): ObjectModel {
+  const resources = new Map<number, ResourceModel>();
+  for (const [rid, rname, type, multiple] of defs) {
+    const operations: Operations = type === 'NONE' ? 'E' : 'RW';
+    resources.set(rid, { id: rid, name: rname, operations, multiple: multiple === true, mandatory: false, type });
+  }
+  return { id, name, version: '1.0', lwm2mVersion: '1.1', multiple: true, mandatory: false, resources };
+}
+
+export const TEST_OBJECT_ID = 33000;
+
+const objects = new Map<number, ObjectModel>(
+  [
+    obj(1, 'LwM2M Server', [
+      [0, 'Short Server ID', 'INTEGER'],
+      [1, 'Lifetime', 'INTEGER'],
+      [2, 'Default Minimum Period', 'INTEGER'],
+      [3, 'Default Maximum Period', 'INTEGER'],
+      [5, 'Disable Timeout', 'INTEGER'],
+      [6, 'Notification Storing', 'BOOLEAN'],
+      [7, 'Binding', 'STRING'],
+    ]),
+    obj(3, 'Device', [
+      [0, 'Manufacturer', 'STRING'],
+      [1, 'Model Number', 'STRING'],
+      [2, 'Serial Number', 'STRING'],
+      [3, 'Firmware Version', 'STRING'],
+      [4, 'Reboot', 'NONE'],
+      [6, 'Available Power Sources', 'INTEGER', true],
+      [7, 'Power Source Voltage', 'INTEGER', true],
+      [8, 'Power Source Current', 'INTEGER', true],
+      [9, 'Battery Level', 'INTEGER'],
+      [10, 'Memory Free', 'INTEGER'],
+      [11, 'Error Code', 'INTEGER', true],
+      [13, 'Current Time', 'TIME'],
+      [14, 'UTC Offset', 'STRING'],
+      [15, 'Timezone', 'STRING'],
+      [16, 'Supported Binding and Modes', 'STRING'],
+    ]),
+    obj(65, 'Objlnk example', [
+      [0, 'Object links', 'OBJLNK', true],
+      [1, 'Text', 'STRING'],
+      [2, 'Number', 'INTEGER'],
+    ]),
+    obj(3303, 'Temperature', [
+      [5700, 'Sensor Value', 'FLOAT'],
+      [5701, 'Sensor Units', 'STRING'],
+    ]),
+    obj(TEST_OBJECT_ID, 'Codec test object', [
+      [0, 'string', 'STRING'],
+      [1, 'integer', 'INTEGER'],
+      [2, 'unsigned', 'UNSIGNED_INTEGER'],
+      [3, 'float', 'FLOAT'],
+      [4, 'boolean', 'BOOLEAN'],
+      [5, 'opaque', 'OPAQUE'],
+      [6, 'time', 'TIME'],
+      [7, 'objlnk', 'OBJLNK'],
+      [8, 'corelnk', 'CORELNK'],
+      [9, 'integers', 'INTEGER', true],
+      [10, 'execute', 'NONE'],
+      [11, 'floats', 'FLOAT', true],
+    ]),
+  ].map((o) => [o.id, o]),
+);
+
+export const testModel: ObjectModelLookup = {
+  getObject: (objectId) => objects.get(objectId),
+  getResource: (objectId, resourceId) => objects.get(objectId)?.resources.get(resourceId),
+};

@@ -1,0 +1,71 @@
+/**
+ * Prometheus metrics. The core only counts (CoapStats fields) and emits server events; this
+ * module turns both into metrics, reading counters at scrape time.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CoapStats } from '../coap/stats';
+import type { ServerEvent, ServerEvents } from '../server/events';
+
+const COAP_COUNTERS: ReadonlyArray<[keyof CoapStats, string]> = [
+  ['datagramsIn', 'Datagrams received'],
+  ['datagramsOut', 'Datagrams sent'],
+  ['requestsIn', 'CoAP requests received from devices'],
+  ['responsesIn', 'CoAP responses and notifications received'],
+  ['duplicates', 'Duplicate messages detected (RFC 7252 §4.5)'],
+  ['malformed', 'Malformed datagrams dropped or reset'],
+  ['ignored', 'Messages silently ignored (unknown version, unmatched ACK)'],
+  ['badOption', 'Requests rejected for an unknown critical option'],
+  ['retransmissions', 'CON retransmissions of our messages'],
+  ['timeouts', 'Our CON messages never acknowledged'],
+  ['resetsIn', 'RST messages received'],
+  ['resetsOut', 'RST messages sent'],
+  ['unknownNotifications', 'Notifications with no matching observation (rejected)'],
+  ['handlerErrors', 'Request handler exceptions'],
+];
+
+export interface MetricsSources {
+  readonly coap: CoapStats;
+  readonly events: ServerEvents;
+  readonly registrations: () => Promise<number>;
+  readonly reassemblies: () => number;
+}
+
+export function createMetrics(src: MetricsSources): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  for (const [field, help] of COAP_COUNTERS) {
+    const name = `lwm2m_coap_${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(src.coap[field]);
+      },
+    });
+  }
+  new Gauge({
+    name: 'lwm2m_registrations',
+    help: 'Registered devices',
+    registers: [registry],
+    async collect() {
+      this.set(await src.registrations());
+    },
+  });
+  new Gauge({
+    name: 'lwm2m_blockwise_reassemblies',
+    help: 'Block1 bodies being reassembled',
+    registers: [registry],
+    collect() {
+      this.set(src.reassemblies());
+    },
+  });
+  const events = new Counter({ name: 'lwm2m_events_total', help: 'Server events by type', labelNames: ['type'], registers: [registry] });
+  const rejected = new Counter({ name: 'lwm2m_rejected_requests_total', help: 'Device requests answered 4.xx', labelNames: ['operation', 'code'], registers: [registry] });
+  src.events.on((e: ServerEvent) => {
+    events.inc({ type: e.type });
+    if (e.type === 'rejected') rejected.inc({ operation: e.operation.startsWith('/rd') ? '/rd' : e.operation, code: `${e.code >> 5}.${String(e.code & 31).padStart(2, '0')}` });
+  });
+  return registry;
+}

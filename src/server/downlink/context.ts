@@ -1,0 +1,61 @@
+/**
+ * What every downlink operation needs: the block-wise client on the listening socket, codecs,
+ * object models, the format policy and the observation store.
+ */
+import type { BlockwiseClient } from '../../coap/blockwise-client';
+import type { CoapMessage, CoapOption } from '../../coap/message';
+import { pathOptions } from '../../coap/options';
+import type { ContentCodecs } from '../../lwm2m/codec/registry';
+import type { CodecContext } from '../../lwm2m/codec/types';
+import type { ObjectModelLookup } from '../../lwm2m/model/types';
+import { pathIds, type LwM2mPath } from '../../lwm2m/path';
+import type { ObservationStore } from '../../store/observation-store';
+import { objectVersions, type Registration } from '../registration/registration';
+import type { FormatPolicy } from './formats';
+
+export interface DownlinkContext {
+  readonly blockwise: BlockwiseClient;
+  readonly codecs: ContentCodecs;
+  readonly model: ObjectModelLookup;
+  readonly formats: FormatPolicy;
+  readonly observations: ObservationStore;
+  /** Drops in-process state of an observation (sequence numbers). */
+  readonly forgetObservation: (token: string) => void;
+  readonly defaultTimeoutMs: number;
+}
+
+export interface RequestOptions {
+  /** Content format to use instead of the policy's choice. */
+  readonly format?: number;
+  readonly timeoutMs?: number;
+}
+
+export function codecContext(ctx: DownlinkContext, reg: Registration): CodecContext {
+  return { model: ctx.model, versions: objectVersions(reg) };
+}
+
+/** Uri-Path options for a path under the device's root (alternate) path. */
+export function targetOptions(reg: Registration, path: LwM2mPath, query: readonly string[] = []): CoapOption[] {
+  const root = reg.rootPath === '/' ? [] : reg.rootPath.split('/').filter((s) => s !== '');
+  return pathOptions([...root, ...pathIds(path).map(String)], query);
+}
+
+export function send(
+  ctx: DownlinkContext,
+  reg: Registration,
+  code: number,
+  options: readonly CoapOption[],
+  payload: Buffer | undefined,
+  opts: RequestOptions & { token?: Buffer },
+): Promise<CoapMessage> {
+  return ctx.blockwise.request(
+    { address: reg.address, port: reg.port },
+    {
+      code,
+      options,
+      ...(payload !== undefined ? { payload } : {}),
+      ...(opts.token !== undefined ? { token: opts.token } : {}),
+      timeoutMs: opts.timeoutMs ?? ctx.defaultTimeoutMs,
+    },
+  );
+}

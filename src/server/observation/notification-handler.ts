@@ -1,0 +1,98 @@
+/**
+ * Incoming notifications (RFC 7641 §3.2-3.4, LwM2M-Core 1.2 §6.4.2): matched by token alone
+ * through the observation store, ordered by the Observe sequence (stale ones are acknowledged
+ * and dropped), completed with Block2 when needed (RFC 7959 §2.6), decoded by content format
+ * and handed on as `notification` events. A non-2.xx notification, or a response without the
+ * Observe option, ends the observation (RFC 7641 §3.2).
+ */
+import { Code, Method, Opt, type CoapMessage } from '../../coap/message';
+import { contentFormat, getBlock, observeValue, pathOptions } from '../../coap/options';
+import { isFresher } from '../../coap/observe';
+import type { BlockwiseClient } from '../../coap/blockwise-client';
+import type { Peer } from '../../transport/types';
+import { parsePath } from '../../lwm2m/path';
+import type { ContentCodecs } from '../../lwm2m/codec/registry';
+import type { ObjectModelLookup } from '../../lwm2m/model/types';
+import type { Observation, ObservationStore } from '../../store/observation-store';
+import type { RegistrationStore } from '../../store/registration-store';
+import type { ServerEvents } from '../events';
+import { objectVersions, type Registration } from '../registration/registration';
+import { decodeContent } from '../downlink/decode-response';
+
+interface SequenceState {
+  seq: number;
+  at: number;
+}
+
+export class NotificationHandler {
+  /** Last Observe sequence per token: a bounded in-process cache, one entry per live observation. */
+  private readonly sequences = new Map<string, SequenceState>();
+
+  constructor(
+    private readonly deps: {
+      readonly observations: ObservationStore;
+      readonly registrations: RegistrationStore;
+      readonly events: ServerEvents;
+      readonly codecs: ContentCodecs;
+      readonly model: ObjectModelLookup;
+      readonly blockwise: BlockwiseClient;
+      readonly onError: (err: unknown, obs: Observation) => void;
+    },
+  ) {}
+
+  forget(token: string): void {
+    this.sequences.delete(token);
+  }
+
+  readonly handle = async (peer: Peer, msg: CoapMessage): Promise<boolean> => {
+    const token = msg.token.toString('hex');
+    const obs = await this.deps.observations.getByToken(token);
+    if (obs === undefined) return false;
+    const seq = observeValue(msg);
+    if (msg.code >> 5 !== 2 || seq === undefined) {
+      await this.end(obs, msg.code >> 5 !== 2 ? 'error-response' : 'not-observable', `notification code ${msg.code >> 5}.${msg.code & 31}`);
+      return true;
+    }
+    const now = Date.now();
+    const last = this.sequences.get(token);
+    if (last !== undefined && !isFresher(last.seq, last.at, seq, now)) return true; // stale: ACK, drop (RFC 7641 §3.4)
+    this.sequences.set(token, { seq, at: now });
+    const reg = await this.deps.registrations.getById(obs.registrationId);
+    if (reg === undefined) {
+      await this.deps.observations.remove(token);
+      this.forget(token);
+      return false;
+    }
+    this.process(peer, msg, obs, reg, seq).catch((err: unknown) => this.deps.onError(err, obs));
+    return true;
+  };
+
+  private async process(peer: Peer, first: CoapMessage, obs: Observation, reg: Registration, seq: number): Promise<void> {
+    let msg = first;
+    const b2 = getBlock(first, Opt.BLOCK2);
+    if (b2?.more && obs.kind === 'single') {
+      const segments = (obs.paths[0] ?? '/').split('/').filter((s) => s !== '');
+      const root = reg.rootPath === '/' ? [] : reg.rootPath.split('/').filter((s) => s !== '');
+      msg = await this.deps.blockwise.completeBlock2(peer, { code: Method.GET, options: pathOptions([...root, ...segments]) }, first);
+    }
+    if (msg.code !== Code.CONTENT && msg.code >> 5 !== 2) return;
+    const ctx = { model: this.deps.model, versions: objectVersions(reg) };
+    const format = contentFormat(msg);
+    const paths = obs.paths.map((p) => parsePath(p));
+    const decoded = decodeContent(this.deps.codecs, format, msg.payload, obs.kind, paths, ctx);
+    this.deps.events.emit({
+      type: 'notification',
+      registration: reg,
+      observation: obs,
+      nodes: decoded.nodes,
+      ...(decoded.timestamped ? { timestamped: decoded.timestamped } : {}),
+      sequence: seq,
+    });
+  }
+
+  private async end(obs: Observation, reason: 'error-response' | 'not-observable', detail: string): Promise<void> {
+    await this.deps.observations.remove(obs.token);
+    this.forget(obs.token);
+    this.deps.events.emit({ type: 'observation-ended', observation: obs, reason, detail });
+  }
+}

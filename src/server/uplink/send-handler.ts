@@ -1,0 +1,44 @@
+/**
+ * Send (LwM2M-Core 1.2 §6.4.3, Transport 1.2 §6.4): POST /dp with SenML JSON, SenML CBOR or
+ * LwM2M CBOR. The sender is identified by the address its registration lives at.
+ * 2.04 on success; 4.15 for other formats; 4.00 for undecodable content; 4.04 when unregistered.
+ */
+import type { InboundRequest, ResponseSpec } from '../../coap/endpoint';
+import { Code } from '../../coap/message';
+import { contentFormat } from '../../coap/options';
+import { BridgeError } from '../../errors';
+import type { ContentCodecs } from '../../lwm2m/codec/registry';
+import type { ObjectModelLookup } from '../../lwm2m/model/types';
+import type { RegistrationStore } from '../../store/registration-store';
+import type { ServerEvents } from '../events';
+import { objectVersions } from '../registration/registration';
+
+export class SendHandler {
+  constructor(
+    private readonly deps: {
+      readonly store: RegistrationStore;
+      readonly codecs: ContentCodecs;
+      readonly model: ObjectModelLookup;
+      readonly events: ServerEvents;
+    },
+  ) {}
+
+  async handle(req: InboundRequest): Promise<ResponseSpec> {
+    const format = contentFormat(req.message);
+    if (format === undefined || !this.deps.codecs.supportsComposite(format)) {
+      return { code: Code.UNSUPPORTED_CONTENT_FORMAT, payload: Buffer.from(`Send needs SenML JSON (110), SenML CBOR (112) or LwM2M CBOR (11544), got ${format ?? 'none'}`) };
+    }
+    const reg = await this.deps.store.getByAddress(req.peer.address, req.peer.port);
+    if (reg === undefined) return { code: Code.NOT_FOUND, payload: Buffer.from('Send from an address with no registration') };
+    let entries;
+    try {
+      entries = this.deps.codecs.compositeCodec(format).decodeTimestampedNodes(req.message.payload, { model: this.deps.model, versions: objectVersions(reg) });
+    } catch (err) {
+      if (err instanceof BridgeError) return { code: Code.BAD_REQUEST, payload: Buffer.from(err.message) };
+      throw err;
+    }
+    if (entries.length === 0) return { code: Code.BAD_REQUEST, payload: Buffer.from('Send carried no value') };
+    this.deps.events.emit({ type: 'send', registration: reg, entries });
+    return { code: Code.CHANGED };
+  }
+}

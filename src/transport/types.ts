@@ -1,0 +1,30 @@
+/**
+ * The datagram transport contract. Only `transport/` code imports `node:dgram`; everything above
+ * sees peers and buffers, so that DTLS (a later transport) and in-memory test pairs plug in here.
+ */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+}
+
+export type DatagramHandler = (data: Buffer, peer: Peer) => void;
+
+export interface DatagramTransport {
+  send(data: Buffer, peer: Peer): void;
+  onDatagram(handler: DatagramHandler): void;
+  /** The local address the transport is bound to. */
+  local(): Peer;
+  close(): Promise<void>;
+}
+
+/** A stable string key for a peer ("1.2.3.4:5683", "[::1]:5683"). */
+export function peerKey(p: Peer): string {
+  return p.address.includes(':') ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`;
+}
+
+/** Strips the IPv4-mapped prefix for display and comparison across socket families. */
+export function displayAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+export const samePeer = (a: Peer, b: Peer): boolean => a.port === b.port && displayAddress(a.address) === displayAddress(b.address);
