@@ -7,10 +7,11 @@
  * - Block2 (§2.4): responses larger than the preferred block size are sliced statelessly:
  *   each block request re-runs the handler and returns the requested slice with Size2.
  */
+import { CoapFormatError } from '../errors';
 import { peerKey } from '../transport/types';
 import type { InboundRequest, RequestHandler, Responder, ResponseSpec } from './endpoint';
 import { Code, Opt, type CoapMessage, type CoapOption } from './message';
-import { blockSize, encodeBlock, getBlock, getUintOption, uintOption, withOptions, withoutOptions } from './options';
+import { blockSize, encodeBlock, getBlock, getUintOption, uintOption, withOptions, withoutOptions, type BlockValue } from './options';
 
 export interface BlockwiseServerOptions {
   /** Largest request body accepted, in bytes (4.13 above it). */
@@ -41,8 +42,18 @@ export class BlockwiseServer {
   ) {}
 
   readonly handle: RequestHandler = (req, respond) => {
-    const block1 = getBlock(req.message, Opt.BLOCK1);
-    const block2 = getBlock(req.message, Opt.BLOCK2);
+    let block1: BlockValue | undefined;
+    let block2: BlockValue | undefined;
+    try {
+      block1 = getBlock(req.message, Opt.BLOCK1);
+      block2 = getBlock(req.message, Opt.BLOCK2);
+    } catch (err) {
+      // RFC 7252 §5.4.3: a value length outside the option's range (Block1/2: 0-3 bytes, RFC 7959 §2.2)
+      // makes it an unrecognised option; both are critical, so the request gets 4.02 (§5.4.1).
+      if (!(err instanceof CoapFormatError)) throw err;
+      respond({ code: Code.BAD_OPTION, payload: Buffer.from(err.message) });
+      return;
+    }
     if ((block1 && block1.szx === 7) || (block2 && block2.szx === 7)) {
       respond({ code: Code.BAD_REQUEST, payload: Buffer.from('SZX 7 (BERT) is not used over UDP') }); // RFC 8323 §6
       return;
@@ -58,10 +69,10 @@ export class BlockwiseServer {
     return this.inProgress.size;
   }
 
-  private onBlock1(req: InboundRequest, b: { num: number; more: boolean; szx: number }, respond: Responder): void {
+  private onBlock1(req: InboundRequest, b: BlockValue, respond: Responder): void {
     const msg = req.message;
     const key = bodyKey(peerKey(req.peer), msg);
-    const size1 = getUintOption(msg, Opt.SIZE1);
+    const size1 = size1Of(msg);
     if (size1 !== undefined && size1 > this.opts.maxBodyBytes) return this.tooLarge(key, respond);
     const size = blockSize(b.szx);
     if (b.more && msg.payload.length !== size) {
@@ -146,6 +157,15 @@ export class BlockwiseServer {
       );
       respond({ code: res.code, options, payload: payload.subarray(start, start + size) });
     };
+  }
+}
+
+/** Size1 is elective: a value longer than 4 bytes is ignored like an unrecognised option (RFC 7252 §5.4.3). */
+function size1Of(msg: CoapMessage): number | undefined {
+  try {
+    return getUintOption(msg, Opt.SIZE1);
+  } catch {
+    return undefined;
   }
 }
 

@@ -272,12 +272,22 @@ export class CoapEndpoint {
     }
     const entry = seen.fresh;
     if (this.outbound.onSeparate(msg, peer)) return this.acceptResponse(msg, peer, entry, true);
-    const known = this.notificationHandler(peer, msg);
+    const failed = (err: unknown): void => {
+      this.stats.handlerErrors++;
+      this.events.onDrop?.('handler-error', peerKey(peer), err instanceof Error ? err.message : String(err));
+      this.acceptResponse(msg, peer, entry, false);
+    };
+    let known: boolean | Promise<boolean>;
+    try {
+      known = this.notificationHandler(peer, msg);
+    } catch (err) {
+      // A throwing handler is treated like a rejected promise; it must not escape into the socket's
+      // 'message' event, where it would be an uncaught exception that ends the process.
+      failed(err);
+      return;
+    }
     if (typeof known === 'boolean') return this.acceptResponse(msg, peer, entry, known);
-    known.then(
-      (k) => this.acceptResponse(msg, peer, entry, k),
-      () => this.acceptResponse(msg, peer, entry, false),
-    );
+    known.then((k) => this.acceptResponse(msg, peer, entry, k), failed);
   }
 
   /** ACK a wanted CON response or notification; reject an unwanted one (RFC 7641 §3.6). */

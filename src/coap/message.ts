@@ -8,7 +8,7 @@
  *  |   Token (if any, TKL bytes) ...  Options (if any) ... 0xFF Payload
  */
 
-export const enum MessageType {
+export enum MessageType {
   CON = 0,
   NON = 1,
   ACK = 2,

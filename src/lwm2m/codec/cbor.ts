@@ -9,9 +9,10 @@
  *   STRING, CORELNK    text string                         OBJLNK text string "oid:iid"
  *   OPAQUE             byte string
  *
- * The bytes layer is cbor-x; floats are written by hand because cbor-x writes integral numbers as integers.
+ * The bytes layer is cbor-x, except numbers, written by hand: cbor-x writes integral floats as integers,
+ * integers beyond 32 bits as floats and bigints always in 8 bytes.
  */
-import { Decoder, Encoder, Tag } from 'cbor-x';
+import { Decoder, Encoder } from 'cbor-x';
 import { BridgeError } from '../../errors';
 import { formatPath, pathLevel, type LwM2mPath } from '../path';
 import { resourceInstance, single, type LwM2mNode } from '../node';
@@ -98,26 +99,52 @@ function toValue(v: unknown, type: ResourceType, where: string): LwM2mValue {
 }
 
 function encodeFloat(f: number): Buffer {
-  if (Math.fround(f) === f) {
-    const b = Buffer.allocUnsafe(5);
-    b[0] = 0xfa; // major type 7, 32-bit float (RFC 8949 §3.3)
-    b.writeFloatBE(f, 1);
-    return b;
+  const exact32 = Math.fround(f) === f;
+  const b = Buffer.allocUnsafe(exact32 ? 5 : 9);
+  b[0] = exact32 ? 0xfa : 0xfb; // major type 7, 32- or 64-bit float (RFC 8949 §3.3)
+  if (exact32) b.writeFloatBE(f, 1);
+  else b.writeDoubleBE(f, 1);
+  return b;
+}
+
+/**
+ * Major type 0/1 with the shortest argument (RFC 8949 §3.1, §4.2.1 preferred serialization), optionally
+ * behind a one-byte tag. By hand: cbor-x writes numbers beyond 32 bits as floats and bigints as 8 bytes.
+ */
+function encodeInteger(v: number | bigint, tag?: number): Buffer {
+  const big = BigInt(v);
+  const negative = big < 0n;
+  const arg = negative ? -1n - big : big;
+  const size = arg < 24n ? 0 : arg <= 0xffn ? 1 : arg <= 0xffffn ? 2 : arg <= 0xffffffffn ? 4 : 8;
+  const offset = tag === undefined ? 0 : 1;
+  const b = Buffer.allocUnsafe(offset + 1 + size);
+  if (tag !== undefined) b[0] = 0xc0 | tag;
+  const major = negative ? 0x20 : 0x00;
+  if (size === 0) b[offset] = major | Number(arg);
+  else {
+    b[offset] = major | (size === 1 ? 24 : size === 2 ? 25 : size === 4 ? 26 : 27);
+    if (size === 8) b.writeBigUInt64BE(arg, offset + 1);
+    else b.writeUIntBE(Number(arg), offset + 1, size);
   }
-  const b = Buffer.allocUnsafe(9);
-  b[0] = 0xfb; // major type 7, 64-bit float
-  b.writeDoubleBE(f, 1);
   return b;
 }
 
 function encodeValue(value: LwM2mValue, type: ResourceType, where: string): Buffer {
   const v = coerceValue(value, type, where); // range-checks integers (int64 / uint64)
-  if (type === 'FLOAT') return encodeFloat(v as number);
+  switch (type) {
+    case 'FLOAT':
+      return encodeFloat(v as number);
+    case 'INTEGER':
+    case 'UNSIGNED_INTEGER':
+      return encodeInteger(v as number | bigint);
+    case 'TIME':
+      return encodeInteger(dateToSeconds(v as Date, where), 1); // tag 1: epoch-based date/time (RFC 8949 §3.4.2)
+    default:
+      break;
+  }
   try {
-    if (type === 'TIME') return encoder.encode(new Tag(dateToSeconds(v as Date, where), 1)); // RFC 8949 §3.4.2
-    if (type === 'OBJLNK') return encoder.encode(formatObjlnk(v as ObjLink));
-    // INTEGER / UNSIGNED_INTEGER (number or bigint, shortest head), BOOLEAN, STRING, CORELNK, OPAQUE (byte string)
-    return encoder.encode(v);
+    // STRING, CORELNK, OBJLNK → text string; OPAQUE (Buffer) → byte string; BOOLEAN → simple value.
+    return encoder.encode(type === 'OBJLNK' ? formatObjlnk(v as ObjLink) : v);
   } catch (e) {
     if (e instanceof BridgeError) throw e;
     throw fail(`cannot encode CBOR: ${e instanceof Error ? e.message : String(e)}`, where);

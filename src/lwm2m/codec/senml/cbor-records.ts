@@ -131,7 +131,9 @@ function writeNumber(w: CborWriter, v: number | bigint): void {
 export function writeSenmlCbor(records: readonly RawRecord[], where: string): Buffer {
   const w = new CborWriter(64 + records.length * 24);
   w.array(records.length);
+  let bn = '';
   for (const r of records) {
+    if (r.bn !== undefined) bn = r.bn;
     let size = 0;
     if (r.bn !== undefined) size++;
     if (r.bt !== undefined) size++;
@@ -157,7 +159,7 @@ export function writeSenmlCbor(records: readonly RawRecord[], where: string): Bu
     if (r.t !== undefined) writeNumber(w.int(CborLabel.t), r.t);
     if (r.ut !== undefined) writeNumber(w.int(CborLabel.ut), r.ut);
     if (r.kind !== undefined && r.value !== undefined) {
-      writeValue(w, r.kind, r.value, r.vFloat === true, r.n ?? where);
+      writeValue(w, r.kind, r.value, r.vFloat === true, bn + (r.n ?? ''));
     }
     if (r.s !== undefined) writeNumber(w.int(CborLabel.s), r.s);
   }

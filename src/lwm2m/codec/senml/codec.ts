@@ -28,7 +28,8 @@ function latestPerPath(records: ResolvedRecord[]): ResolvedRecord[] {
   const latest = new Map<string, ResolvedRecord>();
   for (const r of records) {
     const prev = latest.get(r.name);
-    if (!prev || prev.time === undefined || (r.time !== undefined && r.time >= prev.time)) {
+    // A record without time is "now", newer than any timed one (RFC 8428 §4.5.3).
+    if (!prev || (r.time ?? Infinity) >= (prev.time ?? Infinity)) {
       latest.delete(r.name);
       latest.set(r.name, r);
     }

@@ -164,7 +164,7 @@ function member(r: RawRecord, label: string, sc: Scanner, where: string): void {
       if (typeof v !== 'boolean') throw sc.fail('label "vb" must be a boolean');
       return setValue(r, 'vb', v, sc);
     }
-    case 'vd': return setValue(r, 'vd', decodeBase64Url(str(sc.scalar(), label, sc), r.n ?? where), sc);
+    case 'vd': return setValue(r, 'vd', decodeBase64Url(str(sc.scalar(), label, sc), where), sc);
     case OBJLNK_LABEL: return setValue(r, 'vlo', str(sc.scalar(), label, sc), sc);
     default:
       // RFC 8428 §4.4: unknown labels are ignored, unless they end with "_" (must-understand).

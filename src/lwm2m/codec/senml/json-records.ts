@@ -19,10 +19,12 @@ function jsonNumber(v: number | bigint, where: string): string {
   return String(v);
 }
 
-function jsonValue(kind: ValueKind, value: RecordValue, where: string): string {
+/** The JSON text of a value, or undefined when it cannot be written. */
+function jsonValue(kind: ValueKind, value: RecordValue): string | undefined {
   switch (kind) {
     case 'v':
-      if (typeof value === 'number' || typeof value === 'bigint') return jsonNumber(value, where);
+      if (typeof value === 'bigint') return value.toString();
+      if (typeof value === 'number' && Number.isFinite(value)) return String(value);
       break;
     case 'vb':
       if (typeof value === 'boolean') return value ? 'true' : 'false';
@@ -37,14 +39,16 @@ function jsonValue(kind: ValueKind, value: RecordValue, where: string): string {
     case 'time':
       break;
   }
-  throw new CodecError(`SenML JSON: value of kind "${kind}" does not match its label`, where);
+  return undefined;
 }
 
 /** Writes raw records as a SenML JSON pack. */
 export function writeSenmlJson(records: readonly RawRecord[], where: string): Buffer {
   let out = '[';
+  let bn = '';
   for (let i = 0; i < records.length; i++) {
     const r = records[i] as RawRecord;
+    if (r.bn !== undefined) bn = r.bn;
     let rec = '';
     if (r.bn !== undefined) rec += ',"bn":' + JSON.stringify(r.bn);
     if (r.bt !== undefined) rec += ',"bt":' + jsonNumber(r.bt, where);
@@ -57,7 +61,9 @@ export function writeSenmlJson(records: readonly RawRecord[], where: string): Bu
     if (r.t !== undefined) rec += ',"t":' + jsonNumber(r.t, where);
     if (r.ut !== undefined) rec += ',"ut":' + jsonNumber(r.ut, where);
     if (r.kind !== undefined && r.value !== undefined) {
-      rec += ',"' + r.kind + '":' + jsonValue(r.kind, r.value, r.n ?? where);
+      const v = jsonValue(r.kind, r.value);
+      if (v === undefined) throw new CodecError(`SenML JSON cannot carry this "${r.kind}" value`, bn + (r.n ?? ''));
+      rec += ',"' + r.kind + '":' + v;
     }
     if (r.s !== undefined) rec += ',"s":' + jsonNumber(r.s, where);
     out += (i > 0 ? ',{' : '{') + rec.slice(1) + '}';

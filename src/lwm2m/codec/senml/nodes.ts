@@ -147,9 +147,11 @@ export function buildComposite(
   const times = new Map<string, number>();
   for (const r of records) {
     if (r.ids.length === 0) throw new CodecError('a composite entry cannot name the root path', r.name);
+    // A record without time is "now", newer than any timed one (RFC 8428 §4.5.3).
+    const time = r.time ?? Infinity;
     const previous = times.get(r.name);
-    if (previous !== undefined && r.time !== undefined && r.time < previous) continue;
-    if (r.time !== undefined) times.set(r.name, r.time);
+    if (previous !== undefined && time < previous) continue;
+    times.set(r.name, time);
     if (r.kind === undefined) {
       out.set(r.name, null);
       continue;

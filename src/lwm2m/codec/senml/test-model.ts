@@ -4,6 +4,7 @@
  * object /65 of LwM2M-Core Appendix C, and a test object /33000 with one resource per type).
  */
 import type { ObjectModel, ObjectModelLookup, Operations, ResourceModel } from '../../model/types';
+import { instance, multi, single, type ObjectInstance } from '../../node';
 import type { ResourceType } from '../../value';
 
 type Def = [id: number, name: string, type: ResourceType, multiple?: boolean];
@@ -77,3 +78,25 @@ export const testModel: ObjectModelLookup = {
   getObject: (objectId) => objects.get(objectId),
   getResource: (objectId, resourceId) => objects.get(objectId)?.resources.get(resourceId),
 };
+
+/**
+ * The Device object instance of the Read /3/0 examples in LwM2M-Core 1.1.1 §7.4.5 (SenML JSON)
+ * and §7.4.6 (SenML CBOR).
+ */
+export function deviceInstanceExample(): ObjectInstance {
+  return instance(0, [
+    single(0, 'STRING', 'Open Mobile Alliance'),
+    single(1, 'STRING', 'Lightweight M2M Client'),
+    single(2, 'STRING', '345000123'),
+    single(3, 'STRING', '1.0'),
+    multi(6, 'INTEGER', [[0, 1], [1, 5]]),
+    multi(7, 'INTEGER', [[0, 3800], [1, 5000]]),
+    multi(8, 'INTEGER', [[0, 125], [1, 900]]),
+    single(9, 'INTEGER', 100),
+    single(10, 'INTEGER', 15),
+    multi(11, 'INTEGER', [[0, 0]]),
+    single(13, 'TIME', new Date(1367491215 * 1000)),
+    single(14, 'STRING', '+02:00'),
+    single(16, 'STRING', 'U'),
+  ]);
+}

@@ -63,16 +63,9 @@ public final class LeshanTestClient {
         if (opts.containsKey("formats")) restrictFormats(builder, opts.get("formats"));
         LeshanClient client = builder.build();
         client.addObserver(new LineReporter());
-        client.getObjectTree().addListener(new ObjectsListenerAdapter() {
-            @Override
-            public void objectInstancesAdded(LwM2mObjectEnabler object, int... ids) {
-                for (int id : ids) emit("CREATED /" + object.getId() + "/" + id);
-            }
-
-            @Override
-            public void objectInstancesRemoved(LwM2mObjectEnabler object, int... ids) {
-                for (int id : ids) emit("DELETED /" + object.getId() + "/" + id);
-            }
+        client.getObjectTree().addListener(new ObjectsListenerAdapter() { // instances created/deleted by the server
+            @Override public void objectInstancesAdded(LwM2mObjectEnabler o, int... ids) { report("CREATED", o, ids); }
+            @Override public void objectInstancesRemoved(LwM2mObjectEnabler o, int... ids) { report("DELETED", o, ids); }
         });
 
         long tickMs = Long.parseLong(opts.getOrDefault("tick-ms", "1000"));
@@ -92,10 +85,7 @@ public final class LeshanTestClient {
             case "" -> { }
             case "update" -> client.triggerRegistrationUpdate();
             case "send" -> send(client, sendFormat, Arrays.asList(words).subList(1, words.length));
-            case "deregister" -> {
-                client.stop(true); // deregisters synchronously; LineReporter prints DEREGISTERED
-                System.exit(0);
-            }
+            case "deregister" -> { client.stop(true); System.exit(0); } // stop(true) deregisters: DEREGISTERED
             case "quit" -> System.exit(0);
             default -> emit("ERROR unknown-command " + words[0]);
             }
@@ -103,13 +93,16 @@ public final class LeshanTestClient {
         System.exit(0); // stdin closed: the harness is gone
     }
 
+    private static void report(String event, LwM2mObjectEnabler object, int... instanceIds) {
+        for (int id : instanceIds) emit(event + " /" + object.getId() + "/" + id);
+    }
+
     private static List<LwM2mObjectEnabler> createObjects(Map<String, String> opts) throws Exception {
         List<ObjectModel> models = new ArrayList<>(ObjectLoader.loadDefault(LwM2mVersion.V1_1));
         // 3303 is not among Leshan's built-in models: the OMA registry's DDF is bundled as a resource.
         models.addAll(ObjectLoader.loadDdfResources("/lwm2m-bridge-models/", new String[] { "3303.xml" }));
         ObjectsInitializer init = new ObjectsInitializer(new StaticModel(models));
-        String serverUri = require(opts, "server");
-        init.setInstancesForObject(LwM2mId.SECURITY, Security.noSec(serverUri, SERVER_SHORT_ID));
+        init.setInstancesForObject(LwM2mId.SECURITY, Security.noSec(require(opts, "server"), SERVER_SHORT_ID));
         init.setInstancesForObject(LwM2mId.SERVER, new Server(SERVER_SHORT_ID, Long.parseLong(opts.getOrDefault("lifetime", "300"))));
         init.setInstancesForObject(LwM2mId.DEVICE, new TestDevice());
         init.setInstancesForObject(LwM2mId.CONNECTIVITY_MONITORING, new SimpleInstanceEnabler(0, Map.of(
