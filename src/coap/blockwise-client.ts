@@ -62,6 +62,11 @@ export class BlockwiseClient {
       if (res.code >> 5 !== 2) return res;
       const b = getBlock(res, Opt.BLOCK2);
       if (b === undefined) throw new BlockwiseError('block response without Block2 option');
+      // RFC 7959 §2.4: the block must start at the offset we asked for (possibly renumbered for a smaller
+      // SZX); appending any other block would silently corrupt the body.
+      if (b.num * blockSize(b.szx) !== next) {
+        throw new BlockwiseError(`asked for the block at offset ${next}, got block ${b.num} (SZX ${b.szx})`);
+      }
       const tag = getOption(res, Opt.ETAG);
       if (etag !== undefined && (tag === undefined || !tag.equals(etag))) {
         throw new BlockwiseError('ETag changed during a block-wise transfer (RFC 7959 §2.4)');

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CoapResetError, CoapTimeoutError } from '../errors';
-import { peerKey, samePeer, type Peer } from '../transport/types';
+import { displayAddress, peerKey, samePeer, type Peer } from '../transport/types';
 import { encode } from './codec';
 import { EMPTY_BUFFER, MessageType, type CoapMessage, type CoapOption } from './message';
 import { exchangeLifetimeMs, type TransmissionParams } from './params';
@@ -188,7 +188,7 @@ export class OutboundExchanges {
   }
 
   private allocateMid(peer: Peer): number {
-    const key = peerKey(peer);
+    const key = endpointKey(peer);
     let m = this.nextMid.get(key);
     if (m === undefined) {
       m = { mid: Math.floor(Math.random() * 0x10000), used: 0 };
@@ -201,7 +201,13 @@ export class OutboundExchanges {
   }
 }
 
-const midKey = (peer: Peer, mid: number): string => `${peerKey(peer)}#${mid}`;
+/**
+ * Exchanges and Message IDs are keyed by the peer's address in display form, so that a request sent
+ * to 1.2.3.4 on a dual-stack socket matches the ACK that arrives from ::ffff:1.2.3.4 (RFC 7252 §4.4:
+ * the ACK must come from the endpoint the CON was sent to; that is the same endpoint).
+ */
+const endpointKey = (peer: Peer): string => peerKey({ address: displayAddress(peer.address), port: peer.port });
+const midKey = (peer: Peer, mid: number): string => `${endpointKey(peer)}#${mid}`;
 const noop = (): void => undefined;
 
 let tokenPool = Buffer.alloc(0);

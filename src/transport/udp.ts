@@ -4,6 +4,7 @@
  * Binding "::" gives a dual-stack socket (IPv4 peers appear as ::ffff:a.b.c.d).
  */
 import { createSocket, type Socket, type RemoteInfo } from 'node:dgram';
+import { isIPv4 } from 'node:net';
 import type { DatagramHandler, DatagramTransport, Peer } from './types';
 
 export interface UdpTransportOptions {
@@ -20,7 +21,11 @@ export class UdpTransport implements DatagramTransport {
   private handler: DatagramHandler = () => undefined;
   private closed = false;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(
+    private readonly socket: Socket,
+    /** A udp6 socket (possibly dual-stack): IPv4 destinations must be given in the ::ffff: mapped form. */
+    private readonly ipv6: boolean,
+  ) {
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.handler(msg, { address: rinfo.address, port: rinfo.port }));
   }
 
@@ -37,12 +42,14 @@ export class UdpTransport implements DatagramTransport {
     if (opts.recvBufferSize) trySet(() => socket.setRecvBufferSize(opts.recvBufferSize as number));
     if (opts.sendBufferSize) trySet(() => socket.setSendBufferSize(opts.sendBufferSize as number));
     socket.on('error', (err) => opts.onError?.(err));
-    return new UdpTransport(socket);
+    return new UdpTransport(socket, ipv6);
   }
 
   send(data: Buffer, peer: Peer): void {
     if (this.closed) return;
-    this.socket.send(data, peer.port, peer.address);
+    // Sending to a plain IPv4 address from an AF_INET6 socket fails with EINVAL: use the mapped form.
+    const address = this.ipv6 && isIPv4(peer.address) ? `::ffff:${peer.address}` : peer.address;
+    this.socket.send(data, peer.port, address);
   }
 
   onDatagram(handler: DatagramHandler): void {

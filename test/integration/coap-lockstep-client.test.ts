@@ -9,7 +9,7 @@ import { Code, Method, MessageType } from '../../src/coap/message';
 import { pathOptions, uriPath } from '../../src/coap/options';
 import type { TransmissionParams } from '../../src/coap/params';
 import type { Peer } from '../../src/transport/types';
-import { FAST, ScriptedPeer, openEndpoint } from '../support/scripted-peer';
+import { FAST, ScriptedPeer, openEndpoint, type Received } from '../support/scripted-peer';
 
 describe('CoapEndpoint client role, lockstep (RFC 7252 §4.2, §5.2, §5.3.2)', () => {
   let ep: CoapEndpoint;
@@ -91,14 +91,14 @@ describe('CoapEndpoint client role, lockstep (RFC 7252 §4.2, §5.2, §5.3.2)', 
         () => new Error('resolved'),
         (err: unknown) => err,
       );
-      const sends = [];
+      const sends: Received[] = [];
       for (let i = 0; i <= params.maxRetransmit; i++) sends.push(await peer.next());
       const err = await outcome;
       const failedAt = performance.now();
       expect(err).toBeInstanceOf(CoapTimeoutError);
       expect(new Set(sends.map((s) => s.msg.messageId)).size).toBe(1);
-      expect(sends.every((s) => s.raw.equals((sends[0] as (typeof sends)[0]).raw))).toBe(true);
-      const gaps = sends.slice(1).map((s, i) => s.at - (sends[i] as (typeof sends)[0]).at);
+      expect(sends.every((s) => s.raw.equals((sends[0] as Received).raw))).toBe(true);
+      const gaps = sends.slice(1).map((s, i) => s.at - (sends[i] as Received).at);
       // First timeout in [ACK_TIMEOUT, ACK_TIMEOUT × ACK_RANDOM_FACTOR], then doubling.
       expect(gaps[0]).toBeGreaterThanOrEqual(params.ackTimeoutMs - 3);
       for (let i = 1; i < gaps.length; i++) {
@@ -106,7 +106,7 @@ describe('CoapEndpoint client role, lockstep (RFC 7252 §4.2, §5.2, §5.3.2)', 
         expect(gaps[i]).toBeGreaterThanOrEqual(params.ackTimeoutMs * 2 ** i - 3);
       }
       // After the last retransmission we still wait a doubled timeout before giving up.
-      const last = sends[sends.length - 1] as (typeof sends)[0];
+      const last = sends[sends.length - 1] as Received;
       expect(failedAt - last.at).toBeGreaterThanOrEqual(params.ackTimeoutMs * 2 ** params.maxRetransmit - 5);
       // The whole wait is about MAX_TRANSMIT_WAIT, bounded by ACK_TIMEOUT × (2^5 − 1) × ACK_RANDOM_FACTOR.
       expect(failedAt - started).toBeLessThan(params.ackTimeoutMs * 31 * params.ackRandomFactor + 500);

@@ -58,8 +58,7 @@ export function requireOnPath(name: string, debianPackage: string): string {
   return path;
 }
 
-export function requireLeshanClientJar(): string {
-  const jar = leshanClientJarPath();
+export function requireLeshanClientJar(jar = leshanClientJarPath()): string {
   if (!existsSync(jar)) {
     throw new MissingTestDependencyError('Leshan launcher jar', `${jar} does not exist (built by Maven from test/interop/leshan-client)`);
   }
@@ -79,7 +78,7 @@ function checkJava(): void {
 export function findMissingTestDependencies(): MissingTestDependencyError[] {
   const checks: Array<() => unknown> = [
     checkJava,
-    requireLeshanClientJar,
+    () => requireLeshanClientJar(),
     () => requireOnPath('coap-client-notls', 'libcoap3-bin'),
   ];
   const problems: MissingTestDependencyError[] = [];

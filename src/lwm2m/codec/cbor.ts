@@ -65,7 +65,7 @@ function toValue(v: unknown, type: ResourceType, where: string): LwM2mValue {
   switch (type) {
     case 'INTEGER':
     case 'UNSIGNED_INTEGER':
-      if (isIntegral(v)) return checkInteger(BigInt(v), type, where);
+      if (isIntegral(v)) return checkInteger(v, type, where);
       break;
     case 'FLOAT':
       if (typeof v === 'number') return v;

@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { CodecError } from '../../errors';
 import { formatPath, pathLevel, type LwM2mPath } from '../path';
 import type { LwM2mNode } from '../node';
-import { isObjLink, normaliseInteger, type LwM2mValue, type ObjLink, type ResourceType } from '../value';
+import { isObjLink, type LwM2mValue, type ObjLink, type ResourceType } from '../value';
 import type { ResourceModel } from '../model/types';
 import type { CodecContext } from './types';
 
@@ -83,11 +83,26 @@ export function isLeafNodeSupported(path: LwM2mPath, node?: LwM2mNode): boolean 
 
 // ---- integers, time ---------------------------------------------------------------------------
 
-/** Range-checks a wire integer for INTEGER (signed 64-bit) or UNSIGNED_INTEGER (LwM2M-Core 1.1 Appendix C). */
-export function checkInteger(v: bigint, type: 'INTEGER' | 'UNSIGNED_INTEGER' | 'TIME', where: string): number | bigint {
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Range-checks an integer for INTEGER (signed 64-bit) or UNSIGNED_INTEGER (0..2^64-1), LwM2M-Core 1.1
+ * Appendix C, and normalises it: number when within the safe range, bigint beyond. Safe numbers take
+ * a fast path without bigint arithmetic.
+ */
+export function checkInteger(v: number | bigint, type: 'INTEGER' | 'UNSIGNED_INTEGER', where: string): number | bigint {
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw fail(`${v} is not an integer`, where);
+    if (Number.isSafeInteger(v)) {
+      if (type === 'UNSIGNED_INTEGER' && v < 0) throw fail(`${v} is out of range for ${type}`, where);
+      return v + 0; // -0 → 0
+    }
+    v = BigInt(v);
+  }
   const ok = type === 'UNSIGNED_INTEGER' ? v >= 0n && v <= UINT64_MAX : v >= INT64_MIN && v <= INT64_MAX;
   if (!ok) throw fail(`${v} is out of range for ${type}`, where);
-  return normaliseInteger(v);
+  return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
 }
 
 export function secondsToDate(seconds: number | bigint, where: string): Date {
@@ -151,8 +166,7 @@ export function coerceValue(v: LwM2mValue, type: ResourceType, where: string): L
   switch (type) {
     case 'INTEGER':
     case 'UNSIGNED_INTEGER':
-      if (typeof v === 'bigint') return checkInteger(v, type, where);
-      if (typeof v === 'number' && Number.isInteger(v)) return checkInteger(BigInt(v), type, where);
+      if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) return checkInteger(v, type, where);
       break;
     case 'FLOAT':
       if (typeof v === 'number') return v;

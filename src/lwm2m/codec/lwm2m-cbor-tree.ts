@@ -33,7 +33,7 @@ function leafValue(v: unknown, name: string): { kind: ValueKind; value: RecordVa
 /** Appends the ids of one map key (an id or a non-empty array of ids). */
 function appendKey(ids: number[], key: unknown, where: string): void {
   const parts: readonly unknown[] = Array.isArray(key) ? key : [key];
-  if (parts.length === 0) throw new CodecError(`${FORMAT}: empty path array key`, formatIds(ids) || where);
+  if (parts.length === 0) throw new CodecError(`${FORMAT}: empty path array key`, ids.length ? formatIds(ids) : where);
   for (const id of parts) {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > MAX_ID) {
       throw new CodecError(`${FORMAT}: map key ${String(id)} is not a path id`, ids.length ? formatIds(ids) : where);
@@ -109,14 +109,19 @@ function writeLeaf(w: CborWriter, leaf: Leaf): void {
   else throw new CodecError(`${FORMAT}: cannot write a ${leaf.type} value`, where);
 }
 
-function writeMap(w: CborWriter, children: Map<number, Trie>, key: number[]): void {
+/**
+ * Writes a map whose keys are ids at `depth` (0: object ... 3: resource instance). Chains of
+ * single-child maps collapse into one array key (LwM2M-Core 1.2 §7.4.7), except that a key
+ * starting at a resource keeps its resource instances in a nested map, mirroring the node model:
+ * {[3, 0]: {11: {0: 0}}} rather than {[3, 0]: {[11, 0]: 0}}.
+ */
+function writeMap(w: CborWriter, children: Map<number, Trie>, depth: number, key: number[]): void {
   w.map(children.size);
   for (const [id, first] of children) {
-    // Collapse chains of single-child maps into one array key (LwM2M-Core 1.2 §7.4.7).
     key.length = 0;
     key.push(id);
     let node = first;
-    while (!node.leaf && node.children && node.children.size === 1) {
+    while (depth < 2 && !node.leaf && node.children && node.children.size === 1) {
       const [childId, child] = node.children.entries().next().value as [number, Trie];
       key.push(childId);
       node = child;
@@ -127,7 +132,7 @@ function writeMap(w: CborWriter, children: Map<number, Trie>, key: number[]): vo
       for (const k of key) w.int(k);
     }
     if (node.leaf) writeLeaf(w, node.leaf);
-    else writeMap(w, node.children ?? new Map<number, Trie>(), key);
+    else writeMap(w, node.children ?? new Map<number, Trie>(), depth + key.length, key);
   }
 }
 
@@ -136,6 +141,6 @@ export function writeLwm2mCbor(leaves: readonly Leaf[]): Buffer {
   const root = new Map<number, Trie>();
   for (const leaf of leaves) insert(root, leaf);
   const w = new CborWriter(64 + leaves.length * 16);
-  writeMap(w, root, []);
+  writeMap(w, root, 0, []);
   return w.finish();
 }

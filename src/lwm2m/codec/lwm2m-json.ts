@@ -37,19 +37,38 @@ export type JsonFormat = typeof ContentFormat.JSON | typeof ContentFormat.JSON_L
 interface TimedLeaf extends Leaf {
   /** Unix ms, or undefined for "now". */
   readonly timestamp: number | undefined;
+  /** The leaf's path as a string ("/3/0/6/1"). */
+  readonly key: string;
 }
 
-const SEGMENT = /^(?:0|[1-9]\d{0,4})$/;
-
-/** bn + n → ids of a resource or resource instance under `path`. */
+/**
+ * bn + n → ids of a resource or resource instance under `path`, or a CodecError. Ids are decimal
+ * without leading zeros (so each path has one spelling, usable as a map key) and at most MAX_ID.
+ */
 function resolveName(name: string, path: LwM2mPath, where: string): number[] {
-  const segs = (name.startsWith('/') ? name.slice(1) : name).split('/');
-  const ids = segs.map((s) => (SEGMENT.test(s) ? Number(s) : NaN));
-  if (ids.length < 3 || ids.length > 4 || ids.some((id) => !(id <= MAX_ID))) {
-    throw fail(`entry name "${name}" is not a resource or resource instance path`, where);
+  const ids: number[] = [];
+  let i = name.charCodeAt(0) === 0x2f ? 1 : 0;
+  let valid = false;
+  while (ids.length < 4) {
+    const start = i;
+    let id = 0;
+    for (let c = name.charCodeAt(i); c >= 0x30 && c <= 0x39; c = name.charCodeAt(++i)) id = id * 10 + c - 0x30;
+    const digits = i - start;
+    if (digits === 0 || digits > 5 || (digits > 1 && name.charCodeAt(start) === 0x30) || id > MAX_ID) break;
+    ids.push(id);
+    if (i === name.length) {
+      valid = ids.length >= 3;
+      break;
+    }
+    if (name.charCodeAt(i++) !== 0x2f) break;
   }
-  const prefix = pathIds(path);
-  if (prefix.some((id, i) => ids[i] !== id)) throw fail(`entry "${name}" lies outside the request path`, where);
+  if (!valid) throw fail(`entry name "${name}" is not a resource or resource instance path`, where);
+  const inside =
+    ids[0] === path.objectId &&
+    (path.instanceId === undefined || ids[1] === path.instanceId) &&
+    (path.resourceId === undefined || ids[2] === path.resourceId) &&
+    (path.resourceInstanceId === undefined || ids[3] === path.resourceInstanceId);
+  if (!inside) throw fail(`entry "${name}" lies outside the request path`, where);
   return ids;
 }
 
@@ -68,7 +87,7 @@ function entryValue(e: JsonEntry, type: ResourceType, where: string): LwM2mValue
     case 'UNSIGNED_INTEGER':
     case 'TIME':
       if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) {
-        return type === 'TIME' ? secondsToDate(v, where) : checkInteger(BigInt(v), type, where);
+        return type === 'TIME' ? secondsToDate(v, where) : checkInteger(v, type, where);
       }
       break;
     case 'FLOAT':
@@ -100,14 +119,16 @@ function readLeaves(payload: Buffer, path: LwM2mPath, ctx: CodecContext): TimedL
   const bn = doc.bn ?? '';
   const out: TimedLeaf[] = [];
   for (const e of doc.e) {
-    const [objectId, instanceId, resourceId, resourceInstanceId] = resolveName(bn + (e.n ?? ''), path, where) as [number, number, number, number?];
-    const leafWhere = resourceInstanceId === undefined ? `/${objectId}/${instanceId}/${resourceId}` : `/${objectId}/${instanceId}/${resourceId}/${resourceInstanceId}`;
+    const name = bn + (e.n ?? '');
+    const ids = resolveName(name, path, where);
+    // Ids are validated without leading zeros, so the name is the canonical path string.
+    const key = name.charCodeAt(0) === 0x2f ? name : `/${name}`;
+    const objectId = ids[0] as number;
+    const resourceId = ids[2] as number;
     const type = resourceModel(ctx, objectId, resourceId)?.type ?? guessType(e);
-    const value = entryValue(e, type, leafWhere);
-    const timed = doc.bt !== undefined || e.t !== undefined;
-    const timestamp = timed ? Math.round(((doc.bt ?? 0) + (e.t ?? 0)) * 1000) : undefined;
-    const leaf: TimedLeaf = { objectId, instanceId, resourceId, type, value, timestamp };
-    out.push(resourceInstanceId === undefined ? leaf : { ...leaf, resourceInstanceId });
+    const value = entryValue(e, type, key);
+    const timestamp = doc.bt !== undefined || e.t !== undefined ? Math.round(((doc.bt ?? 0) + (e.t ?? 0)) * 1000) : undefined;
+    out.push({ objectId, instanceId: ids[1] as number, resourceId, resourceInstanceId: ids[3], type, value, timestamp, key });
   }
   return out;
 }
@@ -118,10 +139,9 @@ const order = (t: number | undefined): number => (t === undefined ? Infinity : t
 function decode(payload: Buffer, path: LwM2mPath, ctx: CodecContext): LwM2mNode {
   const newest = new Map<string, TimedLeaf>();
   for (const leaf of readLeaves(payload, path, ctx)) {
-    const key = leafPath(leaf);
-    const prev = newest.get(key);
-    if (prev && order(prev.timestamp) === order(leaf.timestamp)) throw fail('duplicate value', key);
-    if (!prev || order(prev.timestamp) < order(leaf.timestamp)) newest.set(key, leaf);
+    const prev = newest.get(leaf.key);
+    if (prev && order(prev.timestamp) === order(leaf.timestamp)) throw fail('duplicate value', leaf.key);
+    if (!prev || order(prev.timestamp) < order(leaf.timestamp)) newest.set(leaf.key, leaf);
   }
   return buildNode(path, [...newest.values()], ctx);
 }

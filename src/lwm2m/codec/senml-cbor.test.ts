@@ -4,27 +4,16 @@
  * (OMA_LwM2M_for_Developers issue #484: [{"n":"/65/0/0/0","vlo":"66:0"}]).
  */
 import { Decoder } from 'cbor-x';
-import { CodecError } from '../../errors';
 import { instance, multi, resourceInstance, single, type LwM2mNode } from '../node';
 import { parsePath } from '../path';
 import { senmlCborCodec as codec } from './senml-cbor';
-import { deviceInstanceExample, TEST_OBJECT_ID, testModel } from './senml/test-model';
+import { codecError, deviceInstanceExample, TEST_OBJECT_ID, testModel } from './senml/test-model';
 import { ContentFormat, type CodecContext } from './types';
 
 const ctx: CodecContext = { model: testModel };
 const p = parsePath;
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const cbor = new Decoder({ mapsAsObjects: false, useRecords: false });
-
-function codecError(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CodecError) return e;
-    throw e;
-  }
-  throw new Error('expected a CodecError');
-}
 
 // LwM2M-Core 1.1.1 §7.4.6: SenML CBOR payload of Read /3/0.
 const READ_3_0 = `

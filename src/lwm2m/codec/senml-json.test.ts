@@ -2,11 +2,10 @@
  * SenML JSON (110) codec, LwM2M-Core 1.1 §7.4.5. Golden text: the Read /3/0 example of
  * LwM2M-Core 1.1.1 §7.4.5 (same records as the SenML CBOR example of §7.4.6).
  */
-import { CodecError } from '../../errors';
 import { instance, multi, object, resourceInstance, single, type LwM2mNode } from '../node';
 import { parsePath } from '../path';
 import { senmlJsonCodec as codec } from './senml-json';
-import { deviceInstanceExample, TEST_OBJECT_ID, testModel } from './senml/test-model';
+import { codecError, deviceInstanceExample, TEST_OBJECT_ID, testModel } from './senml/test-model';
 import { ContentFormat, type CodecContext } from './types';
 
 const ctx: CodecContext = { model: testModel };
@@ -14,16 +13,6 @@ const p = parsePath;
 const text = (s: string): Buffer => Buffer.from(s, 'utf8');
 const decode = (s: string, path: string): LwM2mNode => codec.decode(text(s), p(path), ctx);
 const encode = (node: LwM2mNode, path: string): string => codec.encode(node, p(path), ctx).toString('utf8');
-
-function codecError(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CodecError) return e;
-    throw e;
-  }
-  throw new Error('expected a CodecError');
-}
 
 // LwM2M-Core 1.1.1 §7.4.5: SenML JSON payload of Read /3/0.
 const READ_3_0 =

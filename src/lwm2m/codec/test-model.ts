@@ -99,10 +99,14 @@ const OBJECTS: ObjectModel[] = [
   obj(9001, 'Versioned', false, [res(0, 'value', 'INTEGER')], '2.0'),
 ];
 
+const BY_ID = new Map<number, ObjectModel[]>();
+for (const o of OBJECTS) BY_ID.set(o.id, [...(BY_ID.get(o.id) ?? []), o]);
+
 /** Exact version match, else the newest version (enough for tests; the real registry is smarter). */
 export const testModel: ObjectModelLookup = {
   getObject(objectId: number, version?: string): ObjectModel | undefined {
-    const candidates = OBJECTS.filter((o) => o.id === objectId);
+    const candidates = BY_ID.get(objectId);
+    if (!candidates) return undefined;
     return candidates.find((o) => o.version === version) ?? candidates[candidates.length - 1];
   },
   getResource(objectId: number, resourceId: number, version?: string): ResourceModel | undefined {

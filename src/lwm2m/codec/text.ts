@@ -54,7 +54,7 @@ function parseValue(text: string, type: ResourceType, opaque: 'base64' | 'reject
     case 'INTEGER':
     case 'UNSIGNED_INTEGER':
       if (!(type === 'INTEGER' ? INTEGER_TEXT : UNSIGNED_TEXT).test(text)) throw fail(`"${clip(text)}" is not a valid ${type}`, where);
-      return checkInteger(BigInt(text), type, where);
+      return checkInteger(text.length < 16 ? Number(text) : BigInt(text), type, where);
     case 'FLOAT':
       if (!FLOAT_TEXT.test(text)) throw fail(`"${clip(text)}" is not a valid FLOAT`, where);
       return Number(text);

@@ -12,14 +12,13 @@
 import type { LwM2mValue, ObjLink, ResourceType } from '../value';
 import { checkInteger, coerceValue, dateToSeconds, decodeUtf8, fail, secondsToDate } from './codec-common';
 
-function readInteger(b: Buffer, unsigned: boolean, where: string): bigint {
+/** 1, 2 and 4 bytes read as number; 8 bytes as bigint (normalised by checkInteger). */
+function readInteger(b: Buffer, unsigned: boolean, where: string): number | bigint {
   switch (b.length) {
     case 1:
-      return BigInt(unsigned ? b.readUInt8(0) : b.readInt8(0));
     case 2:
-      return BigInt(unsigned ? b.readUInt16BE(0) : b.readInt16BE(0));
     case 4:
-      return BigInt(unsigned ? b.readUInt32BE(0) : b.readInt32BE(0));
+      return unsigned ? b.readUIntBE(0, b.length) : b.readIntBE(0, b.length);
     case 8:
       return unsigned ? b.readBigUInt64BE(0) : b.readBigInt64BE(0);
     default:

@@ -11,7 +11,8 @@ import { CborWriter } from './cbor-writer';
 import { CborLabel, OBJLNK_LABEL, type RawRecord, type RecordValue, type ValueKind } from './record';
 
 // Integer keys must stay numbers and maps must stay Maps: mapsAsObjects would stringify them.
-const decoder = new Decoder({ mapsAsObjects: false, useRecords: false });
+// copyBuffers: Opaque values must not alias the (possibly reused) datagram buffer.
+const decoder = new Decoder({ mapsAsObjects: false, useRecords: false, copyBuffers: true });
 
 /** Decodes one CBOR item, wrapping cbor-x errors in CodecError. */
 export function decodeCbor(payload: Buffer, where: string, format: string): unknown {
@@ -159,7 +160,7 @@ export function writeSenmlCbor(records: readonly RawRecord[], where: string): Bu
     if (r.t !== undefined) writeNumber(w.int(CborLabel.t), r.t);
     if (r.ut !== undefined) writeNumber(w.int(CborLabel.ut), r.ut);
     if (r.kind !== undefined && r.value !== undefined) {
-      writeValue(w, r.kind, r.value, r.vFloat === true, bn + (r.n ?? ''));
+      writeValue(w, r.kind, r.value, r.vFloat === true, bn + (r.n ?? '') || where);
     }
     if (r.s !== undefined) writeNumber(w.int(CborLabel.s), r.s);
   }

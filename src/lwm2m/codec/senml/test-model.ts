@@ -3,6 +3,7 @@
  * (Device /3 and Server /1 as in LwM2M-Core Appendix E, Temperature /3303, the Objlnk example
  * object /65 of LwM2M-Core Appendix C, and a test object /33000 with one resource per type).
  */
+import { CodecError } from '../../../errors';
 import type { ObjectModel, ObjectModelLookup, Operations, ResourceModel } from '../../model/types';
 import { instance, multi, single, type ObjectInstance } from '../../node';
 import type { ResourceType } from '../../value';
@@ -99,4 +100,16 @@ export function deviceInstanceExample(): ObjectInstance {
     single(14, 'STRING', '+02:00'),
     single(16, 'STRING', 'U'),
   ]);
+}
+
+/** Runs `fn`, expects it to throw a CodecError and returns it (tests only). */
+export function codecError(fn: () => unknown): CodecError {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(CodecError);
+  return error as CodecError;
 }

@@ -1,0 +1,162 @@
+/**
+ * The server under test as a child process: `node --expose-gc dist/src/main.js` on loopback with
+ * CoAP and HTTP on port 0, the in-memory store and DEBUG_ENDPOINTS=true. The ports come from its
+ * "listening" log line (hence LOG_LEVEL=info); every other line is drained and only counted, so
+ * that a full pipe never blocks the server's synchronous logging.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { cpuSeconds, rss, type Rss } from './proc';
+
+export interface ServerOptions {
+  /** Extra node flags, e.g. ["--cpu-prof", "--cpu-prof-dir=..."]. */
+  readonly nodeArgs?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface GcResult {
+  readonly gc: boolean;
+  readonly heapUsed: number;
+  readonly rss: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
+interface ListeningLine {
+  readonly msg?: string;
+  readonly level?: number;
+  readonly coap?: { readonly port?: number };
+  readonly http?: { readonly port?: number } | null;
+}
+
+const STARTUP_TIMEOUT_MS = 20_000;
+export const SERVER_HOST = '127.0.0.1';
+
+export class ServerProcess {
+  /** Log lines seen, and the last few at warn level or above (pino levels: 40 = warn). */
+  logLines = 0;
+  readonly warnings: string[] = [];
+
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    readonly coapPort: number,
+    readonly httpPort: number,
+  ) {}
+
+  static start(opts: ServerOptions = {}): Promise<ServerProcess> {
+    const main = join(__dirname, '..', 'src', 'main.js');
+    const env = {
+      ...process.env,
+      COAP_HOST: SERVER_HOST,
+      COAP_PORT: '0',
+      HTTP_HOST: SERVER_HOST,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'info',
+      DEBUG_ENDPOINTS: 'true',
+      ...opts.env,
+    };
+    const child = spawn(process.execPath, ['--expose-gc', ...(opts.nodeArgs ?? []), main], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4000)));
+    return new Promise<ServerProcess>((resolve, reject) => {
+      let server: ServerProcess | undefined;
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`server did not log "listening" within ${STARTUP_TIMEOUT_MS} ms: ${stderr}`));
+      }, STARTUP_TIMEOUT_MS);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        if (server === undefined) reject(new Error(`server exited with code ${code} before listening: ${stderr}`));
+      });
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        if (server !== undefined) return server.onLine(line);
+        const parsed = parseLine(line);
+        const coapPort = parsed?.coap?.port;
+        const httpPort = parsed?.http?.port;
+        if (parsed?.msg === 'listening' && coapPort !== undefined && httpPort !== undefined) {
+          clearTimeout(timer);
+          server = new ServerProcess(child, coapPort, httpPort);
+          resolve(server);
+        }
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  cpuSeconds(): number | undefined {
+    return cpuSeconds(this.pid);
+  }
+
+  rss(): Rss | undefined {
+    return rss(this.pid);
+  }
+
+  /** POST /debug/gc: a full GC (the server runs with --expose-gc), then process.memoryUsage(). */
+  async gc(): Promise<GcResult> {
+    return JSON.parse(await this.http('POST', '/debug/gc')) as GcResult;
+  }
+
+  /** Counters and gauges from GET /metrics, by name (label-free series only). */
+  async metrics(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const line of (await this.http('GET', '/metrics')).split('\n')) {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*) ([0-9.eE+-]+|NaN)$/.exec(line);
+      if (m) out.set(m[1] as string, Number(m[2]));
+    }
+    return out;
+  }
+
+  async registrationCount(): Promise<number> {
+    return (JSON.parse(await this.http('GET', '/devices?limit=1')) as { total: number }).total;
+  }
+
+  /** SIGTERM (graceful: the server closes and exits, writing a CPU profile when asked to). */
+  stop(): Promise<number | null> {
+    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => {
+      const kill = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+      this.child.once('exit', (code) => {
+        clearTimeout(kill);
+        resolve(code);
+      });
+      this.child.kill('SIGTERM');
+    });
+  }
+
+  private onLine(line: string): void {
+    this.logLines++;
+    const level = Number(/"level":(\d+)/.exec(line)?.[1] ?? 0);
+    if (level >= 40) {
+      this.warnings.push(line.slice(0, 500));
+      if (this.warnings.length > 20) this.warnings.shift();
+    }
+  }
+
+  private http(method: string, path: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const req = request({ host: SERVER_HOST, port: this.httpPort, method, path, timeout: 30_000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve(body) : reject(new Error(`${method} ${path}: ${res.statusCode} ${body}`))));
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}
+
+function parseLine(line: string): ListeningLine | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as ListeningLine;
+  } catch {
+    return undefined;
+  }
+}
