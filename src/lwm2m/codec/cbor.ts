@@ -1,6 +1,6 @@
 /**
  * application/cbor (Content-Format 60): one CBOR data item (RFC 8949) holding the value of a single
- * resource or resource instance. LwM2M-Core 1.2 §7.4.3 (CBOR) and Appendix C Table C.2, CBOR column:
+ * resource or resource instance. LwM2M-Core 1.1.1 / 1.2 §7.4 ("CBOR") and Appendix C Table C.2, CBOR column:
  *
  *   INTEGER            major type 0/1 (signed 64-bit)      UNSIGNED_INTEGER  major type 0
  *   FLOAT              major type 7 float (16/32/64 read; we write 32 when exact, else 64)
@@ -26,12 +26,12 @@ import {
   encodeType,
   fail,
   formatObjlnk,
+  INT64_MAX,
   isLeafNodeSupported,
   modelType,
   parseObjlnk,
   requireLeafPath,
   secondsToDate,
-  INT64_MAX,
 } from './codec-common';
 
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });

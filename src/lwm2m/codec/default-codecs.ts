@@ -2,6 +2,7 @@
  * The codec registry with every content format LwM2M 1.0-1.2 defines.
  */
 import { cborCodec } from './cbor';
+import { lwm2mCborCodec } from './lwm2m-cbor';
 import { lwm2mJsonCodec, lwm2mJsonLegacyCodec } from './lwm2m-json';
 import { opaqueCodec } from './opaque';
 import { ContentCodecs } from './registry';
@@ -25,5 +26,6 @@ export function createDefaultCodecs(): ContentCodecs {
   for (const senml of [senmlJsonCodec, senmlCborCodec]) {
     codecs.addNode(senml).addComposite(senml).addTimestamped(senml.format, senml);
   }
+  codecs.addNode(lwm2mCborCodec).addComposite(lwm2mCborCodec);
   return codecs;
 }

@@ -172,7 +172,7 @@ function readEntry(r: Reader): JsonEntry {
         throw r.error(`unknown entry key "${key}"`);
     }
   });
-  // LwM2M-Core 1.1 §7.4.4 (Table 7.4.4-2): each entry carries exactly one of v, sv, bv, ov.
+  // LwM2M-Core 1.0 §6.4.4 / 1.1 §7.4.4: each entry carries exactly one of v, sv, bv, ov.
   if (values !== 1) throw r.error('an entry needs exactly one of "v", "sv", "bv", "ov"');
   return e;
 }

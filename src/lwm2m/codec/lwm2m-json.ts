@@ -10,7 +10,7 @@
  * newest value of each path; `decodeTimestamped` returns one node per distinct time, oldest first.
  * Encoding writes bn = the path down to the object instance ("/3/0/") and n relative to it.
  */
-import { formatPath, MAX_ID, pathIds, pathLevel, type LwM2mPath } from '../path';
+import { formatPath, MAX_ID, pathLevel, type LwM2mPath } from '../path';
 import type { LwM2mNode, TimestampedNode } from '../node';
 import type { LwM2mValue, ObjLink, ResourceType } from '../value';
 import { ContentFormat, type CodecContext, type NodeCodec, type TimestampedCodec } from './types';
@@ -160,7 +160,8 @@ function decodeTimestamped(payload: Buffer, path: LwM2mPath, ctx: CodecContext):
   });
 }
 
-function entryFor(leaf: Leaf, type: ResourceType, n: string, where: string): JsonEntry {
+function entryFor(leaf: Leaf, type: ResourceType, n: string, bn: string): JsonEntry {
+  const where = bn + n;
   const v = coerceValue(leaf.value, type, where);
   switch (type) {
     case 'INTEGER':
@@ -187,20 +188,21 @@ function encode(node: LwM2mNode, path: LwM2mPath, ctx: CodecContext): Buffer {
   if (pathLevel(path) === 'root') throw fail('LwM2M JSON cannot carry the root path', where);
   checkNodeAtPath(node, path, true);
   // bn down to the object instance when the path has one (as in the §7.4.4 examples), else the object.
-  const base = pathIds(path).slice(0, 2);
+  const oid = path.objectId as number;
+  const underInstance = path.instanceId !== undefined;
+  const bn = underInstance ? `/${oid}/${path.instanceId as number}/` : `/${oid}/`;
   const e: JsonEntry[] = [];
   for (const leaf of nodeLeaves(node, path)) {
-    const lw = leafPath(leaf);
-    const model = resourceModel(ctx, leaf.objectId, leaf.resourceId);
-    if (model && model.multiple !== (leaf.resourceInstanceId !== undefined)) {
-      throw fail(`the model says this resource is ${model.multiple ? 'multiple' : 'single'}-instance`, lw);
+    const riid = leaf.resourceInstanceId;
+    const rel = underInstance ? `${leaf.resourceId}` : `${leaf.instanceId}/${leaf.resourceId}`;
+    const n = riid === undefined ? rel : `${rel}/${riid}`;
+    const model = resourceModel(ctx, oid, leaf.resourceId);
+    if (model && model.multiple !== (riid !== undefined)) {
+      throw fail(`the model says this resource is ${model.multiple ? 'multiple' : 'single'}-instance`, leafPath(leaf));
     }
-    const ids = [leaf.objectId, leaf.instanceId, leaf.resourceId];
-    if (leaf.resourceInstanceId !== undefined) ids.push(leaf.resourceInstanceId);
-    const rel = ids.slice(base.length).join('/');
-    e.push(entryFor(leaf, model?.type ?? leaf.type, rel, lw));
+    e.push(entryFor(leaf, model?.type ?? leaf.type, n, bn));
   }
-  return Buffer.from(serializeLwm2mJson({ bn: `/${base.join('/')}/`, e }), 'utf8');
+  return Buffer.from(serializeLwm2mJson({ bn, e }), 'utf8');
 }
 
 export function createLwm2mJsonCodec(format: JsonFormat = ContentFormat.JSON): NodeCodec & TimestampedCodec {

@@ -70,6 +70,14 @@ describe('SenML CBOR codec: single path (LwM2M-Core 1.1 §7.4.6)', () => {
     expect(codec.decode(bytes, p(`/${TEST_OBJECT_ID}/0`), ctx)).toEqual(node);
   });
 
+  it('returns Opaque values that do not alias the payload buffer', () => {
+    // [{0: "/33000/0/5", 8: h'dead'}]
+    const payload = hex('81 a2 00 6a 2f 33 33 30 30 30 2f 30 2f 35 08 42 de ad');
+    const node = codec.decode(payload, p(`/${TEST_OBJECT_ID}/0/5`), ctx);
+    payload.fill(0);
+    expect(node).toEqual(single(5, 'OPAQUE', Buffer.from([0xde, 0xad])));
+  });
+
   it('accepts a Time given as a CBOR epoch date (tag 1, LwM2M-Core 1.2 Table C.-2)', () => {
     // [{0: "/3/0/13", 2: 1(1367491215)}]
     const node = codec.decode(hex('81 a2 00 67 2f 33 2f 30 2f 31 33 02 c1 1a 51 82 42 8f'), p('/3/0/13'), ctx);

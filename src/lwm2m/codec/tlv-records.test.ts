@@ -3,7 +3,7 @@ import { decodeTlv, encodeTlv, TlvKind, type TlvRecord } from './tlv-records';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-// Header layout per LwM2M-Core 1.1 §7.4.3 (Table 7.4.3-1).
+// Header layout per LwM2M-Core 1.0 §6.4.3 / 1.1 §7.4.3.
 describe('TLV records layer', () => {
   it('reads every kind, 8/16-bit identifiers and 0/8/16/24-bit length fields', () => {
     const bytes = hex('C1 09 64  E1 01 2C 07  48 05 08 0102030405060708  D0 0A 0001 FF  F8 01 2C 000001 EE  40 03');

@@ -29,10 +29,7 @@ function latestPerPath(records: ResolvedRecord[]): ResolvedRecord[] {
   for (const r of records) {
     const prev = latest.get(r.name);
     // A record without time is "now", newer than any timed one (RFC 8428 §4.5.3).
-    if (!prev || (r.time ?? Infinity) >= (prev.time ?? Infinity)) {
-      latest.delete(r.name);
-      latest.set(r.name, r);
-    }
+    if (!prev || (r.time ?? Infinity) >= (prev.time ?? Infinity)) latest.set(r.name, r);
   }
   return [...latest.values()];
 }

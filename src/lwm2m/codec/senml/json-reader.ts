@@ -9,11 +9,18 @@ import { CodecError } from '../../../errors';
 import { decodeBase64Url } from './base64';
 import { OBJLNK_LABEL, type RawRecord, type RecordValue, type ValueKind } from './record';
 
-const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 type Scalar = string | number | bigint | boolean | null;
 const LITERALS: ReadonlyArray<[string, Scalar]> = [['true', true], ['false', false], ['null', null]];
+
+/** Characters that may appear in a JSON number. */
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
+}
 
 class Scanner {
   i = 0;
@@ -32,16 +39,16 @@ class Scanner {
     while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++this.i);
   }
 
-  /** Skips whitespace and consumes `ch` if it is next. */
-  eat(ch: string): boolean {
+  /** Skips whitespace and consumes the character `code` if it is next. */
+  eat(code: number): boolean {
     this.ws();
-    if (this.s[this.i] !== ch) return false;
+    if (this.s.charCodeAt(this.i) !== code) return false;
     this.i++;
     return true;
   }
 
-  expect(ch: string): void {
-    if (!this.eat(ch)) throw this.fail(`expected "${ch}"`);
+  expect(code: number): void {
+    if (!this.eat(code)) throw this.fail(`expected "${String.fromCharCode(code)}"`);
   }
 
   atEnd(): boolean {
@@ -50,19 +57,18 @@ class Scanner {
   }
 
   string(): string {
-    this.expect('"');
+    this.expect(QUOTE);
     const s = this.s;
     const start = this.i;
-    const close = s.indexOf('"', start);
-    if (close < 0) throw this.fail('unterminated string');
-    const plain = s.indexOf('\\', start);
-    if (plain < 0 || plain > close) {
-      this.i = close + 1;
-      return s.slice(start, close);
+    let j = start;
+    let c = s.charCodeAt(j);
+    while (c !== QUOTE && c !== BACKSLASH && j < s.length) c = s.charCodeAt(++j);
+    if (c === QUOTE) {
+      this.i = j + 1;
+      return s.slice(start, j);
     }
     // Escapes present: let the platform decode exactly this literal (RFC 8259 §7).
-    let j = start;
-    while (j < s.length && s[j] !== '"') j += s[j] === '\\' ? 2 : 1;
+    while (j < s.length && s.charCodeAt(j) !== QUOTE) j += s.charCodeAt(j) === BACKSLASH ? 2 : 1;
     if (j >= s.length) throw this.fail('unterminated string');
     this.i = j + 1;
     try {
@@ -73,12 +79,17 @@ class Scanner {
   }
 
   number(): number | bigint {
-    NUMBER.lastIndex = this.i;
-    const m = NUMBER.exec(this.s);
-    if (!m) throw this.fail('bad number');
-    this.i = NUMBER.lastIndex;
-    const text = m[0];
-    if (m[1] === undefined && m[2] === undefined && text.length > 15) {
+    const s = this.s;
+    const start = this.i;
+    let j = start;
+    let integral = true;
+    for (let c = s.charCodeAt(j); isNumberChar(c); c = s.charCodeAt(++j)) {
+      if (c === 0x2e || c === 0x65 || c === 0x45) integral = false;
+    }
+    const text = s.slice(start, j);
+    if (!NUMBER.test(text)) throw this.fail('bad number');
+    this.i = j;
+    if (integral && text.length > 15) {
       const big = BigInt(text);
       if (big > MAX_SAFE || big < -MAX_SAFE) return big;
     }
@@ -104,17 +115,17 @@ class Scanner {
   /** Skips any JSON value (for labels this implementation does not know). */
   skip(depth = 0): void {
     if (depth > 32) throw this.fail('nesting too deep');
-    const open = this.eat('[') ? ']' : this.eat('{') ? '}' : undefined;
-    if (open === undefined) return void this.scalar();
-    if (this.eat(open)) return;
+    const close = this.eat(0x5b) ? 0x5d : this.eat(0x7b) ? 0x7d : undefined;
+    if (close === undefined) return void this.scalar();
+    if (this.eat(close)) return;
     do {
-      if (open === '}') {
+      if (close === 0x7d) {
         this.string();
-        this.expect(':');
+        this.expect(0x3a);
       }
       this.skip(depth + 1);
-    } while (this.eat(','));
-    this.expect(open);
+    } while (this.eat(0x2c));
+    this.expect(close);
   }
 }
 
@@ -177,22 +188,22 @@ function member(r: RawRecord, label: string, sc: Scanner, where: string): void {
 export function readSenmlJson(payload: Buffer, where: string): RawRecord[] {
   const sc = new Scanner(payload.toString('utf8'), where);
   const records: RawRecord[] = [];
-  if (!sc.eat('[')) throw sc.fail('a SenML pack must be a JSON array');
-  if (!sc.eat(']')) {
+  if (!sc.eat(0x5b)) throw sc.fail('a SenML pack must be a JSON array');
+  if (!sc.eat(0x5d)) {
     do {
-      if (!sc.eat('{')) throw sc.fail('a SenML record must be a JSON object');
+      if (!sc.eat(0x7b)) throw sc.fail('a SenML record must be a JSON object');
       const r: RawRecord = {};
-      if (!sc.eat('}')) {
+      if (!sc.eat(0x7d)) {
         do {
           const label = sc.string();
-          sc.expect(':');
+          sc.expect(0x3a);
           member(r, label, sc, where);
-        } while (sc.eat(','));
-        sc.expect('}');
+        } while (sc.eat(0x2c));
+        sc.expect(0x7d);
       }
       records.push(r);
-    } while (sc.eat(','));
-    sc.expect(']');
+    } while (sc.eat(0x2c));
+    sc.expect(0x5d);
   }
   if (!sc.atEnd()) throw sc.fail('trailing data after the SenML pack');
   return records;

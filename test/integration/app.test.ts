@@ -1,0 +1,62 @@
+/**
+ * The process as an operator runs it: configuration errors, the HTTP API, metrics.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startApp, type App } from '../../src/app';
+import { loadConfig } from '../../src/config/env';
+import { MessageType, Method, Opt } from '../../src/coap/message';
+import { pathOptions, uintOption } from '../../src/coap/options';
+import { createLogger } from '../../src/observability/logger';
+import { ScriptedPeer } from '../support/scripted-peer';
+
+describe('start-up', () => {
+  it('stops with exit code 2 and a message naming a bad variable', () => {
+    const main = join(__dirname, '../../dist/src/main.js');
+    if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first (npm test does)`);
+    const r = spawnSync(process.execPath, [main], { env: { ...process.env, COAP_PORT: 'seventy', COAP_BLOCK_SIZE: '1000' }, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('COAP_PORT="seventy"');
+    expect(r.stderr).toContain('COAP_BLOCK_SIZE="1000"');
+  });
+});
+
+describe('HTTP API', () => {
+  let app: App;
+  let base: string;
+  beforeAll(async () => {
+    app = await startApp(loadConfig({ COAP_HOST: '127.0.0.1', COAP_PORT: '0', HTTP_PORT: '0' }), createLogger('silent'));
+    base = `http://127.0.0.1:${app.httpPort}`;
+  });
+  afterAll(() => app.stop());
+
+  it('serves health, readiness and a registered device', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const dev = await ScriptedPeer.open();
+    try {
+      dev.send(
+        { type: MessageType.CON, code: Method.POST, messageId: 1, token: Buffer.from([1]), options: [...pathOptions(['rd'], ['ep=http-1', 'lwm2m=1.1']), uintOption(Opt.CONTENT_FORMAT, 40)], payload: Buffer.from('</3/0>') },
+        { address: '127.0.0.1', port: app.coapPort },
+      );
+      await dev.waitFor((r) => r.msg.messageId === 1);
+    } finally {
+      await dev.close();
+    }
+    const list = (await (await fetch(`${base}/devices`)).json()) as { total: number; items: Array<{ endpoint: string }> };
+    expect(list.total).toBe(1);
+    expect(list.items[0]?.endpoint).toBe('http-1');
+    expect((await fetch(`${base}/devices/http-1`)).status).toBe(200);
+    expect((await fetch(`${base}/devices/unknown`)).status).toBe(404);
+    expect((await fetch(`${base}/debug/gc`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('exposes Prometheus metrics fed by the CoAP layer and server events', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/^lwm2m_coap_datagrams_in_total [1-9]/m);
+    expect(text).toMatch(/^lwm2m_registrations 1$/m);
+    expect(text).toMatch(/^lwm2m_events_total\{type="registered"\} 1$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes /m);
+  });
+});
