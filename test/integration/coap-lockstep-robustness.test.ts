@@ -210,7 +210,7 @@ describe('CoapEndpoint robustness, lockstep', () => {
     } finally {
       await fresh.close();
     }
-  });
+  }, 30_000);
 });
 
 function prng(seed: number): () => number {

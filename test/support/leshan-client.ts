@@ -32,8 +32,9 @@ export interface LeshanClientOptions {
 export interface LeshanClientHandle {
   readonly endpoint: string;
   /**
-   * Resolves with the first stdout line matching `pattern` after the line matched by the previous
-   * waitFor (lines already printed count). Rejects on timeout or when the client exits first.
+   * Resolves with the earliest stdout line matching `pattern` that no earlier waitFor returned,
+   * whether already printed or still to come; so waiting twice for /^UPDATED$/ needs two updates.
+   * Rejects on timeout or when the client exits first.
    */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Writes one command line to the client's stdin: update, deregister, send <path>..., quit. */
@@ -52,7 +53,6 @@ const STDERR_LIMIT = 64 * 1024;
 
 interface Waiter {
   readonly pattern: RegExp;
-  readonly from: number;
   readonly resolve: (line: string) => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
@@ -65,7 +65,8 @@ process.once('exit', () => {
 
 class LeshanClientProcess implements LeshanClientHandle {
   readonly lines: string[] = [];
-  private cursor = 0;
+  /** Indexes of lines already returned by a waitFor. */
+  private readonly consumed = new Set<number>();
   private stderrText = '';
   private readonly waiters = new Set<Waiter>();
   private exitDescription: string | undefined;
@@ -100,9 +101,9 @@ class LeshanClientProcess implements LeshanClientHandle {
 
   waitFor(pattern: RegExp, timeoutMs = DEFAULT_WAIT_MS): Promise<string> {
     const matcher = new RegExp(pattern.source, pattern.flags.replace('g', '').replace('y', ''));
-    for (let i = this.cursor; i < this.lines.length; i++) {
-      if (matcher.test(this.lines[i])) {
-        this.cursor = i + 1;
+    for (let i = 0; i < this.lines.length; i++) {
+      if (!this.consumed.has(i) && matcher.test(this.lines[i])) {
+        this.consumed.add(i);
         return Promise.resolve(this.lines[i]);
       }
     }
@@ -112,7 +113,6 @@ class LeshanClientProcess implements LeshanClientHandle {
     return new Promise<string>((resolve, reject) => {
       const waiter: Waiter = {
         pattern: matcher,
-        from: this.lines.length,
         resolve,
         reject,
         timer: setTimeout(() => {
@@ -160,9 +160,10 @@ class LeshanClientProcess implements LeshanClientHandle {
   private onLine(line: string): void {
     const index = this.lines.push(line) - 1;
     for (const waiter of this.waiters) {
-      if (index >= waiter.from && waiter.pattern.test(line)) {
-        this.cursor = Math.max(this.cursor, index + 1);
+      if (waiter.pattern.test(line)) {
+        this.consumed.add(index); // one line answers one waiter, the oldest
         this.settle(waiter, line);
+        return;
       }
     }
   }

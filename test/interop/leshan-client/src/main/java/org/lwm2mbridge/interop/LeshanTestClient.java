@@ -76,8 +76,8 @@ public final class LeshanTestClient {
             emit("STOPPED");
         }));
 
+        emit("READY"); // before start(), so that it precedes every registration line
         client.start();
-        emit("READY");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line = in.readLine(); line != null; line = in.readLine()) {
             String[] words = line.trim().split("\\s+");
