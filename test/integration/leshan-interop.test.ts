@@ -178,6 +178,19 @@ describe('operations independent of the format', () => {
     }
   });
 
+  it('writes a large value in Block1 blocks and reads it back in Block2 blocks (RFC 7959)', async () => {
+    const big = 'x'.repeat(2500) + 'END';
+    const stats = srv.server.endpoint.stats;
+    const before = stats.datagramsOut;
+    const w = await srv.server.write(EP, parsePath('/3303/0/5750'), single(5750, 'STRING', big), 'replace', { format: ContentFormat.TEXT });
+    expect(w.result).toBe('CHANGED');
+    expect(stats.datagramsOut - before).toBeGreaterThanOrEqual(3); // three Block1 requests of ≤ 1024 bytes
+    const afterWrite = stats.datagramsOut;
+    const r = await srv.server.read(EP, parsePath('/3303/0/5750'), { format: ContentFormat.TEXT });
+    expect(valueOf(r.node)).toBe(big);
+    expect(stats.datagramsOut - afterWrite).toBeGreaterThanOrEqual(2); // the GET and at least one Block2 follow-up
+  });
+
   it('answers NOT_FOUND for an absent instance and METHOD_NOT_ALLOWED for a read-only write', async () => {
     expect((await srv.server.read(EP, parsePath('/3303/99'))).result).toBe('NOT_FOUND');
     expect((await srv.server.write(EP, parsePath('/3/0/9'), single(9, 'INTEGER', 5), 'replace')).result).toBe('METHOD_NOT_ALLOWED');
