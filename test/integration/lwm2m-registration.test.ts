@@ -195,3 +195,28 @@ describe('Update and De-register (LwM2M-Core 1.2 §6.2.2, §6.2.3)', () => {
     expect(rst.msg.type).toBe(MessageType.RST);
   });
 });
+
+describe('over IPv6', () => {
+  it('registers a device on [::1] and reads from it through the same socket', async () => {
+    const v6 = await startTestServer({}, '::1');
+    const d6 = await ScriptedPeer.open('::1');
+    try {
+      const messageId = mid++;
+      d6.send(
+        { type: MessageType.CON, code: Method.POST, messageId, token: Buffer.from([6]), options: [...pathOptions(['rd'], ['ep=v6', 'lwm2m=1.1']), uintOption(Opt.CONTENT_FORMAT, 40)], payload: Buffer.from('</3/0>') },
+        v6.address,
+      );
+      expect((await d6.waitFor((r) => r.msg.messageId === messageId)).msg.code).toBe(Code.CREATED);
+      const e = await v6.waitForEvent('registered');
+      expect(e.registration.address).toBe('::1');
+      const reading = v6.server.read('v6', { objectId: 3, instanceId: 0, resourceId: 0 });
+      const get = await d6.waitFor((r) => r.msg.code === Method.GET);
+      expect(get.from).toEqual(v6.address);
+      d6.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: get.msg.messageId, token: get.msg.token, options: [uintOption(Opt.CONTENT_FORMAT, 0)], payload: Buffer.from('ACME') }, v6.address);
+      expect((await reading).node).toMatchObject({ value: 'ACME' });
+    } finally {
+      await d6.close();
+      await v6.stop();
+    }
+  });
+});
