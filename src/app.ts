@@ -44,6 +44,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     blockSzx: szxFor(config.COAP_BLOCK_SIZE),
     maxBodyBytes: config.COAP_MAX_BODY_BYTES,
     maxReassemblies: config.COAP_MAX_REASSEMBLIES,
+    maxReassemblyBytes: config.COAP_MAX_REASSEMBLY_BYTES,
     requestTimeoutMs: config.LWM2M_REQUEST_TIMEOUT_MS,
     expiryGraceMs: config.LWM2M_EXPIRY_GRACE_MS,
     expirySweepMs: config.LWM2M_EXPIRY_SWEEP_MS,

@@ -18,6 +18,8 @@ export interface BlockwiseServerOptions {
   readonly maxBodyBytes: number;
   /** Reassemblies in progress at most. */
   readonly maxConcurrent: number;
+  /** Bytes held by all reassemblies together at most (5.03 with Max-Age above it). */
+  readonly maxTotalBytes: number;
   /** Preferred SZX for our Block2 responses and Block1 negotiation (6 = 1024 bytes). */
   readonly preferredSzx: number;
   /** Incomplete reassemblies are dropped after this time (EXCHANGE_LIFETIME). */
@@ -35,6 +37,7 @@ export class BlockwiseServer {
   private bytes = 0;
   rejectedTooLarge = 0;
   rejectedIncomplete = 0;
+  rejectedBusy = 0;
 
   constructor(
     private readonly inner: RequestHandler,
@@ -69,6 +72,10 @@ export class BlockwiseServer {
     return this.inProgress.size;
   }
 
+  get reassemblyBytes(): number {
+    return this.bytes;
+  }
+
   private onBlock1(req: InboundRequest, b: BlockValue, respond: Responder): void {
     const msg = req.message;
     const key = bodyKey(peerKey(req.peer), msg);
@@ -100,6 +107,13 @@ export class BlockwiseServer {
       return;
     }
     if (r.received + msg.payload.length > this.opts.maxBodyBytes) return this.tooLarge(key, respond);
+    if (this.bytes + msg.payload.length > this.opts.maxTotalBytes) {
+      // All reassemblies together are over budget: shed this one, ask the client to come back later.
+      this.drop(key);
+      this.rejectedBusy++;
+      respond({ code: Code.SERVICE_UNAVAILABLE, options: [uintOption(Opt.MAX_AGE, 5)] });
+      return;
+    }
     r.parts.push(Buffer.from(msg.payload));
     r.received += msg.payload.length;
     this.bytes += msg.payload.length;

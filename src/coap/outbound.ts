@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CoapResetError, CoapTimeoutError } from '../errors';
-import { displayAddress, peerKey, samePeer, type Peer } from '../transport/types';
+import { displayAddress, peerKey, type Peer } from '../transport/types';
 import { encode } from './codec';
 import { EMPTY_BUFFER, MessageType, type CoapMessage, type CoapOption } from './message';
 import { exchangeLifetimeMs, type TransmissionParams } from './params';
@@ -106,8 +106,8 @@ export class OutboundExchanges {
 
   /** CON/NON response: matched by token and peer (§5.3.2). */
   onSeparate(msg: CoapMessage, peer: Peer): boolean {
-    const ex = this.byToken.get(msg.token.toString('hex'));
-    if (ex === undefined || !samePeer(ex.peer, peer)) return false;
+    const ex = this.byToken.get(tokenMapKey(peer, msg.token.toString('hex')));
+    if (ex === undefined) return false;
     this.finish(ex);
     ex.resolve(msg);
     return true;
@@ -150,7 +150,7 @@ export class OutboundExchanges {
       reject,
     };
     this.byMid.set(ex.midKey, ex);
-    if (tokenKey !== undefined) this.byToken.set(tokenKey, ex);
+    if (tokenKey !== undefined) this.byToken.set(tokenMapKey(peer, tokenKey), ex);
     return ex;
   }
 
@@ -179,7 +179,10 @@ export class OutboundExchanges {
     this.stopRetransmission(ex);
     if (ex.deadlineTimer !== undefined) clearTimeout(ex.deadlineTimer);
     this.byMid.delete(ex.midKey);
-    if (ex.tokenKey !== undefined && this.byToken.get(ex.tokenKey) === ex) this.byToken.delete(ex.tokenKey);
+    if (ex.tokenKey !== undefined) {
+      const key = tokenMapKey(ex.peer, ex.tokenKey);
+      if (this.byToken.get(key) === ex) this.byToken.delete(key);
+    }
   }
 
   private fail(ex: Exchange, err: Error): void {
@@ -208,6 +211,8 @@ export class OutboundExchanges {
  */
 const endpointKey = (peer: Peer): string => peerKey({ address: displayAddress(peer.address), port: peer.port });
 const midKey = (peer: Peer, mid: number): string => `${endpointKey(peer)}#${mid}`;
+/** Tokens are only unique per peer (RFC 7252 §5.3.1): separate responses are matched by both. */
+const tokenMapKey = (peer: Peer, tokenHex: string): string => `${endpointKey(peer)}|${tokenHex}`;
 const noop = (): void => undefined;
 
 let tokenPool = Buffer.alloc(0);

@@ -25,6 +25,7 @@ export const envSchema = z.object({
     .default(1024),
   COAP_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   COAP_MAX_REASSEMBLIES: int(1, 1_000_000).default(10_000),
+  COAP_MAX_REASSEMBLY_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   COAP_RECV_BUFFER_BYTES: int(0, 1 << 30).default(8 * 1024 * 1024),
   LWM2M_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   LWM2M_EXPIRY_GRACE_MS: int(0, 3_600_000).default(15_000),

@@ -42,6 +42,7 @@ export interface Lwm2mServerOptions {
   readonly blockSzx: number;
   readonly maxBodyBytes: number;
   readonly maxReassemblies: number;
+  readonly maxReassemblyBytes: number;
   readonly requestTimeoutMs: number;
   readonly expiryGraceMs: number;
   readonly expirySweepMs: number;
@@ -99,6 +100,7 @@ export class Lwm2mServer {
     this.blockwiseServer = new BlockwiseServer(router, {
       maxBodyBytes: opts.maxBodyBytes,
       maxConcurrent: opts.maxReassemblies,
+      maxTotalBytes: opts.maxReassemblyBytes,
       preferredSzx: opts.blockSzx,
       lifetimeMs: exchangeLifetimeMs(opts.transmission),
     });

@@ -33,9 +33,13 @@ export class UdpTransport implements DatagramTransport {
     const ipv6 = opts.host.includes(':');
     const socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', ipv6Only: false, reuseAddr: false });
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
+      const fail = (err: Error): void => {
+        socket.close();
+        reject(err);
+      };
+      socket.once('error', fail);
       socket.bind(opts.port, opts.host, () => {
-        socket.off('error', reject);
+        socket.off('error', fail);
         resolve();
       });
     });

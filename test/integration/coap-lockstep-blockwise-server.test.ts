@@ -28,7 +28,7 @@ describe('BlockwiseServer over CoapEndpoint, lockstep (RFC 7959)', () => {
       if (req.message.code === Method.GET) respond({ code: Code.CONTENT, options: [uintOption(Opt.CONTENT_FORMAT, 42)], payload: LARGE });
       else respond({ code: Code.CHANGED, payload: Buffer.from(`got ${req.message.payload.length}`) });
     };
-    const bw = new BlockwiseServer(inner, { maxBodyBytes: 4000, maxConcurrent: 4, preferredSzx: 6, lifetimeMs: 60_000, ...opts });
+    const bw = new BlockwiseServer(inner, { maxBodyBytes: 4000, maxConcurrent: 4, maxTotalBytes: 1 << 20, preferredSzx: 6, lifetimeMs: 60_000, ...opts });
     ep.setRequestHandler(bw.handle);
     return bw;
   }
@@ -148,6 +148,17 @@ describe('BlockwiseServer over CoapEndpoint, lockstep (RFC 7959)', () => {
     const other = await exchange(Method.PUT, [...pathOptions(['other']), block1({ num: 0, more: true, szx: 6 })], BODY.subarray(0, 1024));
     expect(other.code).toBe(Code.SERVICE_UNAVAILABLE);
     expect(getUintOption(other, Opt.MAX_AGE)).toBeGreaterThan(0);
+  });
+
+  it('reassemblies over the total byte budget → 5.03 with Max-Age, and the bytes are released', async () => {
+    const bw = await setup({ maxTotalBytes: 1536 });
+    await put({ num: 0, more: true, szx: 6 }, 1024);
+    expect(bw.reassemblyBytes).toBe(1024);
+    const other = await exchange(Method.PUT, [...pathOptions(['other']), block1({ num: 0, more: true, szx: 6 })], BODY.subarray(0, 1024));
+    expect(other.code).toBe(Code.SERVICE_UNAVAILABLE);
+    expect(getUintOption(other, Opt.MAX_AGE)).toBeGreaterThan(0);
+    expect(bw.reassemblyBytes).toBe(1024);
+    expect(bw.rejectedBusy).toBe(1);
   });
 
   it('a large response is sliced with Block2 and Size2; later blocks are served on request (§2.4, §4)', async () => {

@@ -37,6 +37,7 @@ export async function startTestServer(overrides: Partial<Lwm2mServerOptions> = {
     blockSzx: 6,
     maxBodyBytes: 64 * 1024,
     maxReassemblies: 100,
+    maxReassemblyBytes: 1024 * 1024,
     requestTimeoutMs: 10_000,
     expiryGraceMs: 0,
     expirySweepMs: 50,
