@@ -55,7 +55,7 @@ export class BlockwiseClient {
     for (;;) {
       const num = next / blockSize(szx);
       const res = await this.endpoint.request(peer, {
-        code: req.code === Code.EMPTY ? 1 : req.code,
+        code: req.code,
         options: withOptions(base, { number: Opt.BLOCK2, value: encodeBlock({ num, more: false, szx }) }),
         ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
       });
@@ -75,7 +75,9 @@ export class BlockwiseClient {
       if (received > this.opts.maxBodyBytes) throw new BlockwiseError(`response body exceeds ${this.opts.maxBodyBytes} bytes`);
       parts.push(res.payload);
       if (!b.more) {
-        return { ...res, options: withoutOptions(res.options, Opt.BLOCK2, Opt.SIZE2), payload: Buffer.concat(parts, received) };
+        // RFC 7959 §2.6: the Observe option (and the message identity) belong to the first block's
+        // response; the later blocks answer plain GETs. The assembled message is the first one.
+        return { ...first, options: withoutOptions(first.options, Opt.BLOCK2, Opt.SIZE2), payload: Buffer.concat(parts, received) };
       }
       szx = b.szx;
       next = received;

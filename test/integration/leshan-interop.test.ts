@@ -191,6 +191,19 @@ describe('operations independent of the format', () => {
     expect(stats.datagramsOut - afterWrite).toBeGreaterThanOrEqual(2); // the GET and at least one Block2 follow-up
   });
 
+  it.each([['/3303'], ['/3303/0'], ['/3/0/7/1']])('observes %s (object, instance, resource instance levels)', async (path) => {
+    // Runs after the 2.5 kB write to /3303/0/5750: /3303 and /3303/0 now answer in Block2 blocks (RFC 7959 §2.6).
+    const o = await srv.server.observe(EP, parsePath(path), { format: ContentFormat.SENML_CBOR });
+    expect(o.result).toBe('CONTENT');
+    expect(o.observation?.paths).toEqual([path]);
+    if (path !== '/3/0/7/1') {
+      const token = o.observation?.token;
+      const e = await srv.waitForEvent('notification', (x) => x.observation.token === token);
+      expect(e.nodes.get(path)?.kind).toBe(path === '/3303' ? 'object' : 'instance');
+    }
+    expect(await srv.server.cancelObservations(EP, { kind: 'single', paths: [path] }, 'passive')).toBe(1);
+  });
+
   it('answers NOT_FOUND for an absent instance and METHOD_NOT_ALLOWED for a read-only write', async () => {
     expect((await srv.server.read(EP, parsePath('/3303/99'))).result).toBe('NOT_FOUND');
     expect((await srv.server.write(EP, parsePath('/3/0/9'), single(9, 'INTEGER', 5), 'replace')).result).toBe('METHOD_NOT_ALLOWED');
