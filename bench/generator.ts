@@ -54,3 +54,10 @@ export class LoadGenerator {
     await Promise.all(this.channels.map((c) => c.worker.terminate()));
   }
 }
+
+/** Worker i's contiguous share of `total` items: [first, first + count). */
+export function shareOf(total: number, workers: number, i: number): { first: number; count: number } {
+  const base = Math.floor(total / workers);
+  const extra = total % workers;
+  return { first: i * base + Math.min(i, extra), count: base + (i < extra ? 1 : 0) };
+}

@@ -22,6 +22,10 @@ export interface BenchParams {
   readonly durationS: number;
   /** Pause between Send runs (the machine is shared; lets background work settle). */
   readonly pauseS: number;
+  /** Before each measurement, wait up to this long for other processes to calm down. */
+  readonly quietWaitS: number;
+  /** "Calm": other processes use less than this share of one core (percent). */
+  readonly quietPercent: number;
   /** Device counts at which heap per device is measured (each on a fresh server). */
   readonly heapLevels: readonly number[];
   /** Sockets open at once when registering heap-phase devices (ulimit -n is the bound). */
@@ -46,6 +50,8 @@ export const DEFAULTS: BenchParams = {
   warmupS: 3,
   durationS: 10,
   pauseS: 2,
+  quietWaitS: 60,
+  quietPercent: 25,
   heapLevels: [10_000, 100_000],
   heapBatch: 5000,
   idle: true,

@@ -19,13 +19,36 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** User + system CPU seconds consumed by a process so far. */
-export function cpuSeconds(pid: number): number | undefined {
+/** User and system (kernel) CPU seconds consumed by a process so far. */
+export function cpuSeconds(pid: number): { user: number; system: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+    return { user: Number(fields[11]) / ticksPerSecond(), system: Number(fields[12]) / ticksPerSecond() };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whole-machine CPU time so far, in core-seconds: busy (all but idle and iowait) and total. */
+export function machineCpuSeconds(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] as string;
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    return { busy: (total - idle) / ticksPerSecond(), total: total / ticksPerSecond() };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU pressure (PSI): the share of the last 10 s in which some runnable task waited for a CPU. */
+export function cpuPressureAvg10(): number | undefined {
+  try {
+    const m = /^some avg10=([0-9.]+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
   }

@@ -88,7 +88,7 @@ export class ServerProcess {
     return this.child.pid as number;
   }
 
-  cpuSeconds(): number | undefined {
+  cpuSeconds(): { user: number; system: number } | undefined {
     return cpuSeconds(this.pid);
   }
 

@@ -221,7 +221,7 @@ export class CoapEndpoint {
     const payload = res.payload ?? EMPTY_BUFFER;
     if (req.type === MessageType.CON && !acked) {
       // Piggybacked response (§5.2.1): ACK with the request's Message ID, cached for duplicates.
-      // A plain literal, not a spread: this is the hot path (the spread cost ~3 µs per request).
+      // A plain literal, not a spread of `base`: on this hot path the spread measured ~3 µs slower per request (Node 20).
       const buf = encode({ type: MessageType.ACK, code: res.code, messageId: req.messageId, token: req.token, options, payload });
       entry.reply = buf;
       this.sendRaw(buf, peer);

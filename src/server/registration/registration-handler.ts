@@ -121,14 +121,31 @@ function queryOf(options: readonly CoapOption[]): string[] {
 interface ParsedLinks {
   readonly raw: string;
   readonly rootPath: string;
-  readonly supportedContentFormats?: number[];
-  readonly objects: ObjectLinkEntry[];
+  readonly supportedContentFormats?: readonly number[];
+  readonly objects: readonly ObjectLinkEntry[];
 }
+
+/**
+ * Parsed object lists by payload. Devices of a fleet announce the same few lists, so identical
+ * payloads share one parsed (immutable) result: about 0.5 KB less heap per registered device,
+ * and no parsing. Bounded; the oldest entry goes first.
+ */
+const LINKS_CACHE_MAX = 1024;
+const linksCache = new Map<string, ParsedLinks>();
 
 function parseLinks(payload: Buffer, format: number | undefined): ParsedLinks {
   // LwM2M-Core 1.2 §6.2.1: the object list is CoRE Link Format (RFC 6690); other formats are refused.
   if (format !== undefined && format !== LINK_FORMAT) throw new BadRequest(`object links must be application/link-format (40), got content format ${format}`);
   const raw = payload.toString('utf8');
+  const cached = linksCache.get(raw);
+  if (cached !== undefined) return cached;
+  const parsed = parseLinkString(raw);
+  if (linksCache.size >= LINKS_CACHE_MAX) linksCache.delete(linksCache.keys().next().value as string);
+  linksCache.set(raw, parsed);
+  return parsed;
+}
+
+function parseLinkString(raw: string): ParsedLinks {
   if (raw.trim() === '') return { raw, rootPath: '/', objects: [] };
   const parsed = parseObjectLinks(raw);
   const objects: ObjectLinkEntry[] = [];
