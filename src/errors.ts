@@ -18,7 +18,10 @@ export type ErrorCode =
   | 'LWM2M_REGISTRATION'
   | 'LWM2M_NOT_REGISTERED'
   | 'LWM2M_BAD_REQUEST'
-  | 'STORE';
+  | 'STORE'
+  | 'STORE_UNAVAILABLE'
+  | 'BUS_UNAVAILABLE'
+  | 'PROFILE_INVALID';
 
 export class BridgeError extends Error {
   readonly code: ErrorCode;
