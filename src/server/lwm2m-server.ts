@@ -29,7 +29,7 @@ import { ObservationLifecycle } from './observation/observation-lifecycle';
 import { RegistrationHandler } from './registration/registration-handler';
 import type { Registration } from './registration/registration';
 import { createRouter } from './router';
-import { SendHandler } from './uplink/send-handler';
+import { SendHandler, type SendEntries } from './uplink/send-handler';
 
 export interface Lwm2mServerOptions {
   readonly transport: DatagramTransport;
@@ -48,6 +48,12 @@ export interface Lwm2mServerOptions {
   readonly expirySweepMs: number;
   readonly formats?: FormatPreferences;
   readonly coapEvents?: CoapEventSink;
+  /** Accepts Send data durably before the device gets 2.04 (see SendHandler). */
+  readonly sendSink?: (registration: Registration, entries: SendEntries) => Promise<void>;
+  /** Refuses Register with a retriable error while a dependency is unavailable (→ 5.03). */
+  readonly admitRegistration?: () => void;
+  /** Max-Age of 5.03 answers, seconds (default 30). */
+  readonly retryAfterS?: number;
   readonly onError?: (err: unknown, context: string) => void;
 }
 
@@ -94,9 +100,20 @@ export class Lwm2mServer {
       forgetObservation: (t) => this.notifications.forget(t),
       defaultTimeoutMs: opts.requestTimeoutMs,
     };
-    const registration = new RegistrationHandler({ store: opts.registrations, events: this.events, observations: this.lifecycle });
-    const send = new SendHandler({ store: opts.registrations, codecs: opts.codecs, model: opts.model, events: this.events });
-    const router = createRouter({ registration, send, events: this.events, onError: (err, req) => onError(err, `request from ${req.peer.address}:${req.peer.port}`) });
+    const registration = new RegistrationHandler({
+      store: opts.registrations,
+      events: this.events,
+      observations: this.lifecycle,
+      ...(opts.admitRegistration ? { admit: opts.admitRegistration } : {}),
+    });
+    const send = new SendHandler({ store: opts.registrations, codecs: opts.codecs, model: opts.model, events: this.events, ...(opts.sendSink ? { sink: opts.sendSink } : {}) });
+    const router = createRouter({
+      registration,
+      send,
+      events: this.events,
+      onError: (err, req) => onError(err, `request from ${req.peer.address}:${req.peer.port}`),
+      retryAfterS: opts.retryAfterS ?? 30,
+    });
     this.blockwiseServer = new BlockwiseServer(router, {
       maxBodyBytes: opts.maxBodyBytes,
       maxConcurrent: opts.maxReassemblies,

@@ -1,16 +1,28 @@
 /**
  * Routes device requests by their first path segment (LwM2M-Transport 1.2 §6):
  *   /rd → Registration Interface, /dp → Send (1.1+), /bs → Bootstrap (not served by this edge yet).
- * Handler exceptions become 5.00 (and a `rejected` event), never a crash.
+ * A retriable failure (store or bus unavailable) becomes 5.03 Service Unavailable with Max-Age,
+ * telling the device when to retry (RFC 7252 §5.9.3.4); any other exception becomes 5.00.
+ * Neither ever crashes the process.
  */
 import type { RequestHandler, ResponseSpec, InboundRequest } from '../coap/endpoint';
-import { Code, Method } from '../coap/message';
-import { uriPath } from '../coap/options';
+import { BridgeError } from '../errors';
+import { Code, Method, Opt } from '../coap/message';
+import { uintOption, uriPath } from '../coap/options';
 import type { ServerEvents } from './events';
 import type { RegistrationHandler } from './registration/registration-handler';
 import type { SendHandler } from './uplink/send-handler';
 
-export function createRouter(deps: { registration: RegistrationHandler; send: SendHandler; events: ServerEvents; onError: (err: unknown, req: InboundRequest) => void }): RequestHandler {
+export interface RouterDeps {
+  readonly registration: RegistrationHandler;
+  readonly send: SendHandler;
+  readonly events: ServerEvents;
+  readonly onError: (err: unknown, req: InboundRequest) => void;
+  /** Max-Age (s) of a 5.03 answer when a dependency is unavailable. */
+  readonly retryAfterS: number;
+}
+
+export function createRouter(deps: RouterDeps): RequestHandler {
   return (req, respond) => {
     const path = uriPath(req.message);
     let result: Promise<ResponseSpec>;
@@ -30,6 +42,11 @@ export function createRouter(deps: { registration: RegistrationHandler; send: Se
         respond(res);
       },
       (err: unknown) => {
+        if (err instanceof BridgeError && err.retriable) {
+          deps.events.emit({ type: 'rejected', peer: req.peer, operation: `/${path.join('/')}`, code: Code.SERVICE_UNAVAILABLE, reason: err.message });
+          respond({ code: Code.SERVICE_UNAVAILABLE, options: [uintOption(Opt.MAX_AGE, deps.retryAfterS)], payload: Buffer.from(err.message) });
+          return;
+        }
         deps.onError(err, req);
         respond({ code: Code.INTERNAL_SERVER_ERROR });
       },

@@ -24,6 +24,8 @@ export interface RegistrationHandlerDeps {
   readonly events: ServerEvents;
   readonly observations: ObservationLifecycle;
   readonly now?: () => number;
+  /** Throws a retriable error to refuse new registrations while a dependency is unavailable. */
+  readonly admit?: () => void;
 }
 
 export class RegistrationHandler {
@@ -53,6 +55,7 @@ export class RegistrationHandler {
   private async register(req: InboundRequest): Promise<ResponseSpec> {
     const msg = req.message;
     const params = parseRegisterParams(queryOf(msg.options));
+    this.deps.admit?.();
     const links = parseLinks(msg.payload, contentFormat(msg));
     const now = this.now();
     const reg: Registration = {

@@ -1,7 +1,9 @@
 /**
  * Send (LwM2M-Core 1.2 §6.4.3, Transport 1.2 §6.4): POST /dp with SenML JSON, SenML CBOR or
  * LwM2M CBOR. The sender is identified by the address its registration lives at.
- * 2.04 on success; 4.15 for other formats; 4.00 for undecodable content; 4.04 when unregistered.
+ * 2.04 on success — only once the sink (the bus) has accepted the data, so that an acknowledged
+ * Send is never lost; 4.15 for other formats; 4.00 for undecodable content; 4.04 when
+ * unregistered. A sink that is unavailable throws a retriable error: the router answers 5.03.
  */
 import type { InboundRequest, ResponseSpec } from '../../coap/endpoint';
 import { Code } from '../../coap/message';
@@ -11,7 +13,10 @@ import type { ContentCodecs } from '../../lwm2m/codec/registry';
 import type { ObjectModelLookup } from '../../lwm2m/model/types';
 import type { RegistrationStore } from '../../store/registration-store';
 import type { ServerEvents } from '../events';
-import { objectVersions } from '../registration/registration';
+import { objectVersions, type Registration } from '../registration/registration';
+import type { NodesByPath } from '../events';
+
+export type SendEntries = ReadonlyArray<{ timestamp?: number; nodes: NodesByPath }>;
 
 export class SendHandler {
   constructor(
@@ -20,6 +25,8 @@ export class SendHandler {
       readonly codecs: ContentCodecs;
       readonly model: ObjectModelLookup;
       readonly events: ServerEvents;
+      /** Accepts the data durably before the device is acknowledged (at-least-once). */
+      readonly sink?: (registration: Registration, entries: SendEntries) => Promise<void>;
     },
   ) {}
 
@@ -38,6 +45,7 @@ export class SendHandler {
       throw err;
     }
     if (entries.length === 0) return { code: Code.BAD_REQUEST, payload: Buffer.from('Send carried no value') };
+    if (this.deps.sink) await this.deps.sink(reg, entries);
     this.deps.events.emit({ type: 'send', registration: reg, entries });
     return { code: Code.CHANGED };
   }
