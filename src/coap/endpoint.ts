@@ -116,6 +116,7 @@ export class CoapEndpoint {
   /** Proactive cancel helper and pings need raw sends too. */
   sendRaw(buf: Buffer, peer: Peer): void {
     this.stats.datagramsOut++;
+    this.stats.outByTypeCode[(((buf[0] as number) >> 4) & 3) * 256 + (buf[1] as number)]++;
     this.transport.send(buf, peer);
   }
 
@@ -139,6 +140,7 @@ export class CoapEndpoint {
       this.events.onDrop?.('unknown-version', peerKey(peer), 'CoAP version is not 1');
       return;
     }
+    this.stats.inByTypeCode[msg.type * 256 + msg.code]++;
     if (isRequestCode(msg.code)) this.onRequest(msg, peer);
     else if (msg.code === Code.EMPTY) this.onEmpty(msg, peer);
     else this.onResponse(msg, peer);

@@ -17,6 +17,9 @@ export class CoapStats {
   resetsOut = 0;
   unknownNotifications = 0;
   handlerErrors = 0;
+  /** Messages by type (CON, NON, ACK, RST) × code byte: index type * 256 + code. */
+  readonly inByTypeCode = new Float64Array(4 * 256);
+  readonly outByTypeCode = new Float64Array(4 * 256);
 }
 
 /** Why a datagram was dropped or rejected; used for logs and labelled metrics. */

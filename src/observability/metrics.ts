@@ -6,7 +6,9 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CoapStats } from '../coap/stats';
 import type { ServerEvent, ServerEvents } from '../server/events';
 
-const COAP_COUNTERS: ReadonlyArray<[keyof CoapStats, string]> = [
+type CounterField = { [K in keyof CoapStats]: CoapStats[K] extends number ? K : never }[keyof CoapStats];
+
+const COAP_COUNTERS: ReadonlyArray<[CounterField, string]> = [
   ['datagramsIn', 'Datagrams received'],
   ['datagramsOut', 'Datagrams sent'],
   ['requestsIn', 'CoAP requests received from devices'],
@@ -42,6 +44,24 @@ export function createMetrics(src: MetricsSources): Registry {
       collect() {
         this.reset();
         this.inc(src.coap[field]);
+      },
+    });
+  }
+  const TYPES = ['CON', 'NON', 'ACK', 'RST'];
+  for (const [direction, counts] of [['in', src.coap.inByTypeCode], ['out', src.coap.outByTypeCode]] as const) {
+    new Counter({
+      name: `lwm2m_coap_messages_${direction}_total`,
+      help: `CoAP messages ${direction === 'in' ? 'received' : 'sent'} by type and code`,
+      labelNames: ['type', 'code'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (let i = 0; i < counts.length; i++) {
+          const n = counts[i] as number;
+          if (n === 0) continue;
+          const c = i & 0xff;
+          this.inc({ type: TYPES[i >> 8] as string, code: `${c >> 5}.${String(c & 31).padStart(2, '0')}` }, n);
+        }
       },
     });
   }

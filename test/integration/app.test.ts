@@ -58,5 +58,7 @@ describe('HTTP API', () => {
     expect(text).toMatch(/^lwm2m_registrations 1$/m);
     expect(text).toMatch(/^lwm2m_events_total\{type="registered"\} 1$/m);
     expect(text).toMatch(/^process_resident_memory_bytes /m);
+    expect(text).toMatch(/^lwm2m_coap_messages_in_total\{type="CON",code="0\.02"\} 1$/m);
+    expect(text).toMatch(/^lwm2m_coap_messages_out_total\{type="ACK",code="2\.01"\} 1$/m);
   });
 });
