@@ -1,0 +1,22 @@
+/**
+ * The part of the LwM2M server the profile layer uses: device-management operations and events.
+ * `Lwm2mServer` satisfies it; tests may pass a fake.
+ */
+import type { ServerEvents } from '../server/events';
+import type { Lwm2mServer } from '../server/lwm2m-server';
+
+export type DeviceManagement = Pick<
+  Lwm2mServer,
+  'registration' | 'read' | 'readComposite' | 'writeAttributes' | 'observe' | 'observeComposite' | 'cancelObservations' | 'listObservations'
+> & { readonly events: Pick<ServerEvents, 'on'> };
+
+/** Failure callback: logged and counted by the application. */
+export type FailureReporter = (err: unknown, context: string) => void;
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function isNotRegistered(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && (err as { code: unknown }).code === 'LWM2M_NOT_REGISTERED';
+}

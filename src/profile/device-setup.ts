@@ -1,0 +1,225 @@
+/**
+ * Sets one registered device up under a profile (docs/profiles.md "What happens on registration"):
+ * 1. read the attribute and telemetry paths (Read-Composite for 1.1+ clients with several paths,
+ *    LwM2M-Core 1.2 §6.3.8; else one Read each, §6.3.1) and publish the values at once, so that
+ *    they reach the bus before any newer notification;
+ * 2. write the notification attributes (Write-Attributes, §6.3.4); on a re-run only what changed,
+ *    and attributes the profile no longer sets are removed (a parameter without value, §5.1.2);
+ * 3. hold the observations of the strategy: cancel those the previous plan wanted and the new one
+ *    does not, establish the missing ones (§6.4.1), publish their first values.
+ * Failures are reported as events and never stop the other steps.
+ */
+import type { NotificationAttributes } from '../lwm2m/attributes';
+import { ATTRIBUTE_NAMES } from '../lwm2m/attributes';
+import type { LwM2mNode } from '../lwm2m/node';
+import { parsePath } from '../lwm2m/path';
+import type { OperationResult } from '../server/downlink/result';
+import type { Registration } from '../server/registration/registration';
+import { canonicalJson, type CompiledProfile } from './compile';
+import { errorText, isNotRegistered, type DeviceManagement, type FailureReporter } from './device-management';
+import type { ValueConverter } from './json-value';
+import { isEmptyMapping, mapNodes, typesOf } from './mapping';
+import { observationKey, planSetup, type ObservationSpec, type SetupPlan } from './plan';
+import type { ApplyReason, ProfileEvent, ProfileEvents } from './profile-events';
+import type { Publisher, UplinkSource } from './publisher';
+
+export interface SetupDeps {
+  readonly server: DeviceManagement;
+  readonly publisher: Publisher;
+  readonly events: ProfileEvents;
+  readonly onFailure: FailureReporter;
+  readonly convert?: ValueConverter;
+  readonly now?: () => number;
+}
+
+/** What was in force before, to diff against: the previous profile and/or registration. */
+export interface PreviousSetup {
+  readonly profile: CompiledProfile;
+  readonly registration: Registration;
+}
+
+class Superseded extends Error {}
+
+export class DeviceSetup {
+  private readonly ep: string;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly deps: SetupDeps,
+    private readonly reg: Registration,
+    private readonly profile: CompiledProfile,
+  ) {
+    this.ep = reg.endpoint;
+    this.now = deps.now ?? Date.now;
+  }
+
+  async run(reason: ApplyReason, previous?: PreviousSetup): Promise<void> {
+    const plan = planSetup(this.profile, this.reg);
+    const before = previous ? planSetup(previous.profile, previous.registration) : undefined;
+    if (plan.skipped.length > 0) this.emit({ type: 'paths-skipped', paths: plan.skipped });
+    if (plan.versionMismatches.length > 0) this.emit({ type: 'version-mismatch', mismatches: plan.versionMismatches });
+    try {
+      const read = await this.readAll(plan);
+      const attributesWritten = await this.writeAttributes(plan, before);
+      const obs = await this.observe(plan, before);
+      this.emit({ type: 'profile-applied', reason, strategy: plan.strategy, read, attributesWritten, ...obs }, false);
+    } catch (err) {
+      if (err instanceof Superseded || isNotRegistered(err)) return; // a newer registration has its own setup
+      throw err;
+    }
+  }
+
+  private async current(): Promise<void> {
+    const reg = await this.deps.server.registration(this.ep);
+    if (reg.id !== this.reg.id) throw new Superseded();
+  }
+
+  private async readAll(plan: SetupPlan): Promise<number> {
+    const { composite, paths } = plan.reads;
+    if (paths.length === 0) return 0;
+    await this.current();
+    if (composite) {
+      const r = await this.attempt(() => this.deps.server.readComposite(this.ep, paths.map(parsePath)));
+      if (r.result?.success && r.result.nodes) {
+        await this.publish(r.result.nodes, { op: 'read', paths });
+        return paths.length;
+      }
+      // Some clients refuse Read-Composite (4.05, 4.15): fall back to one Read per path.
+    }
+    let read = 0;
+    for (const path of paths) {
+      const r = await this.attempt(() => this.deps.server.read(this.ep, parsePath(path)));
+      if (r.result?.success && r.result.node) {
+        read++;
+        await this.publish([[path, r.result.node]], { op: 'read', paths: [path] });
+      } else this.emit({ type: 'read-failed', paths: [path], ...failure(r) });
+    }
+    return read;
+  }
+
+  private async writeAttributes(plan: SetupPlan, before: SetupPlan | undefined): Promise<number> {
+    const writes = attributeWrites(plan, before);
+    if (writes.length > 0) await this.current();
+    let written = 0;
+    for (const { path, attributes } of writes) {
+      const r = await this.attempt(() => this.deps.server.writeAttributes(this.ep, parsePath(path), attributes));
+      if (r.result?.success) written++;
+      else this.emit({ type: 'write-attributes-failed', path, ...failure(r) });
+    }
+    return written;
+  }
+
+  private async observe(plan: SetupPlan, before: SetupPlan | undefined): Promise<{ observationsEstablished: number; observationsKept: number; observationsCancelled: number }> {
+    await this.current();
+    const existing = await this.deps.server.listObservations(this.ep);
+    const existingKeys = new Set(existing.map(observationKey));
+    const wantedKeys = new Set(plan.observations.map(observationKey));
+    const unwanted = new Set((before?.observations ?? []).map(observationKey).filter((k) => !wantedKeys.has(k)));
+    let cancelled = 0;
+    for (const obs of existing) {
+      if (!unwanted.has(observationKey(obs))) continue;
+      unwanted.delete(observationKey(obs)); // cancelObservations ends every match at once
+      try {
+        cancelled += await this.deps.server.cancelObservations(this.ep, { kind: obs.kind, paths: obs.paths }, 'active');
+      } catch (err) {
+        if (isNotRegistered(err)) throw err;
+        this.deps.onFailure(err, `cancelling observation ${obs.paths.join(',')} of ${this.ep}`);
+      }
+    }
+    let established = 0;
+    let kept = 0;
+    for (const spec of plan.observations) {
+      if (existingKeys.has(observationKey(spec))) {
+        kept++;
+        continue;
+      }
+      if (await this.establish(spec)) established++;
+    }
+    return { observationsEstablished: established, observationsKept: kept, observationsCancelled: cancelled };
+  }
+
+  private async establish(spec: ObservationSpec): Promise<boolean> {
+    const single = spec.kind === 'single';
+    const r = await this.attempt(() => (single ? this.deps.server.observe(this.ep, parsePath(spec.paths[0] as string)) : this.deps.server.observeComposite(this.ep, spec.paths.map(parsePath))));
+    const obs = r.result?.observation;
+    if (!r.result?.success || obs === undefined) {
+      const reason = r.result?.success ? { result: r.result.result, error: 'the response carried no Observe option: not observable (RFC 7641 §3.2)' } : failure(r);
+      this.emit({ type: 'observe-failed', kind: spec.kind, paths: spec.paths, ...reason });
+      return false;
+    }
+    const nodes: Iterable<readonly [string, LwM2mNode | null | undefined]> = single ? [[spec.paths[0] as string, r.result.node]] : (r.result.nodes ?? []);
+    await this.publish(nodes, { op: 'observe', paths: spec.paths });
+    return true;
+  }
+
+  /** Runs an operation; a thrown error becomes a failed result (except "not registered": the setup ends). */
+  private async attempt(op: () => Promise<OperationResult>): Promise<{ result?: OperationResult; error?: string }> {
+    try {
+      return { result: await op() };
+    } catch (err) {
+      if (isNotRegistered(err)) throw err;
+      return { error: errorText(err) };
+    }
+  }
+
+  private async publish(nodes: Iterable<readonly [string, LwM2mNode | null | undefined]>, source: UplinkSource): Promise<void> {
+    const mapped = mapNodes(this.profile, nodes, this.deps.convert);
+    if (isEmptyMapping(mapped)) return;
+    const ts = this.now();
+    const { publisher } = this.deps;
+    const jobs: Promise<void>[] = [];
+    const { telemetry, attributes, types } = mapped;
+    if (Object.keys(telemetry).length > 0) jobs.push(publisher.publishTelemetry(this.ep, this.profile.name, ts, telemetry, source, typesOf(telemetry, types)));
+    if (Object.keys(attributes).length > 0) jobs.push(publisher.publishAttributes(this.ep, this.profile.name, ts, attributes, source, typesOf(attributes, types)));
+    for (const outcome of await Promise.allSettled(jobs)) {
+      if (outcome.status === 'rejected') this.deps.onFailure(outcome.reason, `publishing ${source.op} values of ${this.ep}`);
+    }
+  }
+
+  private emit(event: ProfileEvent, publish = true): void {
+    emitProfileEvent(this.deps, this.ep, this.profile.name, event, publish);
+  }
+}
+
+/** Tells listeners and (unless `publish` is false) the events topic. */
+export function emitProfileEvent(deps: Pick<SetupDeps, 'events' | 'publisher' | 'onFailure' | 'now'>, ep: string, profile: string | null, event: ProfileEvent, publish = true): void {
+  try {
+    deps.events.emit(ep, profile, event);
+  } catch (err) {
+    deps.onFailure(err, `profile event listener (${event.type})`);
+  }
+  if (!publish) return;
+  deps.publisher.publishEvent(ep, profile, (deps.now ?? Date.now)(), event).catch((err: unknown) => deps.onFailure(err, `publishing ${event.type} event of ${ep}`));
+}
+
+function failure(r: { result?: OperationResult; error?: string }): { result?: string; error?: string } {
+  if (r.result) return { result: r.result.result, ...(r.result.error !== undefined ? { error: r.result.error } : {}) };
+  return { error: r.error ?? 'unknown error' };
+}
+
+/** Attribute writes: all on a first setup; on a re-run, changed paths, with removed names unset. */
+export function attributeWrites(plan: SetupPlan, before: SetupPlan | undefined): Array<{ path: string; attributes: NotificationAttributes }> {
+  if (before === undefined) return plan.attributes.map((a) => ({ path: a.path, attributes: a.attributes }));
+  const old = new Map(before.attributes.map((a) => [a.path, a.attributes]));
+  const out: Array<{ path: string; attributes: NotificationAttributes }> = [];
+  for (const { path, attributes } of plan.attributes) {
+    const prev = old.get(path);
+    old.delete(path);
+    if (prev !== undefined && canonicalJson(prev) === canonicalJson(attributes)) continue;
+    out.push({ path, attributes: { ...unset(prev), ...attributes } });
+  }
+  const skipped = new Set(plan.skipped.map((s) => s.path));
+  for (const [path, prev] of old) {
+    if (skipped.has(path)) continue; // no longer announced by the device
+    const attributes = unset(prev);
+    if (Object.keys(attributes).length > 0) out.push({ path, attributes });
+  }
+  return out;
+}
+
+function unset(attrs: NotificationAttributes | undefined): NotificationAttributes {
+  const out: Record<string, null> = {};
+  if (attrs === undefined) return out;
+  for (const name of ATTRIBUTE_NAMES) if (attrs[name] !== undefined && attrs[name] !== null) out[name] = null;
+  return out;
+}

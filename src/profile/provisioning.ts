@@ -1,0 +1,176 @@
+/**
+ * Which profile a device gets: its provisioning record (from the compacted "devices" topic, kept
+ * in a ProvisioningStore) names it; without one, the first configured rule whose pattern matches
+ * the endpoint name decides. Credentials in a record are kept for the security layer and are
+ * never logged nor put in an error message.
+ */
+import { z } from 'zod';
+import { ProfileError, type ProfileIssue } from './errors';
+
+export interface ProvisioningRecord {
+  readonly endpoint: string;
+  /** Profile name; absent → the assignment rules decide. */
+  readonly profile?: string;
+  /** Device credentials (PSK, RPK, X.509): opaque here, never logged. */
+  readonly credentials?: unknown;
+  readonly [field: string]: unknown;
+}
+
+/** Where provisioning records live: memory now, Redis in clustered deployments. */
+export interface ProvisioningStore {
+  get(endpoint: string): Promise<ProvisioningRecord | undefined>;
+  put(record: ProvisioningRecord): Promise<void>;
+  delete(endpoint: string): Promise<void>;
+}
+
+export class MemoryProvisioningStore implements ProvisioningStore {
+  private readonly records = new Map<string, ProvisioningRecord>();
+
+  async get(endpoint: string): Promise<ProvisioningRecord | undefined> {
+    return this.records.get(endpoint);
+  }
+
+  async put(record: ProvisioningRecord): Promise<void> {
+    this.records.set(record.endpoint, record);
+  }
+
+  async delete(endpoint: string): Promise<void> {
+    this.records.delete(endpoint);
+  }
+}
+
+export const provisioningRecordSchema = z
+  .object({
+    endpoint: z.string().min(1, 'an endpoint name is required'),
+    profile: z.string().trim().min(1, 'a profile name must not be empty').optional(),
+    credentials: z.unknown().optional(),
+  })
+  .passthrough();
+
+/** Validates a provisioning record; errors name fields only, never values (credentials). */
+export function parseProvisioningRecord(input: unknown, origin: string): ProvisioningRecord {
+  const parsed = provisioningRecordSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues: ProfileIssue[] = parsed.error.issues.map((i) => ({ field: i.path.length ? i.path.join('.') : '(document)', message: i.code === 'invalid_type' ? `expected ${i.expected}` : i.message }));
+  throw new ProfileError(`provisioning record from ${origin} is invalid`, issues);
+}
+
+/** A configured rule: a glob ("sensor-*", "dev-??") or a regex written as "/^sensor-\\d+$/i". */
+export interface AssignmentRule {
+  readonly pattern: string;
+  readonly profile: string;
+}
+
+export const assignmentRulesSchema = z.array(
+  z.object({ pattern: z.string().min(1), profile: z.string().trim().min(1) }).strict().superRefine((r, ctx) => {
+    try {
+      compilePattern(r.pattern);
+    } catch (err) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['pattern'], message: err instanceof Error ? err.message : String(err) });
+    }
+  }),
+);
+
+/** Parses rules from configuration (e.g. a JSON environment variable); errors name rule and field. */
+export function parseAssignmentRules(input: unknown, origin = 'configuration'): AssignmentRule[] {
+  const parsed = assignmentRulesSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => ({ field: i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') || '(rules)', message: i.message }));
+  throw new ProfileError(`profile assignment rules from ${origin} are invalid`, issues);
+}
+
+const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/s;
+
+/** A glob (whole name; `*` any run, `?` one character) or a /regex/flags (searched as written). */
+export function compilePattern(pattern: string): RegExp {
+  const m = REGEX_LITERAL.exec(pattern);
+  if (m) {
+    try {
+      return new RegExp(m[1] as string, (m[2] as string).replace('g', '').replace('y', ''));
+    } catch (err) {
+      throw new ProfileError(`invalid regular expression ${pattern}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 's');
+}
+
+export type AssignmentSource = 'provisioning' | 'rule';
+
+export interface Assignment {
+  readonly profile: string;
+  readonly via: AssignmentSource;
+}
+
+export interface ProfileAssignerOptions {
+  readonly store: ProvisioningStore;
+  readonly rules?: readonly AssignmentRule[];
+  /** Endpoints whose assignment is cached (default 100 000). */
+  readonly cacheSize?: number;
+  /** How long a cached assignment is trusted (default 30 s): other writers of a shared store are seen after this. */
+  readonly cacheTtlMs?: number;
+  readonly now?: () => number;
+}
+
+/** Resolves endpoint → profile name, with a bounded cache (it runs for every notification). */
+export class ProfileAssigner {
+  private readonly rules: ReadonlyArray<{ readonly re: RegExp; readonly profile: string }>;
+  private readonly cache = new Map<string, { readonly value: Assignment | undefined; readonly until: number }>();
+  private readonly inflight = new Map<string, Promise<Assignment | undefined>>();
+  private readonly now: () => number;
+  private generation = 0;
+
+  constructor(private readonly opts: ProfileAssignerOptions) {
+    this.rules = (opts.rules ?? []).map((r) => ({ re: compilePattern(r.pattern), profile: r.profile }));
+    this.now = opts.now ?? Date.now;
+  }
+
+  get store(): ProvisioningStore {
+    return this.opts.store;
+  }
+
+  /** The first rule matching the endpoint name. */
+  byRules(endpoint: string): Assignment | undefined {
+    const rule = this.rules.find((r) => r.re.test(endpoint));
+    return rule ? { profile: rule.profile, via: 'rule' } : undefined;
+  }
+
+  /** The cached assignment when fresh (undefined when not cached or stale). */
+  cached(endpoint: string): { readonly value: Assignment | undefined } | undefined {
+    const hit = this.cache.get(endpoint);
+    return hit !== undefined && hit.until > this.now() ? hit : undefined;
+  }
+
+  resolve(endpoint: string): Promise<Assignment | undefined> {
+    const hit = this.cached(endpoint);
+    if (hit) return Promise.resolve(hit.value);
+    const running = this.inflight.get(endpoint);
+    if (running) return running;
+    const generation = this.generation;
+    const p = this.opts.store
+      .get(endpoint)
+      .then((rec) => {
+        const value: Assignment | undefined = rec?.profile !== undefined ? { profile: rec.profile, via: 'provisioning' } : this.byRules(endpoint);
+        if (generation === this.generation) this.remember(endpoint, value);
+        return value;
+      })
+      .finally(() => this.inflight.delete(endpoint));
+    this.inflight.set(endpoint, p);
+    return p;
+  }
+
+  /** Forgets what is cached for an endpoint (its provisioning record changed). */
+  invalidate(endpoint: string): void {
+    this.cache.delete(endpoint);
+    this.inflight.delete(endpoint);
+    this.generation++;
+  }
+
+  private remember(endpoint: string, value: Assignment | undefined): void {
+    const max = this.opts.cacheSize ?? 100_000;
+    if (max <= 0) return;
+    this.cache.delete(endpoint);
+    if (this.cache.size >= max) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(endpoint, { value, until: this.now() + (this.opts.cacheTtlMs ?? 30_000) });
+  }
+}

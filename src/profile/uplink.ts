@@ -1,0 +1,101 @@
+/**
+ * Notifications (LwM2M-Core 1.2 §6.4.2) and Send (§6.4.3) → telemetry and attribute records,
+ * mapped by the device's profile like the values read at registration. Historical notifications
+ * and Send entries with timestamps give one record per timestamp.
+ *
+ * A device without a profile (none assigned, or the assigned one unknown here) is mapped by the
+ * registry's profile named "default" when there is one, else by a built-in mapping that publishes
+ * every value under its path with profile null, so that nothing is dropped silently.
+ */
+import type { LwM2mNode } from '../lwm2m/node';
+import type { NodesByPath, ServerEvent, ServerEvents } from '../server/events';
+import type { Registration } from '../server/registration/registration';
+import { compileProfile, type CompiledProfile } from './compile';
+import type { FailureReporter } from './device-management';
+import type { ValueConverter } from './json-value';
+import { mapNodes, typesOf } from './mapping';
+import type { ProfileRegistry } from './profile-registry';
+import type { Assignment, ProfileAssigner } from './provisioning';
+import type { Publisher, UplinkSource } from './publisher';
+import { parseProfile } from './schema';
+
+export const DEFAULT_PROFILE_NAME = 'default';
+const BUILT_IN_DEFAULT = compileProfile(parseProfile({ name: DEFAULT_PROFILE_NAME, unmappedPaths: 'path' }, 'built-in'));
+
+export type SendEntries = ReadonlyArray<{ readonly timestamp?: number; readonly nodes: NodesByPath }>;
+type NotificationEvent = Extract<ServerEvent, { type: 'notification' }>;
+
+export interface UplinkOptions {
+  readonly registry: ProfileRegistry;
+  readonly assigner: ProfileAssigner;
+  readonly publisher: Publisher;
+  readonly onFailure: FailureReporter;
+  readonly convert?: ValueConverter;
+  readonly now?: () => number;
+}
+
+export class Uplink {
+  private readonly now: () => number;
+
+  constructor(private readonly opts: UplinkOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Listens to notifications (and to Send events unless `send: false`, for when the server hands
+   * Send to `handleSend` as its sink, so that the device is acknowledged only once accepted).
+   */
+  attach(events: Pick<ServerEvents, 'on'>, options: { readonly send?: boolean } = {}): () => void {
+    const withSend = options.send ?? true;
+    return events.on((e) => {
+      if (e.type === 'notification') this.handleNotification(e).catch((err: unknown) => this.opts.onFailure(err, `notification of ${e.registration.endpoint}`));
+      else if (e.type === 'send' && withSend) this.handleSend(e.registration, e.entries).catch((err: unknown) => this.opts.onFailure(err, `Send of ${e.registration.endpoint}`));
+    });
+  }
+
+  async handleNotification(e: NotificationEvent): Promise<void> {
+    const profile = await this.profileFor(e.registration.endpoint);
+    const source: UplinkSource = { op: 'notify', paths: e.observation.paths };
+    const series = e.timestamped && e.timestamped.length > 0 ? e.timestamped : [{ nodes: e.nodes }];
+    await this.publishSeries(e.registration, profile, series, () => source);
+  }
+
+  /** Maps and publishes a Send; rejects when the publisher cannot take the records (the device then gets 5.03). */
+  async handleSend(reg: Registration, entries: SendEntries): Promise<void> {
+    const profile = await this.profileFor(reg.endpoint);
+    await this.publishSeries(reg, profile, entries, (nodes) => ({ op: 'send', paths: [...nodes.keys()] }));
+  }
+
+  /** The device's profile, or the default one. Synchronous on a cache hit. */
+  private profileFor(endpoint: string): CompiledProfile | Promise<CompiledProfile> {
+    const hit = this.opts.assigner.cached(endpoint);
+    if (hit) return this.lookup(hit.value);
+    return this.opts.assigner.resolve(endpoint).then((a) => this.lookup(a));
+  }
+
+  private lookup(a: Assignment | undefined): CompiledProfile {
+    const named = a ? this.opts.registry.get(a.profile) : undefined;
+    return named ?? this.opts.registry.get(DEFAULT_PROFILE_NAME) ?? BUILT_IN_DEFAULT;
+  }
+
+  private async publishSeries(
+    reg: Registration,
+    profile: CompiledProfile,
+    series: ReadonlyArray<{ readonly timestamp?: number; readonly nodes: NodesByPath }>,
+    sourceOf: (nodes: ReadonlyMap<string, LwM2mNode | null>) => UplinkSource,
+  ): Promise<void> {
+    const { publisher } = this.opts;
+    const jobs: Promise<void>[] = [];
+    const now = this.now();
+    for (const entry of series) {
+      const mapped = mapNodes(profile, entry.nodes, this.opts.convert);
+      const ts = entry.timestamp ?? now;
+      const source = sourceOf(entry.nodes);
+      const name = profile === BUILT_IN_DEFAULT ? null : profile.name;
+      const { telemetry, attributes, types } = mapped;
+      if (Object.keys(telemetry).length > 0) jobs.push(publisher.publishTelemetry(reg.endpoint, name, ts, telemetry, source, typesOf(telemetry, types)));
+      if (Object.keys(attributes).length > 0) jobs.push(publisher.publishAttributes(reg.endpoint, name, ts, attributes, source, typesOf(attributes, types)));
+    }
+    await Promise.all(jobs);
+  }
+}
