@@ -8,7 +8,7 @@ export interface BusRecord {
   readonly topic: string;
   /** The endpoint name: keeps each device's records in order. */
   readonly key: string;
-  /** A JSON-serialisable value. */
+  /** A JSON-serialisable value; null publishes a tombstone (no value: deletes the key of a compacted topic). */
   readonly value: unknown;
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -30,18 +30,38 @@ export class BusUnavailableError extends BridgeError {
   }
 }
 
+/**
+ * The bus refused these records for good (too large, not JSON, rejected by the broker as
+ * malformed): retrying the same records cannot succeed.
+ */
+export class BusRejectedError extends BridgeError {
+  constructor(message: string, cause?: unknown) {
+    // No dedicated ErrorCode yet: shares BUS_UNAVAILABLE but is never retriable.
+    super('BUS_UNAVAILABLE', message, { retriable: false, cause });
+  }
+}
+
 export interface BusStats {
-  /** Records waiting to be sent. */
+  /** Records waiting to be sent, including those of the batch in flight. */
   readonly bufferedRecords: number;
   readonly bufferedBytes: number;
+  /** Records acknowledged by the bus (Kafka: acks = all). */
   readonly published: number;
+  /** Records whose publish() was rejected (buffer full, unavailable, refused, closed). */
   readonly failed: number;
   /** True while the broker is reachable and the buffer has room. */
   readonly available: boolean;
+  /** Send attempts that failed (a batch is retried until taken, so one batch can count several times). */
+  readonly sendErrors: number;
 }
 
 export interface Bus {
-  /** Resolves once every record is accepted by the bus; rejects with BusUnavailableError when full. */
+  /**
+   * Resolves once every record is accepted by the bus (Kafka: acknowledged with acks = all).
+   * Rejects with BusUnavailableError (retriable: buffer full, broker unreachable for too long,
+   * bus closed) or BusRejectedError (never retriable: too large, not JSON, refused by the broker).
+   * All or nothing per call as far as refusal goes: a refused call buffered none of its records.
+   */
   publish(records: readonly BusRecord[]): Promise<void>;
   /**
    * Reads a (compacted) topic from its beginning and then follows it; `handler` is awaited per

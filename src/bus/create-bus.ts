@@ -1,0 +1,20 @@
+/**
+ * Chooses the bus: Kafka when brokers are configured, else the in-process bus (embedded mode),
+ * which logs every record so that a newcomer sees data flowing.
+ */
+import { KafkaBus } from './kafka-bus';
+import type { KafkaBusOptions } from './kafka-config';
+import { MemoryBus } from './memory-bus';
+import type { Bus } from './types';
+
+export type CreatedBus = { readonly kind: 'kafka'; readonly bus: KafkaBus } | { readonly kind: 'memory'; readonly bus: MemoryBus };
+
+/** With no brokers, a MemoryBus. A KafkaBus is returned unstarted: call `start()` (it retries until connected). */
+export function createBus(options: KafkaBusOptions): CreatedBus {
+  if (options.brokers.length === 0) {
+    return { kind: 'memory', bus: new MemoryBus({ instanceId: options.instanceId, ...(options.log !== undefined ? { log: options.log } : {}) }) };
+  }
+  return { kind: 'kafka', bus: new KafkaBus(options) };
+}
+
+export type { Bus };

@@ -1,0 +1,46 @@
+/**
+ * A bus record as it goes on the wire: JSON value bytes and the contract's headers
+ * (docs/kafka/README.md, "Headers"). Encoded once, at publish time, so the buffer is accounted
+ * in real bytes and a value that cannot be serialised is refused at once.
+ */
+import { CONTENT_TYPE_JSON, HEADER_CONTENT_TYPE, HEADER_INSTANCE_ID, HEADER_SCHEMA_VERSION, SCHEMA_VERSION } from './contract/version';
+import { BusRejectedError, type BusRecord } from './types';
+
+export interface EncodedRecord {
+  readonly topic: string;
+  readonly key: string;
+  /** null: a tombstone (compacted topics). */
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Bytes the record takes in the buffer: key, value and headers. */
+  readonly bytes: number;
+}
+
+/** The headers every record carries; a record's own headers override them. */
+export function defaultHeaders(instanceId: string): Record<string, string> {
+  return { [HEADER_SCHEMA_VERSION]: SCHEMA_VERSION, [HEADER_INSTANCE_ID]: instanceId, [HEADER_CONTENT_TYPE]: CONTENT_TYPE_JSON };
+}
+
+export function encodeRecord(record: BusRecord, base: Readonly<Record<string, string>>): EncodedRecord {
+  const headers = record.headers === undefined ? base : { ...base, ...record.headers };
+  if (record.value === null) return { topic: record.topic, key: record.key, value: null, headers, bytes: recordBytes(record, 0, headers) };
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(record.value);
+  } catch (err) {
+    throw new BusRejectedError(`record for ${record.key} on ${record.topic} is not JSON-serialisable: ${err instanceof Error ? err.message : String(err)}`, err);
+  }
+  if (json === undefined) throw new BusRejectedError(`record for ${record.key} on ${record.topic} has no JSON value`);
+  const value = Buffer.from(json, 'utf8');
+  return { topic: record.topic, key: record.key, value, headers, bytes: recordBytes(record, value.length, headers) };
+}
+
+function recordBytes(record: BusRecord, valueBytes: number, headers: Readonly<Record<string, string>>): number {
+  let bytes = valueBytes + Buffer.byteLength(record.key) + Buffer.byteLength(record.topic);
+  for (const k in headers) bytes += k.length + (headers[k]?.length ?? 0);
+  return bytes;
+}
+
+export function encodeRecords(records: readonly BusRecord[], base: Readonly<Record<string, string>>): EncodedRecord[] {
+  return records.map((r) => encodeRecord(r, base));
+}

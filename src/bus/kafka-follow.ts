@@ -1,0 +1,129 @@
+/**
+ * Follows a (compacted) topic from its beginning: the provisioning topics (devices, profiles).
+ *
+ * Every process reads the whole topic, so each follower has a consumer group of its own
+ * (a fresh id per process: nothing is committed, nothing is shared) and starts from the earliest
+ * offset. `caughtUp` resolves once every partition was read up to its high watermark as observed
+ * at subscription, so start-up can wait for the provisioning state present at that moment.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { BusUnavailableError, type ConsumedRecord } from './types';
+import type { BusLog } from './kafka-config';
+import { describeKafkaError } from './kafka-errors';
+
+export interface FollowOptions {
+  readonly topic: string;
+  readonly clientId: string;
+  readonly instanceId: string;
+  readonly catchUpTimeoutMs: number;
+  readonly handler: (record: ConsumedRecord) => Promise<void> | void;
+  readonly log?: BusLog;
+}
+
+export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers === undefined) return out;
+  for (const [k, v] of Object.entries(headers)) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = first.toString();
+  }
+  return out;
+}
+
+function toConsumed(topic: string, m: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    key: m.key === null ? null : m.key.toString('utf8'),
+    value: m.value,
+    headers: headersToStrings(m.headers),
+    offset: m.offset,
+    timestamp: Number(m.timestamp),
+  };
+}
+
+/** High watermark by partition, for partitions that hold records now. */
+async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    // Asked this way the broker never auto-creates the topic (it would not be compacted).
+    if (!(await admin.listTopics()).includes(topic)) {
+      throw new BusUnavailableError(`topic ${topic} does not exist: create it with cleanup.policy=compact`);
+    }
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const ends = new Map<number, bigint>();
+    for (const p of offsets) if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high));
+    return ends;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export class TopicFollower {
+  private consumer: Consumer | undefined;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly opts: FollowOptions,
+  ) {}
+
+  /** Subscribes and resolves once caught up; rejects with BusUnavailableError if that takes too long. */
+  async start(): Promise<void> {
+    const { topic, log } = this.opts;
+    let pending: Map<number, bigint>;
+    try {
+      pending = await endOffsets(this.kafka, topic);
+    } catch (err) {
+      if (err instanceof BusUnavailableError) throw err;
+      throw new BusUnavailableError(`cannot read the offsets of ${topic}: ${describeKafkaError(err).message}`);
+    }
+    let caughtUp!: () => void;
+    const done = new Promise<void>((resolve) => (caughtUp = resolve));
+    if (pending.size === 0) caughtUp();
+    const consumer = this.kafka.consumer({
+      groupId: `${this.opts.clientId}.follow.${this.opts.instanceId}.${randomUUID()}`,
+      allowAutoTopicCreation: false,
+      // A fetch waits at most this long for new records; also bounds how long stop() waits for it.
+      maxWaitTimeInMs: 1_000,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (e) => log?.warn({ topic, err: describeKafkaError(e.payload.error), restart: e.payload.restart }, 'follow consumer crashed'));
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+    } catch (err) {
+      throw new BusUnavailableError(`cannot subscribe to ${topic}: ${describeKafkaError(err).message}`);
+    }
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        try {
+          await this.opts.handler(toConsumed(topic, message));
+        } catch (err) {
+          // One bad record must not stop provisioning: say so and go on.
+          log?.warn({ topic, partition, offset: message.offset, err: describeKafkaError(err) }, 'follow handler failed; record skipped');
+        }
+        const end = pending.get(partition);
+        if (end !== undefined && BigInt(message.offset) + 1n >= end) {
+          pending.delete(partition);
+          if (pending.size === 0) caughtUp();
+        }
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BusUnavailableError(`${topic} not read to its end within ${this.opts.catchUpTimeoutMs} ms`)), this.opts.catchUpTimeoutMs);
+    });
+    try {
+      await Promise.race([done, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    this.consumer = undefined;
+  }
+}

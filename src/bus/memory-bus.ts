@@ -1,0 +1,138 @@
+/**
+ * The in-process Bus of embedded mode (no brokers configured) and of tests.
+ *
+ * - publish() accepts at once, keeps the most recent records in a bounded ring (for the HTTP API
+ *   and tests) and logs each record at info, so that a newcomer sees data flowing.
+ * - Every topic is also kept compacted (latest record per key, bounded), so follow() reads a
+ *   topic from its beginning as it would a compacted Kafka topic, then follows new records.
+ * - Records go through the same encoding as on Kafka (headers, JSON, size), so what the memory
+ *   bus accepts the Kafka bus accepts too.
+ */
+import { defaultHeaders, encodeRecords, type EncodedRecord } from './encode';
+import type { BusLog } from './kafka-config';
+import { BusUnavailableError, type Bus, type BusRecord, type BusStats, type ConsumedRecord } from './types';
+
+export interface MemoryBusOptions {
+  readonly instanceId?: string;
+  /** Most recent records kept for records(); default 1000. */
+  readonly maxRecords?: number;
+  /** Keys kept per topic for follow(), oldest dropped first; default 100,000. */
+  readonly maxKeysPerTopic?: number;
+  /** Records are logged here at info (embedded mode). */
+  readonly log?: BusLog;
+}
+
+/** A record as the memory bus keeps it: the consumed form plus the value as published. */
+export interface StoredRecord extends ConsumedRecord {
+  readonly published: unknown;
+}
+
+type Handler = (record: ConsumedRecord) => Promise<void> | void;
+
+interface Follower {
+  readonly topic: string;
+  readonly handler: Handler;
+  /** Deliveries to this follower, one after the other. */
+  chain: Promise<void>;
+}
+
+export class MemoryBus implements Bus {
+  private readonly ring: StoredRecord[] = [];
+  private ringStart = 0;
+  private readonly compacted = new Map<string, Map<string, StoredRecord>>();
+  private readonly offsets = new Map<string, number>();
+  private readonly followers: Follower[] = [];
+  private readonly headers: Readonly<Record<string, string>>;
+  private readonly maxRecords: number;
+  private readonly maxKeys: number;
+  private published = 0;
+  private failed = 0;
+  private closed = false;
+
+  constructor(private readonly opts: MemoryBusOptions = {}) {
+    this.headers = defaultHeaders(opts.instanceId ?? 'embedded');
+    this.maxRecords = Math.max(1, opts.maxRecords ?? 1000);
+    this.maxKeys = opts.maxKeysPerTopic ?? 100_000;
+  }
+
+  async publish(records: readonly BusRecord[]): Promise<void> {
+    if (this.closed) {
+      this.failed += records.length;
+      throw new BusUnavailableError('bus is closed');
+    }
+    let encoded: EncodedRecord[];
+    try {
+      encoded = encodeRecords(records, this.headers);
+    } catch (err) {
+      this.failed += records.length;
+      throw err;
+    }
+    const deliveries: Promise<void>[] = [];
+    encoded.forEach((e, i) => {
+      const stored = this.store(e, records[i]?.value);
+      this.opts.log?.info({ topic: stored.topic, key: stored.key, value: stored.published }, 'bus record');
+      for (const f of this.followers) if (f.topic === stored.topic) deliveries.push(this.deliver(f, stored));
+    });
+    this.published += records.length;
+    // Like Kafka's acks, publish does not wait for consumers; deliveries run on their own.
+    void Promise.all(deliveries);
+  }
+
+  async follow(topic: string, handler: Handler): Promise<void> {
+    if (this.closed) throw new BusUnavailableError('bus is closed');
+    const follower: Follower = { topic, handler, chain: Promise.resolve() };
+    const existing = [...(this.compacted.get(topic)?.values() ?? [])].sort((a, b) => Number(a.offset) - Number(b.offset));
+    for (const r of existing) void this.deliver(follower, r);
+    this.followers.push(follower);
+    await follower.chain;
+  }
+
+  /** The most recent records, oldest first, optionally of one topic. */
+  records(topic?: string): StoredRecord[] {
+    const all = [...this.ring.slice(this.ringStart), ...this.ring.slice(0, this.ringStart)];
+    return topic === undefined ? all : all.filter((r) => r.topic === topic);
+  }
+
+  stats(): BusStats {
+    return { bufferedRecords: 0, bufferedBytes: 0, published: this.published, failed: this.failed, sendErrors: 0, available: !this.closed };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.followers.map((f) => f.chain));
+    this.followers.length = 0;
+  }
+
+  private store(e: EncodedRecord, published: unknown): StoredRecord {
+    const offset = this.offsets.get(e.topic) ?? 0;
+    this.offsets.set(e.topic, offset + 1);
+    const stored: StoredRecord = { topic: e.topic, key: e.key, value: e.value, headers: e.headers, offset: String(offset), timestamp: Date.now(), published };
+    if (this.ring.length < this.maxRecords) {
+      this.ring.push(stored);
+    } else {
+      this.ring[this.ringStart] = stored;
+      this.ringStart = (this.ringStart + 1) % this.maxRecords;
+    }
+    let keys = this.compacted.get(e.topic);
+    if (keys === undefined) this.compacted.set(e.topic, (keys = new Map()));
+    keys.delete(e.key); // re-inserted last: the map stays in publish order
+    if (e.value === null) return stored; // tombstone: the key is gone once compacted
+    keys.set(e.key, stored);
+    if (keys.size > this.maxKeys) {
+      const oldest = keys.keys().next();
+      if (oldest.done !== true) keys.delete(oldest.value);
+    }
+    return stored;
+  }
+
+  private deliver(f: Follower, record: ConsumedRecord): Promise<void> {
+    f.chain = f.chain.then(async () => {
+      try {
+        await f.handler(record);
+      } catch (err) {
+        this.opts.log?.warn({ topic: record.topic, key: record.key, offset: record.offset, err: err instanceof Error ? err.message : String(err) }, 'follow handler failed; record skipped');
+      }
+    });
+    return f.chain;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * KafkaBus against the real broker of globalSetup: batching, per-key order, headers, compression,
+ * acknowledgement before resolution, follow() of compacted topics, flush on close.
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { KafkaBus } from '../../src/bus/kafka-bus';
+import type { KafkaBusOptions } from '../../src/bus/kafka-config';
+import type { ConsumedRecord } from '../../src/bus/types';
+import { testKafkaBrokers } from '../support/infra';
+
+const CONSUME_TIMEOUT_MS = 30_000;
+
+let brokers: string[];
+let kafka: Kafka;
+const buses: KafkaBus[] = [];
+
+beforeAll(() => {
+  brokers = testKafkaBrokers();
+  kafka = new Kafka({ clientId: `kafka-bus-test-${randomUUID()}`, brokers, logLevel: logLevel.NOTHING });
+});
+afterEach(async () => {
+  await Promise.all(buses.splice(0).map((b) => b.close(5_000)));
+});
+
+function bus(over: Partial<KafkaBusOptions> = {}): KafkaBus {
+  const b = new KafkaBus({ brokers, instanceId: 'test-instance', kafkaLogLevel: 'nothing', ...over });
+  buses.push(b);
+  return b;
+}
+
+async function createTopic(topic: string, numPartitions: number, configEntries: Array<{ name: string; value: string }> = []): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions, configEntries }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function endOffset(topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Reads `topic` from the beginning until `count` records arrived (bounded). */
+async function consume(topic: string, count: number): Promise<Array<{ partition: number; message: KafkaMessage }>> {
+  const consumer = kafka.consumer({ groupId: `kafka-bus-test-${randomUUID()}`, maxWaitTimeInMs: 500 });
+  const got: Array<{ partition: number; message: KafkaMessage }> = [];
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`consumed ${got.length} of ${count} records of ${topic}`)), CONSUME_TIMEOUT_MS);
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            got.push({ partition, message });
+            if (got.length >= count) resolve();
+          },
+        })
+        .catch(reject);
+    });
+    return got;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+}
+
+describe('KafkaBus', () => {
+  it('publishes 10k records from many publish() calls in few compressed batches, once each, in order per key, with headers', async () => {
+    const topic = `bus-bulk-${randomUUID()}`;
+    await createTopic(topic, 3);
+    const requests: Array<{ apiName: string; size: number }> = [];
+    const b = bus({ onProducerRequest: (r) => requests.push(r) });
+    const keys = 40;
+    const total = 10_000;
+    const publishes: Promise<void>[] = [];
+    let valueBytes = 0;
+    for (let seq = 0; seq < total; ) {
+      const n = 1 + (seq % 7); // calls of 1 to 7 records, keys interleaved
+      const records = [];
+      for (let i = 0; i < n && seq < total; i++, seq++) {
+        const value = { endpoint: `dev-${seq % keys}`, seq, ts: 1_714_564_800_000 + seq, values: { temperature: 20 + (seq % 10) / 10, unit: 'Cel' } };
+        valueBytes += JSON.stringify(value).length;
+        records.push({ topic, key: value.endpoint, value });
+      }
+      publishes.push(b.publish(records));
+    }
+    expect(publishes.length).toBeGreaterThan(2_000);
+    await Promise.all(publishes);
+    expect(b.stats()).toMatchObject({ published: total, failed: 0, bufferedRecords: 0, available: true });
+
+    const produce = requests.filter((r) => r.apiName === 'Produce');
+    expect(produce.length).toBeLessThan(publishes.length / 10); // batched: never one send per publish
+    const producedBytes = produce.reduce((s, r) => s + r.size, 0);
+    expect(producedBytes).toBeLessThan(valueBytes / 3); // gzip on the wire
+
+    expect(await endOffset(topic)).toBe(total); // nothing twice
+    const consumed = await consume(topic, total);
+    const lastSeq = new Map<string, number>();
+    const partitionOfKey = new Map<string, number>();
+    for (const { partition, message } of consumed) {
+      const key = message.key?.toString() ?? '';
+      const value = JSON.parse(message.value?.toString() ?? 'null') as { endpoint: string; seq: number };
+      expect(value.endpoint).toBe(key);
+      expect(value.seq).toBeGreaterThan(lastSeq.get(key) ?? -1); // in order per key
+      lastSeq.set(key, value.seq);
+      expect(partitionOfKey.get(key) ?? partition).toBe(partition);
+      partitionOfKey.set(key, partition);
+      expect(message.headers?.['schema-version']?.toString()).toBe('1');
+      expect(message.headers?.['instance-id']?.toString()).toBe('test-instance');
+      expect(message.headers?.['content-type']?.toString()).toBe('application/json');
+    }
+    expect(new Set(consumed.map((c) => JSON.parse(c.message.value?.toString() ?? '{}').seq)).size).toBe(total);
+    expect(new Set(partitionOfKey.values()).size).toBeGreaterThan(1);
+  });
+
+  it('resolves publish() only once the broker acknowledged the records', async () => {
+    const topic = `bus-ack-${randomUUID()}`;
+    await createTopic(topic, 1);
+    let producedResponses = 0;
+    const b = bus({ lingerMs: 0, onProducerRequest: (r) => void (r.apiName === 'Produce' && producedResponses++) });
+    for (let i = 1; i <= 5; i++) {
+      await b.publish([{ topic, key: 'dev', value: { i } }]);
+      // The Produce response arrived before publish() resolved, and the record is committed (acks = all).
+      expect(producedResponses).toBe(i);
+      expect(await endOffset(topic)).toBe(i);
+    }
+  });
+
+  it('follows a compacted topic from its beginning, resolving once caught up, then live', async () => {
+    const topic = `bus-follow-${randomUUID()}`;
+    await createTopic(topic, 2, [{ name: 'cleanup.policy', value: 'compact' }]);
+    const b = bus();
+    await b.publish([
+      { topic, key: 'a', value: { v: 1 } },
+      { topic, key: 'b', value: { v: 1 } },
+      { topic, key: 'a', value: { v: 2 } },
+      { topic, key: 'b', value: null },
+    ]);
+    const seen: ConsumedRecord[] = [];
+    await b.follow(topic, async (r) => {
+      await Promise.resolve();
+      seen.push(r);
+    });
+    const text = (r: ConsumedRecord): string => `${r.key}=${r.value === null ? 'tombstone' : r.value.toString()}`;
+    // Caught up: all four (compaction has not run yet), in order per key.
+    expect(seen.filter((r) => r.key === 'a').map(text)).toEqual(['a={"v":1}', 'a={"v":2}']);
+    expect(seen.filter((r) => r.key === 'b').map(text)).toEqual(['b={"v":1}', 'b=tombstone']);
+    expect(seen[0]?.headers['instance-id']).toBe('test-instance');
+
+    await b.publish([{ topic, key: 'c', value: { v: 1 } }]);
+    const deadline = Date.now() + CONSUME_TIMEOUT_MS;
+    while (!seen.some((r) => r.key === 'c') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(seen.map(text)).toContain('c={"v":1}');
+  });
+
+  it('follows an empty topic: resolves at once', async () => {
+    const topic = `bus-follow-empty-${randomUUID()}`;
+    await createTopic(topic, 1, [{ name: 'cleanup.policy', value: 'compact' }]);
+    await expect(bus().follow(topic, () => undefined)).resolves.toBeUndefined();
+  });
+
+  it('refuses to follow a topic that does not exist, without creating it', async () => {
+    const topic = `bus-follow-missing-${randomUUID()}`;
+    await expect(bus().follow(topic, () => undefined)).rejects.toThrow(`topic ${topic} does not exist`);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      expect(await admin.listTopics()).not.toContain(topic);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('flushes on close(): records still lingering are sent and their publishes resolve', async () => {
+    const topic = `bus-close-${randomUUID()}`;
+    await createTopic(topic, 1);
+    const b = new KafkaBus({ brokers, instanceId: 'closing', kafkaLogLevel: 'nothing', lingerMs: 60_000 });
+    await b.start();
+    const pending = b.publish([{ topic, key: 'k', value: 1 }, { topic, key: 'k', value: 2 }]);
+    await b.close(10_000);
+    await expect(pending).resolves.toBeUndefined();
+    expect(await endOffset(topic)).toBe(2);
+    await expect(b.publish([{ topic, key: 'k', value: 3 }])).rejects.toThrow(/closed/);
+  });
+});
