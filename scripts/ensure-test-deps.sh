@@ -2,6 +2,9 @@
 # Installs what the test suite needs, only when it is missing; safe to run again and again.
 #   - Debian packages: libcoap3-bin (coap-client-notls...), redis-server, a JDK and Maven
 #   - the Leshan launcher jar (test/interop/leshan-client), rebuilt when its sources are newer
+#   - the Apache Kafka broker jars (test/infra/kafka/pom.xml) and their runtime classpath file
+#     (.cache/kafka-classpath.txt), resolved again when missing, older than the pom, or naming a
+#     jar that is no longer in ~/.m2
 # Download caches that later runs reuse: ~/.m2 (Maven), $XDG_CACHE_HOME or ~/.cache/lwm2m-bridge/apt-archives (.deb).
 # Exits non-zero, naming what is missing, when something cannot be installed.
 set -euo pipefail
@@ -10,6 +13,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 LESHAN_DIR=test/interop/leshan-client
 LESHAN_JAR=$LESHAN_DIR/target/leshan-test-client.jar
 BUILD_LOG=.cache/leshan-client-build.log
+KAFKA_POM=test/infra/kafka/pom.xml
+KAFKA_CLASSPATH=.cache/kafka-classpath.txt
+KAFKA_LOG=.cache/kafka-resolve.log
 APT_ARCHIVES=${XDG_CACHE_HOME:-$HOME/.cache}/lwm2m-bridge/apt-archives
 
 log() { echo "ensure-test-deps: $*" >&2; }
@@ -81,5 +87,34 @@ build_leshan_launcher() {
   log "built $LESHAN_JAR"
 }
 
+kafka_classpath_is_fresh() {
+  [ -s "$KAFKA_CLASSPATH" ] && [ "$KAFKA_CLASSPATH" -nt "$KAFKA_POM" ] || return 1
+  local jar jars
+  IFS=: read -r -a jars <"$KAFKA_CLASSPATH"
+  for jar in "${jars[@]}"; do
+    [ -f "$jar" ] || return 1
+  done
+}
+
+resolve_kafka() {
+  if kafka_classpath_is_fresh; then
+    log "Kafka classpath is up to date ($KAFKA_CLASSPATH)"
+    return 0
+  fi
+  log "resolving the Apache Kafka broker jars with Maven (cached in ~/.m2)..."
+  mkdir -p "$(dirname "$KAFKA_CLASSPATH")"
+  rm -f "$KAFKA_CLASSPATH"
+  if ! mvn -B -ntp -q -Dstyle.color=never -f "$KAFKA_POM" validate \
+    "-Dkafka.classpath.file=$PWD/$KAFKA_CLASSPATH" >"$KAFKA_LOG" 2>&1; then
+    cat "$KAFKA_LOG" >&2
+    die "Maven could not resolve the Kafka broker from $KAFKA_POM (log above and in $KAFKA_LOG); missing: $KAFKA_CLASSPATH"
+  fi
+  [ -s "$KAFKA_CLASSPATH" ] || die "Maven finished but the Kafka classpath file $KAFKA_CLASSPATH is missing or empty"
+  # Maven may leave an unchanged file's time alone; the freshness check compares it with the pom.
+  touch "$KAFKA_CLASSPATH"
+  log "resolved the Kafka broker ($KAFKA_CLASSPATH)"
+}
+
 install_missing_commands
 build_leshan_launcher
+resolve_kafka
