@@ -1,30 +1,54 @@
 /**
  * Builds a running bridge from a Config: the one place where adapters are chosen and wired.
+ *   stores (Redis | memory) · bus (Kafka | in-process) · LwM2M server · profiles · metrics · HTTP
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import { createBridgeBus } from './bridge/bus';
+import { BusPublisher } from './bridge/bus-publisher';
+import { publishLifecycleEvents } from './bridge/lifecycle-events';
+import { ProfileLayer } from './bridge/profiles';
+import { createStores } from './bridge/stores';
+import { BusUnavailableError } from './bus/types';
+import { szxFor } from './coap/options';
 import type { Config } from './config/env';
+import { createHttpApi } from './http/api';
 import { createDefaultCodecs } from './lwm2m/codec/default-codecs';
 import { createModelRegistry } from './lwm2m/model/builtin';
-import { createHttpApi } from './http/api';
+import { registerBusMetrics, registerRedisMetrics } from './observability/bridge-metrics';
 import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { Lwm2mServer } from './server/lwm2m-server';
-import { MemoryRegistrationStore } from './store/memory-registration-store';
-import { MemoryObservationStore } from './store/observation-store';
 import { UdpTransport } from './transport/udp';
-import { szxFor } from './coap/options';
 
 export interface App {
   readonly server: Lwm2mServer;
   readonly coapPort: number;
   readonly httpPort?: number;
+  ready(): boolean;
   stop(): Promise<void>;
 }
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
   const models = await createModelRegistry(config.LWM2M_MODELS_DIR ? { modelsDir: config.LWM2M_MODELS_DIR } : {});
   for (const e of models.errors) log.warn({ err: e.message }, 'object model file rejected');
+  const metrics = new Registry();
+  const stores = createStores(config, log);
+  let busMetrics: { observeProduceLatency(ms: number): void } | undefined;
+  const { created, topics } = createBridgeBus(config, log, (ms) => busMetrics?.observeProduceLatency(ms));
+  const bus = created.bus;
+  busMetrics = registerBusMetrics(metrics, () => bus.stats());
+  if (stores.redisStats) registerRedisMetrics(metrics, stores.redisStats);
+  if (created.kind === 'kafka') {
+    created.bus.start().catch((err: unknown) => log.error({ err: String(err) }, 'kafka start failed'));
+    await created.bus.ensureCompactedTopics([topics.devices, topics.profiles]).catch((err: unknown) => {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not create the provisioning topics');
+    });
+  }
+  const busAvailable = (): boolean => created.kind === 'memory' || bus.stats().available;
+  const profiles = new ProfileLayer(config, log, new BusPublisher(bus, topics));
+
   const transport = await UdpTransport.bind({
     host: config.COAP_HOST,
     port: config.COAP_PORT,
@@ -32,11 +56,10 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     sendBufferSize: config.COAP_RECV_BUFFER_BYTES,
     onError: (err) => log.warn({ err: err.message }, 'udp socket error'),
   });
-  const registrations = new MemoryRegistrationStore();
   const server = new Lwm2mServer({
     transport,
-    registrations,
-    observations: new MemoryObservationStore(),
+    registrations: stores.registrations,
+    observations: stores.observations,
     codecs: createDefaultCodecs(),
     model: models.registry,
     transmission: { ackTimeoutMs: config.COAP_ACK_TIMEOUT_MS, ackRandomFactor: config.COAP_ACK_RANDOM_FACTOR, maxRetransmit: config.COAP_MAX_RETRANSMIT },
@@ -48,6 +71,11 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     requestTimeoutMs: config.LWM2M_REQUEST_TIMEOUT_MS,
     expiryGraceMs: config.LWM2M_EXPIRY_GRACE_MS,
     expirySweepMs: config.LWM2M_EXPIRY_SWEEP_MS,
+    retryAfterS: config.RETRY_AFTER_S,
+    sendSink: profiles.sendSink,
+    admitRegistration: () => {
+      if (!busAvailable()) throw new BusUnavailableError('Kafka is unavailable: registrations are refused until it is back');
+    },
     coapEvents: { onDrop: (reason, peer, detail) => log.debug({ reason, peer, detail }, 'coap drop') },
     onError: (err, context) => log.error({ err: err instanceof Error ? err.message : String(err), context }, 'server error'),
   });
@@ -56,18 +84,21 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       log.info({ event: e.type, endpoint: e.registration.endpoint, id: e.registration.id }, 'registration');
     }
   });
+  publishLifecycleEvents(server.events, bus, topics, (err, endpoint) => log.warn({ err: err instanceof Error ? err.message : String(err), endpoint }, 'event not published'));
+  await profiles.start(server, bus, topics, created.kind === 'kafka');
   server.start();
+
+  let stopping = false;
+  const ready = (): boolean => !stopping && stores.ready() && busAvailable();
   const coapPort = transport.local().port;
   let http: Server | undefined;
   let httpPort: number | undefined;
   if (config.HTTP_PORT >= 0) {
-    const metrics = createMetrics({
-      coap: server.endpoint.stats,
-      events: server.events,
-      registrations: () => registrations.count(),
-      reassemblies: () => server.blockwiseServer.reassemblies,
-    });
-    http = createHttpApi({ metrics, registrations, ready: () => true, debugEndpoints: config.DEBUG_ENDPOINTS });
+    createMetrics(
+      { coap: server.endpoint.stats, events: server.events, registrations: () => stores.registrations.count(), reassemblies: () => server.blockwiseServer.reassemblies },
+      metrics,
+    );
+    http = createHttpApi({ metrics, registrations: stores.registrations, ready, debugEndpoints: config.DEBUG_ENDPOINTS });
     const h = http;
     await new Promise<void>((resolve, reject) => {
       h.once('error', reject);
@@ -75,13 +106,22 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     });
     httpPort = (h.address() as AddressInfo).port;
   }
-  log.info({ coap: { host: config.COAP_HOST, port: coapPort }, http: httpPort === undefined ? null : { host: config.HTTP_HOST, port: httpPort } }, 'listening');
+  log.info(
+    { coap: { host: config.COAP_HOST, port: coapPort }, http: httpPort === undefined ? null : { host: config.HTTP_HOST, port: httpPort }, store: stores.kind, bus: created.kind, instance: config.INSTANCE_ID },
+    'listening',
+  );
   return {
     server,
     coapPort,
     ...(httpPort !== undefined ? { httpPort } : {}),
+    ready,
     async stop() {
+      stopping = true;
+      // Stop taking datagrams first, then flush what is buffered, then release the stores.
       await server.stop();
+      await profiles.stop();
+      await bus.close(config.SHUTDOWN_TIMEOUT_MS).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'bus flush incomplete'));
+      await stores.close();
       if (http) await new Promise<void>((resolve) => http?.close(() => resolve()));
     },
   };

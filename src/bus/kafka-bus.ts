@@ -16,6 +16,7 @@ import { defaultHeaders, encodeRecords, type EncodedRecord } from './encode';
 import { compressionType, createKafkaClient, resolveKafkaBusOptions, type KafkaBusOptions, type ResolvedKafkaBusOptions } from './kafka-config';
 import { describeKafkaError, isRecordRefusal, needsNewProducer } from './kafka-errors';
 import { TopicFollower } from './kafka-follow';
+import { ensureCompactedTopics } from './kafka-topics-admin';
 import { BusRejectedError, BusUnavailableError, type Bus, type BusRecord, type BusStats, type ConsumedRecord } from './types';
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
@@ -52,6 +53,11 @@ export class KafkaBus implements Bus {
       onSendError: (err, attempt, size) => this.onSendError(err, attempt, size),
       ...(o.onProduceLatency !== undefined ? { onLatency: o.onProduceLatency } : {}),
     });
+  }
+
+  /** Creates missing compacted topics (the provisioning topics this bus follows). */
+  ensureCompactedTopics(topics: readonly string[]): Promise<string[]> {
+    return ensureCompactedTopics(this.kafka, topics);
   }
 
   /**

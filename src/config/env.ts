@@ -2,6 +2,7 @@
  * Configuration from environment variables, validated with zod at start-up. A bad value stops
  * the process with a message naming the variable. Every variable is listed in .env.example.
  */
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from '../errors';
 
@@ -34,6 +35,54 @@ export const envSchema = z.object({
   LWM2M_MODELS_DIR: z.string().default(''),
   /** Enables POST /debug/gc (benchmarks); never in production. */
   DEBUG_ENDPOINTS: bool.default('false'),
+  /** Names this process in records and Redis (the pod name in Kubernetes). */
+  INSTANCE_ID: z.string().min(1).max(200).default(`${hostname()}-${process.pid}`),
+  /** Max-Age (s) of 5.03 answers while Redis or Kafka is unavailable. */
+  RETRY_AFTER_S: int(1, 3600).default(30),
+  /** How long a Send may wait for Kafka's acknowledgement before the device gets 5.03. */
+  SEND_ACK_TIMEOUT_MS: int(100, 120_000).default(5000),
+  /** Flush budget on SIGTERM. */
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+
+  // --- Redis (empty URL: in-memory store, embedded mode) ---
+  REDIS_URL: z.string().default(''),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _.:- only').default('lwm2m'),
+  REDIS_CACHE_TTL_MS: int(0, 600_000).default(2000),
+  REDIS_CACHE_MAX: int(0, 10_000_000).default(100_000),
+
+  // --- Kafka (empty brokers: in-process bus, embedded mode) ---
+  KAFKA_BROKERS: z.string().default(''),
+  KAFKA_CLIENT_ID: z.string().min(1).default('lwm2m-bridge'),
+  KAFKA_TOPIC_PREFIX: z.string().default('lwm2m.'),
+  KAFKA_TOPIC_TELEMETRY: z.string().min(1).default('telemetry'),
+  KAFKA_TOPIC_ATTRIBUTES: z.string().min(1).default('attributes'),
+  KAFKA_TOPIC_EVENTS: z.string().min(1).default('events'),
+  KAFKA_TOPIC_RPC_REQUESTS: z.string().min(1).default('rpc.requests'),
+  KAFKA_TOPIC_RPC_RESPONSES: z.string().min(1).default('rpc.responses'),
+  KAFKA_TOPIC_DEVICES: z.string().min(1).default('devices'),
+  KAFKA_TOPIC_PROFILES: z.string().min(1).default('profiles'),
+  KAFKA_SSL: bool.default('false'),
+  KAFKA_SASL_MECHANISM: z.enum(['', 'plain', 'scram-sha-256', 'scram-sha-512']).default(''),
+  KAFKA_SASL_USERNAME: z.string().default(''),
+  KAFKA_SASL_PASSWORD: z.string().default(''),
+  KAFKA_LINGER_MS: int(0, 10_000).default(5),
+  KAFKA_MAX_BATCH_RECORDS: int(1, 1_000_000).default(2000),
+  KAFKA_MAX_BATCH_BYTES: int(1024, 100 * 1024 * 1024).default(1_000_000),
+  KAFKA_MAX_BUFFERED_RECORDS: int(1, 100_000_000).default(100_000),
+  KAFKA_MAX_BUFFERED_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  KAFKA_UNAVAILABLE_AFTER_MS: int(100, 3_600_000).default(5000),
+  KAFKA_COMPRESSION: z.enum(['gzip', 'none']).default('gzip'),
+
+  // --- Profiles ---
+  /** Directory of profile JSON files, watched; empty for none. */
+  PROFILES_DIR: z.string().default(''),
+  PROFILES_DIR_DEBOUNCE_MS: int(0, 60_000).default(200),
+  PROFILES_DIR_RESCAN_MS: int(0, 3_600_000).default(30_000),
+  /** JSON list of {pattern, profile}: glob or /regex/flags on the endpoint name, first match wins. */
+  PROFILE_RULES: z.string().default('[]'),
+  PROFILE_SETUP_CONCURRENCY: int(1, 10_000).default(64),
+  PROFILE_ASSIGNMENT_CACHE_SIZE: int(0, 10_000_000).default(100_000),
+  PROFILE_ASSIGNMENT_CACHE_TTL_MS: int(0, 3_600_000).default(30_000),
 });
 
 export type Config = z.infer<typeof envSchema>;

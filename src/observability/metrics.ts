@@ -32,8 +32,7 @@ export interface MetricsSources {
   readonly reassemblies: () => number;
 }
 
-export function createMetrics(src: MetricsSources): Registry {
-  const registry = new Registry();
+export function createMetrics(src: MetricsSources, registry: Registry = new Registry()): Registry {
   collectDefaultMetrics({ register: registry });
   for (const [field, help] of COAP_COUNTERS) {
     const name = `lwm2m_coap_${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;

@@ -1,0 +1,84 @@
+/**
+ * The profile layer: where profiles and assignments come from, the registration flow that sets
+ * devices up, and the uplink that maps notifications and Sends to records.
+ */
+import type { Topics } from '../bus/topics';
+import { BusUnavailableError, type Bus } from '../bus/types';
+import type { Config } from '../config/env';
+import { ConfigError } from '../errors';
+import type { Logger } from '../observability/logger';
+import { ProfileDirSource } from '../profile/profile-dir-source';
+import { ProfileRegistry } from '../profile/profile-registry';
+import { ProfileTopicSource } from '../profile/profile-topic-source';
+import { MemoryProvisioningStore, parseAssignmentRules, ProfileAssigner } from '../profile/provisioning';
+import { ProvisioningTopicSource } from '../profile/provisioning-topic-source';
+import type { Publisher } from '../profile/publisher';
+import { RegistrationFlow } from '../profile/registration-flow';
+import { Uplink } from '../profile/uplink';
+import type { Lwm2mServer } from '../server/lwm2m-server';
+import type { Registration } from '../server/registration/registration';
+import type { SendEntries } from '../server/uplink/send-handler';
+
+export class ProfileLayer {
+  readonly registry: ProfileRegistry;
+  readonly assigner: ProfileAssigner;
+  readonly uplink: Uplink;
+  private flow: RegistrationFlow | undefined;
+  private dirSource: ProfileDirSource | undefined;
+  private readonly onError: (err: unknown, context: string) => void;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly publisher: Publisher,
+  ) {
+    this.onError = (err, context) => log.warn({ err: err instanceof Error ? err.message : String(err), context }, 'profile layer');
+    this.registry = new ProfileRegistry(this.onError);
+    let rules;
+    try {
+      rules = parseAssignmentRules(JSON.parse(config.PROFILE_RULES), 'PROFILE_RULES');
+    } catch (err) {
+      throw new ConfigError(`PROFILE_RULES=${JSON.stringify(config.PROFILE_RULES)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.assigner = new ProfileAssigner({
+      store: new MemoryProvisioningStore(),
+      rules,
+      cacheSize: config.PROFILE_ASSIGNMENT_CACHE_SIZE,
+      cacheTtlMs: config.PROFILE_ASSIGNMENT_CACHE_TTL_MS,
+    });
+    this.uplink = new Uplink({ registry: this.registry, assigner: this.assigner, publisher, onFailure: this.onError });
+  }
+
+  /** The Send sink: the device is acknowledged once Kafka accepted the records, or gets 5.03 after the deadline. */
+  readonly sendSink = (reg: Registration, entries: SendEntries): Promise<void> => {
+    const timeoutMs = this.config.SEND_ACK_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new BusUnavailableError(`the bus did not acknowledge within ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([this.uplink.handleSend(reg, entries), deadline]).finally(() => clearTimeout(timer));
+  };
+
+  /** Loads profiles and assignments (directory, then topics when following Kafka), then starts the flow. */
+  async start(server: Lwm2mServer, bus: Bus, topics: Topics, followTopics: boolean): Promise<void> {
+    const c = this.config;
+    if (c.PROFILES_DIR !== '') {
+      this.dirSource = new ProfileDirSource({ dir: c.PROFILES_DIR, registry: this.registry, debounceMs: c.PROFILES_DIR_DEBOUNCE_MS, rescanMs: c.PROFILES_DIR_RESCAN_MS, onError: this.onError });
+      await this.dirSource.start();
+    }
+    const flow = new RegistrationFlow({ server, registry: this.registry, assigner: this.assigner, publisher: this.publisher, onFailure: this.onError, concurrency: c.PROFILE_SETUP_CONCURRENCY });
+    this.flow = flow;
+    if (followTopics) {
+      await new ProfileTopicSource({ bus, topic: topics.profiles, registry: this.registry, onError: this.onError }).start();
+      await new ProvisioningTopicSource({ bus, topic: topics.devices, assigner: this.assigner, onError: this.onError, onChange: (ep) => flow.assignmentChanged(ep) }).start();
+    }
+    flow.start();
+    this.uplink.attach(server.events, { send: false });
+    this.log.info({ profiles: this.registry.names() }, 'profiles loaded');
+  }
+
+  async stop(): Promise<void> {
+    await this.flow?.stop();
+    await this.dirSource?.stop();
+  }
+}

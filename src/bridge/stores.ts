@@ -1,0 +1,60 @@
+/**
+ * Session stores: Redis when REDIS_URL is set (shared by every instance), else in memory.
+ */
+import { Redis } from 'ioredis';
+import type { Config } from '../config/env';
+import type { Logger } from '../observability/logger';
+import { MemoryRegistrationStore } from '../store/memory-registration-store';
+import { MemoryObservationStore, type ObservationStore } from '../store/observation-store';
+import { createRedisStores, RedisStats } from '../store/redis';
+import type { RegistrationStore } from '../store/registration-store';
+
+export interface Stores {
+  readonly kind: 'redis' | 'memory';
+  readonly registrations: RegistrationStore;
+  readonly observations: ObservationStore;
+  readonly redisStats?: RedisStats;
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+export function createStores(config: Config, log: Logger): Stores {
+  if (config.REDIS_URL === '') {
+    return { kind: 'memory', registrations: new MemoryRegistrationStore(), observations: new MemoryObservationStore(), ready: () => true, close: async () => undefined };
+  }
+  const redis = new Redis(config.REDIS_URL, {
+    // Fail fast while Redis is away: the device gets 5.03 instead of a request that hangs.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(2000, 50 * 2 ** Math.min(times, 6)),
+    lazyConnect: false,
+  });
+  let lastError = '';
+  redis.on('error', (err: Error) => {
+    if (err.message !== lastError) log.warn({ err: err.message }, 'redis error');
+    lastError = err.message;
+  });
+  redis.on('ready', () => {
+    if (lastError !== '') log.info('redis reachable again');
+    lastError = '';
+  });
+  const stores = createRedisStores({
+    redis,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    instanceId: config.INSTANCE_ID,
+    cacheTtlMs: config.REDIS_CACHE_TTL_MS,
+    cacheMax: config.REDIS_CACHE_MAX,
+    expiryGraceMs: config.LWM2M_EXPIRY_GRACE_MS,
+    stats: new RedisStats(),
+  });
+  return {
+    kind: 'redis',
+    registrations: stores.registrations,
+    observations: stores.observations,
+    redisStats: stores.stats,
+    ready: () => redis.status === 'ready',
+    close: async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
