@@ -1,0 +1,57 @@
+/**
+ * Runs the bridge as its own process (dist/src/main.js, built by `npm test`), as an operator
+ * would, and waits for its "listening" log line. Killing it (SIGKILL) simulates a crashed pod.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface BridgeProcess {
+  readonly coapPort: number;
+  readonly httpPort: number;
+  readonly lines: readonly string[];
+  /** SIGKILL: no flush, no goodbye. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for a clean exit; resolves with the exit code. */
+  terminate(): Promise<number | null>;
+}
+
+const MAIN = join(__dirname, '../../dist/src/main.js');
+
+export async function startBridgeProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<BridgeProcess> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [MAIN], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const listening = new Promise<{ coap: number; http: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bridge did not start within ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}\n${stderr}`)), timeoutMs);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(line);
+      if (!line.includes('"msg":"listening"')) return;
+      const parsed = JSON.parse(line) as { coap: { port: number }; http: { port: number } };
+      clearTimeout(timer);
+      resolve({ coap: parsed.coap.port, http: parsed.http.port });
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`bridge exited with ${code} before listening:\n${lines.slice(-20).join('\n')}\n${stderr}`));
+    });
+  });
+  const ports = await listening;
+  return {
+    coapPort: ports.coap,
+    httpPort: ports.http,
+    lines,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    async terminate() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
