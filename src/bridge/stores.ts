@@ -28,6 +28,7 @@ export function createStores(config: Config, log: Logger): Stores {
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(2000, 50 * 2 ** Math.min(times, 6)),
     lazyConnect: false,
+    enableAutoPipelining: true,
   });
   let lastError = '';
   redis.on('error', (err: Error) => {

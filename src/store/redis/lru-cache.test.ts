@@ -1,0 +1,66 @@
+import { ReadThroughCache, TtlLruCache } from './lru-cache';
+
+function clock(): { now: () => number; advance: (ms: number) => void } {
+  let t = 1000;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+describe('TtlLruCache', () => {
+  it('evicts the least recently used entry beyond its bound', () => {
+    const c = new TtlLruCache<number>(2, 1000);
+    c.set('a', 1);
+    c.set('b', 2);
+    expect(c.get('a')).toBe(1);
+    c.set('c', 3);
+    expect([c.get('a'), c.get('b'), c.get('c'), c.size]).toEqual([1, undefined, 3, 2]);
+  });
+
+  it('expires entries ttl after they were written', () => {
+    const t = clock();
+    const c = new TtlLruCache<string>(10, 100, t.now);
+    c.set('k', 'v');
+    t.advance(99);
+    expect(c.get('k')).toBe('v');
+    t.advance(1);
+    expect(c.get('k')).toBeUndefined();
+  });
+
+  it('caches nothing when disabled', () => {
+    const c = new TtlLruCache<number>(0, 1000);
+    c.set('a', 1);
+    expect(c.get('a')).toBeUndefined();
+  });
+});
+
+describe('ReadThroughCache', () => {
+  it('does not let a read that overlapped a write of this instance fill the cache', () => {
+    const c = new ReadThroughCache<string>(10, 1000);
+    const before = c.ticket();
+    c.invalidate('k'); // a write ended while the read was in flight
+    c.fill('k', 'old', before);
+    expect(c.get('k')).toBeUndefined();
+    c.fill('k', 'new', c.ticket());
+    expect(c.get('k')).toBe('new');
+  });
+
+  it('lets reads fill keys that no write touched', () => {
+    const c = new ReadThroughCache<string>(10, 1000);
+    const t = c.ticket();
+    c.invalidate('other');
+    c.fill('k', 'v', t);
+    expect(c.get('k')).toBe('v');
+  });
+});
+
+describe('TtlLruCache pruning', () => {
+  it('drops expired entries as new ones arrive, without waiting for the bound', () => {
+    const t = clock();
+    const c = new TtlLruCache<number>(100, 10, t.now);
+    for (let i = 0; i < 8; i++) c.set(`old${i}`, i);
+    t.advance(10);
+    c.set('new1', 1);
+    c.set('new2', 2);
+    expect(c.size).toBe(2);
+    expect(c.get('new1')).toBe(1);
+  });
+});

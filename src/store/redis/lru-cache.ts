@@ -1,0 +1,114 @@
+/**
+ * A bounded in-process cache: least recently used entries go first, and every entry expires
+ * `ttlMs` after it was written. The only kind of in-process session data in Redis mode
+ * (invariant 1: "in-process data are bounded caches of Redis"). A Map keeps insertion order,
+ * so re-inserting on a hit is the LRU bookkeeping.
+ */
+const PRUNE_PER_SET = 4;
+
+export class TtlLruCache<V> {
+  private readonly map = new Map<string, { readonly value: V; readonly expiresAt: number }>();
+
+  constructor(
+    private readonly max: number,
+    private readonly ttlMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: string): V | undefined {
+    const entry = this.map.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.clock()) {
+      this.map.delete(key);
+      return undefined;
+    }
+    this.map.delete(key);
+    this.map.set(key, entry);
+    return entry.value;
+  }
+
+  set(key: string, value: V): void {
+    if (this.max <= 0 || this.ttlMs <= 0) return;
+    const now = this.clock();
+    this.map.delete(key);
+    this.map.set(key, { value, expiresAt: now + this.ttlMs });
+    // Least recently used first: drop a few expired entries there (idle devices' copies do not
+    // wait for the bound), then whatever exceeds the bound.
+    let pruned = 0;
+    for (const [k, entry] of this.map) {
+      if (this.map.size <= this.max && (pruned >= PRUNE_PER_SET || entry.expiresAt > now)) break;
+      this.map.delete(k);
+      pruned++;
+    }
+  }
+
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+/**
+ * A TtlLruCache filled by reads that may overlap this instance's own writes. A read takes a
+ * ticket before it asks Redis and may fill the cache only if no write of this instance touched
+ * the key since — otherwise a slow read could put back the state a write just replaced, and
+ * the instance would not see its own write until the entry expires.
+ */
+export class ReadThroughCache<V> {
+  private readonly entries: TtlLruCache<V>;
+  /** Key → sequence number of this instance's last write to it, kept for `guardMs`. */
+  private readonly writes: TtlLruCache<number>;
+  private seq = 0;
+
+  constructor(
+    max: number,
+    ttlMs: number,
+    private readonly clock: () => number = Date.now,
+    private readonly guardMs = 30_000,
+  ) {
+    this.entries = new TtlLruCache<V>(max, ttlMs, clock);
+    this.writes = new TtlLruCache<number>(Math.max(1024, 4 * max), guardMs, clock);
+  }
+
+  get(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
+  ticket(): ReadTicket {
+    return { seq: this.seq, at: this.clock() };
+  }
+
+  /** Fills from a read that started with `ticket`, unless a write of this instance overlapped it. */
+  fill(key: string, value: V, ticket: ReadTicket): void {
+    if (this.clock() - ticket.at >= this.guardMs) return;
+    const lastWrite = this.writes.get(key);
+    if (lastWrite !== undefined && lastWrite > ticket.seq) return;
+    this.entries.set(key, value);
+  }
+
+  /** Called when a write of this instance to the key ends (successfully or not). */
+  invalidate(key: string): void {
+    this.seq++;
+    this.writes.set(key, this.seq);
+    this.entries.delete(key);
+  }
+
+  /** Puts a value this instance has just written (the write itself is the newest state). */
+  put(key: string, value: V): void {
+    this.seq++;
+    this.writes.set(key, this.seq);
+    this.entries.set(key, value);
+  }
+}
+
+export interface ReadTicket {
+  readonly seq: number;
+  readonly at: number;
+}

@@ -1,0 +1,92 @@
+/**
+ * What both Redis stores of one instance share: options with their defaults, key names, the
+ * counted Redis access and the bounded in-process caches.
+ *
+ * Caches (all bounded by cacheMax entries, LRU):
+ * - registrations by endpoint and observations by token: copies of Redis records, expiring
+ *   cacheTtlMs after they were read, so another instance's write is seen within cacheTtlMs;
+ *   this instance's own writes invalidate them at once.
+ * - endpoint by registration id and endpoint by address: hints that save the index lookup.
+ *   An id belongs to one endpoint forever; an address hint is checked against the
+ *   registration read through it. A cached answer is only ever trusted when it confirms a
+ *   lookup; a cached mismatch is asked again of Redis, so a device that registered through
+ *   another instance is found at once.
+ */
+import type { Observation } from '../observation-store';
+import type { Registration } from '../../server/registration/registration';
+import { RedisKeys } from './keys';
+import { ReadThroughCache, TtlLruCache } from './lru-cache';
+import { RedisIo, type RedisClient } from './redis-io';
+import { RedisStats, type StoreOperation } from './redis-stats';
+
+export interface RedisStoreOptions {
+  readonly redis: RedisClient;
+  /** REDIS_KEY_PREFIX; no braces (keys.ts). */
+  readonly keyPrefix: string;
+  /** Recorded as the instance that last saw a device. */
+  readonly instanceId: string;
+  /** How long a cached record is served before Redis is asked again (e.g. 2000). 0: always ask Redis. */
+  readonly cacheTtlMs: number;
+  /** Entries per cache (records, and the id/address hints). 0 disables all in-process caching. */
+  readonly cacheMax: number;
+  /** Grace added to index lifetimes (keys.ts indexDeadline); use the expiry grace. Default 15 s. */
+  readonly expiryGraceMs?: number;
+  /** Due registrations leased per expiry shard and sweep. Default 500. */
+  readonly expiryBatch?: number;
+  /** How long a sweeper holds leased members before others may take them. Default 30 s. */
+  readonly expiryLeaseMs?: number;
+  /** Counters to report into; pass one object to both stores to read them together. */
+  readonly stats?: RedisStats;
+  /** Caches to share between the registration and observation stores of one instance. */
+  readonly cache?: SessionCache;
+  readonly clock?: () => number;
+}
+
+const HINT_TTL_MS = 3_600_000;
+
+export class SessionCache {
+  readonly registrationByEndpoint: ReadThroughCache<Registration>;
+  readonly observationByToken: ReadThroughCache<Observation>;
+  readonly endpointById: TtlLruCache<string>;
+  readonly endpointByAddress: TtlLruCache<string>;
+
+  constructor(max: number, ttlMs: number, clock: () => number = Date.now) {
+    this.registrationByEndpoint = new ReadThroughCache(max, ttlMs, clock);
+    this.observationByToken = new ReadThroughCache(max, ttlMs, clock);
+    // Hints stay on with cacheTtlMs = 0: they are checked against what they lead to.
+    this.endpointById = new TtlLruCache(max, HINT_TTL_MS, clock);
+    this.endpointByAddress = new TtlLruCache(max, HINT_TTL_MS, clock);
+  }
+}
+
+export class SessionContext {
+  readonly keys: RedisKeys;
+  readonly io: RedisIo;
+  readonly stats: RedisStats;
+  readonly cache: SessionCache;
+  readonly instanceId: string;
+  readonly graceMs: number;
+  readonly expiryBatch: number;
+  readonly expiryLeaseMs: number;
+
+  constructor(opts: RedisStoreOptions) {
+    this.keys = new RedisKeys(opts.keyPrefix);
+    this.stats = opts.stats ?? new RedisStats();
+    this.io = new RedisIo(opts.redis, this.stats);
+    this.cache = opts.cache ?? new SessionCache(opts.cacheMax, opts.cacheTtlMs, opts.clock);
+    this.instanceId = opts.instanceId;
+    this.graceMs = opts.expiryGraceMs ?? 15_000;
+    this.expiryBatch = opts.expiryBatch ?? 500;
+    this.expiryLeaseMs = opts.expiryLeaseMs ?? 30_000;
+  }
+
+  /** The endpoint of a registration id: hint, else endpointByRegistrationId (one GET). */
+  async endpointOfId(op: StoreOperation, id: string): Promise<string | undefined> {
+    const hinted = this.cache.endpointById.get(id);
+    if (hinted !== undefined) return hinted;
+    const endpoint = await this.io.call(op, (c) => c.get(this.keys.endpointByRegistrationId(id)));
+    if (endpoint === null) return undefined;
+    this.cache.endpointById.set(id, endpoint);
+    return endpoint;
+  }
+}
