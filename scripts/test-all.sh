@@ -22,7 +22,8 @@ if ! npm run --silent build; then
   echo "test-all: type check failed (counted as one failure)" >&2
 fi
 
-npx jest --ci --json --outputFile="$RESULTS"
+# A watchdog: a run that hangs (an open handle after the last test) fails visibly instead of stalling CI.
+timeout --kill-after=30 1500 npx jest --ci --json --outputFile="$RESULTS"
 jest_status=$?
 
 # Suites that failed to run (syntax error, throwing import...) count as failures too.

@@ -62,6 +62,7 @@ async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, bigi
 
 export class TopicFollower {
   private consumer: Consumer | undefined;
+  private stopped = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -86,6 +87,9 @@ export class TopicFollower {
       allowAutoTopicCreation: false,
       // A fetch waits at most this long for new records; also bounds how long stop() waits for it.
       maxWaitTimeInMs: 1_000,
+      // kafkajs restarts a crashed consumer (e.g. while the broker is away) on a timer; once
+      // stopped it must not come back, or it would retry forever and keep the process alive.
+      retry: { restartOnFailure: async () => !this.stopped },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (e) => log?.warn({ topic, err: describeKafkaError(e.payload.error), restart: e.payload.restart }, 'follow consumer crashed'));
@@ -123,6 +127,7 @@ export class TopicFollower {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer?.disconnect();
     this.consumer = undefined;
   }
