@@ -47,7 +47,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     });
   }
   const busAvailable = (): boolean => created.kind === 'memory' || bus.stats().available;
-  const profiles = new ProfileLayer(config, log, new BusPublisher(bus, topics));
+  const profiles = new ProfileLayer(config, log, new BusPublisher(bus, topics), stores.provisioning);
 
   const transport = await UdpTransport.bind({
     host: config.COAP_HOST,

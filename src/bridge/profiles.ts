@@ -10,7 +10,7 @@ import type { Logger } from '../observability/logger';
 import { ProfileDirSource } from '../profile/profile-dir-source';
 import { ProfileRegistry } from '../profile/profile-registry';
 import { ProfileTopicSource } from '../profile/profile-topic-source';
-import { MemoryProvisioningStore, parseAssignmentRules, ProfileAssigner } from '../profile/provisioning';
+import { parseAssignmentRules, ProfileAssigner, type ProvisioningStore } from '../profile/provisioning';
 import { ProvisioningTopicSource } from '../profile/provisioning-topic-source';
 import type { Publisher } from '../profile/publisher';
 import { RegistrationFlow } from '../profile/registration-flow';
@@ -31,6 +31,7 @@ export class ProfileLayer {
     private readonly config: Config,
     private readonly log: Logger,
     private readonly publisher: Publisher,
+    provisioning: ProvisioningStore,
   ) {
     this.onError = (err, context) => log.warn({ err: err instanceof Error ? err.message : String(err), context }, 'profile layer');
     this.registry = new ProfileRegistry(this.onError);
@@ -41,7 +42,7 @@ export class ProfileLayer {
       throw new ConfigError(`PROFILE_RULES=${JSON.stringify(config.PROFILE_RULES)}: ${err instanceof Error ? err.message : String(err)}`);
     }
     this.assigner = new ProfileAssigner({
-      store: new MemoryProvisioningStore(),
+      store: provisioning,
       rules,
       cacheSize: config.PROFILE_ASSIGNMENT_CACHE_SIZE,
       cacheTtlMs: config.PROFILE_ASSIGNMENT_CACHE_TTL_MS,

@@ -8,11 +8,15 @@ import { MemoryRegistrationStore } from '../store/memory-registration-store';
 import { MemoryObservationStore, type ObservationStore } from '../store/observation-store';
 import { createRedisStores, RedisStats } from '../store/redis';
 import type { RegistrationStore } from '../store/registration-store';
+import { MemoryProvisioningStore, type ProvisioningStore } from '../profile/provisioning';
+import { RedisProvisioningStore } from '../store/redis/redis-provisioning-store';
 
 export interface Stores {
   readonly kind: 'redis' | 'memory';
   readonly registrations: RegistrationStore;
   readonly observations: ObservationStore;
+  /** Provisioning records (profile per endpoint) followed from the devices topic. */
+  readonly provisioning: ProvisioningStore;
   readonly redisStats?: RedisStats;
   ready(): boolean;
   close(): Promise<void>;
@@ -20,7 +24,14 @@ export interface Stores {
 
 export function createStores(config: Config, log: Logger): Stores {
   if (config.REDIS_URL === '') {
-    return { kind: 'memory', registrations: new MemoryRegistrationStore(), observations: new MemoryObservationStore(), ready: () => true, close: async () => undefined };
+    return {
+      kind: 'memory',
+      registrations: new MemoryRegistrationStore(),
+      observations: new MemoryObservationStore(),
+      provisioning: new MemoryProvisioningStore(),
+      ready: () => true,
+      close: async () => undefined,
+    };
   }
   const redis = new Redis(config.REDIS_URL, {
     // Fail fast while Redis is away: the device gets 5.03 instead of a request that hangs.
@@ -52,6 +63,7 @@ export function createStores(config: Config, log: Logger): Stores {
     kind: 'redis',
     registrations: stores.registrations,
     observations: stores.observations,
+    provisioning: new RedisProvisioningStore(redis, config.REDIS_KEY_PREFIX),
     redisStats: stores.stats,
     ready: () => redis.status === 'ready',
     close: async () => {

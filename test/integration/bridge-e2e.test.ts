@@ -105,3 +105,10 @@ it('survives the death of its bridge: a new process serves the device without re
   expect(newRegistrations).toHaveLength(0);
   expect(client?.lines.filter((l) => l.startsWith('REGISTERED '))).toHaveLength(1);
 });
+
+it('on SIGTERM stops taking datagrams, flushes and exits cleanly', async () => {
+  const b = bridge;
+  bridge = undefined;
+  expect(await b?.terminate()).toBe(0);
+  expect(b?.lines.some((l) => l.includes('"msg":"shutting down"'))).toBe(true);
+});

@@ -11,6 +11,9 @@
  *                                             scripts.ts), `dl` (index deadline, ms). No TTL:
  *                                             only the expiry sweep, De-register or a new
  *                                             Register remove it.
+ *   <p>:{ep:E}:prov  provisioningByEndpoint   string: the device's provisioning record (profile,
+ *                                             credentials) as JSON, from the compacted devices
+ *                                             topic. No TTL: the topic's tombstone deletes it.
  *   <p>:{ep:E}:obs   observationsByEndpoint   hash: token → observation (observation-codec.ts),
  *                                             of the current registration and, until
  *                                             removeByRegistration, of replaced ones.
@@ -62,6 +65,10 @@ export class RedisKeys {
 
   registrationByEndpoint(endpoint: string): string {
     return `${this.p}:{ep:${endpoint}}:reg`;
+  }
+
+  provisioningByEndpoint(endpoint: string): string {
+    return `${this.p}:{ep:${endpoint}}:prov`;
   }
 
   observationsByEndpoint(endpoint: string): string {
