@@ -22,14 +22,14 @@ function token(): Buffer {
   return Buffer.from([0, 0, 0xbe, 0x4c]);
 }
 
-export function registerFrame(endpoint: string, lifetimeS: number): Buffer {
+export function registerFrame(endpoint: string, lifetimeS: number, links: string = OBJECT_LINKS): Buffer {
   return encode({
     type: MessageType.CON,
     code: Method.POST,
     messageId: 0,
     token: token(),
     options: [...pathOptions(['rd'], [`ep=${endpoint}`, `lt=${lifetimeS}`, 'lwm2m=1.1', 'b=U']), uintOption(Opt.CONTENT_FORMAT, LINK_FORMAT)],
-    payload: Buffer.from(OBJECT_LINKS, 'utf8'),
+    payload: Buffer.from(links, 'utf8'),
   });
 }
 

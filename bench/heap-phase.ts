@@ -116,16 +116,16 @@ export async function runHeap(p: BenchParams, gen: LoadGenerator, log: (s: strin
 }
 
 /** Two forced GCs in a row (the second one sees what the first one's finalisers released). */
-async function settledGc(server: ServerProcess): Promise<GcResult> {
+export async function settledGc(server: ServerProcess): Promise<GcResult> {
   await server.gc();
   return server.gc();
 }
 
-function measure(gc: GcResult, base: GcResult, devices: number): HeapMeasure {
+export function measure(gc: GcResult, base: GcResult, devices: number): HeapMeasure {
   return { heapUsedBytes: gc.heapUsed, rssBytes: gc.rss, perDeviceBytes: Math.round((gc.heapUsed - base.heapUsed) / Math.max(1, devices)) };
 }
 
-async function canBind(address: string): Promise<boolean> {
+export async function canBind(address: string): Promise<boolean> {
   const s = createSocket('udp4');
   try {
     await new Promise<void>((resolve, reject) => {

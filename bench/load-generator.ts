@@ -6,9 +6,10 @@
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { ClosedLoop } from './closed-loop';
-import { locationOf, registerFrame, sendFrame } from './coap-frames';
+import { sendFrame } from './coap-frames';
 import { closeDevices, openDevices, type DatagramSink, type Device } from './device';
 import { addCounters, newCounters, type Command, type RegisterReply, type Reply, type SendReply } from './protocol';
+import { registerDevices } from './register-loop';
 import { SampleBuffer } from './stats';
 
 let devices: Device[] = [];
@@ -36,36 +37,8 @@ async function handle(cmd: Command): Promise<Reply> {
   }
 }
 
-async function register(pool: readonly Device[], loop: { window: number; timeoutMs: number }, prefix: string, lifetimeS: number, retries: number): Promise<RegisterReply> {
-  const latencies = new SampleBuffer(pool.length);
-  const retry: Device[] = [];
-  let cursor = 0;
-  let registered = 0;
-  let failed = 0;
-  const cl = new ClosedLoop(loop, {
-    next() {
-      const d = retry.pop() ?? pool[cursor++];
-      if (d === undefined) return undefined;
-      d.frame = registerFrame(`${prefix}${d.index}`, lifetimeS);
-      return d;
-    },
-    onResponse(d, code, buf, sentAt, now) {
-      if (code >> 5 === 2) {
-        d.location = locationOf(buf);
-        registered++;
-        latencies.push(now - sentAt);
-      } else failed++;
-    },
-    onTimeout(d) {
-      if (++d.attempts <= retries) retry.push(d);
-      else failed++;
-    },
-  });
-  sink = cl.onDatagram;
-  const startWallMs = wallNow();
-  await cl.run();
-  const endWallMs = wallNow();
-  return { kind: 'registered', counters: cl.counters, registered, failed, startWallMs, endWallMs, latenciesMs: latencies.toArray() };
+function register(pool: readonly Device[], loop: { window: number; timeoutMs: number }, prefix: string, lifetimeS: number, retries: number): Promise<RegisterReply> {
+  return registerDevices(pool, { loop, endpointPrefix: prefix, lifetimeS, retries }, (s) => (sink = s));
 }
 
 async function send(cmd: Extract<Command, { kind: 'send' }>): Promise<SendReply> {

@@ -60,21 +60,28 @@ export const DEFAULTS: BenchParams = {
 };
 
 export function parseParams(argv: readonly string[]): BenchParams {
-  const out: Record<string, unknown> = { ...DEFAULTS };
+  const out = parseArgs(DEFAULTS, argv);
+  if (out.format !== 'senml-json' && out.format !== 'senml-cbor') throw new Error('--format must be senml-json or senml-cbor');
+  return out;
+}
+
+/** `--name=value` arguments over `defaults`: booleans, non-negative numbers, number lists, strings. */
+export function parseArgs<T extends object>(defaults: T, argv: readonly string[]): T {
+  const known = new Map<string, unknown>(Object.entries(defaults));
+  const out = new Map<string, unknown>(known);
   for (const arg of argv) {
     const m = /^--([a-zA-Z]+)(?:=(.*))?$/.exec(arg);
     if (!m) throw new Error(`unrecognised argument ${arg} (expected --name=value)`);
     const key = m[1] as string;
     const raw = m[2];
-    if (!(key in DEFAULTS)) throw new Error(`unknown parameter --${key}; known: ${Object.keys(DEFAULTS).join(', ')}`);
-    const dflt = (DEFAULTS as unknown as Record<string, unknown>)[key];
-    if (typeof dflt === 'boolean') out[key] = raw === undefined || raw === 'true' || raw === '1';
-    else if (typeof dflt === 'number') out[key] = positive(key, raw);
-    else if (Array.isArray(dflt)) out[key] = (raw ?? '').split(',').filter((s) => s !== '').map((s) => positive(key, s));
-    else out[key] = raw ?? '';
+    if (!known.has(key)) throw new Error(`unknown parameter --${key}; known: ${[...known.keys()].join(', ')}`);
+    const dflt = known.get(key);
+    if (typeof dflt === 'boolean') out.set(key, raw === undefined || raw === 'true' || raw === '1');
+    else if (typeof dflt === 'number') out.set(key, positive(key, raw));
+    else if (Array.isArray(dflt)) out.set(key, (raw ?? '').split(',').filter((s) => s !== '').map((s) => positive(key, s)));
+    else out.set(key, raw ?? '');
   }
-  if (out.format !== 'senml-json' && out.format !== 'senml-cbor') throw new Error('--format must be senml-json or senml-cbor');
-  return out as unknown as BenchParams;
+  return Object.fromEntries(out) as T;
 }
 
 function positive(key: string, raw: string | undefined): number {

@@ -5,6 +5,7 @@
  * that a full pipe never blocks the server's synchronous logging.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -57,7 +58,10 @@ export class ServerProcess {
       DEBUG_ENDPOINTS: 'true',
       ...opts.env,
     };
-    const child = spawn(process.execPath, ['--expose-gc', ...(opts.nodeArgs ?? []), main], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = ['--expose-gc', ...(opts.nodeArgs ?? []), main];
+    // Through util-linux setpriv when present: the kernel kills the server if the bench dies (same pid: setpriv execs).
+    const [command, argv] = SETPRIV !== undefined ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]] : [process.execPath, args];
+    const child = spawn(command, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4000)));
     return new Promise<ServerProcess>((resolve, reject) => {
@@ -111,13 +115,37 @@ export class ServerProcess {
     return out;
   }
 
+  /** GET /metrics as text (histograms and labelled series included). */
+  metricsText(): Promise<string> {
+    return this.http('GET', '/metrics');
+  }
+
+  /** Polls GET /readyz until 200 (e.g. the Kafka producer connected), at most `timeoutMs`. */
+  async waitReady(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.http('GET', '/readyz');
+        return;
+      } catch (err) {
+        if (Date.now() > until) throw new Error(`server not ready within ${timeoutMs} ms: ${err instanceof Error ? err.message : String(err)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  /** SIGKILL now, for exit handlers (no flush). */
+  killNow(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
   async registrationCount(): Promise<number> {
     return (JSON.parse(await this.http('GET', '/devices?limit=1')) as { total: number }).total;
   }
 
   /** SIGTERM (graceful: the server closes and exits, writing a CPU profile when asked to). */
   stop(): Promise<number | null> {
-    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve(this.child.exitCode);
     return new Promise((resolve) => {
       const kill = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
       this.child.once('exit', (code) => {
@@ -151,6 +179,19 @@ export class ServerProcess {
     });
   }
 }
+
+const SETPRIV = ((): string | undefined => {
+  if (process.platform !== 'linux') return undefined;
+  for (const p of ['/usr/bin/setpriv', '/bin/setpriv']) {
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+})();
 
 function parseLine(line: string): ListeningLine | undefined {
   if (!line.startsWith('{')) return undefined;

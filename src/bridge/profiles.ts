@@ -19,12 +19,17 @@ import type { Lwm2mServer } from '../server/lwm2m-server';
 import type { Registration } from '../server/registration/registration';
 import type { SendEntries } from '../server/uplink/send-handler';
 
+/** Expired profile assignments released per second at most. */
+const ASSIGNMENT_PRUNE_MS = 1000;
+const ASSIGNMENT_PRUNE_SCAN = 4096;
+
 export class ProfileLayer {
   readonly registry: ProfileRegistry;
   readonly assigner: ProfileAssigner;
   readonly uplink: Uplink;
   private flow: RegistrationFlow | undefined;
   private dirSource: ProfileDirSource | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
   private readonly onError: (err: unknown, context: string) => void;
 
   constructor(
@@ -75,10 +80,14 @@ export class ProfileLayer {
     }
     flow.start();
     this.uplink.attach(server.events, { send: false });
+    // Releases idle devices' expired assignments (the cache is otherwise only bounded by its size).
+    this.pruneTimer = setInterval(() => this.assigner.pruneExpired(ASSIGNMENT_PRUNE_SCAN), ASSIGNMENT_PRUNE_MS);
+    this.pruneTimer.unref();
     this.log.info({ profiles: this.registry.names() }, 'profiles loaded');
   }
 
   async stop(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.flow?.stop();
     await this.dirSource?.stop();
   }

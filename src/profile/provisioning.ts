@@ -166,6 +166,22 @@ export class ProfileAssigner {
     this.generation++;
   }
 
+  /**
+   * Drops expired assignments, oldest first, at most `maxScan` (cached() never returns them): an
+   * idle device's entry is released without waiting for the size bound. Returns how many.
+   */
+  pruneExpired(maxScan: number): number {
+    const now = this.now();
+    let dropped = 0;
+    for (const [endpoint, entry] of this.cache) {
+      // Entries are in the order they were remembered, with one TTL: the first fresh one ends the run.
+      if (dropped >= maxScan || entry.until > now) break;
+      this.cache.delete(endpoint);
+      dropped++;
+    }
+    return dropped;
+  }
+
   private remember(endpoint: string, value: Assignment | undefined): void {
     const max = this.opts.cacheSize ?? 100_000;
     if (max <= 0) return;

@@ -53,6 +53,25 @@ export class TtlLruCache<V> {
   clear(): void {
     this.map.clear();
   }
+
+  /**
+   * Drops the expired entries among the `maxScan` least recently used ones, so that idle devices'
+   * copies are released even when no set() comes to prune them. get() never returns an expired
+   * entry, so this only frees memory. Returns how many entries were dropped.
+   */
+  pruneExpired(maxScan: number): number {
+    const now = this.clock();
+    let scanned = 0;
+    let dropped = 0;
+    for (const [k, entry] of this.map) {
+      if (scanned++ >= maxScan) break;
+      if (entry.expiresAt <= now) {
+        this.map.delete(k);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
 }
 
 /**
@@ -105,6 +124,11 @@ export class ReadThroughCache<V> {
     this.seq++;
     this.writes.set(key, this.seq);
     this.entries.set(key, value);
+  }
+
+  /** Drops expired copies and write marks (see TtlLruCache.pruneExpired); an expired write mark guards nothing. */
+  pruneExpired(maxScan: number): number {
+    return this.entries.pruneExpired(maxScan) + this.writes.pruneExpired(maxScan);
   }
 }
 

@@ -26,6 +26,9 @@ import { replyArray, replyNumber, replyStrings } from './reply';
 import type { StoreOperation } from './redis-stats';
 import { SessionContext, type RedisStoreOptions } from './session-context';
 
+/** Cache entries examined per cache and expiry sweep when releasing expired ones (≈ 1 ms of work at most). */
+const CACHE_PRUNE_SCAN = 4096;
+
 export class RedisRegistrationStore implements RegistrationStore {
   private readonly ctx: SessionContext;
   private readonly expiry: ExpiryIndex;
@@ -181,6 +184,9 @@ export class RedisRegistrationStore implements RegistrationStore {
 
   async takeExpired(now: number, graceMs: number): Promise<Registration[]> {
     this.ctx.stats.operations.takeExpired.calls++;
+    // The server calls this every expiry sweep: a bounded pass also releases expired cache entries,
+    // which nothing else would remove while their devices are idle.
+    this.ctx.cache.pruneExpired(CACHE_PRUNE_SCAN);
     const claimed = await this.expiry.take(now, graceMs);
     return claimed.map((c) => c.registration);
   }

@@ -57,6 +57,16 @@ export class SessionCache {
     this.endpointById = new TtlLruCache(max, HINT_TTL_MS, clock);
     this.endpointByAddress = new TtlLruCache(max, HINT_TTL_MS, clock);
   }
+
+  /** Releases expired entries of every cache, examining at most `maxScan` per cache; returns how many. */
+  pruneExpired(maxScan: number): number {
+    return (
+      this.registrationByEndpoint.pruneExpired(maxScan) +
+      this.observationByToken.pruneExpired(maxScan) +
+      this.endpointById.pruneExpired(maxScan) +
+      this.endpointByAddress.pruneExpired(maxScan)
+    );
+  }
 }
 
 export class SessionContext {
