@@ -6,13 +6,14 @@
  *
  * Cleanup: every child is stopped in `stop()`; on SIGINT/SIGTERM or an unexpected exit, the
  * registered kill functions run (bridge, consumer) and test/infra's own exit handler kills Redis
- * and Kafka. Redis, Kafka, the bridge and the consumer are also started through
+ * and Kafka and removes their directories and the profile directory (test/infra also removes the
+ * directories of a process that died without doing so, at its next start). Redis, Kafka, the bridge and the consumer are also started through
  * `setpriv --pdeathsig KILL` where available, so that they die with the bench even on SIGKILL.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { createTempDir, forgetTempDir } from '../test/infra/managed-process';
 import { startKafkaBroker, type KafkaBrokerHandle } from '../test/support/kafka-broker';
 import { startRedisServer, type RedisHandle } from '../test/support/redis-server';
 
@@ -72,12 +73,11 @@ export function onAbort(kill: () => void): () => void {
 
 export async function startInfra(log: (s: string) => void, brokerHeap: string): Promise<Infra> {
   const stops: Array<() => Promise<void>> = [];
-  const profilesDir = mkdtempSync(join(tmpdir(), 'lwm2m-bench-profiles-'));
-  const removeProfiles = (): void => rmSync(profilesDir, { recursive: true, force: true });
-  const release = onAbort(removeProfiles);
+  // test/infra removes it on exit, and on its next run if this process died without doing so.
+  const profilesDir = await createTempDir('profiles');
   stops.push(async () => {
-    removeProfiles();
-    release();
+    rmSync(profilesDir, { recursive: true, force: true });
+    forgetTempDir(profilesDir);
   });
   const stopAll = async (): Promise<void> => {
     for (const s of stops.reverse()) await s().catch((err: unknown) => log(`cleanup: ${err instanceof Error ? err.message : String(err)}`));
