@@ -14,8 +14,8 @@
  */
 import { Decoder, Encoder } from 'cbor-x';
 import { BridgeError } from '../../errors';
-import { formatPath, pathLevel, type LwM2mPath } from '../path';
-import { resourceInstance, single, type LwM2mNode } from '../node';
+import { formatPath, type LwM2mPath } from '../path';
+import type { LwM2mNode } from '../node';
 import type { LwM2mValue, ObjLink, ResourceType } from '../value';
 import { ContentFormat, type CodecContext, type NodeCodec } from './types';
 import {
@@ -28,6 +28,8 @@ import {
   formatObjlnk,
   INT64_MAX,
   isLeafNodeSupported,
+  leafNode,
+  leafOf,
   modelType,
   parseObjlnk,
   requireLeafPath,
@@ -161,17 +163,13 @@ export function createCborCodec(): NodeCodec {
       const item = parseItem(payload, where);
       const type = modelType(ctx, path) ?? guessType(item, where);
       const value = toValue(item, type, where);
-      return pathLevel(path) === 'resource'
-        ? single(path.resourceId as number, type, value)
-        : resourceInstance(path.resourceInstanceId as number, type, value);
+      return leafNode(path, type, value);
     },
     encode(node: LwM2mNode, path: LwM2mPath, ctx: CodecContext): Buffer {
       requireLeafPath(path, 'application/cbor');
       checkNodeAtPath(node, path);
-      if (node.kind !== 'resource' && node.kind !== 'resourceInstance') {
-        throw fail('application/cbor cannot carry a multiple-instance resource', path);
-      }
-      return encodeValue(node.value, encodeType(ctx, path, node.type), formatPath(path));
+      const leaf = leafOf(node, path, 'application/cbor');
+      return encodeValue(leaf.value, encodeType(ctx, path, leaf.type), formatPath(path));
     },
   };
 }

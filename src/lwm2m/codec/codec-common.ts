@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { CodecError } from '../../errors';
 import { formatPath, pathLevel, type LwM2mPath } from '../path';
-import type { LwM2mNode } from '../node';
+import { resourceInstance, single, type LwM2mNode, type ResourceInstance, type SingleResource } from '../node';
 import { isObjLink, type LwM2mValue, type ObjLink, type ResourceType } from '../value';
 import type { ResourceModel } from '../model/types';
 import type { CodecContext } from './types';
@@ -68,7 +68,7 @@ export function checkNodeAtPath(node: LwM2mNode, path: LwM2mPath, allowInstanceU
   if (why) throw fail(why, path);
 }
 
-/** `supports` of the tree formats (TLV, LwM2M JSON): any path but the root, a node matching it. */
+/** `supports` of the tree formats (TLV, LwM2M JSON): every path but the root, with a node matching it. */
 export function isTreeNodeSupported(path: LwM2mPath, node?: LwM2mNode): boolean {
   if (pathLevel(path) === 'root') return false;
   return !node || nodePathMismatch(node, path, true) === undefined;
@@ -202,4 +202,15 @@ function isU16(n: number): boolean {
 /** Type to encode with: the model's when known (the device decodes by it), else the node's own. */
 export function encodeType(ctx: CodecContext, path: LwM2mPath, nodeType: ResourceType): ResourceType {
   return modelType(ctx, path) ?? nodeType;
+}
+
+/** The node a single-value format decodes to: a resource or a resource instance, by path level. */
+export function leafNode(path: LwM2mPath, type: ResourceType, value: LwM2mValue): SingleResource | ResourceInstance {
+  return pathLevel(path) === 'resource' ? single(path.resourceId as number, type, value) : resourceInstance(path.resourceInstanceId as number, type, value);
+}
+
+/** The one value a single-value format can carry; a multiple-instance resource is refused. */
+export function leafOf(node: LwM2mNode, path: LwM2mPath, format: string): SingleResource | ResourceInstance {
+  if (node.kind !== 'resource' && node.kind !== 'resourceInstance') throw fail(`${format} cannot carry a multiple-instance resource`, path);
+  return node;
 }

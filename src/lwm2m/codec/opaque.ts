@@ -3,10 +3,10 @@
  * single resource or resource instance, without any framing. An empty payload is an empty value.
  * A resource the model types as anything but OPAQUE cannot be carried (CodecError).
  */
-import { formatPath, pathLevel, type LwM2mPath } from '../path';
-import { resourceInstance, single, type LwM2mNode } from '../node';
+import { formatPath, type LwM2mPath } from '../path';
+import type { LwM2mNode } from '../node';
 import { ContentFormat, type CodecContext, type NodeCodec } from './types';
-import { checkNodeAtPath, coerceValue, fail, isLeafNodeSupported, modelType, requireLeafPath } from './codec-common';
+import { checkNodeAtPath, coerceValue, fail, isLeafNodeSupported, leafNode, leafOf, modelType, requireLeafPath } from './codec-common';
 
 function requireOpaque(ctx: CodecContext, path: LwM2mPath): void {
   const type = modelType(ctx, path);
@@ -24,18 +24,14 @@ export function createOpaqueCodec(): NodeCodec {
       requireOpaque(ctx, path);
       // Copy: the payload buffer may be reused by the transport once decoding returns.
       const value = Buffer.from(payload);
-      return pathLevel(path) === 'resource'
-        ? single(path.resourceId as number, 'OPAQUE', value)
-        : resourceInstance(path.resourceInstanceId as number, 'OPAQUE', value);
+      return leafNode(path, 'OPAQUE', value);
     },
     encode(node: LwM2mNode, path: LwM2mPath, ctx: CodecContext): Buffer {
       requireLeafPath(path, 'application/octet-stream');
       checkNodeAtPath(node, path);
       requireOpaque(ctx, path);
-      if (node.kind !== 'resource' && node.kind !== 'resourceInstance') {
-        throw fail('application/octet-stream cannot carry a multiple-instance resource', path);
-      }
-      return coerceValue(node.value, 'OPAQUE', formatPath(path)) as Buffer;
+      const leaf = leafOf(node, path, 'application/octet-stream');
+      return coerceValue(leaf.value, 'OPAQUE', formatPath(path)) as Buffer;
     },
   };
 }

@@ -13,8 +13,8 @@
  *
  * Decoding is typed by the object model; an unknown resource is decoded as STRING.
  */
-import { formatPath, pathLevel, type LwM2mPath } from '../path';
-import { resourceInstance, single, type LwM2mNode } from '../node';
+import { formatPath, type LwM2mPath } from '../path';
+import type { LwM2mNode } from '../node';
 import type { LwM2mValue, ObjLink, ResourceType } from '../value';
 import { ContentFormat, type CodecContext, type NodeCodec } from './types';
 import {
@@ -28,6 +28,8 @@ import {
   fail,
   formatObjlnk,
   isLeafNodeSupported,
+  leafNode,
+  leafOf,
   modelType,
   parseObjlnk,
   requireLeafPath,
@@ -112,18 +114,14 @@ export function createTextCodec(options: TextCodecOptions = {}): NodeCodec {
       const type = modelType(ctx, path) ?? 'STRING';
       const where = formatPath(path);
       const value = parseValue(decodeUtf8(payload, where), type, opaque, where);
-      return pathLevel(path) === 'resource'
-        ? single(path.resourceId as number, type, value)
-        : resourceInstance(path.resourceInstanceId as number, type, value);
+      return leafNode(path, type, value);
     },
     encode(node: LwM2mNode, path: LwM2mPath, ctx: CodecContext): Buffer {
       requireLeafPath(path, 'text/plain');
       checkNodeAtPath(node, path);
-      if (node.kind !== 'resource' && node.kind !== 'resourceInstance') {
-        throw fail('text/plain cannot carry a multiple-instance resource', path);
-      }
+      const leaf = leafOf(node, path, 'text/plain');
       const where = formatPath(path);
-      return Buffer.from(formatValue(node.value, encodeType(ctx, path, node.type), opaque, where), 'utf8');
+      return Buffer.from(formatValue(leaf.value, encodeType(ctx, path, leaf.type), opaque, where), 'utf8');
     },
   };
 }
