@@ -16,6 +16,15 @@ export function createBridgeBus(config: Config, log: Logger, onProduceLatency?: 
   const brokers = config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter((b) => b !== '');
   const sasl: Pick<KafkaBusOptions, 'sasl'> =
     config.KAFKA_SASL_MECHANISM === '' ? {} : { sasl: { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME, password: config.KAFKA_SASL_PASSWORD } };
+  const topics = resolveTopics(config.KAFKA_TOPIC_PREFIX, {
+    telemetry: config.KAFKA_TOPIC_TELEMETRY,
+    attributes: config.KAFKA_TOPIC_ATTRIBUTES,
+    events: config.KAFKA_TOPIC_EVENTS,
+    rpcRequests: config.KAFKA_TOPIC_RPC_REQUESTS,
+    rpcResponses: config.KAFKA_TOPIC_RPC_RESPONSES,
+    devices: config.KAFKA_TOPIC_DEVICES,
+    profiles: config.KAFKA_TOPIC_PROFILES,
+  });
   const created = createBus({
     brokers,
     instanceId: config.INSTANCE_ID,
@@ -31,15 +40,6 @@ export function createBridgeBus(config: Config, log: Logger, onProduceLatency?: 
     compression: config.KAFKA_COMPRESSION,
     log,
     ...(onProduceLatency ? { onProduceLatency } : {}),
-  });
-  const topics = resolveTopics(config.KAFKA_TOPIC_PREFIX, {
-    telemetry: config.KAFKA_TOPIC_TELEMETRY,
-    attributes: config.KAFKA_TOPIC_ATTRIBUTES,
-    events: config.KAFKA_TOPIC_EVENTS,
-    rpcRequests: config.KAFKA_TOPIC_RPC_REQUESTS,
-    rpcResponses: config.KAFKA_TOPIC_RPC_RESPONSES,
-    devices: config.KAFKA_TOPIC_DEVICES,
-    profiles: config.KAFKA_TOPIC_PROFILES,
-  });
+  }, [topics.devices, topics.profiles]);
   return { created, topics };
 }

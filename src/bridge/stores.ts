@@ -6,7 +6,8 @@ import type { Config } from '../config/env';
 import type { Logger } from '../observability/logger';
 import { MemoryRegistrationStore } from '../store/memory-registration-store';
 import { MemoryObservationStore, type ObservationStore } from '../store/observation-store';
-import { createRedisStores, RedisStats } from '../store/redis';
+import { CacheInvalidation, createRedisStores, RedisStats } from '../store/redis';
+import { RedisKeys } from '../store/redis/keys';
 import type { RegistrationStore } from '../store/registration-store';
 import { MemoryProvisioningStore, type ProvisioningStore } from '../profile/provisioning';
 import { RedisProvisioningStore } from '../store/redis/redis-provisioning-store';
@@ -59,6 +60,18 @@ export function createStores(config: Config, log: Logger): Stores {
     expiryGraceMs: config.LWM2M_EXPIRY_GRACE_MS,
     stats: new RedisStats(),
   });
+  // Its own connection: a subscribed connection runs no other command. Its errors are the main
+  // connection's (same server), which logs them.
+  const subscriber = redis.duplicate();
+  subscriber.on('error', () => undefined);
+  const invalidation = new CacheInvalidation({
+    subscriber,
+    channel: new RedisKeys(config.REDIS_KEY_PREFIX).cacheInvalidationChannel(),
+    cache: stores.cache,
+    instanceId: config.INSTANCE_ID,
+    stats: stores.stats,
+    onMalformed: (message) => log.warn({ message: message.slice(0, 200) }, 'unreadable cache invalidation message ignored'),
+  });
   return {
     kind: 'redis',
     registrations: stores.registrations,
@@ -67,6 +80,7 @@ export function createStores(config: Config, log: Logger): Stores {
     redisStats: stores.stats,
     ready: () => redis.status === 'ready',
     close: async () => {
+      await invalidation.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -24,6 +24,40 @@ describe('MemoryBus', () => {
     expect(bus.stats()).toEqual({ bufferedRecords: 0, bufferedBytes: 0, published: 3, failed: 0, sendErrors: 0, available: true });
   });
 
+  it('keeps only the compacted topics it is given for follow(); others are followed from now on', async () => {
+    const bus = new MemoryBus({ compactedTopics: ['devices'] });
+    await bus.publish([
+      { topic: 'devices', key: 'a', value: 1 },
+      { topic: 'telemetry', key: 'a', value: 1 },
+    ]);
+    const seen: string[] = [];
+    await bus.follow('devices', (r) => void seen.push(`devices:${text(r)}`));
+    await bus.follow('telemetry', (r) => void seen.push(`telemetry:${text(r)}`));
+    await bus.publish([{ topic: 'telemetry', key: 'b', value: 2 }]);
+    await bus.close();
+    expect(seen).toEqual(['devices:a=1', 'telemetry:b=2']);
+    expect(bus.records('telemetry')).toHaveLength(2);
+  });
+
+  it('rate-limits the record log and says how many records it did not log', async () => {
+    const logged: Array<{ o: object; msg: string }> = [];
+    const log = { info: (o: object, msg: string) => logged.push({ o, msg }), warn: () => undefined, error: () => undefined };
+    let now = 10_000;
+    const bus = new MemoryBus({ log, logRecordsPerSecond: 2, now: () => now });
+    const rec = (v: number) => ({ topic: 't', key: 'k', value: { v } });
+    await bus.publish([rec(1), rec(2), rec(3), rec(4), rec(5)]);
+    now += 999;
+    await bus.publish([rec(6)]);
+    expect(logged.map((l) => l.o)).toEqual([{ topic: 't', key: 'k', value: { v: 1 } }, { topic: 't', key: 'k', value: { v: 2 } }]);
+    now += 1;
+    await bus.publish([rec(7)]);
+    expect(logged.slice(2)).toEqual([
+      { o: { records: 4 }, msg: 'bus records not logged (rate limit)' },
+      { o: { topic: 't', key: 'k', value: { v: 7 } }, msg: 'bus record' },
+    ]);
+    expect(bus.stats().published).toBe(7);
+  });
+
   it('follows a topic as a compacted one: latest record per key, tombstones delete, then live records', async () => {
     const bus = new MemoryBus();
     await bus.publish([

@@ -2,9 +2,12 @@
  * The in-process Bus of embedded mode (no brokers configured) and of tests.
  *
  * - publish() accepts at once, keeps the most recent records in a bounded ring (for the HTTP API
- *   and tests) and logs each record at info, so that a newcomer sees data flowing.
- * - Every topic is also kept compacted (latest record per key, bounded), so follow() reads a
- *   topic from its beginning as it would a compacted Kafka topic, then follows new records.
+ *   and tests) and logs records at info, so that a newcomer sees data flowing. The log is rate
+ *   limited (logRecordsPerSecond, default 20): beyond it, one line per second says how many
+ *   records were not logged, so a load test does not turn into a logging test.
+ * - Compacted topics (compactedTopics; every topic when not given) also keep the latest record per
+ *   key, bounded, so follow() reads such a topic from its beginning as it would a compacted
+ *   Kafka topic, then follows new records. Other topics are only followed from now on.
  * - Records go through the same encoding as on Kafka (headers, JSON, size), so what the memory
  *   bus accepts the Kafka bus accepts too.
  */
@@ -16,10 +19,16 @@ export interface MemoryBusOptions {
   readonly instanceId?: string;
   /** Most recent records kept for records(); default 1000. */
   readonly maxRecords?: number;
+  /** Topics kept compacted for follow(); default: every topic. */
+  readonly compactedTopics?: readonly string[];
   /** Keys kept per topic for follow(), oldest dropped first; default 100,000. */
   readonly maxKeysPerTopic?: number;
   /** Records are logged here at info (embedded mode). */
   readonly log?: BusLog;
+  /** Records logged per second at most; the rest are counted in one line per second. Default 20. */
+  readonly logRecordsPerSecond?: number;
+  /** Clock for the log rate limit (tests). */
+  readonly now?: () => number;
 }
 
 /** A record as the memory bus keeps it: the consumed form plus the value as published. */
@@ -48,6 +57,9 @@ export class MemoryBus implements Bus {
   private published = 0;
   private failed = 0;
   private closed = false;
+  private logWindowStart = 0;
+  private loggedInWindow = 0;
+  private unloggedInWindow = 0;
 
   constructor(private readonly opts: MemoryBusOptions = {}) {
     this.headers = defaultHeaders(opts.instanceId ?? 'embedded');
@@ -70,7 +82,7 @@ export class MemoryBus implements Bus {
     const deliveries: Promise<void>[] = [];
     encoded.forEach((e, i) => {
       const stored = this.store(e, records[i]?.value);
-      this.opts.log?.info({ topic: stored.topic, key: stored.key, value: stored.published }, 'bus record');
+      this.logRecord(stored);
       for (const f of this.followers) if (f.topic === stored.topic) deliveries.push(this.deliver(f, stored));
     });
     this.published += records.length;
@@ -103,6 +115,24 @@ export class MemoryBus implements Bus {
     this.followers.length = 0;
   }
 
+  private logRecord(stored: StoredRecord): void {
+    const log = this.opts.log;
+    if (log === undefined) return;
+    const now = (this.opts.now ?? Date.now)();
+    if (now - this.logWindowStart >= 1000) {
+      if (this.unloggedInWindow > 0) log.info({ records: this.unloggedInWindow }, 'bus records not logged (rate limit)');
+      this.logWindowStart = now;
+      this.loggedInWindow = 0;
+      this.unloggedInWindow = 0;
+    }
+    if (this.loggedInWindow >= (this.opts.logRecordsPerSecond ?? 20)) {
+      this.unloggedInWindow++;
+      return;
+    }
+    this.loggedInWindow++;
+    log.info({ topic: stored.topic, key: stored.key, value: stored.published }, 'bus record');
+  }
+
   private store(e: EncodedRecord, published: unknown): StoredRecord {
     const offset = this.offsets.get(e.topic) ?? 0;
     this.offsets.set(e.topic, offset + 1);
@@ -113,6 +143,7 @@ export class MemoryBus implements Bus {
       this.ring[this.ringStart] = stored;
       this.ringStart = (this.ringStart + 1) % this.maxRecords;
     }
+    if (this.opts.compactedTopics !== undefined && !this.opts.compactedTopics.includes(e.topic)) return stored;
     let keys = this.compacted.get(e.topic);
     if (keys === undefined) this.compacted.set(e.topic, (keys = new Map()));
     keys.delete(e.key); // re-inserted last: the map stays in publish order

@@ -52,6 +52,17 @@ export function registerRedisMetrics(registry: Registry, stats: RedisStats): voi
   counter('lwm2m_redis_errors_total', 'Redis commands that failed', () => stats.errors);
   counter('lwm2m_redis_stale_index_entries_total', 'Index entries found pointing to a replaced or missing registration', () => stats.staleIndexEntries);
   counter('lwm2m_redis_expired_claimed_total', 'Registrations this instance announced as expired', () => stats.expiredClaimed);
+  counter('lwm2m_redis_cache_invalidations_total', 'Cache invalidations received from other instances and applied', () => stats.invalidationsApplied);
+  counter('lwm2m_redis_cache_invalidations_malformed_total', 'Cache invalidation messages that could not be read', () => stats.invalidationsMalformed);
+  counter('lwm2m_redis_cache_suspensions_total', 'Times the record caches went off because the invalidation subscription was lost', () => stats.cacheSuspensions);
+  new Gauge({
+    name: 'lwm2m_redis_cache_coherent',
+    help: '1 while the record caches are on (invalidation channel subscribed), 0 while they are bypassed',
+    registers: [registry],
+    collect() {
+      this.set(stats.cacheCoherent ? 1 : 0);
+    },
+  });
   new Gauge({
     name: 'lwm2m_redis_commands_per_notification',
     help: 'Redis commands per notification since start (cache hits make it < 1)',

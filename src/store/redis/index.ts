@@ -11,17 +11,19 @@ export { RedisObservationStore } from './redis-observation-store';
 export { RedisRegistrationStore } from './redis-registration-store';
 export { RedisStats, type StoreOperation, type OperationStats } from './redis-stats';
 export { SessionCache, type RedisStoreOptions } from './session-context';
+export { CacheInvalidation } from './cache-invalidation';
 export type { RedisClient } from './redis-io';
 
 export interface RedisStores {
   readonly registrations: RedisRegistrationStore;
   readonly observations: RedisObservationStore;
   readonly stats: RedisStats;
+  readonly cache: SessionCache;
 }
 
 export function createRedisStores(opts: RedisStoreOptions): RedisStores {
   const stats = opts.stats ?? new RedisStats();
   const cache = opts.cache ?? new SessionCache(opts.cacheMax, opts.cacheTtlMs, opts.clock);
   const shared = { ...opts, stats, cache };
-  return { registrations: new RedisRegistrationStore(shared), observations: new RedisObservationStore(shared), stats };
+  return { registrations: new RedisRegistrationStore(shared), observations: new RedisObservationStore(shared), stats, cache };
 }

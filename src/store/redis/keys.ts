@@ -42,6 +42,14 @@
  *                                               S = shard of E, 0 ≤ S < EXPIRY_SHARDS: one slot
  *                                               per shard, so the index spreads over the cluster.
  *
+ * Channel (pub/sub, not a key; PUBLISH reaches every node of a cluster):
+ *
+ *   <p>:cache-invalidation   cacheInvalidationChannel   JSON ["r"|"o", instanceId, endpoint|token]
+ *                                               after a write that changes a registration ("r")
+ *                                               or removes an observation ("o"), so that other
+ *                                               instances drop their cached copy at once
+ *                                               (cache-invalidation.ts).
+ *
  * `dl` (deadline) = expiresAt + grace + lifetime: indexes outlive the registration by one more
  * lifetime, so one missed refresh does not lose them.
  *
@@ -85,6 +93,10 @@ export class RedisKeys {
 
   observationByToken(token: string): string {
     return `${this.p}:{tok:${token}}`;
+  }
+
+  cacheInvalidationChannel(): string {
+    return `${this.p}:cache-invalidation`;
   }
 
   expiryByShard(shard: number): string {

@@ -85,6 +85,7 @@ export class ReadThroughCache<V> {
   /** Key → sequence number of this instance's last write to it, kept for `guardMs`. */
   private readonly writes: TtlLruCache<number>;
   private seq = 0;
+  private enabled = true;
 
   constructor(
     max: number,
@@ -97,7 +98,16 @@ export class ReadThroughCache<V> {
   }
 
   get(key: string): V | undefined {
-    return this.entries.get(key);
+    return this.enabled ? this.entries.get(key) : undefined;
+  }
+
+  /**
+   * Disabled, the cache holds nothing and serves nothing (write marks are still kept): for while
+   * invalidations from other instances may be missed. Both switches drop every entry.
+   */
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+    this.entries.clear();
   }
 
   ticket(): ReadTicket {
@@ -108,7 +118,7 @@ export class ReadThroughCache<V> {
   fill(key: string, value: V, ticket: ReadTicket): void {
     if (this.clock() - ticket.at >= this.guardMs) return;
     const lastWrite = this.writes.get(key);
-    if (lastWrite !== undefined && lastWrite > ticket.seq) return;
+    if (!this.enabled || (lastWrite !== undefined && lastWrite > ticket.seq)) return;
     this.entries.set(key, value);
   }
 
@@ -123,7 +133,7 @@ export class ReadThroughCache<V> {
   put(key: string, value: V): void {
     this.seq++;
     this.writes.set(key, this.seq);
-    this.entries.set(key, value);
+    if (this.enabled) this.entries.set(key, value);
   }
 
   /** Drops expired copies and write marks (see TtlLruCache.pruneExpired); an expired write mark guards nothing. */

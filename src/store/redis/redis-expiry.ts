@@ -81,6 +81,7 @@ export class ExpiryIndex {
     }
     const reg = stored.registration;
     this.ctx.cache.registrationByEndpoint.invalidate(endpoint);
+    this.ctx.announce('r', endpoint);
     // The id index stays RETIRE_MS so that removeByRegistration(id) can still find the endpoint.
     await Promise.all([
       io.bestEffort('takeExpired', (c) => c.pexpire(keys.endpointByRegistrationId(reg.id), RETIRE_MS)),

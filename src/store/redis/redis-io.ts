@@ -28,6 +28,7 @@ interface Commands {
   zadd(...args: [key: string, ...data: Arg[]]): Promise<unknown>;
   zcard(key: string): Promise<number>;
   zrange(key: string, start: number, stop: string): Promise<string[]>;
+  publish(channel: string, message: string): Promise<number>;
   evalsha(...args: [sha: string, numkeys: number, ...args: Arg[]]): Promise<unknown>;
   eval(...args: [lua: string, numkeys: number, ...args: Arg[]]): Promise<unknown>;
 }

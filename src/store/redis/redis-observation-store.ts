@@ -83,6 +83,7 @@ export class RedisObservationStore implements ObservationStore {
       return text === null ? undefined : obs;
     } finally {
       cache.observationByToken.invalidate(token);
+      this.ctx.announce('o', token);
     }
   }
 
@@ -128,7 +129,10 @@ export class RedisObservationStore implements ObservationStore {
         live ? undefined : io.bestEffort('removeObservations', (c) => c.del(keys.endpointByRegistrationId(registrationId))),
       ]);
     } finally {
-      for (const o of removed) cache.observationByToken.invalidate(o.token);
+      for (const o of removed) {
+        cache.observationByToken.invalidate(o.token);
+        this.ctx.announce('o', o.token);
+      }
     }
     return removed;
   }

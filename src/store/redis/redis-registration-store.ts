@@ -62,6 +62,7 @@ export class RedisRegistrationStore implements RegistrationStore {
       return replaced ? { replaced: replaced.registration } : {};
     } finally {
       cache.registrationByEndpoint.invalidate(ep);
+      this.ctx.announce('r', ep);
       cache.endpointById.set(reg.id, ep);
       cache.endpointByAddress.set(addressHint(reg.address, reg.port), ep);
     }
@@ -94,6 +95,7 @@ export class RedisRegistrationStore implements RegistrationStore {
       return { before: before.registration, after };
     } finally {
       cache.registrationByEndpoint.invalidate(ep);
+      this.ctx.announce('r', ep);
     }
   }
 
@@ -116,6 +118,7 @@ export class RedisRegistrationStore implements RegistrationStore {
       return stored.registration;
     } finally {
       cache.registrationByEndpoint.invalidate(ep);
+      this.ctx.announce('r', ep);
     }
   }
 

@@ -20,7 +20,8 @@ export type StoreOperation =
   | 'getObservation'
   | 'removeObservation'
   | 'listObservations'
-  | 'removeObservations';
+  | 'removeObservations'
+  | 'invalidate';
 
 export const STORE_OPERATIONS: readonly StoreOperation[] = [
   'register',
@@ -38,6 +39,7 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
   'removeObservation',
   'listObservations',
   'removeObservations',
+  'invalidate',
 ];
 
 export interface OperationStats {
@@ -62,6 +64,13 @@ export class RedisStats {
   undecodableRecords = 0;
   /** Registrations announced as expired by this instance. */
   expiredClaimed = 0;
+  /** Cache invalidation messages from other instances (cache-invalidation.ts): applied, and unreadable. */
+  invalidationsApplied = 0;
+  invalidationsMalformed = 0;
+  /** Times the record caches went off because the invalidation subscription was lost. */
+  cacheSuspensions = 0;
+  /** Whether the record caches are on (invalidation channel subscribed, or no subscriber in use). */
+  cacheCoherent = true;
   /** Latency of each Redis command, in ms, labelled with the store operation that sent it. */
   onLatency: ((operation: StoreOperation, ms: number) => void) | undefined;
   readonly operations: Record<StoreOperation, OperationStats>;

@@ -11,6 +11,11 @@
  *   registration read through it. A cached answer is only ever trusted when it confirms a
  *   lookup; a cached mismatch is asked again of Redis, so a device that registered through
  *   another instance is found at once.
+ *
+ * Across instances the record caches are kept coherent by invalidation messages
+ * (cache-invalidation.ts): each write that changes a registration or removes an observation is
+ * announced, and every other instance drops its copy. cacheTtlMs then only bounds the effect of
+ * a lost message; while the subscription is down the record caches are off.
  */
 import type { Observation } from '../observation-store';
 import type { Registration } from '../../server/registration/registration';
@@ -44,6 +49,9 @@ export interface RedisStoreOptions {
 
 const HINT_TTL_MS = 3_600_000;
 
+/** What an invalidation message names: a registration by endpoint, or an observation by token. */
+export type InvalidationKind = 'r' | 'o';
+
 export class SessionCache {
   readonly registrationByEndpoint: ReadThroughCache<Registration>;
   readonly observationByToken: ReadThroughCache<Observation>;
@@ -56,6 +64,12 @@ export class SessionCache {
     // Hints stay on with cacheTtlMs = 0: they are checked against what they lead to.
     this.endpointById = new TtlLruCache(max, HINT_TTL_MS, clock);
     this.endpointByAddress = new TtlLruCache(max, HINT_TTL_MS, clock);
+  }
+
+  /** Record caches off (cleared) or on again (cleared: messages may have been missed meanwhile). */
+  setCoherent(coherent: boolean): void {
+    this.registrationByEndpoint.setEnabled(coherent);
+    this.observationByToken.setEnabled(coherent);
   }
 
   /** Releases expired entries of every cache, examining at most `maxScan` per cache; returns how many. */
@@ -88,6 +102,16 @@ export class SessionContext {
     this.graceMs = opts.expiryGraceMs ?? 15_000;
     this.expiryBatch = opts.expiryBatch ?? 500;
     this.expiryLeaseMs = opts.expiryLeaseMs ?? 30_000;
+  }
+
+  /**
+   * Tells the other instances that a registration ("r", key = endpoint) changed or an
+   * observation ("o", key = token) was removed. Best effort: a lost message is bounded by the
+   * cache TTL.
+   */
+  announce(kind: InvalidationKind, key: string): void {
+    const message = JSON.stringify([kind, this.instanceId, key]);
+    void this.io.bestEffort('invalidate', (c) => c.publish(this.keys.cacheInvalidationChannel(), message));
   }
 
   /** The endpoint of a registration id: hint, else endpointByRegistrationId (one GET). */
