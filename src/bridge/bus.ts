@@ -38,6 +38,7 @@ export function createBridgeBus(config: Config, log: Logger, onProduceLatency?: 
     maxBufferedBytes: config.KAFKA_MAX_BUFFERED_BYTES,
     unavailableAfterMs: config.KAFKA_UNAVAILABLE_AFTER_MS,
     compression: config.KAFKA_COMPRESSION,
+    producerThread: config.KAFKA_PRODUCER_THREAD,
     log,
     ...(onProduceLatency ? { onProduceLatency } : {}),
   }, [topics.devices, topics.profiles]);

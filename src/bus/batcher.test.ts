@@ -31,7 +31,7 @@ class ScriptedSend {
   }
 }
 
-const rec = (key: string, bytes = 10): EncodedRecord => ({ topic: 't', key, value: Buffer.alloc(bytes), headers: {}, bytes });
+const rec = (key: string, bytes = 10): EncodedRecord => ({ topic: 't', key, value: 'x'.repeat(bytes), headers: {}, bytes });
 
 function batcher(send: ScriptedSend, over: Partial<BatcherOptions> = {}): Batcher {
   return new Batcher({

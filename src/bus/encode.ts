@@ -1,7 +1,8 @@
 /**
- * A bus record as it goes on the wire: JSON value bytes and the contract's headers
+ * A bus record as it goes on the wire: JSON value text and the contract's headers
  * (docs/kafka/README.md, "Headers"). Encoded once, at publish time, so the buffer is accounted
- * in real bytes and a value that cannot be serialised is refused at once.
+ * in real (UTF-8) bytes and a value that cannot be serialised is refused at once. The text is
+ * turned into bytes where it is sent (the producer thread), not here.
  */
 import { CONTENT_TYPE_JSON, HEADER_CONTENT_TYPE, HEADER_INSTANCE_ID, HEADER_SCHEMA_VERSION, SCHEMA_VERSION } from './contract/version';
 import { BusRejectedError, type BusRecord } from './types';
@@ -9,8 +10,8 @@ import { BusRejectedError, type BusRecord } from './types';
 export interface EncodedRecord {
   readonly topic: string;
   readonly key: string;
-  /** null: a tombstone (compacted topics). */
-  readonly value: Buffer | null;
+  /** JSON text; null: a tombstone (compacted topics). */
+  readonly value: string | null;
   readonly headers: Readonly<Record<string, string>>;
   /** Bytes the record takes in the buffer: key, value and headers. */
   readonly bytes: number;
@@ -31,8 +32,7 @@ export function encodeRecord(record: BusRecord, base: Readonly<Record<string, st
     throw new BusRejectedError(`record for ${record.key} on ${record.topic} is not JSON-serialisable: ${err instanceof Error ? err.message : String(err)}`, err);
   }
   if (json === undefined) throw new BusRejectedError(`record for ${record.key} on ${record.topic} has no JSON value`);
-  const value = Buffer.from(json, 'utf8');
-  return { topic: record.topic, key: record.key, value, headers, bytes: recordBytes(record, value.length, headers) };
+  return { topic: record.topic, key: record.key, value: json, headers, bytes: recordBytes(record, Buffer.byteLength(json), headers) };
 }
 
 function recordBytes(record: BusRecord, valueBytes: number, headers: Readonly<Record<string, string>>): number {

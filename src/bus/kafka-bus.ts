@@ -2,7 +2,8 @@
  * The Bus on Apache Kafka (kafkajs), as docs/kafka/README.md describes it:
  *
  * - one idempotent producer (acks = all, one request in flight per broker, gzip), fed by a
- *   Batcher: records are grouped into one `sendBatch` per linger interval or full batch;
+ *   Batcher: records are grouped into one `sendBatch` per linger interval or full batch; the
+ *   producer runs on a thread of its own (producer-thread.ts) unless `producerThread: false`;
  * - publish() resolves once the broker acknowledged every record of the call;
  * - bounded buffer and fail-fast BusUnavailableError when it is full or the broker has
  *   acknowledged nothing for `unavailableAfterMs`; retries go on in the background and the bus
@@ -10,11 +11,13 @@
  * - follow() reads provisioning topics from their beginning (./kafka-follow.ts);
  * - close() flushes within a bound, then disconnects.
  */
-import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { Batcher } from './batcher';
 import { defaultHeaders, encodeRecords, type EncodedRecord } from './encode';
-import { compressionType, createKafkaClient, resolveKafkaBusOptions, type KafkaBusOptions, type ResolvedKafkaBusOptions } from './kafka-config';
-import { describeKafkaError, isRecordRefusal, needsNewProducer } from './kafka-errors';
+import { createKafkaClient, resolveKafkaBusOptions, type KafkaBusOptions, type ResolvedKafkaBusOptions } from './kafka-config';
+import { describeKafkaError, isRecordRefusal } from './kafka-errors';
+import { KafkaProducer, type ProducerPort, type ProducerRecord } from './kafka-producer';
+import { ProducerThread } from './producer-thread';
 import { TopicFollower } from './kafka-follow';
 import { ensureCompactedTopics } from './kafka-topics-admin';
 import { BusRejectedError, BusUnavailableError, type Bus, type BusRecord, type BusStats, type ConsumedRecord } from './types';
@@ -27,9 +30,7 @@ export class KafkaBus implements Bus {
   private readonly batcher: Batcher;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly followers = new Set<TopicFollower>();
-  private producer: Producer;
-  private connected = false;
-  private connecting: Promise<void> | undefined;
+  private readonly producer: ProducerPort;
   private closed = false;
   private wakeConnectLoop: (() => void) | undefined;
 
@@ -37,7 +38,7 @@ export class KafkaBus implements Bus {
     this.opts = resolveKafkaBusOptions(options);
     this.kafka = createKafkaClient(this.opts);
     this.headers = defaultHeaders(this.opts.instanceId);
-    this.producer = this.newProducer();
+    this.producer = this.createProducer(options);
     const o = this.opts;
     this.batcher = new Batcher({
       lingerMs: o.lingerMs,
@@ -65,9 +66,9 @@ export class KafkaBus implements Bus {
    * reports unavailable until then; publish() buffers meanwhile (and connects on its own too).
    */
   async start(): Promise<void> {
-    for (let attempt = 0; !this.connected && !this.closed; attempt++) {
+    for (let attempt = 0; !this.producer.connected() && !this.closed; attempt++) {
       try {
-        await this.ensureConnected();
+        await this.producer.connect();
       } catch (err) {
         this.opts.log?.warn({ err: describeKafkaError(err), brokers: this.opts.brokers, attempt }, 'kafka not reachable; retrying');
         await new Promise<void>((resolve) => {
@@ -80,7 +81,7 @@ export class KafkaBus implements Bus {
         this.wakeConnectLoop = undefined;
       }
     }
-    if (this.connected) this.opts.log?.info({ brokers: this.opts.brokers }, 'kafka producer connected');
+    if (this.producer.connected()) this.opts.log?.info({ brokers: this.opts.brokers }, 'kafka producer connected');
   }
 
   publish(records: readonly BusRecord[]): Promise<void> {
@@ -121,7 +122,7 @@ export class KafkaBus implements Bus {
       published: s.published,
       failed: s.failed,
       sendErrors: s.sendErrors,
-      available: s.available && this.connected,
+      available: s.available && this.producer.connected(),
     };
   }
 
@@ -136,65 +137,25 @@ export class KafkaBus implements Bus {
     await withTimeout(Promise.all([this.producer.disconnect(), ...followers.map((f) => f.stop())]), timeoutMs).catch(() => undefined);
   }
 
-  private newProducer(): Producer {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      // kafkajs requires one request in flight for idempotence; it also keeps records in order.
-      maxInFlightRequests: 1,
-      // murmur2 of the key, as Java clients: a device's records land where a Java producer would put them.
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: true,
-      retry: { initialRetryTime: this.opts.retryInitialMs, maxRetryTime: this.opts.retryMaxMs, retries: 5 },
+  private createProducer(options: KafkaBusOptions): ProducerPort {
+    const { log, onProducerRequest, onProduceLatency: _latency, producerThread, ...plain } = options;
+    if (producerThread === false) return new KafkaProducer(this.kafka, this.opts, this.headers, onProducerRequest);
+    return new ProducerThread({
+      options: plain,
+      headers: this.headers,
+      ...(log !== undefined ? { log } : {}),
+      ...(onProducerRequest !== undefined ? { onRequest: onProducerRequest } : {}),
     });
-    const hook = this.opts.onProducerRequest;
-    if (hook !== undefined) {
-      producer.on(producer.events.REQUEST, (e) => hook({ apiName: e.payload.apiName, size: e.payload.size, durationMs: e.payload.duration }));
-    }
-    return producer;
   }
 
-  private ensureConnected(): Promise<void> {
-    if (this.connected) return Promise.resolve();
-    if (this.connecting === undefined) {
-      const producer = this.producer;
-      this.connecting = producer
-        .connect()
-        .then(() => {
-          if (producer === this.producer) this.connected = true;
-        })
-        .finally(() => {
-          this.connecting = undefined;
-        });
-    }
-    return this.connecting;
-  }
-
-  private async send(batch: readonly EncodedRecord[]): Promise<void> {
-    await this.ensureConnected();
-    const byTopic = new Map<string, Message[]>();
-    for (const r of batch) {
-      let messages = byTopic.get(r.topic);
-      if (messages === undefined) byTopic.set(r.topic, (messages = []));
-      messages.push({ key: r.key, value: r.value, headers: r.headers });
-    }
-    await this.producer.sendBatch({
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      acks: -1,
-      compression: compressionType(this.opts),
-      timeout: this.opts.requestTimeoutMs,
-    });
+  private send(batch: readonly EncodedRecord[]): Promise<void> {
+    const records: ProducerRecord[] = batch.map((r) => (r.headers === this.headers ? { topic: r.topic, key: r.key, value: r.value } : r));
+    return this.producer.send(records);
   }
 
   private onSendError(err: unknown, attempt: number, size: number): void {
     // Log the first failure of an outage and then every tenth attempt, not every retry.
     if (attempt % 10 === 0) this.opts.log?.warn({ err: describeKafkaError(err), attempt, records: size, stats: this.batcher.stats() }, 'kafka send failed; retrying');
-    if (needsNewProducer(err)) {
-      // The broker no longer knows our producer id or sequence: go on with a new idempotent producer.
-      const old = this.producer;
-      this.producer = this.newProducer();
-      this.connected = false;
-      old.disconnect().catch(() => undefined);
-    }
   }
 }
 

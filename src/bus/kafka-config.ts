@@ -45,11 +45,13 @@ export interface KafkaBusOptions {
   readonly kafkaLogLevel?: 'nothing' | 'error' | 'warn' | 'info';
   /** Called per resolved publish() with the ms from publish() to the broker's acknowledgement. */
   readonly onProduceLatency?: (ms: number) => void;
+  /** Run the kafkajs producer on a thread of its own (default true); false: in the calling thread. */
+  readonly producerThread?: boolean;
   /** Called per producer request (Produce, Metadata...) with its size in bytes and duration. */
   readonly onProducerRequest?: (info: { readonly apiName: string; readonly size: number; readonly durationMs: number }) => void;
 }
 
-export type ResolvedKafkaBusOptions = Required<Omit<KafkaBusOptions, 'ssl' | 'sasl' | 'log' | 'onProduceLatency' | 'onProducerRequest'>> &
+export type ResolvedKafkaBusOptions = Required<Omit<KafkaBusOptions, 'ssl' | 'sasl' | 'log' | 'onProduceLatency' | 'onProducerRequest' | 'producerThread'>> &
   Pick<KafkaBusOptions, 'ssl' | 'sasl' | 'log' | 'onProduceLatency' | 'onProducerRequest'>;
 
 export const KAFKA_BUS_DEFAULTS = {

@@ -9,7 +9,7 @@ const RECORDS_REFUSED = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', '
 /** Errors that leave the idempotent producer's sequence state unusable: start a new producer. */
 const PRODUCER_STATE = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
 
-function errorTypes(err: unknown): string[] {
+export function errorTypes(err: unknown): string[] {
   const types: string[] = [];
   let e: unknown = err;
   for (let depth = 0; depth < 8 && typeof e === 'object' && e !== null; depth++) {

@@ -136,7 +136,7 @@ export class MemoryBus implements Bus {
   private store(e: EncodedRecord, published: unknown): StoredRecord {
     const offset = this.offsets.get(e.topic) ?? 0;
     this.offsets.set(e.topic, offset + 1);
-    const stored: StoredRecord = { topic: e.topic, key: e.key, value: e.value, headers: e.headers, offset: String(offset), timestamp: Date.now(), published };
+    const stored: StoredRecord = { topic: e.topic, key: e.key, value: e.value === null ? null : Buffer.from(e.value, 'utf8'), headers: e.headers, offset: String(offset), timestamp: Date.now(), published };
     if (this.ring.length < this.maxRecords) {
       this.ring.push(stored);
     } else {

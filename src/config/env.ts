@@ -72,6 +72,7 @@ export const envSchema = z.object({
   KAFKA_MAX_BUFFERED_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   KAFKA_UNAVAILABLE_AFTER_MS: int(100, 3_600_000).default(5000),
   KAFKA_COMPRESSION: z.enum(['gzip', 'none']).default('gzip'),
+  KAFKA_PRODUCER_THREAD: bool.default('true'),
 
   // --- Profiles ---
   /** Directory of profile JSON files, watched; empty for none. */

@@ -76,11 +76,14 @@ async function consume(topic: string, count: number): Promise<Array<{ partition:
 }
 
 describe('KafkaBus', () => {
-  it('publishes 10k records from many publish() calls in few compressed batches, once each, in order per key, with headers', async () => {
+  it.each([
+    ['on its own thread', true],
+    ['in the main thread', false],
+  ])('publishes 10k records from many publish() calls in few compressed batches, once each, in order per key, with headers (producer %s)', async (_where, producerThread) => {
     const topic = `bus-bulk-${randomUUID()}`;
     await createTopic(topic, 3);
     const requests: Array<{ apiName: string; size: number }> = [];
-    const b = bus({ onProducerRequest: (r) => requests.push(r) });
+    const b = bus({ producerThread, onProducerRequest: (r) => requests.push(r) });
     const keys = 40;
     const total = 10_000;
     const publishes: Promise<void>[] = [];
