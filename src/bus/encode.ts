@@ -35,10 +35,17 @@ export function encodeRecord(record: BusRecord, base: Readonly<Record<string, st
   return { topic: record.topic, key: record.key, value: json, headers, bytes: recordBytes(record, Buffer.byteLength(json), headers) };
 }
 
+/** Bytes of each header set met, by identity: the defaults are counted once, not per record. */
+const headerBytesOf = new WeakMap<object, number>();
+
 function recordBytes(record: BusRecord, valueBytes: number, headers: Readonly<Record<string, string>>): number {
-  let bytes = valueBytes + Buffer.byteLength(record.key) + Buffer.byteLength(record.topic);
-  for (const k in headers) bytes += k.length + (headers[k]?.length ?? 0);
-  return bytes;
+  let headerBytes = headerBytesOf.get(headers);
+  if (headerBytes === undefined) {
+    headerBytes = 0;
+    for (const k in headers) headerBytes += Buffer.byteLength(k) + Buffer.byteLength(headers[k] ?? '');
+    headerBytesOf.set(headers, headerBytes);
+  }
+  return valueBytes + Buffer.byteLength(record.key) + record.topic.length + headerBytes;
 }
 
 export function encodeRecords(records: readonly BusRecord[], base: Readonly<Record<string, string>>): EncodedRecord[] {

@@ -12,10 +12,39 @@ export type ProducerThreadOptions = Omit<KafkaBusOptions, 'log' | 'onProduceLate
 /** [topic, key, value (JSON text or null), headers (undefined: the defaults)] */
 export type WireRecord = readonly [string, string, string | null, Readonly<Record<string, string>> | undefined];
 
+/**
+ * A batch packed into one string, which crosses threads as one copy instead of a structured
+ * clone of many small objects: per record four fields, topic, key, value ('' for a tombstone:
+ * JSON text is never empty) and headers ('' for the defaults, else their JSON), each field
+ * followed by NUL. JSON text never holds a raw NUL and topic names cannot; a key with one is
+ * sent as WireRecords instead.
+ */
+const SEP = '\u0000';
+
+export function packRecords(records: readonly WireRecord[]): string | undefined {
+  let out = '';
+  for (const [topic, key, value, headers] of records) {
+    if (key.includes(SEP)) return undefined;
+    out += topic + SEP + key + SEP + (value ?? '') + SEP + (headers === undefined ? '' : JSON.stringify(headers)) + SEP;
+  }
+  return out;
+}
+
+export function unpackRecords(packed: string): WireRecord[] {
+  const fields = packed.split(SEP);
+  const out: WireRecord[] = [];
+  for (let i = 0; i + 3 < fields.length; i += 4) {
+    const value = fields[i + 2] as string;
+    const headers = fields[i + 3] as string;
+    out.push([fields[i] as string, fields[i + 1] as string, value === '' ? null : value, headers === '' ? undefined : (JSON.parse(headers) as Record<string, string>)]);
+  }
+  return out;
+}
+
 export type ToProducer =
   | { readonly type: 'init'; readonly options: ProducerThreadOptions; readonly headers: Readonly<Record<string, string>>; readonly requestEvents: boolean; readonly log: boolean }
   | { readonly type: 'connect'; readonly id: number }
-  | { readonly type: 'send'; readonly id: number; readonly records: readonly WireRecord[] }
+  | { readonly type: 'send'; readonly id: number; readonly records: readonly WireRecord[] | string }
   | { readonly type: 'disconnect'; readonly id: number };
 
 export interface WireError {

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../errors';
 import type { BusLog } from './kafka-config';
 import type { ProducerPort, ProducerRecord, ProducerRequestInfo } from './kafka-producer';
-import type { FromProducer, ProducerThreadOptions, ToProducer, WireError, WireRecord } from './producer-protocol';
+import { packRecords, type FromProducer, type ProducerThreadOptions, type ToProducer, type WireError, type WireRecord } from './producer-protocol';
 import { BusUnavailableError } from './types';
 
 export interface ProducerThreadConfig {
@@ -64,7 +64,7 @@ export class ProducerThread implements ProducerPort {
 
   send(batch: readonly ProducerRecord[]): Promise<void> {
     const records: WireRecord[] = batch.map((r) => [r.topic, r.key, r.value, r.headers]);
-    return this.call({ type: 'send', records });
+    return this.call({ type: 'send', records: packRecords(records) ?? records });
   }
 
   /** Disconnects the producer gracefully when connected (bounded), then ends the thread. */

@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { createKafkaClient, resolveKafkaBusOptions } from './kafka-config';
 import { errorTypes } from './kafka-errors';
 import { KafkaProducer, type ProducerRecord } from './kafka-producer';
-import type { FromProducer, ToProducer, WireError, WireRecord } from './producer-protocol';
+import { unpackRecords, type FromProducer, type ToProducer, type WireError, type WireRecord } from './producer-protocol';
 
 const port = parentPort;
 if (port === null) throw new Error('producer-worker.js runs as a worker thread only');
@@ -52,7 +52,7 @@ port.on('message', (m: ToProducer) => {
     case 'connect':
       return run(m.id, (p) => p.connect());
     case 'send':
-      return run(m.id, (p) => p.send(m.records.map(toRecord)));
+      return run(m.id, (p) => p.send((typeof m.records === 'string' ? unpackRecords(m.records) : m.records).map(toRecord)));
     case 'disconnect':
       return run(m.id, (p) => p.disconnect());
   }

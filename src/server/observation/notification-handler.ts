@@ -27,6 +27,8 @@ interface SequenceState {
 export class NotificationHandler {
   /** Last Observe sequence per token: a bounded in-process cache, one entry per live observation. */
   private readonly sequences = new Map<string, SequenceState>();
+  /** Parsed paths per observation record (records are immutable; cached ones are met again and again). */
+  private readonly parsedPaths = new WeakMap<Observation, ReturnType<typeof parsePath>[]>();
 
   constructor(
     private readonly deps: {
@@ -78,7 +80,8 @@ export class NotificationHandler {
     if (msg.code !== Code.CONTENT && msg.code >> 5 !== 2) return;
     const ctx = { model: this.deps.model, versions: objectVersions(reg) };
     const format = contentFormat(msg);
-    const paths = obs.paths.map((p) => parsePath(p));
+    let paths = this.parsedPaths.get(obs);
+    if (paths === undefined) this.parsedPaths.set(obs, (paths = obs.paths.map((p) => parsePath(p))));
     const decoded = decodeContent(this.deps.codecs, format, msg.payload, obs.kind, paths, ctx);
     this.deps.events.emit({
       type: 'notification',

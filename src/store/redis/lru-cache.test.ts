@@ -1,4 +1,4 @@
-import { ReadThroughCache, TtlLruCache } from './lru-cache';
+import { ReadThroughCache, RECENCY_RESOLUTION_MS, TtlLruCache } from './lru-cache';
 
 function clock(): { now: () => number; advance: (ms: number) => void } {
   let t = 1000;
@@ -7,12 +7,25 @@ function clock(): { now: () => number; advance: (ms: number) => void } {
 
 describe('TtlLruCache', () => {
   it('evicts the least recently used entry beyond its bound', () => {
-    const c = new TtlLruCache<number>(2, 1000);
+    const t = clock();
+    const c = new TtlLruCache<number>(2, 10_000, t.now);
     c.set('a', 1);
     c.set('b', 2);
+    t.advance(RECENCY_RESOLUTION_MS);
     expect(c.get('a')).toBe(1);
     c.set('c', 3);
     expect([c.get('a'), c.get('b'), c.get('c'), c.size]).toEqual([1, undefined, 3, 2]);
+  });
+
+  it('counts a hit as use only once per recency resolution', () => {
+    const t = clock();
+    const c = new TtlLruCache<number>(2, 10_000, t.now);
+    c.set('a', 1);
+    c.set('b', 2);
+    t.advance(RECENCY_RESOLUTION_MS - 1);
+    expect(c.get('a')).toBe(1); // within the resolution of its insertion: not moved
+    c.set('c', 3);
+    expect([c.get('a'), c.get('b'), c.get('c')]).toEqual([undefined, 2, 3]);
   });
 
   it('expires entries ttl after they were written', () => {

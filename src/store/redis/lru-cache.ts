@@ -2,12 +2,22 @@
  * A bounded in-process cache: least recently used entries go first, and every entry expires
  * `ttlMs` after it was written. The only kind of in-process session data in Redis mode
  * (invariant 1: "in-process data are bounded caches of Redis"). A Map keeps insertion order,
- * so re-inserting on a hit is the LRU bookkeeping.
+ * so re-inserting on a hit is the LRU bookkeeping. Recency has a resolution of
+ * RECENCY_RESOLUTION_MS: a hit re-inserts an entry only when its last re-insertion is older, so a
+ * device notifying many times a second costs one Map re-insertion per second, not one per hit.
  */
 const PRUNE_PER_SET = 4;
+export const RECENCY_RESOLUTION_MS = 1000;
+
+interface Entry<V> {
+  readonly value: V;
+  readonly expiresAt: number;
+  /** When the entry was last (re-)inserted, i.e. moved to the most recently used end. */
+  touchedAt: number;
+}
 
 export class TtlLruCache<V> {
-  private readonly map = new Map<string, { readonly value: V; readonly expiresAt: number }>();
+  private readonly map = new Map<string, Entry<V>>();
 
   constructor(
     private readonly max: number,
@@ -22,12 +32,16 @@ export class TtlLruCache<V> {
   get(key: string): V | undefined {
     const entry = this.map.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.clock()) {
+    const now = this.clock();
+    if (entry.expiresAt <= now) {
       this.map.delete(key);
       return undefined;
     }
-    this.map.delete(key);
-    this.map.set(key, entry);
+    if (now - entry.touchedAt >= RECENCY_RESOLUTION_MS) {
+      entry.touchedAt = now;
+      this.map.delete(key);
+      this.map.set(key, entry);
+    }
     return entry.value;
   }
 
@@ -35,7 +49,7 @@ export class TtlLruCache<V> {
     if (this.max <= 0 || this.ttlMs <= 0) return;
     const now = this.clock();
     this.map.delete(key);
-    this.map.set(key, { value, expiresAt: now + this.ttlMs });
+    this.map.set(key, { value, expiresAt: now + this.ttlMs, touchedAt: now });
     // Least recently used first: drop a few expired entries there (idle devices' copies do not
     // wait for the bound), then whatever exceeds the bound.
     let pruned = 0;
