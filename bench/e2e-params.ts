@@ -11,6 +11,11 @@ export interface E2eParams {
   readonly devices: number;
   /** CON notifications outstanding at most (one per device at a time). */
   readonly window: number;
+  /**
+   * Notifications outstanding at most in the paced runs: large, so that the pace and not the
+   * window sets the rate (at 20,000/s and 8 ms each, 160 are in flight).
+   */
+  readonly pacedWindow: number;
   readonly timeoutMs: number;
   readonly registerRetries: number;
   readonly lifetimeS: number;
@@ -58,6 +63,7 @@ export const E2E_DEFAULTS: E2eParams = {
   name: 'coap-redis-kafka-e2e',
   devices: 10_000,
   window: 64,
+  pacedWindow: 1024,
   timeoutMs: 2000,
   registerRetries: 3,
   lifetimeS: 86_400,
@@ -89,6 +95,7 @@ export function parseE2eParams(argv: readonly string[]): E2eParams {
   const p = parseArgs(E2E_DEFAULTS, argv);
   if (p.format !== 'senml-json' && p.format !== 'senml-cbor') throw new Error('--format must be senml-json or senml-cbor');
   if (p.devices > 15_000) throw new Error('--devices: at most 15000 (one socket each; ulimit -n is the bound)');
+  if (p.pacedWindow > p.devices) throw new Error('--pacedWindow cannot exceed --devices (one notification per device at a time)');
   if (p.window > p.devices) throw new Error('--window cannot exceed --devices (one notification per device at a time)');
   extraBridgeEnv(p);
   return p;

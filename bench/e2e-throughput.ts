@@ -138,7 +138,7 @@ async function oneRun(ctx: RunContext, run: number, rateCap: number): Promise<E2
   const startAtMs = performance.timeOrigin + performance.now() + 300;
   const t0 = startAtMs + p.warmupS * 1000;
   const t1 = t0 + p.durationS * 1000;
-  const loop = { window: Math.max(1, Math.ceil(p.window / pool.size)), timeoutMs: p.timeoutMs };
+  const loop = { window: Math.max(1, Math.ceil((rateCap > 0 ? p.pacedWindow : p.window) / pool.size)), timeoutMs: p.timeoutMs };
   const replying = pool.all('notified', () => ({ kind: 'notify', loop, ratePerSecond: rateCap / pool.size, epochMs: ctx.epochMs, startAtMs, warmupMs: p.warmupS * 1000, durationMs: p.durationS * 1000 }));
   await at(t0);
   const cpuA = cpuSample(ctx.pids);

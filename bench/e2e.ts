@@ -79,7 +79,7 @@ async function main(p: E2eParams): Promise<void> {
         'Redis: redis-server without persistence; Kafka: one KRaft broker+controller (test/support), all on this machine, on loopback',
         `devices: one worker thread, one connected UDP socket per device; register (ct=${p.format === 'senml-json' ? 110 : 112} announced), answer the bridge's GET Observe=0 with 2.05 + Observe`,
         `before the runs: ${p.primeS} s of notifications, not measured (JIT, heaps and caches reach a steady state)`,
-        `notifications: CON 2.05 with the observation's token and an increasing Observe number, ${p.format}, value = send time (ms since the run epoch); at most ${p.window} outstanding, one per device; no retransmission`,
+        `notifications: CON 2.05 with the observation's token and an increasing Observe number, ${p.format}, value = send time (ms since the run epoch); at most ${p.window} outstanding in the closed-loop runs and ${p.pacedWindow} in the paced runs, one per device; no retransmission`,
         `into Kafka = notification records whose broker append time (LogAppendTime topic) is in the measured window, read back by a kafkajs consumer in its own process (${p.liveConsumer ? 'live, during the runs' : 'paused during each run, reading once the window is over'})`,
         'latency = broker append time (ms resolution) - device send time, for notifications sent in the window; also consume time - send time, and the bridge histogram lwm2m_kafka_produce_seconds',
         'Redis commands per notification = lwm2m_redis_commands_total delta / lwm2m_events_total{type="notification"} delta over the window',

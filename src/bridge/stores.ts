@@ -8,6 +8,7 @@ import { MemoryRegistrationStore } from '../store/memory-registration-store';
 import { MemoryObservationStore, type ObservationStore } from '../store/observation-store';
 import { CacheInvalidation, createRedisStores, RedisStats } from '../store/redis';
 import { RedisKeys } from '../store/redis/keys';
+import { redisVersionProblem } from '../store/redis/redis-version';
 import type { RegistrationStore } from '../store/registration-store';
 import { MemoryProvisioningStore, type ProvisioningStore } from '../profile/provisioning';
 import { RedisProvisioningStore } from '../store/redis/redis-provisioning-store';
@@ -47,9 +48,18 @@ export function createStores(config: Config, log: Logger): Stores {
     if (err.message !== lastError) log.warn({ err: err.message }, 'redis error');
     lastError = err.message;
   });
+  // Not ready while the server is too old for the stores' commands: the logs say why.
+  let incompatible: string | undefined;
   redis.on('ready', () => {
     if (lastError !== '') log.info('redis reachable again');
     lastError = '';
+    redis.info('server').then(
+      (info) => {
+        incompatible = redisVersionProblem(info);
+        if (incompatible !== undefined) log.error({ err: incompatible }, 'redis cannot hold the sessions');
+      },
+      () => undefined, // the connection dropped again; the next 'ready' checks
+    );
   });
   const stores = createRedisStores({
     redis,
@@ -78,7 +88,7 @@ export function createStores(config: Config, log: Logger): Stores {
     observations: stores.observations,
     provisioning: new RedisProvisioningStore(redis, config.REDIS_KEY_PREFIX),
     redisStats: stores.stats,
-    ready: () => redis.status === 'ready',
+    ready: () => redis.status === 'ready' && incompatible === undefined,
     close: async () => {
       await invalidation.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -33,3 +33,13 @@ export function describeKafkaError(err: unknown): { message: string; type?: stri
   const message = err instanceof Error ? err.message : String(err);
   return type === undefined ? { message } : { message, type };
 }
+
+/** Whether kafkajs marks the error (or one it wraps) as retriable: e.g. a partition leader not elected yet. */
+export function isRetriable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 8 && typeof e === 'object' && e !== null; depth++) {
+    if ('retriable' in e && e.retriable === true) return true;
+    e = 'cause' in e ? e.cause : 'originalError' in e ? e.originalError : undefined;
+  }
+  return false;
+}

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { BusUnavailableError, type ConsumedRecord } from './types';
 import type { BusLog } from './kafka-config';
-import { describeKafkaError } from './kafka-errors';
+import { describeKafkaError, isRetriable } from './kafka-errors';
 
 export interface FollowOptions {
   readonly topic: string;
@@ -60,6 +60,24 @@ async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, bigi
   }
 }
 
+/**
+ * endOffsets, again while the broker answers with a retriable error (a topic created a moment
+ * ago has no partition leader yet: "This server does not host this topic-partition"), until the
+ * deadline.
+ */
+async function endOffsetsRetrying(kafka: Kafka, topic: string, deadline: number, log: BusLog | undefined): Promise<Map<number, bigint>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await endOffsets(kafka, topic);
+    } catch (err) {
+      const delay = Math.min(1_000, 100 * 2 ** attempt);
+      if (err instanceof BusUnavailableError || !isRetriable(err) || Date.now() + delay > deadline) throw err;
+      if (attempt === 0) log?.info({ topic, err: describeKafkaError(err) }, 'offsets not available yet; retrying');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 export class TopicFollower {
   private consumer: Consumer | undefined;
   private stopped = false;
@@ -74,7 +92,7 @@ export class TopicFollower {
     const { topic, log } = this.opts;
     let pending: Map<number, bigint>;
     try {
-      pending = await endOffsets(this.kafka, topic);
+      pending = await endOffsetsRetrying(this.kafka, topic, Date.now() + this.opts.catchUpTimeoutMs, log);
     } catch (err) {
       if (err instanceof BusUnavailableError) throw err;
       throw new BusUnavailableError(`cannot read the offsets of ${topic}: ${describeKafkaError(err).message}`);

@@ -47,7 +47,7 @@ export const envSchema = z.object({
   // --- Redis (empty URL: in-memory store, embedded mode) ---
   REDIS_URL: z.string().default(''),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _.:- only').default('lwm2m'),
-  REDIS_CACHE_TTL_MS: int(0, 3_600_000).default(300_000),
+  REDIS_CACHE_TTL_MS: int(0, 3_600_000).default(60_000),
   REDIS_CACHE_MAX: int(0, 10_000_000).default(100_000),
 
   // --- Kafka (empty brokers: in-process bus, embedded mode) ---
