@@ -38,6 +38,23 @@ describe('TtlLruCache', () => {
     expect(c.get('k')).toBeUndefined();
   });
 
+  it('takes up to the jitter fraction off the TTL, at random per entry', () => {
+    const t = clock();
+    const draws = [0, 0.999, 0.5];
+    const c = new TtlLruCache<string>(10, 1000, t.now, 0.2, () => draws.shift() ?? 0);
+    c.set('full', 'a');
+    c.set('shortest', 'b');
+    c.set('middle', 'c');
+    t.advance(801); // 0.999 of 20 % off: 801 ms
+    expect([c.get('full'), c.get('shortest'), c.get('middle')]).toEqual(['a', undefined, 'c']);
+    t.advance(99); // 0.5 of 20 % off: 900 ms
+    expect([c.get('full'), c.get('middle')]).toEqual(['a', undefined]);
+    t.advance(99);
+    expect(c.get('full')).toBe('a');
+    t.advance(1);
+    expect(c.get('full')).toBeUndefined();
+  });
+
   it('caches nothing when disabled', () => {
     const c = new TtlLruCache<number>(0, 1000);
     c.set('a', 1);

@@ -19,10 +19,16 @@ interface Entry<V> {
 export class TtlLruCache<V> {
   private readonly map = new Map<string, Entry<V>>();
 
+  /**
+   * @param jitter fraction of `ttlMs` taken off at random per entry (0: none), so that entries
+   *   filled together (a fleet after a restart) do not all expire, and miss, in the same instant.
+   */
   constructor(
     private readonly max: number,
     private readonly ttlMs: number,
     private readonly clock: () => number = Date.now,
+    private readonly jitter = 0,
+    private readonly random: () => number = Math.random,
   ) {}
 
   get size(): number {
@@ -49,7 +55,8 @@ export class TtlLruCache<V> {
     if (this.max <= 0 || this.ttlMs <= 0) return;
     const now = this.clock();
     this.map.delete(key);
-    this.map.set(key, { value, expiresAt: now + this.ttlMs, touchedAt: now });
+    const ttl = this.jitter > 0 ? this.ttlMs - Math.floor(this.random() * this.jitter * this.ttlMs) : this.ttlMs;
+    this.map.set(key, { value, expiresAt: now + ttl, touchedAt: now });
     // Least recently used first: drop a few expired entries there (idle devices' copies do not
     // wait for the bound), then whatever exceeds the bound.
     let pruned = 0;
@@ -106,8 +113,9 @@ export class ReadThroughCache<V> {
     ttlMs: number,
     private readonly clock: () => number = Date.now,
     private readonly guardMs = 30_000,
+    jitter = 0,
   ) {
-    this.entries = new TtlLruCache<V>(max, ttlMs, clock);
+    this.entries = new TtlLruCache<V>(max, ttlMs, clock, jitter);
     this.writes = new TtlLruCache<number>(Math.max(1024, 4 * max), guardMs, clock);
   }
 

@@ -48,6 +48,8 @@ export interface RedisStoreOptions {
 }
 
 const HINT_TTL_MS = 3_600_000;
+/** Record copies live 80-100 % of the TTL: a fleet cached at once is re-read spread out, not all in one second. */
+const RECORD_TTL_JITTER = 0.2;
 
 /** What an invalidation message names: a registration by endpoint, or an observation by token. */
 export type InvalidationKind = 'r' | 'o';
@@ -59,8 +61,8 @@ export class SessionCache {
   readonly endpointByAddress: TtlLruCache<string>;
 
   constructor(max: number, ttlMs: number, clock: () => number = Date.now) {
-    this.registrationByEndpoint = new ReadThroughCache(max, ttlMs, clock);
-    this.observationByToken = new ReadThroughCache(max, ttlMs, clock);
+    this.registrationByEndpoint = new ReadThroughCache(max, ttlMs, clock, undefined, RECORD_TTL_JITTER);
+    this.observationByToken = new ReadThroughCache(max, ttlMs, clock, undefined, RECORD_TTL_JITTER);
     // Hints stay on with cacheTtlMs = 0: they are checked against what they lead to.
     this.endpointById = new TtlLruCache(max, HINT_TTL_MS, clock);
     this.endpointByAddress = new TtlLruCache(max, HINT_TTL_MS, clock);
