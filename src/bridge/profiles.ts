@@ -18,6 +18,7 @@ import { Uplink } from '../profile/uplink';
 import type { Lwm2mServer } from '../server/lwm2m-server';
 import type { Registration } from '../server/registration/registration';
 import type { SendEntries } from '../server/uplink/send-handler';
+import { DeadlineQueue } from './deadline-queue';
 
 /** Expired profile assignments released per second at most. */
 const ASSIGNMENT_PRUNE_MS = 1000;
@@ -31,6 +32,7 @@ export class ProfileLayer {
   private dirSource: ProfileDirSource | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly onError: (err: unknown, context: string) => void;
+  private readonly sendDeadlines: DeadlineQueue;
 
   constructor(
     private readonly config: Config,
@@ -38,6 +40,7 @@ export class ProfileLayer {
     private readonly publisher: Publisher,
     provisioning: ProvisioningStore,
   ) {
+    this.sendDeadlines = new DeadlineQueue(config.SEND_ACK_TIMEOUT_MS);
     this.onError = (err, context) => log.warn({ err: err instanceof Error ? err.message : String(err), context }, 'profile layer');
     this.registry = new ProfileRegistry(this.onError);
     let rules;
@@ -56,14 +59,8 @@ export class ProfileLayer {
   }
 
   /** The Send sink: the device is acknowledged once Kafka accepted the records, or gets 5.03 after the deadline. */
-  readonly sendSink = (reg: Registration, entries: SendEntries): Promise<void> => {
-    const timeoutMs = this.config.SEND_ACK_TIMEOUT_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new BusUnavailableError(`the bus did not acknowledge within ${timeoutMs} ms`)), timeoutMs);
-    });
-    return Promise.race([this.uplink.handleSend(reg, entries), deadline]).finally(() => clearTimeout(timer));
-  };
+  readonly sendSink = (reg: Registration, entries: SendEntries): Promise<void> =>
+    this.sendDeadlines.race(this.uplink.handleSend(reg, entries), () => new BusUnavailableError(`the bus did not acknowledge within ${this.config.SEND_ACK_TIMEOUT_MS} ms`));
 
   /** Loads profiles and assignments (directory, then topics when following Kafka), then starts the flow. */
   async start(server: Lwm2mServer, bus: Bus, topics: Topics, followTopics: boolean): Promise<void> {
@@ -88,6 +85,7 @@ export class ProfileLayer {
 
   async stop(): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.sendDeadlines.close();
     await this.flow?.stop();
     await this.dirSource?.stop();
   }

@@ -38,6 +38,30 @@ export interface StoredRecord extends ConsumedRecord {
 
 type Handler = (record: ConsumedRecord) => Promise<void> | void;
 
+/** A stored record whose value bytes are made when first read: most records are never read back. */
+class Stored implements StoredRecord {
+  readonly topic: string;
+  readonly key: string;
+  readonly headers: Readonly<Record<string, string>>;
+  private bytes: Buffer | null | undefined;
+
+  constructor(
+    private readonly encoded: EncodedRecord,
+    readonly offset: string,
+    readonly timestamp: number,
+    readonly published: unknown,
+  ) {
+    this.topic = encoded.topic;
+    this.key = encoded.key;
+    this.headers = encoded.headers;
+  }
+
+  get value(): Buffer | null {
+    if (this.bytes === undefined) this.bytes = this.encoded.value === null ? null : Buffer.from(this.encoded.value, 'utf8');
+    return this.bytes;
+  }
+}
+
 interface Follower {
   readonly topic: string;
   readonly handler: Handler;
@@ -136,7 +160,7 @@ export class MemoryBus implements Bus {
   private store(e: EncodedRecord, published: unknown): StoredRecord {
     const offset = this.offsets.get(e.topic) ?? 0;
     this.offsets.set(e.topic, offset + 1);
-    const stored: StoredRecord = { topic: e.topic, key: e.key, value: e.value === null ? null : Buffer.from(e.value, 'utf8'), headers: e.headers, offset: String(offset), timestamp: Date.now(), published };
+    const stored = new Stored(e, String(offset), Date.now(), published);
     if (this.ring.length < this.maxRecords) {
       this.ring.push(stored);
     } else {
