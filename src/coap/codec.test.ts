@@ -3,7 +3,7 @@
  * The cross-check against the independent `coap-packet` implementation is in codec-interop.test.ts.
  */
 import { CoapFormatError } from '../errors';
-import { decode, encode } from './codec';
+import { decode, emptyMessage, encode } from './codec';
 import { Code, EMPTY_BUFFER, Method, MessageType, Opt, type CoapMessage, type CoapOption } from './message';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -175,5 +175,15 @@ describe('codec decode errors (RFC 7252 §3 "message format error")', () => {
     expect(m.token).toEqual(hex('aa'));
     expect(m.options).toEqual([opt(11, 'a')]);
     expect(m.payload).toEqual(Buffer.from('z'));
+  });
+});
+
+describe('emptyMessage', () => {
+  it('builds the same four bytes as encode() for an empty ACK and RST', () => {
+    for (const type of [MessageType.ACK, MessageType.RST] as const) {
+      for (const messageId of [0, 1, 0x1234, 0xffff]) {
+        expect(emptyMessage(type, messageId)).toEqual(encode({ type, code: 0, messageId, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) }));
+      }
+    }
   });
 });

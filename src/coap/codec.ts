@@ -76,6 +76,19 @@ function extended(n: number): { nibble: number; extra: number; bytes: number } {
   return { nibble: 14, extra: n - 269, bytes: 2 };
 }
 
+/**
+ * An Empty message (code 0.00, no token, options or payload; RFC 7252 §4.1): the ACK or RST that
+ * answers a CON by Message ID alone. Four bytes, built directly: the CON notification path sends
+ * one per notification.
+ */
+export function emptyMessage(type: MessageType.ACK | MessageType.RST, messageId: number): Buffer {
+  const buf = Buffer.allocUnsafe(4);
+  buf[0] = 0x40 | (type << 4); // version 1
+  buf[1] = 0;
+  buf.writeUInt16BE(messageId, 2);
+  return buf;
+}
+
 /** Encodes a message; options need not be sorted (a stable sort by number is applied). */
 export function encode(msg: CoapMessage): Buffer {
   const tkl = msg.token.length;

@@ -100,16 +100,26 @@ describe('Deduplicator (RFC 7252 §4.5)', () => {
     expect(d.size).toBe(3);
   });
 
-  it('evicts the least recently active peer, not the first one created (consistent with sweep)', () => {
+  it('evicts the least recently active peer (to a second), not the first one created (consistent with sweep)', () => {
     const d = new Deduplicator(LIFETIME, 3);
-    fresh(d, 'active', 1, 1);
-    fresh(d, 'p2', 1, 2);
-    fresh(d, 'p3', 1, 3);
-    fresh(d, 'active', 2, 4); // the first peer keeps talking
-    fresh(d, 'p4', 1, 5); // cap reached: p2 has been idle longest
-    expect(isDuplicate(d, 'active', 2, 6)).toBe(true);
-    expect(isDuplicate(d, 'active', 1, 6)).toBe(true);
+    fresh(d, 'active', 1, 1000);
+    fresh(d, 'p2', 1, 2000);
+    fresh(d, 'p3', 1, 3000);
+    fresh(d, 'active', 2, 4000); // the first peer keeps talking
+    fresh(d, 'p4', 1, 5000); // cap reached: p2 has been idle longest
+    expect(isDuplicate(d, 'active', 2, 6000)).toBe(true);
+    expect(isDuplicate(d, 'active', 1, 6000)).toBe(true);
     expect(d.size).toBe(3);
-    expect(isDuplicate(d, 'p2', 1, 7)).toBe(false);
+    expect(isDuplicate(d, 'p2', 1, 7000)).toBe(false);
+  });
+
+  it('counts activity within a second of the last reordering as no newer (recency resolution 1 s)', () => {
+    const d = new Deduplicator(LIFETIME, 2);
+    fresh(d, 'a', 1, 1000);
+    fresh(d, 'b', 1, 1500);
+    fresh(d, 'a', 2, 1999); // within a second of a's last move: a stays the least recent
+    fresh(d, 'c', 1, 2100); // evicts a
+    expect(isDuplicate(d, 'b', 1, 2200)).toBe(true);
+    expect(isDuplicate(d, 'a', 1, 2200)).toBe(false);
   });
 });

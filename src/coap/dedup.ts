@@ -8,10 +8,15 @@
  * peers is capped (least recently seen first). Memory is therefore O(active peers × RING) whatever the rate.
  */
 const RING = 8;
+/** A peer is moved to the most-recently-seen end of the map at most this often (see checkAndRecord). */
+const REORDER_RESOLUTION_MS = 1000;
+
+/** An empty ACK or RST (4 bytes, §3): kept as its type and rebuilt for a duplicate, not held as bytes. */
+export type EmptyReply = 'ack' | 'rst';
 
 export interface DedupEntry {
-  /** Encoded reply to re-send on a duplicate (ACK, RST or piggybacked response), once known. */
-  reply: Buffer | undefined;
+  /** Reply to re-send on a duplicate: the encoded piggybacked response, or an empty ACK / RST; once known. */
+  reply: Buffer | EmptyReply | undefined;
 }
 
 class PeerRing {
@@ -20,6 +25,8 @@ class PeerRing {
   readonly entries: (DedupEntry | undefined)[] = new Array<DedupEntry | undefined>(RING);
   next = 0;
   lastSeen = 0;
+  /** When the peer was last moved to the most-recently-seen end of the map. */
+  reorderedAt = 0;
 }
 
 export class Deduplicator {
@@ -51,12 +58,13 @@ export class Deduplicator {
     const entry: DedupEntry = { reply: undefined };
     ring.entries[slot] = entry;
     ring.lastSeen = now;
-    // Keep the Map in least-recently-seen order, so that the peer cap evicts the idlest peer,
-    // not the first one ever seen (which may be the busiest).
-    if (known) {
+    // Keep the Map in least-recently-seen order (to a second), so that the peer cap evicts the
+    // idlest peer, not the first one ever seen (which may be the busiest).
+    if (known && now - ring.reorderedAt >= REORDER_RESOLUTION_MS) {
       this.peers.delete(peer);
       this.peers.set(peer, ring);
     }
+    if (!known || now - ring.reorderedAt >= REORDER_RESOLUTION_MS) ring.reorderedAt = now;
     return { fresh: entry };
   }
 

@@ -8,7 +8,7 @@
  */
 import { CoapFormatError, CoapResetError } from '../errors';
 import { peerKey, type DatagramTransport, type Peer } from '../transport/types';
-import { decode, encode } from './codec';
+import { decode, emptyMessage, encode } from './codec';
 import { Deduplicator, type DedupEntry } from './dedup';
 import { Code, type CoapMessage, type CoapOption, EMPTY_BUFFER, MessageType, Opt, isCritical, isRequestCode } from './message';
 import { DEFAULT_TRANSMISSION, exchangeLifetimeMs, type TransmissionParams } from './params';
@@ -158,7 +158,7 @@ export class CoapEndpoint {
 
   private sendReset(messageId: number, peer: Peer): void {
     this.stats.resetsOut++;
-    this.sendRaw(encode({ type: MessageType.RST, code: 0, messageId, token: EMPTY_BUFFER, options: [], payload: EMPTY_BUFFER }), peer);
+    this.sendRaw(emptyMessage(MessageType.RST, messageId), peer);
   }
 
   private onEmpty(msg: CoapMessage, peer: Peer): void {
@@ -185,7 +185,7 @@ export class CoapEndpoint {
     const seen = this.dedup.checkAndRecord(peerKey(peer), msg.messageId, now);
     if (!('fresh' in seen)) {
       this.stats.duplicates++;
-      if (seen.reply !== undefined) this.sendRaw(seen.reply, peer);
+      this.resend(seen, msg.messageId, peer);
       return;
     }
     const entry = seen.fresh;
@@ -240,9 +240,8 @@ export class CoapEndpoint {
       if (now - p.since < this.separateDelayMs) continue;
       this.pending.delete(p);
       p.acked = true;
-      const ack = encode({ type: MessageType.ACK, code: 0, messageId: p.request.messageId, token: EMPTY_BUFFER, options: [], payload: EMPTY_BUFFER });
-      p.entry.reply = ack;
-      this.sendRaw(ack, p.peer);
+      p.entry.reply = 'ack';
+      this.sendRaw(emptyMessage(MessageType.ACK, p.request.messageId), p.peer);
     }
   }
 
@@ -264,7 +263,7 @@ export class CoapEndpoint {
     const seen = this.dedup.checkAndRecord(peerKey(peer), msg.messageId, Date.now());
     if (!('fresh' in seen)) {
       this.stats.duplicates++;
-      if (seen.reply !== undefined) this.sendRaw(seen.reply, peer);
+      this.resend(seen, msg.messageId, peer);
       return;
     }
     for (const o of msg.options) {
@@ -303,17 +302,22 @@ export class CoapEndpoint {
       return;
     }
     if (msg.type === MessageType.CON) {
-      const ack = encode({ type: MessageType.ACK, code: 0, messageId: msg.messageId, token: EMPTY_BUFFER, options: [], payload: EMPTY_BUFFER });
-      entry.reply = ack;
-      this.sendRaw(ack, peer);
+      entry.reply = 'ack';
+      this.sendRaw(emptyMessage(MessageType.ACK, msg.messageId), peer);
     }
+  }
+
+  /** Re-sends the reply a duplicate's original got (RFC 7252 §4.5), if one was sent yet. */
+  private resend(seen: DedupEntry, messageId: number, peer: Peer): void {
+    const reply = seen.reply;
+    if (reply === undefined) return;
+    this.sendRaw(typeof reply === 'string' ? emptyMessage(reply === 'ack' ? MessageType.ACK : MessageType.RST, messageId) : reply, peer);
   }
 
   /** RFC 7641 §3.6 / RFC 7252 §4.2-4.3: an unwanted CON (or NON) notification is answered with RST. */
   private rejectOrIgnore(msg: CoapMessage, peer: Peer, entry: DedupEntry): void {
-    const rst = encode({ type: MessageType.RST, code: 0, messageId: msg.messageId, token: EMPTY_BUFFER, options: [], payload: EMPTY_BUFFER });
-    entry.reply = rst;
+    entry.reply = 'rst';
     this.stats.resetsOut++;
-    this.sendRaw(rst, peer);
+    this.sendRaw(emptyMessage(MessageType.RST, msg.messageId), peer);
   }
 }
