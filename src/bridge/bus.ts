@@ -1,5 +1,5 @@
 /**
- * The bus: Kafka when KAFKA_BROKERS is set, else the in-process bus that logs every record.
+ * The bus: Kafka when KAFKA_BROKERS is set, else the in-process bus that logs the records it takes (rate-limited).
  */
 import { createBus, type CreatedBus } from '../bus/create-bus';
 import type { KafkaBusOptions } from '../bus/kafka-config';

@@ -1,6 +1,6 @@
 /**
  * Chooses the bus: Kafka when brokers are configured, else the in-process bus (embedded mode),
- * which logs every record so that a newcomer sees data flowing.
+ * which logs records (rate-limited) so that a newcomer sees data flowing.
  */
 import { KafkaBus } from './kafka-bus';
 import type { KafkaBusOptions } from './kafka-config';
