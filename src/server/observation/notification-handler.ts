@@ -19,16 +19,18 @@ import type { ServerEvents } from '../events';
 import { objectVersions, type Registration } from '../registration/registration';
 import { decodeContent } from '../downlink/decode-response';
 
-interface SequenceState {
+/** What this instance keeps per observation token: one entry per live observation, updated in place. */
+interface TokenState {
+  /** Last Observe sequence accepted, and when (RFC 7641 §3.4). */
   seq: number;
   at: number;
+  /** The observation's paths, parsed once (an observation's paths never change). */
+  paths: ReturnType<typeof parsePath>[] | undefined;
 }
 
 export class NotificationHandler {
-  /** Last Observe sequence per token: a bounded in-process cache, one entry per live observation. */
-  private readonly sequences = new Map<string, SequenceState>();
-  /** Parsed paths per observation record (records are immutable; cached ones are met again and again). */
-  private readonly parsedPaths = new WeakMap<Observation, ReturnType<typeof parsePath>[]>();
+  /** Per token: a bounded in-process cache, one entry per live observation; one lookup per notification. */
+  private readonly tokens = new Map<string, TokenState>();
 
   constructor(
     private readonly deps: {
@@ -43,7 +45,7 @@ export class NotificationHandler {
   ) {}
 
   forget(token: string): void {
-    this.sequences.delete(token);
+    this.tokens.delete(token);
   }
 
   readonly handle = async (peer: Peer, msg: CoapMessage): Promise<boolean> => {
@@ -56,20 +58,25 @@ export class NotificationHandler {
       return true;
     }
     const now = Date.now();
-    const last = this.sequences.get(token);
-    if (last !== undefined && !isFresher(last.seq, last.at, seq, now)) return true; // stale: ACK, drop (RFC 7641 §3.4)
-    this.sequences.set(token, { seq, at: now });
+    let state = this.tokens.get(token);
+    if (state === undefined) {
+      this.tokens.set(token, (state = { seq, at: now, paths: undefined }));
+    } else {
+      if (!isFresher(state.seq, state.at, seq, now)) return true; // stale: ACK, drop (RFC 7641 §3.4)
+      state.seq = seq;
+      state.at = now;
+    }
     const reg = await this.deps.registrations.getById(obs.registrationId);
     if (reg === undefined) {
       await this.deps.observations.remove(token);
       this.forget(token);
       return false;
     }
-    this.process(peer, msg, obs, reg, seq).catch((err: unknown) => this.deps.onError(err, obs));
+    this.process(peer, msg, obs, reg, seq, state).catch((err: unknown) => this.deps.onError(err, obs));
     return true;
   };
 
-  private async process(peer: Peer, first: CoapMessage, obs: Observation, reg: Registration, seq: number): Promise<void> {
+  private async process(peer: Peer, first: CoapMessage, obs: Observation, reg: Registration, seq: number, state: TokenState): Promise<void> {
     let msg = first;
     const b2 = getBlock(first, Opt.BLOCK2);
     if (b2?.more && obs.kind === 'single') {
@@ -80,8 +87,7 @@ export class NotificationHandler {
     if (msg.code !== Code.CONTENT && msg.code >> 5 !== 2) return;
     const ctx = { model: this.deps.model, versions: objectVersions(reg) };
     const format = contentFormat(msg);
-    let paths = this.parsedPaths.get(obs);
-    if (paths === undefined) this.parsedPaths.set(obs, (paths = obs.paths.map((p) => parsePath(p))));
+    const paths = (state.paths ??= obs.paths.map((p) => parsePath(p)));
     const decoded = decodeContent(this.deps.codecs, format, msg.payload, obs.kind, paths, ctx);
     this.deps.events.emit({
       type: 'notification',
