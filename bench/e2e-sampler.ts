@@ -151,3 +151,32 @@ export function histogramWindow(a: Map<string, number>, b: Map<string, number>, 
   bounds.forEach((x, i) => (buckets[Number.isFinite(x.le) ? String(x.le * 1000) : '+Inf'] = x.cum - (i > 0 ? (bounds[i - 1] as { cum: number }).cum : 0)));
   return { count, meanMs: count > 0 ? Math.round((sum / count) * 1e6) / 1e3 : undefined, p50AtMostMs: q(0.5), p90AtMostMs: q(0.9), p99AtMostMs: q(0.99), buckets };
 }
+
+/**
+ * The bridge's GC and event-loop delay between two scrapes (prom-client's default metrics; the
+ * event-loop histogram restarts at each scrape, so the second scrape's figures cover the window).
+ */
+export interface RuntimeWindow {
+  readonly scavenges: number | undefined;
+  readonly scavengeMeanMs: number | undefined;
+  readonly scavengeTotalMs: number | undefined;
+  readonly majorGcs: number | undefined;
+  readonly majorGcTotalMs: number | undefined;
+  readonly eventLoopDelayP99Ms: number | undefined;
+  readonly eventLoopDelayMaxMs: number | undefined;
+}
+
+export function runtimeWindow(a: Map<string, number>, b: Map<string, number>): RuntimeWindow {
+  const ms = (s: number | undefined): number | undefined => (s === undefined ? undefined : Math.round(s * 1e6) / 1e3);
+  const scavenges = delta(a, b, 'nodejs_gc_duration_seconds_count{kind="minor"}');
+  const scavengeS = delta(a, b, 'nodejs_gc_duration_seconds_sum{kind="minor"}');
+  return {
+    scavenges,
+    scavengeMeanMs: scavenges && scavengeS !== undefined ? ms(scavengeS / scavenges) : undefined,
+    scavengeTotalMs: ms(scavengeS),
+    majorGcs: delta(a, b, 'nodejs_gc_duration_seconds_count{kind="major"}'),
+    majorGcTotalMs: ms(delta(a, b, 'nodejs_gc_duration_seconds_sum{kind="major"}')),
+    eventLoopDelayP99Ms: ms(b.get('nodejs_eventloop_lag_p99_seconds')),
+    eventLoopDelayMaxMs: ms(b.get('nodejs_eventloop_lag_max_seconds')),
+  };
+}

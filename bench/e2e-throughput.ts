@@ -12,7 +12,7 @@ import type { ConsumerProcess } from './e2e-consumer-client';
 import type { Infra } from './e2e-infra';
 import type { E2eParams } from './e2e-params';
 import type { E2eCommand, E2eReply, NotifyCounters } from './e2e-protocol';
-import { cpuSample, cpuUsage, delta, histogramWindow, parseMetrics, waitForQuiet, type CpuUsage, type HistogramWindow, type ProcName, type QuietCheck } from './e2e-sampler';
+import { cpuSample, cpuUsage, delta, histogramWindow, parseMetrics, runtimeWindow, waitForQuiet, type CpuUsage, type HistogramWindow, type ProcName, type QuietCheck, type RuntimeWindow } from './e2e-sampler';
 import { rss } from './proc';
 import { at } from './sampler';
 import type { ServerProcess } from './server-process';
@@ -50,6 +50,8 @@ export interface E2eRun {
   readonly latency: { readonly sendToAppend: LatencySummary; readonly sendToConsume?: LatencySummary; readonly sendToAck: LatencySummary };
   /** The bridge's own view: lwm2m_kafka_produce_seconds (publish() -> acknowledgement) in the window. */
   readonly serverProduce: HistogramWindow;
+  /** The bridge's GC pauses and event-loop delay in the window: what the latency tail is made of. */
+  readonly runtime: RuntimeWindow;
   readonly redis: { readonly commands: number | undefined; readonly notifications: number | undefined; readonly commandsPerNotification: number | undefined; readonly commandsPerNotificationSinceStart: number | undefined };
   readonly bus: { readonly failed: number | undefined; readonly sendErrors: number | undefined; readonly bufferedAtEnd: number | undefined; readonly drainedAfterMs: number };
   readonly cpu: CpuUsage;
@@ -106,6 +108,7 @@ export async function notifyRuns(ctx: RunContext, rateCap: number, runs: number,
       `  ${label} run ${run}: ${r.kafkaRecordsPerSecond} records/s into Kafka (bus ${r.busPublishedPerSecond ?? '?'}/s, ACKed ${r.notificationsAckedPerSecond}/s), ` +
         `send→append p50 ${r.latency.sendToAppend.p50Ms} p99 ${r.latency.sendToAppend.p99Ms} ms, ACK p99 ${r.latency.sendToAck.p99Ms} ms, produce p99 ≤ ${r.serverProduce.p99AtMostMs ?? '?'} ms, ` +
         `Redis ${r.redis.commandsPerNotification ?? '?'} cmd/notif, timeouts ${r.counters.timeouts}, lost ${r.sentInWindowAcked - r.foundOnKafka}, ` +
+        `GC ${r.runtime.scavenges ?? '?'} scavenges avg ${r.runtime.scavengeMeanMs ?? '?'} ms, loop delay max ${r.runtime.eventLoopDelayMaxMs ?? '?'} ms, ` +
         `CPU% bridge ${r.cpu.bridge ?? '?'} kafka ${r.cpu.kafka ?? '?'} redis ${r.cpu.redis ?? '?'} consumer ${r.cpu.consumer ?? '?'} generator ${r.cpu.generator} others ${r.cpu.others ?? '?'}` +
         ` (waited ${r.quietCheck.waitedS} s for quiet${r.quietCheck.quiet ? '' : ', in vain'})`,
     );
@@ -185,6 +188,7 @@ async function oneRun(ctx: RunContext, run: number, rateCap: number): Promise<E2
       sendToAck: summarize(concatSamples(replies.map((r) => r.ackLatenciesMs))),
     },
     serverProduce: histogramWindow(mA, mB, 'lwm2m_kafka_produce_seconds'),
+    runtime: runtimeWindow(mA, mB),
     redis: {
       commands,
       notifications,
