@@ -48,8 +48,11 @@ export class Uplink {
   attach(events: Pick<ServerEvents, 'on'>, options: { readonly send?: boolean } = {}): () => void {
     const withSend = options.send ?? true;
     return events.on((e) => {
-      if (e.type === 'notification') this.handleNotification(e).catch((err: unknown) => this.opts.onFailure(err, `notification of ${e.registration.endpoint}`));
-      else if (e.type === 'send' && withSend) this.handleSend(e.registration, e.entries).catch((err: unknown) => this.opts.onFailure(err, `Send of ${e.registration.endpoint}`));
+      // The error reports capture the endpoint only, not the event: a notification's decoded
+      // values are then garbage as soon as they are mapped, not kept until Kafka acknowledges.
+      const endpoint = e.type === 'notification' || e.type === 'send' ? e.registration.endpoint : '';
+      if (e.type === 'notification') this.handleNotification(e).catch((err: unknown) => this.opts.onFailure(err, `notification of ${endpoint}`));
+      else if (e.type === 'send' && withSend) this.handleSend(e.registration, e.entries).catch((err: unknown) => this.opts.onFailure(err, `Send of ${endpoint}`));
     });
   }
 
