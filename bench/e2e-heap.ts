@@ -16,8 +16,7 @@ import { onAbort } from './e2e-infra';
 import type { E2eParams } from './e2e-params';
 import type { E2eCommand, E2eReply } from './e2e-protocol';
 import { shareOf } from './generator';
-import { canBind, measure, settledGc, type HeapMeasure } from './heap-phase';
-import { at } from './sampler';
+import { canBind, measure, measureIdle, settledGc, type HeapMeasure } from './heap-phase';
 import { SERVER_HOST, ServerProcess, type GcResult } from './server-process';
 import { concatSamples, summarize, type LatencySummary } from './stats';
 import type { WorkerPool } from './worker-pool';
@@ -43,7 +42,6 @@ export interface E2eHeapResult {
   readonly levels: E2eHeapLevel[];
 }
 
-const SWEEP_SLACK_MS = 12_000;
 
 export async function runE2eHeap(p: E2eParams, pool: WorkerPool<E2eCommand, E2eReply>, infra: Infra, env: (level: number) => Record<string, string>, log: (s: string) => void): Promise<E2eHeapResult> {
   const distinct = await canBind('127.1.0.1');
@@ -116,16 +114,7 @@ export async function runE2eHeap(p: E2eParams, pool: WorkerPool<E2eCommand, E2eR
         redisBytesPerDevice,
       });
     }
-    if (p.idle) {
-      const until = lastRegistrationMs + lifetimeMs + SWEEP_SLACK_MS;
-      log(`  waiting ${Math.round((until - (performance.timeOrigin + performance.now())) / 1000)} s for deduplication state to expire (EXCHANGE_LIFETIME ${lifetimeMs / 1000} s)`);
-      await at(until);
-      for (const [i, level] of levels.entries()) {
-        const idle = measure(await settledGc(servers[i] as ServerProcess), baselines[i] as GcResult, level.serverCount);
-        levels[i] = { ...level, idle };
-        log(`  ${level.serverCount} registered: ${idle.perDeviceBytes} B/device (idle), heapUsed ${mb(idle.heapUsedBytes)} MB, RSS ${mb(idle.rssBytes)} MB`);
-      }
-    }
+    if (p.idle) await measureIdle(levels, servers, baselines, lastRegistrationMs, lifetimeMs, log);
     return {
       mode: 'Redis store + Kafka bus + profile (each device observed), one bridge process per level',
       bindAddresses: distinct ? '127.1.x.y, one per batch of sockets' : `${SERVER_HOST} only`,

@@ -99,16 +99,7 @@ export async function runHeap(p: BenchParams, gen: LoadGenerator, log: (s: strin
         fresh,
       });
     }
-    if (p.idle) {
-      const until = lastRegistrationMs + lifetimeMs + SWEEP_SLACK_MS;
-      log(`  waiting ${Math.round((until - (performance.timeOrigin + performance.now())) / 1000)} s for deduplication state to expire (EXCHANGE_LIFETIME ${lifetimeMs / 1000} s)`);
-      await at(until);
-      for (const [i, level] of levels.entries()) {
-        const idle = measure(await settledGc(servers[i] as ServerProcess), baselines[i] as GcResult, level.serverCount);
-        levels[i] = { ...level, idle };
-        log(`  ${level.serverCount} registered: ${idle.perDeviceBytes} B/device (idle), heapUsed ${mb(idle.heapUsedBytes)} MB, RSS ${mb(idle.rssBytes)} MB`);
-      }
-    }
+    if (p.idle) await measureIdle(levels, servers, baselines, lastRegistrationMs, lifetimeMs, log);
     return { bindAddresses: distinct ? '127.1.x.y, one per batch of sockets' : `${SERVER_HOST} only`, exchangeLifetimeS: lifetimeMs / 1000, levels };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
@@ -116,6 +107,28 @@ export async function runHeap(p: BenchParams, gen: LoadGenerator, log: (s: strin
 }
 
 /** Two forced GCs in a row (the second one sees what the first one's finalisers released). */
+/**
+ * Waits until the deduplication state of the last registrations has expired (EXCHANGE_LIFETIME,
+ * plus the endpoint's sweep), then measures each level's server again: heap per idle device.
+ */
+export async function measureIdle<L extends { readonly serverCount: number; idle?: HeapMeasure }>(
+  levels: L[],
+  servers: readonly ServerProcess[],
+  baselines: readonly GcResult[],
+  lastRegistrationMs: number,
+  lifetimeMs: number,
+  log: (s: string) => void,
+): Promise<void> {
+  const until = lastRegistrationMs + lifetimeMs + SWEEP_SLACK_MS;
+  log(`  waiting ${Math.round((until - (performance.timeOrigin + performance.now())) / 1000)} s for deduplication state to expire (EXCHANGE_LIFETIME ${lifetimeMs / 1000} s)`);
+  await at(until);
+  for (const [i, level] of levels.entries()) {
+    const idle = measure(await settledGc(servers[i] as ServerProcess), baselines[i] as GcResult, level.serverCount);
+    levels[i] = { ...level, idle };
+    log(`  ${level.serverCount} registered: ${idle.perDeviceBytes} B/device (idle), heapUsed ${mb(idle.heapUsedBytes)} MB, RSS ${mb(idle.rssBytes)} MB`);
+  }
+}
+
 export async function settledGc(server: ServerProcess): Promise<GcResult> {
   await server.gc();
   return server.gc();

@@ -16,7 +16,7 @@ import { Batcher } from './batcher';
 import { defaultHeaders, encodeRecords, type EncodedRecord } from './encode';
 import { createKafkaClient, resolveKafkaBusOptions, type KafkaBusOptions, type ResolvedKafkaBusOptions } from './kafka-config';
 import { describeKafkaError, isRecordRefusal } from './kafka-errors';
-import { KafkaProducer, type ProducerPort, type ProducerRecord } from './kafka-producer';
+import { KafkaProducer, type ProducerPort } from './kafka-producer';
 import { ProducerThread } from './producer-thread';
 import { TopicFollower } from './kafka-follow';
 import { ensureCompactedTopics } from './kafka-topics-admin';
@@ -149,8 +149,7 @@ export class KafkaBus implements Bus {
   }
 
   private send(batch: readonly EncodedRecord[]): Promise<void> {
-    const records: ProducerRecord[] = batch.map((r) => (r.headers === this.headers ? { topic: r.topic, key: r.key, value: r.value } : r));
-    return this.producer.send(records);
+    return this.producer.send(batch);
   }
 
   private onSendError(err: unknown, attempt: number, size: number): void {

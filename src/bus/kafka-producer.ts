@@ -10,7 +10,7 @@ import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { compressionType, type ResolvedKafkaBusOptions } from './kafka-config';
 import { needsNewProducer } from './kafka-errors';
 
-/** One record as the producer sends it; headers undefined: the bus's default headers. */
+/** One record as the producer sends it; headers undefined (or the defaults themselves): the bus's default headers. */
 export interface ProducerRecord {
   readonly topic: string;
   readonly key: string;

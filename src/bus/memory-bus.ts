@@ -78,6 +78,7 @@ export class MemoryBus implements Bus {
   private readonly headers: Readonly<Record<string, string>>;
   private readonly maxRecords: number;
   private readonly maxKeys: number;
+  private readonly compactedTopics: ReadonlySet<string> | undefined;
   private published = 0;
   private failed = 0;
   private closed = false;
@@ -89,6 +90,7 @@ export class MemoryBus implements Bus {
     this.headers = defaultHeaders(opts.instanceId ?? 'embedded');
     this.maxRecords = Math.max(1, opts.maxRecords ?? 1000);
     this.maxKeys = opts.maxKeysPerTopic ?? 100_000;
+    this.compactedTopics = opts.compactedTopics === undefined ? undefined : new Set(opts.compactedTopics);
   }
 
   async publish(records: readonly BusRecord[]): Promise<void> {
@@ -167,7 +169,7 @@ export class MemoryBus implements Bus {
       this.ring[this.ringStart] = stored;
       this.ringStart = (this.ringStart + 1) % this.maxRecords;
     }
-    if (this.opts.compactedTopics !== undefined && !this.opts.compactedTopics.includes(e.topic)) return stored;
+    if (this.compactedTopics !== undefined && !this.compactedTopics.has(e.topic)) return stored;
     let keys = this.compacted.get(e.topic);
     if (keys === undefined) this.compacted.set(e.topic, (keys = new Map()));
     keys.delete(e.key); // re-inserted last: the map stays in publish order

@@ -63,7 +63,9 @@ export class ProducerThread implements ProducerPort {
   }
 
   send(batch: readonly ProducerRecord[]): Promise<void> {
-    const records: WireRecord[] = batch.map((r) => [r.topic, r.key, r.value, r.headers]);
+    // The default headers are the thread's own (sent once, at init): a record carries only its own.
+    const defaults = this.config.headers;
+    const records: WireRecord[] = batch.map((r) => [r.topic, r.key, r.value, r.headers === defaults ? undefined : r.headers]);
     return this.call({ type: 'send', records: packRecords(records) ?? records });
   }
 

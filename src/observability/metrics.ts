@@ -2,9 +2,10 @@
  * Prometheus metrics. The core only counts (CoapStats fields) and emits server events; this
  * module turns both into metrics, reading counters at scrape time.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CoapStats } from '../coap/stats';
 import type { ServerEvent, ServerEvents } from '../server/events';
+import { pulledCounter, pulledGauge } from './pulled-metrics';
 
 type CounterField = { [K in keyof CoapStats]: CoapStats[K] extends number ? K : never }[keyof CoapStats];
 
@@ -36,15 +37,7 @@ export function createMetrics(src: MetricsSources, registry: Registry = new Regi
   collectDefaultMetrics({ register: registry });
   for (const [field, help] of COAP_COUNTERS) {
     const name = `lwm2m_coap_${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(src.coap[field]);
-      },
-    });
+    pulledCounter(registry, name, help, () => src.coap[field]);
   }
   const TYPES = ['CON', 'NON', 'ACK', 'RST'];
   for (const [direction, counts] of [['in', src.coap.inByTypeCode], ['out', src.coap.outByTypeCode]] as const) {
@@ -64,22 +57,8 @@ export function createMetrics(src: MetricsSources, registry: Registry = new Regi
       },
     });
   }
-  new Gauge({
-    name: 'lwm2m_registrations',
-    help: 'Registered devices',
-    registers: [registry],
-    async collect() {
-      this.set(await src.registrations());
-    },
-  });
-  new Gauge({
-    name: 'lwm2m_blockwise_reassemblies',
-    help: 'Block1 bodies being reassembled',
-    registers: [registry],
-    collect() {
-      this.set(src.reassemblies());
-    },
-  });
+  pulledGauge(registry, 'lwm2m_registrations', 'Registered devices', () => src.registrations());
+  pulledGauge(registry, 'lwm2m_blockwise_reassemblies', 'Block1 bodies being reassembled', () => src.reassemblies());
   const events = new Counter({ name: 'lwm2m_events_total', help: 'Server events by type', labelNames: ['type'], registers: [registry] });
   const rejected = new Counter({ name: 'lwm2m_rejected_requests_total', help: 'Device requests answered 4.xx', labelNames: ['operation', 'code'], registers: [registry] });
   // Label children are bound once per event type: no label hashing per event on the hot path.

@@ -11,7 +11,7 @@ import { installProcessCleanup } from '../infra/managed-process';
 import { KAFKA_BROKERS_VAR, REDIS_URL_VAR } from './infra';
 import { requireKafkaClasspath, startKafkaBroker, waitForKafka, type KafkaBrokerHandle } from './kafka-broker';
 import { startRedisServer, waitForRedis, type RedisHandle } from './redis-server';
-import { findMissingTestDependencies, MissingTestDependencyError, requireOnPath } from './test-deps';
+import { findMissingTestDependencies, MissingTestDependencyError, problemsOf, requireOnPath } from './test-deps';
 
 /** What globalSetup started, for globalTeardown (same process, separate module loads). */
 export interface StartedTestInfra {
@@ -34,19 +34,10 @@ function envValue(name: string): string | undefined {
 
 /** The existing tool checks, plus what starting Redis and Kafka here needs. */
 function findProblems(redisUrl: string | undefined, kafkaBrokers: string | undefined): MissingTestDependencyError[] {
-  const problems = findMissingTestDependencies();
   const checks: Array<() => unknown> = [];
   if (redisUrl === undefined) checks.push(() => requireOnPath('redis-server', 'redis-server'));
   if (kafkaBrokers === undefined) checks.push(() => requireKafkaClasspath());
-  for (const check of checks) {
-    try {
-      check();
-    } catch (error) {
-      if (!(error instanceof MissingTestDependencyError)) throw error;
-      problems.push(error);
-    }
-  }
-  return problems;
+  return [...findMissingTestDependencies(), ...problemsOf(checks)];
 }
 
 async function provideRedis(url: string | undefined, started: StartedTestInfra): Promise<string> {

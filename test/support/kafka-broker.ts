@@ -18,10 +18,10 @@ import {
   createTempDir,
   describeExit,
   findFreePorts,
-  forgetTempDir,
   ManagedProcess,
   pollUntil,
 } from '../infra/managed-process';
+import { LocalServer } from './local-server';
 import { javaCommand, MissingTestDependencyError, REPO_ROOT } from './test-deps';
 
 /** Written by scripts/ensure-test-deps.sh; KAFKA_CLASSPATH_FILE overrides it. */
@@ -177,18 +177,16 @@ export async function waitForKafka(
   );
 }
 
-class KafkaBroker implements KafkaBrokerHandle {
+class KafkaBroker extends LocalServer implements KafkaBrokerHandle {
   brokers: string[] = [];
-  private process: ManagedProcess | undefined;
-  /** Output of earlier runs of the broker process (before a restart), for logs(). */
-  private earlierOutput = '';
-  private stopped = false;
 
   constructor(
-    readonly dir: string,
+    dir: string,
     private readonly classpath: string,
     private readonly options: KafkaBrokerOptions,
-  ) {}
+  ) {
+    super(dir, 'Kafka broker', options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+  }
 
   private get propertiesFile(): string {
     return join(this.dir, 'server.properties');
@@ -220,8 +218,7 @@ class KafkaBroker implements KafkaBrokerHandle {
     this.brokers = [`${HOST}:${brokerPort}`];
     // A fresh start: forget an earlier failed attempt's log and data.
     writeFileSync(this.logFile, '');
-    this.earlierOutput = '';
-    this.process = undefined;
+    this.forgetRuns();
     await rm(join(this.dir, 'data'), { recursive: true, force: true });
     mkdirSync(join(this.dir, 'data'));
     writeFileSync(this.propertiesFile, serverProperties(this.dir, brokerPort, controllerPort, this.options));
@@ -243,57 +240,29 @@ class KafkaBroker implements KafkaBrokerHandle {
     }
   }
 
-  isRunning(): boolean {
-    return this.process !== undefined && this.process.exit === undefined;
-  }
-
-  /** Starts the process on the configured ports and waits until it answers. */
-  async launch(): Promise<void> {
-    if (this.stopped) throw new Error('this Kafka broker was stopped for good (stop()); start a new one');
-    if (this.isRunning()) return;
-    if (this.process !== undefined) this.earlierOutput += this.process.output();
-    const child = ManagedProcess.spawn({
+  protected spawn(): ManagedProcess {
+    return ManagedProcess.spawn({
       name: 'Kafka broker',
       command: javaCommand(),
       args: this.jvm('kafka.Kafka', [this.propertiesFile], this.options.jvmArgs ?? ['-Xmx512m', '-Xms256m']),
       cwd: this.dir,
     });
-    this.process = child;
-    try {
-      await waitForKafka(this.brokers, this.options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, () =>
-        child.exit !== undefined ? `the broker process ${describeExit(child.exit)}` : undefined,
-      );
-    } catch (error) {
-      await child.stop(this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
-      const message = error instanceof Error ? error.message : String(error);
-      throw new Error(`the test Kafka broker did not start: ${message}\n--- broker log (tail) ---\n${this.logs(8_000)}`);
-    }
+  }
+
+  protected waitReady(child: ManagedProcess): Promise<void> {
+    return waitForKafka(this.brokers, this.options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, () =>
+      child.exit !== undefined ? `the broker process ${describeExit(child.exit)}` : undefined,
+    );
+  }
+
+  protected override startFailure(error: unknown): Error {
+    const message = error instanceof Error ? error.message : String(error);
+    return new Error(`the test Kafka broker did not start: ${message}\n--- broker log (tail) ---\n${this.logs(8_000)}`);
   }
 
   /** True when the last run died because a port was taken (someone bound it after findFreePorts). */
   lastRunLostItsPort(): boolean {
     return /Address already in use|BindException/.test(this.logs(200_000));
-  }
-
-  async down(): Promise<void> {
-    if (this.process === undefined) return;
-    await this.process.stop(this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
-  }
-
-  async up(): Promise<void> {
-    await this.launch();
-  }
-
-  async restart(): Promise<void> {
-    await this.down();
-    await this.launch();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.down();
-    await rm(this.dir, { recursive: true, force: true });
-    forgetTempDir(this.dir);
   }
 
   logs(maxChars = 20_000): string {
@@ -303,8 +272,7 @@ class KafkaBroker implements KafkaBrokerHandle {
     } catch {
       serverLog = '(no server.log)';
     }
-    const consoleOutput = this.earlierOutput + (this.process?.output() ?? '');
-    const text = `${serverLog}\n--- console ---\n${consoleOutput}`;
+    const text = `${serverLog}\n--- console ---\n${this.consoleOutput()}`;
     return text.length > maxChars ? text.slice(-maxChars) : text;
   }
 }

@@ -9,16 +9,15 @@
  *
  * Without persistence a restarted server starts empty.
  */
-import { rm } from 'node:fs/promises';
 import Redis from 'ioredis';
 import {
   createTempDir,
   describeExit,
   findFreePorts,
-  forgetTempDir,
   ManagedProcess,
   pollUntil,
 } from '../infra/managed-process';
+import { LocalServer } from './local-server';
 import { requireOnPath } from './test-deps';
 
 export interface RedisServerOptions {
@@ -83,31 +82,22 @@ export async function waitForRedis(
   );
 }
 
-class RedisServer implements RedisHandle {
-  private process: ManagedProcess | undefined;
-  private earlierOutput = '';
-  private stopped = false;
-
+class RedisServer extends LocalServer implements RedisHandle {
   constructor(
     private readonly command: string,
-    readonly dir: string,
+    dir: string,
     readonly port: number,
     private readonly options: RedisServerOptions,
-  ) {}
+  ) {
+    super(dir, 'Redis server', options.stopGraceMs ?? 5_000);
+  }
 
   get url(): string {
     return `redis://${HOST}:${this.port}`;
   }
 
-  isRunning(): boolean {
-    return this.process !== undefined && this.process.exit === undefined;
-  }
-
-  async launch(): Promise<void> {
-    if (this.stopped) throw new Error('this Redis server was stopped for good (stop()); start a new one');
-    if (this.isRunning()) return;
-    if (this.process !== undefined) this.earlierOutput += this.process.output();
-    const child = ManagedProcess.spawn({
+  protected spawn(): ManagedProcess {
+    return ManagedProcess.spawn({
       name: 'redis-server',
       command: this.command,
       args: [
@@ -121,44 +111,20 @@ class RedisServer implements RedisHandle {
       ],
       cwd: this.dir,
     });
-    this.process = child;
-    try {
-      await waitForRedis(this.url, this.options.readyTimeoutMs ?? 15_000, () =>
-        child.exit !== undefined ? `redis-server ${describeExit(child.exit)}` : undefined,
-      );
-    } catch (error) {
-      await child.stop(this.options.stopGraceMs ?? 5_000);
-      throw error;
-    }
+  }
+
+  protected waitReady(child: ManagedProcess): Promise<void> {
+    return waitForRedis(this.url, this.options.readyTimeoutMs ?? 15_000, () =>
+      child.exit !== undefined ? `redis-server ${describeExit(child.exit)}` : undefined,
+    );
   }
 
   lastRunLostItsPort(): boolean {
     return /Address already in use/.test(this.logs());
   }
 
-  async down(): Promise<void> {
-    if (this.process === undefined) return;
-    await this.process.stop(this.options.stopGraceMs ?? 5_000);
-  }
-
-  async up(): Promise<void> {
-    await this.launch();
-  }
-
-  async restart(): Promise<void> {
-    await this.down();
-    await this.launch();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.down();
-    await rm(this.dir, { recursive: true, force: true });
-    forgetTempDir(this.dir);
-  }
-
   logs(): string {
-    return this.earlierOutput + (this.process?.output() ?? '');
+    return this.consoleOutput();
   }
 }
 

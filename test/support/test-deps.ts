@@ -81,6 +81,11 @@ export function findMissingTestDependencies(): MissingTestDependencyError[] {
     () => requireLeshanClientJar(),
     () => requireOnPath('coap-client-notls', 'libcoap3-bin'),
   ];
+  return problemsOf(checks);
+}
+
+/** Runs every check and collects what is missing; any other error is thrown. */
+export function problemsOf(checks: ReadonlyArray<() => unknown>): MissingTestDependencyError[] {
   const problems: MissingTestDependencyError[] = [];
   for (const check of checks) {
     try {

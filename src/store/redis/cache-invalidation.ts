@@ -44,11 +44,6 @@ export class CacheInvalidation {
     return this.subscribed;
   }
 
-  /** Subscribes now if the connection is ready (later 'ready' events re-subscribe by themselves). */
-  async start(): Promise<void> {
-    if (this.opts.subscriber.status === 'ready') await this.subscribe();
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     this.suspend();

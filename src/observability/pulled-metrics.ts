@@ -1,0 +1,30 @@
+/**
+ * Metrics read at scrape time from counters the code keeps itself (CoapStats, RedisStats, bus
+ * stats): the hot paths only increment plain numbers, prom-client sees them when scraped.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** A counter whose value is `read()` at each scrape (a monotonic number kept elsewhere). */
+export function pulledCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/** A gauge whose value is `read()` at each scrape. */
+export function pulledGauge(registry: Registry, name: string, help: string, read: () => number | Promise<number>): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    async collect() {
+      this.set(await read());
+    },
+  });
+}
