@@ -19,6 +19,9 @@ import { createModelRegistry } from './lwm2m/model/builtin';
 import { registerBusMetrics, registerRedisMetrics } from './observability/bridge-metrics';
 import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
+import { RpcExecutor } from './rpc/executor';
+import { rpcIntake, type RpcIntakeStats } from './rpc/rpc-intake';
+import { RpcService } from './rpc/rpc-service';
 import { Lwm2mServer } from './server/lwm2m-server';
 import { UdpTransport } from './transport/udp';
 
@@ -88,7 +91,34 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   await profiles.start(server, bus, topics, created.kind === 'kafka');
   server.start();
 
+  const rpcStats: RpcIntakeStats = { taken: 0, rejected: 0, duplicates: 0 };
+  const rpc = new RpcService({
+    executor: new RpcExecutor({
+      server,
+      model: models.registry,
+      profileFor: async (endpoint) => {
+        const assignment = await profiles.assigner.resolve(endpoint);
+        return assignment ? profiles.registry.get(assignment.profile) : undefined;
+      },
+    }),
+    registration: (endpoint) => stores.registrations.getByEndpoint(endpoint),
+    publish: (records) => bus.publish(records),
+    topics: { responses: topics.rpcResponses, events: topics.events },
+    events: server.events,
+    defaultTimeoutMs: config.RPC_DEFAULT_TIMEOUT_MS,
+    awakeMs: config.LWM2M_QUEUE_AWAKE_MS,
+    onError: (err, context) => log.warn({ err: err instanceof Error ? err.message : String(err), context }, 'rpc error'),
+  });
+  const rpcGroup = config.KAFKA_RPC_GROUP_ID || `${config.KAFKA_CLIENT_ID}.rpc`;
+  const consumeRpc = (): void => {
+    bus.consume(topics.rpcRequests, rpcGroup, rpcIntake(rpc, rpcStats)).catch((err: unknown) => {
+      log.warn({ err: err instanceof Error ? err.message : String(err), topic: topics.rpcRequests }, 'cannot consume RPC requests yet; retrying in 5 s');
+      if (!stopping) setTimeout(consumeRpc, 5000).unref();
+    });
+  };
+
   let stopping = false;
+  consumeRpc();
   const ready = (): boolean => !stopping && stores.ready() && busAvailable();
   const coapPort = transport.local().port;
   let http: Server | undefined;
@@ -98,7 +128,16 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       { coap: server.endpoint.stats, events: server.events, registrations: () => stores.registrations.count(), reassemblies: () => server.blockwiseServer.reassemblies },
       metrics,
     );
-    http = createHttpApi({ metrics, registrations: stores.registrations, ready, debugEndpoints: config.DEBUG_ENDPOINTS });
+    const embedded = stores.kind === 'memory' && created.kind === 'memory';
+    http = createHttpApi({
+      metrics,
+      registrations: stores.registrations,
+      server,
+      rpc,
+      ...(embedded ? {} : { token: config.HTTP_API_TOKEN }),
+      ready,
+      debugEndpoints: config.DEBUG_ENDPOINTS,
+    });
     const h = http;
     await new Promise<void>((resolve, reject) => {
       h.once('error', reject);
@@ -118,6 +157,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     async stop() {
       stopping = true;
       // Stop taking datagrams first, then flush what is buffered, then release the stores.
+      rpc.stop();
       await server.stop();
       await profiles.stop();
       await bus.close(config.SHUTDOWN_TIMEOUT_MS).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'bus flush incomplete'));

@@ -9,6 +9,7 @@
  *   acknowledged nothing for `unavailableAfterMs`; retries go on in the background and the bus
  *   recovers by itself;
  * - follow() reads provisioning topics from their beginning (./kafka-follow.ts);
+ * - consume() reads a topic as one member of a group (./kafka-group-consumer.ts): RPC requests;
  * - close() flushes within a bound, then disconnects.
  */
 import type { Kafka } from 'kafkajs';
@@ -19,6 +20,7 @@ import { describeKafkaError, isRecordRefusal } from './kafka-errors';
 import { KafkaProducer, type ProducerPort } from './kafka-producer';
 import { ProducerThread } from './producer-thread';
 import { TopicFollower } from './kafka-follow';
+import { GroupConsumer } from './kafka-group-consumer';
 import { ensureCompactedTopics } from './kafka-topics-admin';
 import { BusRejectedError, BusUnavailableError, type Bus, type BusRecord, type BusStats, type ConsumedRecord } from './types';
 
@@ -29,7 +31,7 @@ export class KafkaBus implements Bus {
   private readonly kafka: Kafka;
   private readonly batcher: Batcher;
   private readonly headers: Readonly<Record<string, string>>;
-  private readonly followers = new Set<TopicFollower>();
+  private readonly followers = new Set<{ stop(): Promise<void> }>();
   private readonly producer: ProducerPort;
   private closed = false;
   private wakeConnectLoop: (() => void) | undefined;
@@ -110,6 +112,18 @@ export class KafkaBus implements Bus {
     } catch (err) {
       this.followers.delete(follower);
       await follower.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async consume(topic: string, groupId: string, handler: (record: ConsumedRecord) => Promise<void> | void): Promise<void> {
+    const consumer = new GroupConsumer(this.kafka, { topic, groupId, handler, ...(this.opts.log !== undefined ? { log: this.opts.log } : {}) });
+    this.followers.add(consumer);
+    try {
+      await consumer.start();
+    } catch (err) {
+      this.followers.delete(consumer);
+      await consumer.stop().catch(() => undefined);
       throw err;
     }
   }

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { BusUnavailableError, type ConsumedRecord } from './types';
 import type { BusLog } from './kafka-config';
+import { startConsumer } from './kafka-consumer-start';
 import { describeKafkaError, isRetriable } from './kafka-errors';
 
 export interface FollowOptions {
@@ -100,23 +101,19 @@ export class TopicFollower {
     let caughtUp!: () => void;
     const done = new Promise<void>((resolve) => (caughtUp = resolve));
     if (pending.size === 0) caughtUp();
-    const consumer = this.kafka.consumer({
-      groupId: `${this.opts.clientId}.follow.${this.opts.instanceId}.${randomUUID()}`,
-      allowAutoTopicCreation: false,
-      // A fetch waits at most this long for new records; also bounds how long stop() waits for it.
-      maxWaitTimeInMs: 1_000,
-      // kafkajs restarts a crashed consumer (e.g. while the broker is away) on a timer; once
-      // stopped it must not come back, or it would retry forever and keep the process alive.
-      retry: { restartOnFailure: async () => !this.stopped },
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, (e) => log?.warn({ topic, err: describeKafkaError(e.payload.error), restart: e.payload.restart }, 'follow consumer crashed'));
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-    } catch (err) {
-      throw new BusUnavailableError(`cannot subscribe to ${topic}: ${describeKafkaError(err).message}`);
-    }
+    const consumer = await startConsumer(
+      this.kafka,
+      {
+        topic,
+        groupId: `${this.opts.clientId}.follow.${this.opts.instanceId}.${randomUUID()}`,
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: 1_000,
+        stopped: () => this.stopped,
+        label: 'follow consumer',
+        ...(log !== undefined ? { log } : {}),
+      },
+      (c) => (this.consumer = c),
+    );
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {

@@ -125,6 +125,11 @@ export class MemoryBus implements Bus {
     await follower.chain;
   }
 
+  /** One process, so one member: records published from now on, each handled once, in order. */
+  consume(topic: string, _groupId: string, handler: Handler): Promise<void> {
+    return this.follow(topic, handler);
+  }
+
   /** The most recent records, oldest first, optionally of one topic. */
   records(topic?: string): StoredRecord[] {
     const all = [...this.ring.slice(this.ringStart), ...this.ring.slice(0, this.ringStart)];

@@ -68,6 +68,11 @@ export interface Bus {
    * record. Resolves once the records present at subscription time have been handled.
    */
   follow(topic: string, handler: (record: ConsumedRecord) => Promise<void> | void): Promise<void>;
+  /**
+   * Reads a topic as one member of consumer group `groupId` (each record reaches one member), at
+   * least once: a record counts as read once `handler` resolved. Resolves once subscribed.
+   */
+  consume(topic: string, groupId: string, handler: (record: ConsumedRecord) => Promise<void> | void): Promise<void>;
   stats(): BusStats;
   /** Flushes what is buffered (bounded by `timeoutMs`) and disconnects. */
   close(timeoutMs?: number): Promise<void>;

@@ -74,6 +74,16 @@ export const envSchema = z.object({
   KAFKA_COMPRESSION: z.enum(['gzip', 'none']).default('gzip'),
   KAFKA_PRODUCER_THREAD: bool.default('true'),
 
+  // --- RPC (docs/rpc-routing.md) ---
+  /** Deadline of an RPC request that gives neither timeoutMs nor expiresAt. */
+  RPC_DEFAULT_TIMEOUT_MS: int(100, 7 * 86_400_000).default(120_000),
+  /** How long a queue-mode device stays reachable after an uplink (LwM2M 1.1 default: MAX_TRANSMIT_WAIT 93 s). */
+  LWM2M_QUEUE_AWAKE_MS: int(0, 86_400_000).default(93_000),
+  /** Consumer group of the RPC requests topic, shared by every instance; default "<KAFKA_CLIENT_ID>.rpc". */
+  KAFKA_RPC_GROUP_ID: z.string().default(''),
+  /** Bearer token of the HTTP device and RPC API; required outside embedded mode (else that API answers 401). */
+  HTTP_API_TOKEN: z.string().default(''),
+
   // --- Profiles ---
   /** Directory of profile JSON files, watched; empty for none. */
   PROFILES_DIR: z.string().default(''),

@@ -1,14 +1,13 @@
 /**
- * The HTTP side: health, readiness, Prometheus metrics and a read-only view of devices.
- * (The RPC API arrives with the Kafka RPC work.)
+ * The HTTP side: health, readiness and Prometheus metrics (always open), and the device and RPC
+ * API (./device-api.ts; a bearer token outside embedded mode).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { RegistrationStore } from '../store/registration-store';
+import { authorize, listDevices, postRpc, showDevice, type ApiReply, type DeviceApiDeps } from './device-api';
 
-export interface HttpApiDeps {
+export interface HttpApiDeps extends DeviceApiDeps {
   readonly metrics: Registry;
-  readonly registrations: RegistrationStore;
   readonly ready: () => boolean;
   readonly debugEndpoints: boolean;
 }
@@ -30,17 +29,7 @@ async function route(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespons
     res.end(body);
     return;
   }
-  if (req.method === 'GET' && path === '/devices') {
-    const offset = clampInt(url.searchParams.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
-    const limit = clampInt(url.searchParams.get('limit'), 100, 1, 1000);
-    const [total, items] = await Promise.all([deps.registrations.count(), deps.registrations.list(offset, limit)]);
-    return json(res, 200, { total, offset, limit, items });
-  }
-  const m = /^\/devices\/([^/]+)$/.exec(path);
-  if (req.method === 'GET' && m) {
-    const reg = await deps.registrations.getByEndpoint(decodeURIComponent(m[1] as string));
-    return reg ? json(res, 200, reg) : json(res, 404, { error: 'not registered' });
-  }
+  if (path === '/devices' || path.startsWith('/devices/')) return reply(res, await devices(deps, req, url));
   if (deps.debugEndpoints && req.method === 'POST' && path === '/debug/gc') {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc) gc();
@@ -48,6 +37,26 @@ async function route(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespons
     return json(res, 200, { gc: gc !== undefined, heapUsed: mem.heapUsed, rss: mem.rss, external: mem.external, arrayBuffers: mem.arrayBuffers });
   }
   json(res, 404, { error: `no route ${req.method} ${path}` });
+}
+
+async function devices(deps: HttpApiDeps, req: IncomingMessage, url: URL): Promise<ApiReply> {
+  const denied = authorize(deps, req);
+  if (denied) return denied;
+  const path = url.pathname;
+  if (req.method === 'GET' && path === '/devices') {
+    const offset = clampInt(url.searchParams.get('offset'), 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = clampInt(url.searchParams.get('limit'), 100, 1, 1000);
+    return listDevices(deps, url.searchParams, offset, limit);
+  }
+  const m = /^\/devices\/([^/]+)(\/rpc)?$/.exec(path);
+  const endpoint = m ? decodeURIComponent(m[1] as string) : undefined;
+  if (endpoint !== undefined && m?.[2] === undefined && req.method === 'GET') return showDevice(deps, endpoint);
+  if (endpoint !== undefined && m?.[2] !== undefined && req.method === 'POST') return postRpc(deps, endpoint, req);
+  return { status: 404, body: { error: `no route ${req.method} ${path}` } };
+}
+
+function reply(res: ServerResponse, r: ApiReply): void {
+  json(res, r.status, r.body);
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

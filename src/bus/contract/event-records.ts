@@ -23,6 +23,10 @@ export const eventTypeSchema = z
     'version-mismatch',
     'read-failed',
     'write-attributes-failed',
+    'unreachable',
+    'rpc-queued',
+    'rpc-sent',
+    'rpc-delivered',
   ])
   .describe(
     'registered/updated/deregistered: the device\'s Register, Update, De-register; expired: its lifetime ran out; ' +
@@ -31,7 +35,9 @@ export const eventTypeSchema = z
       'update state of object 5 or 9 changed; profile-applied: the profile\'s reads, attributes and observations were set up ' +
       '(again after a profile or assignment change); profile-missing: no (known) profile is assigned; paths-skipped: profile ' +
       'paths the device does not announce; version-mismatch: a profile path names another object version than the device; ' +
-      'read-failed / write-attributes-failed: a setup step the device refused. Consumers must ignore types they do not know.',
+      'read-failed / write-attributes-failed: a setup step the device refused; unreachable: a request to the device went unanswered ' +
+      'after every retransmission; rpc-queued / rpc-sent / rpc-delivered: progress of an RPC request (detail.rpcId): taken and held, ' +
+      'sent to the device, answered by the device (its final response goes to the responses topic). Consumers must ignore types they do not know.',
   );
 
 export const registrationSummarySchema = z
@@ -62,7 +68,9 @@ export const eventDetailSchema = z
     addressChanged: z.boolean().optional().describe('updated: the device now speaks from another address or port'),
     previousRegistrationId: z.string().optional().describe('registered: the registration this one replaced'),
     state: z.string().optional().describe('firmware-state/software-state: the new update state'),
-    result: z.string().optional().describe('firmware-state/software-state: the update result'),
+    result: z.string().optional().describe('firmware-state/software-state: the update result; rpc-delivered: the device\'s answer (CONTENT, CHANGED, NOT_FOUND...)'),
+    rpcId: z.string().optional().describe('rpc-*: the request id'),
+    method: z.string().optional().describe('rpc-*: the request method'),
   })
   .describe('Event-specific detail');
 

@@ -6,6 +6,7 @@
 import { zodToJsonSchema } from 'zod-to-json-schema';
 import type { ZodTypeAny } from 'zod';
 import { eventRecordSchema } from './event-records';
+import { rpcRequestRecordSchema, rpcResponseRecordSchema } from './rpc-records';
 import { attributesRecordSchema, jsonValueSchema, telemetryRecordSchema } from './value-records';
 import { SCHEMA_VERSION } from './version';
 
@@ -15,6 +16,8 @@ const RECORDS: ReadonlyArray<{ readonly topic: string; readonly schema: ZodTypeA
   { topic: 'telemetry', schema: telemetryRecordSchema, definitions: { 'json-value': jsonValueSchema } },
   { topic: 'attributes', schema: attributesRecordSchema, definitions: { 'json-value': jsonValueSchema } },
   { topic: 'events', schema: eventRecordSchema, definitions: {} },
+  { topic: 'rpc.requests', schema: rpcRequestRecordSchema, definitions: {} },
+  { topic: 'rpc.responses', schema: rpcResponseRecordSchema, definitions: { 'json-value': jsonValueSchema } },
 ];
 
 export interface GeneratedSchema {

@@ -1,0 +1,64 @@
+/**
+ * Consumes a topic as a member of a consumer group shared by every bridge instance (the RPC
+ * requests): each record reaches one instance. At least once: a record's offset is committed only
+ * after its handler resolved, so a crash or rebalance in between hands it to another member again
+ * (the handler's request-id check keeps it from running twice). A handler that throws is logged
+ * and the record committed: one bad record never stops the consumer.
+ */
+import type { Consumer, Kafka } from 'kafkajs';
+import type { BusLog } from './kafka-config';
+import { describeKafkaError } from './kafka-errors';
+import { headersToStrings } from './kafka-follow';
+import { startConsumer } from './kafka-consumer-start';
+import type { ConsumedRecord } from './types';
+
+export interface GroupConsumerOptions {
+  readonly topic: string;
+  readonly groupId: string;
+  readonly handler: (record: ConsumedRecord) => Promise<void> | void;
+  readonly log?: BusLog;
+}
+
+export class GroupConsumer {
+  private consumer: Consumer | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly opts: GroupConsumerOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const { topic, log } = this.opts;
+    // A new group starts at the beginning: requests sent before the first bridge started are
+    // answered (stale ones TIMEOUT, their deadline counts from the record's timestamp).
+    const consumer = await startConsumer(
+      this.kafka,
+      { topic, groupId: this.opts.groupId, maxWaitTimeInMs: 500, stopped: () => this.stopped, label: 'group consumer', ...(log !== undefined ? { log } : {}) },
+      (c) => (this.consumer = c),
+    );
+    await consumer.run({
+      autoCommit: true,
+      eachMessage: async ({ partition, message }) => {
+        try {
+          await this.opts.handler({
+            topic,
+            key: message.key === null ? null : message.key.toString('utf8'),
+            value: message.value,
+            headers: headersToStrings(message.headers),
+            offset: message.offset,
+            timestamp: Number(message.timestamp),
+          });
+        } catch (err) {
+          log?.warn({ topic, partition, offset: message.offset, err: describeKafkaError(err) }, 'consumer handler failed; record skipped');
+        }
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.consumer?.disconnect();
+    this.consumer = undefined;
+  }
+}
