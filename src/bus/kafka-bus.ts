@@ -106,24 +106,21 @@ export class KafkaBus implements Bus {
       catchUpTimeoutMs: o.followCatchUpTimeoutMs,
       ...(o.log !== undefined ? { log: o.log } : {}),
     });
-    this.followers.add(follower);
-    try {
-      await follower.start();
-    } catch (err) {
-      this.followers.delete(follower);
-      await follower.stop().catch(() => undefined);
-      throw err;
-    }
+    await this.startReader(follower);
   }
 
   async consume(topic: string, groupId: string, handler: (record: ConsumedRecord) => Promise<void> | void): Promise<void> {
-    const consumer = new GroupConsumer(this.kafka, { topic, groupId, handler, ...(this.opts.log !== undefined ? { log: this.opts.log } : {}) });
-    this.followers.add(consumer);
+    await this.startReader(new GroupConsumer(this.kafka, { topic, groupId, handler, ...(this.opts.log !== undefined ? { log: this.opts.log } : {}) }));
+  }
+
+  /** Starts a topic reader, stopped on close(); one that cannot start is stopped at once. */
+  private async startReader(reader: { start(): Promise<void>; stop(): Promise<void> }): Promise<void> {
+    this.followers.add(reader);
     try {
-      await consumer.start();
+      await reader.start();
     } catch (err) {
-      this.followers.delete(consumer);
-      await consumer.stop().catch(() => undefined);
+      this.followers.delete(reader);
+      await reader.stop().catch(() => undefined);
       throw err;
     }
   }
