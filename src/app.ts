@@ -110,14 +110,17 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     onError: (err, context) => log.warn({ err: err instanceof Error ? err.message : String(err), context }, 'rpc error'),
   });
   const rpcGroup = config.KAFKA_RPC_GROUP_ID || `${config.KAFKA_CLIENT_ID}.rpc`;
+  let stopping = false;
+  let consumeRetry: NodeJS.Timeout | undefined;
   const consumeRpc = (): void => {
+    if (stopping) return;
     bus.consume(topics.rpcRequests, rpcGroup, rpcIntake(rpc, rpcStats)).catch((err: unknown) => {
+      if (stopping) return;
       log.warn({ err: err instanceof Error ? err.message : String(err), topic: topics.rpcRequests }, 'cannot consume RPC requests yet; retrying in 5 s');
-      if (!stopping) setTimeout(consumeRpc, 5000).unref();
+      consumeRetry = setTimeout(consumeRpc, 5000).unref();
     });
   };
 
-  let stopping = false;
   consumeRpc();
   const ready = (): boolean => !stopping && stores.ready() && busAvailable();
   const coapPort = transport.local().port;
@@ -156,6 +159,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     ready,
     async stop() {
       stopping = true;
+      clearTimeout(consumeRetry);
       // Stop taking datagrams first, then flush what is buffered, then release the stores.
       rpc.stop();
       await server.stop();

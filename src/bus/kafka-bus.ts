@@ -113,8 +113,13 @@ export class KafkaBus implements Bus {
     await this.startReader(new GroupConsumer(this.kafka, { topic, groupId, handler, ...(this.opts.log !== undefined ? { log: this.opts.log } : {}) }));
   }
 
-  /** Starts a topic reader, stopped on close(); one that cannot start is stopped at once. */
+  /**
+   * Starts a topic reader, stopped on close(); one that cannot start is stopped at once. A reader
+   * whose start raced with close() is stopped again when its start ends: kafkajs reconnects a
+   * consumer whose connect() was under way, and a live consumer would keep the process running.
+   */
   private async startReader(reader: { start(): Promise<void>; stop(): Promise<void> }): Promise<void> {
+    if (this.closed) throw new BusUnavailableError('the Kafka bus is closed');
     this.followers.add(reader);
     try {
       await reader.start();
@@ -122,6 +127,10 @@ export class KafkaBus implements Bus {
       this.followers.delete(reader);
       await reader.stop().catch(() => undefined);
       throw err;
+    }
+    if (this.closed) {
+      await reader.stop().catch(() => undefined);
+      throw new BusUnavailableError('the Kafka bus was closed while a reader started');
     }
   }
 

@@ -143,7 +143,7 @@ export class TopicFollower {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // The reference is kept: a stop() racing with start() disconnects again once start() is done.
     await this.consumer?.disconnect();
-    this.consumer = undefined;
   }
 }
