@@ -22,6 +22,7 @@ import { createMetrics } from './observability/metrics';
 import { RpcExecutor } from './rpc/executor';
 import { rpcIntake, type RpcIntakeStats } from './rpc/rpc-intake';
 import { RpcService } from './rpc/rpc-service';
+import { registerRpcMetrics } from './observability/rpc-metrics';
 import { Lwm2mServer } from './server/lwm2m-server';
 import { UdpTransport } from './transport/udp';
 
@@ -91,7 +92,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   await profiles.start(server, bus, topics, created.kind === 'kafka');
   server.start();
 
-  const rpcStats: RpcIntakeStats = { taken: 0, rejected: 0, duplicates: 0 };
+  const rpcStats: RpcIntakeStats = { taken: 0, rejected: 0, duplicates: 0, retries: 0 };
+  const rpcMetrics = registerRpcMetrics(metrics, rpcStats);
   const rpc = new RpcService({
     executor: new RpcExecutor({
       server,
@@ -102,6 +104,11 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       },
     }),
     registration: (endpoint) => stores.registrations.getByEndpoint(endpoint),
+    queue: stores.rpcQueue,
+    peers: stores.peers,
+    owner: (endpoint) => stores.owner(endpoint),
+    markSeen: (endpoint, now) => stores.markSeen(endpoint, now),
+    onResponse: (res, ms) => rpcMetrics.observeResponse(res, ms),
     publish: (records) => bus.publish(records),
     topics: { responses: topics.rpcResponses, events: topics.events },
     events: server.events,
@@ -114,7 +121,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   let consumeRetry: NodeJS.Timeout | undefined;
   const consumeRpc = (): void => {
     if (stopping) return;
-    bus.consume(topics.rpcRequests, rpcGroup, rpcIntake(rpc, rpcStats)).catch((err: unknown) => {
+    bus.consume(topics.rpcRequests, rpcGroup, rpcIntake(rpc, rpcStats, { stopping: () => stopping })).catch((err: unknown) => {
       if (stopping) return;
       log.warn({ err: err instanceof Error ? err.message : String(err), topic: topics.rpcRequests }, 'cannot consume RPC requests yet; retrying in 5 s');
       consumeRetry = setTimeout(consumeRpc, 5000).unref();
@@ -137,6 +144,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       registrations: stores.registrations,
       server,
       rpc,
+      defaultTimeoutMs: config.RPC_DEFAULT_TIMEOUT_MS,
       ...(embedded ? {} : { token: config.HTTP_API_TOKEN }),
       ready,
       debugEndpoints: config.DEBUG_ENDPOINTS,

@@ -12,6 +12,12 @@ import { redisVersionProblem } from '../store/redis/redis-version';
 import type { RegistrationStore } from '../store/registration-store';
 import { MemoryProvisioningStore, type ProvisioningStore } from '../profile/provisioning';
 import { RedisProvisioningStore } from '../store/redis/redis-provisioning-store';
+import { MemoryRpcQueue } from '../rpc/memory-rpc-queue';
+import { LocalPeers, type RpcPeers } from '../rpc/rpc-peers';
+import type { RpcQueue } from '../rpc/rpc-queue';
+import { RedisIo } from '../store/redis/redis-io';
+import { RedisPeers } from '../store/redis/redis-peers';
+import { RedisRpcQueue } from '../store/redis/redis-rpc-queue';
 
 export interface Stores {
   readonly kind: 'redis' | 'memory';
@@ -19,6 +25,13 @@ export interface Stores {
   readonly observations: ObservationStore;
   /** Provisioning records (profile per endpoint) followed from the devices topic. */
   readonly provisioning: ProvisioningStore;
+  /** Held RPC requests per device, and the hand-off between instances (docs/rpc-routing.md). */
+  readonly rpcQueue: RpcQueue;
+  readonly peers: RpcPeers;
+  /** The instance that last saw a device (undefined in memory: this one is the only one). */
+  owner(endpoint: string): Promise<{ instance: string; at: number } | undefined>;
+  /** Records this instance as the one that sees the device now. */
+  markSeen(endpoint: string, now: number): Promise<void>;
   readonly redisStats?: RedisStats;
   ready(): boolean;
   close(): Promise<void>;
@@ -31,6 +44,10 @@ export function createStores(config: Config, log: Logger): Stores {
       registrations: new MemoryRegistrationStore(),
       observations: new MemoryObservationStore(),
       provisioning: new MemoryProvisioningStore(),
+      rpcQueue: new MemoryRpcQueue(),
+      peers: new LocalPeers(config.INSTANCE_ID),
+      owner: async () => undefined,
+      markSeen: async () => undefined,
       ready: () => true,
       close: async () => undefined,
     };
@@ -70,26 +87,46 @@ export function createStores(config: Config, log: Logger): Stores {
     expiryGraceMs: config.LWM2M_EXPIRY_GRACE_MS,
     stats: new RedisStats(),
   });
+  const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
   // Its own connection: a subscribed connection runs no other command. Its errors are the main
   // connection's (same server), which logs them.
   const subscriber = redis.duplicate();
   subscriber.on('error', () => undefined);
   const invalidation = new CacheInvalidation({
     subscriber,
-    channel: new RedisKeys(config.REDIS_KEY_PREFIX).cacheInvalidationChannel(),
+    channel: keys.cacheInvalidationChannel(),
     cache: stores.cache,
     instanceId: config.INSTANCE_ID,
     stats: stores.stats,
     onMalformed: (message) => log.warn({ message: message.slice(0, 200) }, 'unreadable cache invalidation message ignored'),
   });
+  const io = new RedisIo(redis, stores.stats);
+  const peerConnection = redis.duplicate();
+  peerConnection.on('error', () => undefined);
+  const peers = new RedisPeers({
+    self: config.INSTANCE_ID,
+    io,
+    keys,
+    subscriber: peerConnection,
+    heartbeatMs: config.INSTANCE_HEARTBEAT_MS,
+    onMalformed: (text) => log.warn({ message: text.slice(0, 200) }, 'unreadable instance message ignored'),
+  });
   return {
     kind: 'redis',
+    rpcQueue: new RedisRpcQueue({ io, keys, onUnreadable: (endpoint, text) => log.warn({ endpoint, entry: text.slice(0, 200) }, 'unreadable RPC queue entry dropped') }),
+    peers,
+    owner: async (endpoint) => {
+      const seen = await stores.registrations.lastSeen(endpoint);
+      return seen === undefined ? undefined : { instance: seen.instanceId, at: seen.at };
+    },
+    markSeen: async (endpoint, now) => void (await stores.registrations.markSeen(endpoint, now)),
     registrations: stores.registrations,
     observations: stores.observations,
     provisioning: new RedisProvisioningStore(redis, config.REDIS_KEY_PREFIX),
     redisStats: stores.stats,
     ready: () => redis.status === 'ready' && incompatible === undefined,
     close: async () => {
+      await peers.close();
       await invalidation.close();
       await redis.quit().catch(() => redis.disconnect());
     },

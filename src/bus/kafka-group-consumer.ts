@@ -3,14 +3,15 @@
  * requests): each record reaches one instance. At least once: a record's offset is committed only
  * after its handler resolved, so a crash or rebalance in between hands it to another member again
  * (the handler's request-id check keeps it from running twice). A handler that throws is logged
- * and the record committed: one bad record never stops the consumer.
+ * and the record committed: one bad record never stops the consumer. Except RecordNotTakenError:
+ * the record stays uncommitted (kafkajs retries it, and after a rebalance another member does).
  */
 import type { Consumer, Kafka } from 'kafkajs';
 import type { BusLog } from './kafka-config';
 import { describeKafkaError } from './kafka-errors';
 import { headersToStrings } from './kafka-follow';
 import { startConsumer } from './kafka-consumer-start';
-import type { ConsumedRecord } from './types';
+import { RecordNotTakenError, type ConsumedRecord } from './types';
 
 export interface GroupConsumerOptions {
   readonly topic: string;
@@ -50,6 +51,7 @@ export class GroupConsumer {
             timestamp: Number(message.timestamp),
           });
         } catch (err) {
+          if (err instanceof RecordNotTakenError) throw err;
           log?.warn({ topic, partition, offset: message.offset, err: describeKafkaError(err) }, 'consumer handler failed; record skipped');
         }
       },

@@ -41,6 +41,16 @@ export class BusRejectedError extends BridgeError {
   }
 }
 
+/**
+ * A consumer handler could not take the record now (its store is unreachable and the bridge is
+ * stopping): the record's offset must not be committed, so that another member takes it.
+ */
+export class RecordNotTakenError extends BridgeError {
+  constructor(message: string) {
+    super('BUS_UNAVAILABLE', message, { retriable: true });
+  }
+}
+
 export interface BusStats {
   /** Records waiting to be sent, including those of the batch in flight. */
   readonly bufferedRecords: number;

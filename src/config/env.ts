@@ -79,6 +79,8 @@ export const envSchema = z.object({
   RPC_DEFAULT_TIMEOUT_MS: int(100, 7 * 86_400_000).default(120_000),
   /** How long a queue-mode device stays reachable after an uplink (LwM2M 1.1 default: MAX_TRANSMIT_WAIT 93 s). */
   LWM2M_QUEUE_AWAKE_MS: int(0, 86_400_000).default(93_000),
+  /** Heartbeat of this instance in Redis; it counts as gone (its devices' RPC taken over) after 3 missed beats. */
+  INSTANCE_HEARTBEAT_MS: int(100, 60_000).default(5000),
   /** Consumer group of the RPC requests topic, shared by every instance; default "<KAFKA_CLIENT_ID>.rpc". */
   KAFKA_RPC_GROUP_ID: z.string().default(''),
   /** Bearer token of the HTTP device and RPC API; required outside embedded mode (else that API answers 401). */

@@ -18,6 +18,8 @@ export interface DeviceApiDeps {
   readonly registrations: RegistrationStore;
   readonly server?: Lwm2mServer;
   readonly rpc?: RpcService;
+  /** RPC_DEFAULT_TIMEOUT_MS: how long a request without timeoutMs may take. */
+  readonly defaultTimeoutMs?: number;
   /** undefined: open (embedded mode); '' : closed (token required but not configured). */
   readonly token?: string;
 }
@@ -81,7 +83,7 @@ export async function showDevice(deps: DeviceApiDeps, endpoint: string): Promise
   const reg = await deps.registrations.getByEndpoint(endpoint);
   if (reg === undefined) return { status: 404, body: { error: `${endpoint} is not registered` } };
   const observations = deps.server ? await deps.server.listObservations(endpoint).catch(() => []) : [];
-  return { status: 200, body: { registration: reg, objects: reg.objects, observations, rpc: deps.rpc?.pending(endpoint) ?? [] } };
+  return { status: 200, body: { registration: reg, objects: reg.objects, observations, rpc: deps.rpc ? await deps.rpc.pending(endpoint) : [] } };
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -109,7 +111,23 @@ export async function postRpc(deps: DeviceApiDeps, endpoint: string, req: Incomi
   const record = { id: randomUUID(), ...body, endpoint };
   const parsed = parseRpcRequest(JSON.stringify(record));
   if (isRejection(parsed)) return { status: 400, body: { ...parsed, result: 'BAD_REQUEST' } };
-  const outcome = deps.rpc.submit(parsed);
-  if (outcome.duplicate) return { status: 409, body: { id: parsed.id, error: 'a request with this id was already taken' } };
-  return { status: 200, body: await outcome.response };
+  let outcome: Awaited<ReturnType<RpcService['submit']>>;
+  try {
+    outcome = await deps.rpc.submit(parsed, { wait: true });
+  } catch (err) {
+    return { status: 503, body: { id: parsed.id, error: `the request could not be queued: ${err instanceof Error ? err.message : String(err)}` } };
+  }
+  if (outcome.duplicate || outcome.response === undefined) return { status: 409, body: { id: parsed.id, error: 'a request with this id was already taken' } };
+  // The response comes from whichever instance reaches the device; should its hand-back be
+  // lost, the caller is told where the response went rather than left waiting.
+  const wait = Math.min(parsed.expiresAt ?? Number.POSITIVE_INFINITY, Date.now() + (parsed.timeoutMs ?? deps.defaultTimeoutMs ?? 120_000)) - Date.now() + RESPONSE_GRACE_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, Math.max(wait, RESPONSE_GRACE_MS), undefined)));
+  const response = await Promise.race([outcome.response, late]);
+  clearTimeout(timer);
+  if (response === undefined) return { status: 504, body: { id: parsed.id, error: 'no response reached this instance in time; it is published on the RPC responses topic' } };
+  return { status: 200, body: response };
 }
+
+/** How long past a request's deadline the HTTP caller waits for its response. */
+const RESPONSE_GRACE_MS = 5_000;

@@ -1,20 +1,22 @@
 /**
- * Takes RPC requests (from Kafka or the HTTP API), holds them per device in order, runs them one
- * at a time per device (NSTART = 1, RFC 7252 §4.7) and publishes exactly one final response per
- * request id, plus progress events (rpc-queued, rpc-sent, rpc-delivered).
+ * Takes RPC requests (from Kafka or the HTTP API), queues them per device in the shared queue
+ * (./rpc-queue.ts), hands each device's queue to the instance that reaches the device
+ * (./rpc-peers.ts), runs them there in order, one at a time per device (NSTART = 1, RFC 7252
+ * §4.7), and publishes exactly one final response per request id, plus progress events
+ * (rpc-queued, rpc-sent, rpc-delivered, unreachable). Design: docs/rpc-routing.md.
  *
+ * - Routing: the owner of a device is the instance that last saw it (Register, Update, or the
+ *   first uplink it got after another instance had it). A request taken elsewhere is announced
+ *   to the owner; when the owner is gone, the taking instance runs it from its own socket to
+ *   the address in the registration.
  * - Deadline: `expiresAt`, or `timeoutMs` (default RPC_DEFAULT_TIMEOUT_MS) from when the request
- *   was taken, whichever is first. The CoAP exchange gets what is left of it; a request still
- *   held at its deadline is answered TIMEOUT by the sweep.
+ *   was taken, whichever is first. The CoAP exchange gets what is left of it (at most
+ *   MAX_EXCHANGE_MS); a request still queued at its deadline is answered TIMEOUT by the sweep.
  * - Queue mode (LwM2M-Core 1.2 §6.5): a device registered with Q is reachable only for a window
  *   (`awakeMs`) after each of its uplinks (Register, Update, notification, Send); requests wait
  *   until then. One that goes unanswered marks the device asleep and waits for the next uplink.
  *   A device not in queue mode that does not answer gets TIMEOUT and an `unreachable` event.
- * - De-registration and expiry answer every held request NOT_REGISTERED.
- * - A request id already taken is not run again (the first one answers).
- *
- * State here is this process's: one instance serves the device (docs/rpc-routing.md describes
- * the queue in Redis that lets any instance take a request for a device another one reaches).
+ * - De-registration and expiry answer every queued request NOT_REGISTERED.
  */
 import type { EventType } from '../bus/contract/event-records';
 import type { RpcResponseRecord } from '../bus/contract/rpc-records';
@@ -24,163 +26,214 @@ import type { Registration } from '../server/registration/registration';
 import { TtlLruCache } from '../store/redis/lru-cache';
 import { rpcResponse, type RpcExecutor } from './executor';
 import type { RpcRejection, RpcRequest } from './request';
+import type { PeerMessage, RpcPeers } from './rpc-peers';
+import type { PendingRpc, QueuedRpc, RpcQueue } from './rpc-queue';
+
+/** Longest a request runs on the device: bounds the lease, after which another instance may take it over. */
+export const MAX_EXCHANGE_MS = 120_000;
+/** An instance re-records itself as a device's owner at most this often while it keeps seeing it. */
+const OWNER_REFRESH_MS = 300_000;
 
 export interface RpcServiceOptions {
   readonly executor: Pick<RpcExecutor, 'execute'>;
   /** The registration of an endpoint, or undefined when it is not registered. */
   readonly registration: (endpoint: string) => Promise<Registration | undefined>;
+  readonly queue: RpcQueue;
+  readonly peers: RpcPeers;
+  /** The instance that last saw the device, and when; undefined when unknown. */
+  readonly owner: (endpoint: string) => Promise<{ readonly instance: string; readonly at: number } | undefined>;
+  /** Records this instance as the one that sees the device now. */
+  readonly markSeen: (endpoint: string, now: number) => Promise<void>;
   readonly publish: (records: BusRecord[]) => Promise<void>;
   readonly topics: { readonly responses: string; readonly events: string };
   readonly events: ServerEvents;
   readonly defaultTimeoutMs: number;
   /** How long a queue-mode device stays reachable after an uplink. */
   readonly awakeMs: number;
-  /** Queue-mode devices whose awake window is tracked at most (the oldest are forgotten: asleep). */
-  readonly maxAwake?: number;
-  /** Request ids remembered to refuse repeats. */
-  readonly maxSeenIds?: number;
+  /** Devices whose awake window or ownership is tracked at most (the oldest are forgotten). */
+  readonly maxTracked?: number;
   readonly sweepMs?: number;
   readonly now?: () => number;
   readonly onError?: (err: unknown, context: string) => void;
+  /** Every final response, with the time from taking the request to answering it. */
+  readonly onResponse?: (res: RpcResponseRecord, latencyMs: number) => void;
 }
 
-interface Held {
-  readonly req: RpcRequest;
-  readonly deadline: number;
-  readonly done: (r: RpcResponseRecord) => void;
-  readonly result: Promise<RpcResponseRecord>;
-}
+export type SubmitOutcome = { readonly duplicate: false; readonly response?: Promise<RpcResponseRecord> } | { readonly duplicate: true };
 
-interface DeviceQueue {
-  readonly held: Held[];
-  running: boolean;
+export interface SubmitOptions {
+  /** Where `timeoutMs` counts from (default now): a Kafka record's timestamp, so a stale record times out. */
+  readonly takenAt?: number;
+  /** The caller waits in-process for the response (HTTP API). */
+  readonly wait?: boolean;
 }
-
-export type SubmitOutcome = { readonly duplicate: false; readonly response: Promise<RpcResponseRecord> } | { readonly duplicate: true; readonly response?: Promise<RpcResponseRecord> };
 
 export class RpcService {
-  private readonly queues = new Map<string, DeviceQueue>();
-  private readonly seen: TtlLruCache<Promise<RpcResponseRecord>>;
+  /** HTTP callers of this instance waiting for a response, by request id. */
+  private readonly waiters = new Map<string, (r: RpcResponseRecord) => void>();
+  /** Endpoints with a drain loop running here, and those asked to drain again meanwhile. */
+  private readonly draining = new Set<string>();
+  private readonly again = new Set<string>();
   /** Queue-mode devices seen within their awake window: endpoint → until. */
   private readonly awakeUntil: TtlLruCache<number>;
+  /** Devices this instance recorded itself as the owner of, recently. */
+  private readonly owned: TtlLruCache<true>;
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
+  private sweeping = false;
   private stopped = false;
 
   constructor(private readonly opts: RpcServiceOptions) {
     this.now = opts.now ?? Date.now;
-    this.seen = new TtlLruCache(opts.maxSeenIds ?? 100_000, 24 * 3_600_000, this.now);
-    this.awakeUntil = new TtlLruCache(opts.maxAwake ?? 1_000_000, opts.awakeMs, this.now);
-    this.sweeper = setInterval(() => this.sweep(), opts.sweepMs ?? 1000);
+    this.awakeUntil = new TtlLruCache(opts.maxTracked ?? 1_000_000, opts.awakeMs, this.now);
+    this.owned = new TtlLruCache(opts.maxTracked ?? 1_000_000, OWNER_REFRESH_MS, this.now);
+    this.sweeper = setInterval(() => void this.sweep(), opts.sweepMs ?? 1000);
     this.sweeper.unref();
     this.unsubscribe = opts.events.on((e) => this.onServerEvent(e));
+    opts.peers.onMessage((m) => this.onPeerMessage(m));
   }
 
   /**
-   * Takes a request; the response resolves once it is final (and published). `takenAt` (default
-   * now) is where `timeoutMs` counts from: a Kafka record's timestamp, so a stale record times out.
+   * Queues a request (durably, with the Redis queue) and returns once it is queued: a Kafka
+   * offset may be committed then. Throws when the queue is unavailable (nothing was taken).
    */
-  submit(req: RpcRequest, takenAt?: number): SubmitOutcome {
-    const earlier = this.seen.get(req.id);
-    if (earlier !== undefined) return { duplicate: true, response: earlier };
+  async submit(req: RpcRequest, o: SubmitOptions = {}): Promise<SubmitOutcome> {
     const now = this.now();
-    const from = Math.min(takenAt ?? now, now);
-    const deadline = Math.min(req.expiresAt ?? Number.POSITIVE_INFINITY, from + (req.timeoutMs ?? this.opts.defaultTimeoutMs));
-    let done: (r: RpcResponseRecord) => void = () => undefined;
-    const result = new Promise<RpcResponseRecord>((resolve) => (done = resolve));
-    const held: Held = { req, deadline, done, result };
-    this.seen.set(req.id, result);
-    if (deadline <= now) {
-      this.finish(held, { result: 'TIMEOUT', error: 'the request expired before the bridge took it' });
-      return { duplicate: false, response: result };
+    const takenAt = Math.min(o.takenAt ?? now, now);
+    const deadline = Math.min(req.expiresAt ?? Number.POSITIVE_INFINITY, takenAt + (req.timeoutMs ?? this.opts.defaultTimeoutMs));
+    const entry: QueuedRpc = { req, deadline, takenAt, ...(o.wait === true ? { replyTo: this.opts.peers.self } : {}) };
+    const response = o.wait === true ? new Promise<RpcResponseRecord>((resolve) => this.waiters.set(req.id, resolve)) : undefined;
+    let outcome: 'queued' | 'duplicate';
+    try {
+      outcome = await this.opts.queue.enqueue(entry, now);
+    } catch (err) {
+      if (o.wait === true) this.waiters.delete(req.id);
+      throw err;
     }
-    this.queue(req.endpoint).held.push(held);
-    this.event(req, 'rpc-queued');
-    this.pump(req.endpoint);
-    return { duplicate: false, response: result };
+    if (outcome === 'duplicate') {
+      if (o.wait === true) this.waiters.delete(req.id);
+      return { duplicate: true };
+    }
+    if (deadline <= now) await this.settle(entry, { result: 'TIMEOUT', error: 'the request expired before the bridge took it' });
+    else {
+      this.event(req, 'rpc-queued');
+      void this.route(req.endpoint);
+    }
+    return response !== undefined ? { duplicate: false, response } : { duplicate: false };
   }
 
-  /** Answers a record that failed validation: BAD_REQUEST naming the field. */
-  async reject(r: RpcRejection): Promise<void> {
-    const res = rpcResponse({ id: r.id ?? '', endpoint: r.endpoint ?? '', method: r.method ?? '' }, { result: 'BAD_REQUEST', error: r.error }, this.now());
+  /** Answers a record that was not taken: BAD_REQUEST naming the field, or why it could not be queued. */
+  async reject(r: RpcRejection, result: 'BAD_REQUEST' | 'INTERNAL_SERVER_ERROR' = 'BAD_REQUEST'): Promise<void> {
+    const res = rpcResponse({ id: r.id ?? '', endpoint: r.endpoint ?? '', method: r.method ?? '' }, { result, error: r.error }, this.now());
     await this.opts.publish([{ topic: this.opts.topics.responses, key: res.endpoint, value: res }]);
+    this.opts.onResponse?.(res, 0);
   }
 
   /** Requests held for an endpoint, in order (for the HTTP API). */
-  pending(endpoint: string): { id: string; method: string; deadline: number; running: boolean }[] {
-    const q = this.queues.get(endpoint);
-    if (q === undefined) return [];
-    return q.held.map((h, i) => ({ id: h.req.id, method: h.req.method, deadline: h.deadline, running: q.running && i === 0 }));
+  pending(endpoint: string): Promise<PendingRpc[]> {
+    return this.opts.queue.pending(endpoint);
   }
 
+  /** Stops taking work; requests in flight here come back to the queue when their lease passes. */
   stop(): void {
     this.stopped = true;
     clearInterval(this.sweeper);
     this.unsubscribe();
   }
 
-  private queue(endpoint: string): DeviceQueue {
-    let q = this.queues.get(endpoint);
-    if (q === undefined) this.queues.set(endpoint, (q = { held: [], running: false }));
-    return q;
+  /** Hands the device's queue to the instance that reaches the device, or drains it here. */
+  private async route(endpoint: string): Promise<void> {
+    try {
+      const owner = await this.opts.owner(endpoint);
+      const peers = this.opts.peers;
+      if (owner !== undefined && owner.instance !== peers.self && (await peers.alive(owner.instance))) {
+        if (await peers.send(owner.instance, { kind: 'drain', endpoint })) return;
+      }
+      await this.drain(endpoint, owner?.at);
+    } catch (err) {
+      this.opts.onError?.(err, `rpc route ${endpoint}`);
+    }
   }
 
-  private pump(endpoint: string): void {
-    const q = this.queues.get(endpoint);
-    if (q === undefined || q.running || this.stopped) return;
-    const head = q.held[0];
-    if (head === undefined) {
-      this.queues.delete(endpoint);
+  /** One drain loop per endpoint on this instance; a request to drain meanwhile runs it again. */
+  private async drain(endpoint: string, seenAt?: number): Promise<void> {
+    if (this.draining.has(endpoint)) {
+      this.again.add(endpoint);
       return;
     }
-    q.running = true;
-    this.runHead(endpoint, q, head)
-      .catch((err: unknown) => {
-        this.opts.onError?.(err, `rpc ${head.req.id}`);
-        return false;
-      })
-      .then((progressed) => {
-        q.running = false;
-        // A sleeping device's queue waits for its next uplink (awake() pumps it again).
-        if (progressed) this.pump(endpoint);
-      });
+    this.draining.add(endpoint);
+    try {
+      do {
+        this.again.delete(endpoint);
+        await this.drainOnce(endpoint, seenAt);
+      } while (this.again.has(endpoint) && !this.stopped);
+    } catch (err) {
+      this.opts.onError?.(err, `rpc drain ${endpoint}`);
+    } finally {
+      this.draining.delete(endpoint);
+      this.again.delete(endpoint);
+    }
   }
 
-  /** Runs the head request; false when the device sleeps and the request stays held. */
-  private async runHead(endpoint: string, q: DeviceQueue, head: Held): Promise<boolean> {
-    const reg = await this.opts.registration(endpoint);
-    if (reg === undefined) {
-      this.endAll(endpoint, `${endpoint} is not registered`);
-      return true;
-    }
-    const now = this.now();
-    if (q.held[0] !== head) return true; // answered meanwhile (deadline, de-registration)
-    if (reg.queueMode && (this.awakeUntil.get(endpoint) ?? 0) < now) return false;
-    q.held.shift();
-    this.event(head.req, 'rpc-sent');
-    const res = await this.opts.executor.execute(head.req, Math.max(1, head.deadline - now));
-    if (res.result === 'TIMEOUT') {
-      this.event(head.req, 'unreachable');
-      if (reg.queueMode && this.now() < head.deadline) {
-        // Asleep again (LwM2M-Core 1.2 §6.5): keep the request, first in line, for the next wake-up.
-        this.awakeUntil.delete(endpoint);
-        q.held.unshift(head);
-        return false;
+  private async drainOnce(endpoint: string, seenAt?: number): Promise<void> {
+    const { queue, peers } = this.opts;
+    while (!this.stopped) {
+      const reg = await this.opts.registration(endpoint);
+      if (reg === undefined) {
+        const why = `${endpoint} is not registered`;
+        for (const entry of await queue.takeAll(endpoint)) await this.deliver(entry, this.response(entry, { result: 'NOT_REGISTERED', error: why }));
+        return;
       }
-    } else if (res.result !== 'NOT_REGISTERED') {
-      this.event(head.req, 'rpc-delivered', res.result);
+      if (reg.queueMode && !this.isAwake(endpoint, seenAt)) return;
+      const now = this.now();
+      const lease = await queue.lease(endpoint, peers.self, now, MAX_EXCHANGE_MS);
+      if (lease.kind !== 'leased') return;
+      const { entry } = lease;
+      if (entry.deadline <= now) {
+        await this.settle(entry, { result: 'TIMEOUT', error: 'the request\'s deadline passed before the device could be reached' });
+        continue;
+      }
+      this.event(entry.req, 'rpc-sent');
+      const res = await this.opts.executor.execute(entry.req, Math.max(1, Math.min(entry.deadline - now, MAX_EXCHANGE_MS)));
+      if (this.stopped && (res.result === 'TIMEOUT' || res.result === 'INTERNAL_SERVER_ERROR')) {
+        await queue.release(endpoint, entry.req.id); // cut short by shutdown: another instance runs it
+        return;
+      }
+      if (res.result === 'TIMEOUT') {
+        this.event(entry.req, 'unreachable');
+        if (reg.queueMode && this.now() < entry.deadline) {
+          // Asleep again (LwM2M-Core 1.2 §6.5): the request stays first in line for the next wake-up.
+          this.awakeUntil.delete(endpoint);
+          await queue.release(endpoint, entry.req.id);
+          return;
+        }
+      } else if (res.result !== 'NOT_REGISTERED') {
+        this.event(entry.req, 'rpc-delivered', res.result);
+      }
+      await this.settle(entry, res);
     }
-    await this.publishResponse(head, res);
-    return true;
   }
 
-  private finish(h: Held, body: { result: string; error: string }): void {
-    void this.publishResponse(h, rpcResponse(h.req, body, this.now()));
+  private isAwake(endpoint: string, seenAt?: number): boolean {
+    const now = this.now();
+    if ((this.awakeUntil.get(endpoint) ?? 0) > now) return true;
+    return seenAt !== undefined && seenAt + this.opts.awakeMs > now;
   }
 
-  private async publishResponse(h: Held, res: RpcResponseRecord): Promise<void> {
-    h.done(res);
+  /** Claims the request (one caller ever succeeds) and delivers its response. */
+  private async settle(entry: QueuedRpc, res: RpcResponseRecord | { result: string; error: string }): Promise<void> {
+    if (!(await this.opts.queue.complete(entry.req.endpoint, entry.req.id))) return; // answered elsewhere
+    await this.deliver(entry, 'ts' in res ? res : this.response(entry, res));
+  }
+
+  /** Publishes a claimed request's response, and hands it to the HTTP caller waiting for it. */
+  private async deliver(entry: QueuedRpc, res: RpcResponseRecord): Promise<void> {
+    this.opts.onResponse?.(res, Math.max(0, this.now() - entry.takenAt));
+    if (entry.replyTo === this.opts.peers.self) this.resolveWaiter(res);
+    else if (entry.replyTo !== undefined) {
+      this.opts.peers.send(entry.replyTo, { kind: 'response', response: res }).catch((err: unknown) => this.opts.onError?.(err, `rpc reply ${res.id}`));
+    }
     try {
       await this.opts.publish([{ topic: this.opts.topics.responses, key: res.endpoint, value: res }]);
     } catch (err) {
@@ -188,47 +241,84 @@ export class RpcService {
     }
   }
 
-  private endAll(endpoint: string, why: string): void {
-    const q = this.queues.get(endpoint);
-    if (q === undefined) return;
-    for (const h of q.held.splice(0)) this.finish(h, { result: 'NOT_REGISTERED', error: why });
+  private response(entry: QueuedRpc, body: { result: string; error: string }): RpcResponseRecord {
+    return rpcResponse(entry.req, body, this.now());
   }
 
-  private sweep(): void {
-    const now = this.now();
-    for (const [endpoint, q] of this.queues) {
-      for (let i = 0; i < q.held.length; ) {
-        const h = q.held[i] as Held;
-        if (h.deadline > now) i++;
-        else {
-          q.held.splice(i, 1);
-          this.finish(h, { result: 'TIMEOUT', error: 'the device did not wake up (or answer) before the request\'s deadline' });
-        }
+  private resolveWaiter(res: RpcResponseRecord): void {
+    const waiter = this.waiters.get(res.id);
+    this.waiters.delete(res.id);
+    waiter?.(res);
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.sweeping || this.stopped) return;
+    this.sweeping = true;
+    try {
+      const { expired, stalled } = await this.opts.queue.sweep(this.now());
+      for (const entry of expired) {
+        await this.deliver(entry, this.response(entry, { result: 'TIMEOUT', error: 'the device did not wake up (or answer) before the request\'s deadline' }));
       }
-      if (q.held.length === 0 && !q.running) this.queues.delete(endpoint);
+      for (const endpoint of stalled) void this.route(endpoint);
+    } catch (err) {
+      this.opts.onError?.(err, 'rpc sweep');
+    } finally {
+      this.sweeping = false;
     }
   }
 
+  private onPeerMessage(m: PeerMessage): void {
+    if (m.kind === 'response') this.resolveWaiter(m.response);
+    else if (!this.stopped) void this.drain(m.endpoint);
+  }
+
   private onServerEvent(e: ServerEvent): void {
+    if (this.stopped) return;
     switch (e.type) {
       case 'registered':
+        return this.uplink(e.registration, true);
+      case 'updated':
+        return this.uplink(e.after, true);
       case 'notification':
       case 'send':
-        return this.awake(e.registration);
-      case 'updated':
-        return this.awake(e.after);
+        return this.uplink(e.registration, false);
       case 'deregistered':
       case 'expired':
-        return this.endAll(e.registration.endpoint, `the registration ended (${e.type}) before the request ran`);
+        void this.endAll(e.registration.endpoint, `the registration ended (${e.type}) before the request ran`);
+        return;
       default:
         return;
     }
   }
 
-  private awake(reg: Registration): void {
-    if (!reg.queueMode) return;
-    this.awakeUntil.set(reg.endpoint, this.now() + this.opts.awakeMs);
-    this.pump(reg.endpoint);
+  /**
+   * An uplink of the device reached this instance: Register and Update recorded it as the owner
+   * (their scripts do); another uplink records it when it has not lately. Then the queue runs.
+   */
+  private uplink(reg: Registration, recorded: boolean): void {
+    const endpoint = reg.endpoint;
+    if (reg.queueMode) this.awakeUntil.set(endpoint, this.now() + this.opts.awakeMs);
+    if (recorded) this.owned.set(endpoint, true);
+    else if (this.owned.get(endpoint) === undefined) {
+      this.owned.set(endpoint, true);
+      this.opts.markSeen(endpoint, this.now()).then(
+        () => this.drain(endpoint),
+        (err: unknown) => {
+          this.owned.delete(endpoint);
+          this.opts.onError?.(err, `rpc owner ${endpoint}`);
+        },
+      );
+      return;
+    } else if (!reg.queueMode) return; // an always-on device's queue is announced to its owner
+    void this.drain(endpoint);
+  }
+
+  private async endAll(endpoint: string, why: string): Promise<void> {
+    try {
+      for (const entry of await this.opts.queue.takeAll(endpoint)) await this.deliver(entry, this.response(entry, { result: 'NOT_REGISTERED', error: why }));
+    } catch (err) {
+      this.opts.onError?.(err, `rpc end ${endpoint}`);
+    }
   }
 
   private event(req: RpcRequest, type: EventType, result?: string): void {

@@ -4,7 +4,14 @@ import { EXPIRY_SHARDS, RedisKeys, addressEntry, clusterHashTag, endpointOfAddre
 const keys = new RedisKeys('lwm2m');
 
 function deviceKeys(endpoint: string): string[] {
-  return [keys.registrationByEndpoint(endpoint), keys.observationsByEndpoint(endpoint)];
+  return [
+    keys.registrationByEndpoint(endpoint),
+    keys.observationsByEndpoint(endpoint),
+    keys.rpcQueueByEndpoint(endpoint),
+    keys.rpcEntriesByEndpoint(endpoint),
+    keys.rpcFlightByEndpoint(endpoint),
+    keys.rpcSeenByEndpoint(endpoint),
+  ];
 }
 
 describe('Redis key layout', () => {
@@ -16,8 +23,8 @@ describe('Redis key layout', () => {
 
   it('gives different devices different tags, and every index its own', () => {
     expect(clusterHashTag(keys.registrationByEndpoint('a'))).not.toBe(clusterHashTag(keys.registrationByEndpoint('b')));
-    const index = [keys.endpointByRegistrationId('r1'), keys.endpointByAddress('192.0.2.1', 5683), keys.observationByToken('0a0b'), keys.expiryByShard(3)];
-    expect(index.map(clusterHashTag)).toEqual(['rid:r1', 'addr:192.0.2.1|5683', 'tok:0a0b', 'expiry:3']);
+    const index = [keys.endpointByRegistrationId('r1'), keys.endpointByAddress('192.0.2.1', 5683), keys.observationByToken('0a0b'), keys.expiryByShard(3), keys.rpcDueByShard(3), keys.instanceAlive('pod-1')];
+    expect(index.map(clusterHashTag)).toEqual(['rid:r1', 'addr:192.0.2.1|5683', 'tok:0a0b', 'expiry:3', 'rpcdue:3', 'inst:pod-1']);
   });
 
   it('spreads the expiry index over EXPIRY_SHARDS slots', () => {
@@ -26,6 +33,8 @@ describe('Redis key layout', () => {
     const used = new Set(Array.from({ length: 1000 }, (_, i) => shardOf(`dev-${i}`)));
     expect(used.size).toBe(EXPIRY_SHARDS);
     expect(keys.expiryOf('dev-7')).toBe(keys.expiryByShard(shardOf('dev-7')));
+    expect(new Set(keys.rpcDueShards().map(clusterHashTag)).size).toBe(EXPIRY_SHARDS);
+    expect(keys.rpcDueOf('dev-7')).toBe(keys.rpcDueByShard(shardOf('dev-7')));
   });
 
   it('keeps shardOf stable (it is part of the stored layout: FNV-1a mod 16)', () => {
@@ -38,7 +47,7 @@ describe('Redis key layout', () => {
   });
 
   it('never lets two devices or two kinds of key collide', () => {
-    const all = ['a', 'a}:reg', 'a}:obs', 'b'].flatMap((e) => deviceKeys(e));
+    const all = ['a', 'a}:reg', 'a}:obs', 'a}:rpc', 'b'].flatMap((e) => deviceKeys(e));
     expect(new Set(all).size).toBe(all.length);
   });
 

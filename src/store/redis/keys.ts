@@ -18,6 +18,16 @@
  *                                             of the current registration and, until
  *                                             removeByRegistration, of replaced ones.
  *                                             PEXPIREAT = `dl`; RETIRE_MS once the device is gone.
+ *   <p>:{ep:E}:rpcq  rpcQueueByEndpoint       list: ids of the device's held RPC requests, in
+ *                                             order (docs/rpc-routing.md).
+ *   <p>:{ep:E}:rpc   rpcEntriesByEndpoint     hash: id → request entry JSON (rpc/rpc-queue.ts),
+ *                                             for the held and the in-flight request.
+ *   <p>:{ep:E}:rpcf  rpcFlightByEndpoint      hash {id, by, until}: the request in flight, the
+ *                                             instance running it and its lease deadline (ms).
+ *   <p>:{ep:E}:rpcs  rpcSeenByEndpoint        sorted set: request id → when taken (ms), for
+ *                                             refusing a repeated id (DEDUP_WINDOW_MS, trimmed
+ *                                             by each enqueue). Queue, entries and seen ids
+ *                                             expire a window after their last deadline.
  *
  * Index keys: each in its own slot (its own tag), written with separate commands, never inside
  * a device script. An index is a hint: every reader confirms it through the device hash, so an
@@ -37,6 +47,11 @@
  *                                               changes), so that a notification, matched by
  *                                               token alone (RFC 7641 §3.2), costs one GET.
  *                                               PXAT `dl`, refreshed by Update.
+ *   <p>:{rpcdue:S}    rpcDueByShard             sorted set, member E, score = when E's queue next
+ *                                               needs the sweep: its earliest request deadline
+ *                                               or in-flight lease deadline (or a sweep lease).
+ *   <p>:{inst:I}      instanceAlive             string, PX: present while instance I runs (its
+ *                                               heartbeat). RPC hand-off asks it before routing.
  *   <p>:{expiry:S}    expiryByShard             sorted set, member E, score = expiresAt (ms) or a
  *                                               lease deadline while a sweeper works on it.
  *                                               S = shard of E, 0 ≤ S < EXPIRY_SHARDS: one slot
@@ -49,6 +64,9 @@
  *                                               or removes an observation ("o"), so that other
  *                                               instances drop their cached copy at once
  *                                               (cache-invalidation.ts).
+ *   <p>:inst:I               instanceChannel      JSON messages to instance I (rpc-peers.ts):
+ *                                               drain an endpoint's RPC queue, or the response
+ *                                               to a request it took over HTTP.
  *
  * `dl` (deadline) = expiresAt + grace + lifetime: indexes outlive the registration by one more
  * lifetime, so one missed refresh does not lose them.
@@ -93,6 +111,42 @@ export class RedisKeys {
 
   observationByToken(token: string): string {
     return `${this.p}:{tok:${token}}`;
+  }
+
+  rpcQueueByEndpoint(endpoint: string): string {
+    return `${this.p}:{ep:${endpoint}}:rpcq`;
+  }
+
+  rpcEntriesByEndpoint(endpoint: string): string {
+    return `${this.p}:{ep:${endpoint}}:rpc`;
+  }
+
+  rpcFlightByEndpoint(endpoint: string): string {
+    return `${this.p}:{ep:${endpoint}}:rpcf`;
+  }
+
+  rpcSeenByEndpoint(endpoint: string): string {
+    return `${this.p}:{ep:${endpoint}}:rpcs`;
+  }
+
+  rpcDueByShard(shard: number): string {
+    return `${this.p}:{rpcdue:${shard}}`;
+  }
+
+  rpcDueShards(): string[] {
+    return Array.from({ length: EXPIRY_SHARDS }, (_, s) => this.rpcDueByShard(s));
+  }
+
+  rpcDueOf(endpoint: string): string {
+    return this.rpcDueByShard(shardOf(endpoint));
+  }
+
+  instanceAlive(instance: string): string {
+    return `${this.p}:{inst:${instance}}`;
+  }
+
+  instanceChannel(instance: string): string {
+    return `${this.p}:inst:${instance}`;
   }
 
   cacheInvalidationChannel(): string {

@@ -22,6 +22,10 @@ interface Commands {
   set(key: string, value: string, token: 'PXAT', at: number): Promise<unknown>;
   del(key: string): Promise<number>;
   hgetall(key: string): Promise<Record<string, string>>;
+  hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
+  lrange(key: string, start: number, stop: number): Promise<string[]>;
+  exists(key: string): Promise<number>;
+  set(key: string, value: string, token: 'PX', ms: number): Promise<unknown>;
   hdel(key: string, field: string): Promise<number>;
   pexpire(key: string, ms: number): Promise<number>;
   pexpireat(key: string, at: number): Promise<number>;

@@ -227,10 +227,8 @@ export class RedisRegistrationStore implements RegistrationStore {
   /** Which instance last saw the device, and when (ms); undefined when not registered. */
   async lastSeen(endpoint: string): Promise<{ instanceId: string; at: number } | undefined> {
     this.ctx.stats.operations.getByEndpoint.calls++;
-    const r = await this.ctx.io.call('getByEndpoint', (c) => c.hgetall(this.ctx.keys.registrationByEndpoint(endpoint)));
-    const instanceId = r.in;
-    const seen = r.sn;
-    return instanceId === undefined || seen === undefined ? undefined : { instanceId, at: Number(seen) };
+    const [instanceId, seen] = await this.ctx.io.call('getByEndpoint', (c) => c.hmget(this.ctx.keys.registrationByEndpoint(endpoint), 'in', 'sn'));
+    return instanceId === null || instanceId === undefined || seen === null || seen === undefined ? undefined : { instanceId, at: Number(seen) };
   }
 
   /** One HGETALL; fills the cache unless a write of this instance overlapped the read. */

@@ -21,7 +21,10 @@ export type StoreOperation =
   | 'removeObservation'
   | 'listObservations'
   | 'removeObservations'
-  | 'invalidate';
+  | 'invalidate'
+  | 'rpcQueue'
+  | 'rpcSweep'
+  | 'instance';
 
 export const STORE_OPERATIONS: readonly StoreOperation[] = [
   'register',
@@ -40,6 +43,9 @@ export const STORE_OPERATIONS: readonly StoreOperation[] = [
   'listObservations',
   'removeObservations',
   'invalidate',
+  'rpcQueue',
+  'rpcSweep',
+  'instance',
 ];
 
 export interface OperationStats {
