@@ -39,6 +39,7 @@ export function createBridgeBus(config: Config, log: Logger, onProduceLatency?: 
     unavailableAfterMs: config.KAFKA_UNAVAILABLE_AFTER_MS,
     compression: config.KAFKA_COMPRESSION,
     producerThread: config.KAFKA_PRODUCER_THREAD,
+    groupSessionTimeoutMs: config.KAFKA_RPC_SESSION_TIMEOUT_MS,
     log,
     ...(onProduceLatency ? { onProduceLatency } : {}),
   }, [topics.devices, topics.profiles]);

@@ -110,7 +110,7 @@ export class KafkaBus implements Bus {
   }
 
   async consume(topic: string, groupId: string, handler: (record: ConsumedRecord) => Promise<void> | void): Promise<void> {
-    await this.startReader(new GroupConsumer(this.kafka, { topic, groupId, handler, ...(this.opts.log !== undefined ? { log: this.opts.log } : {}) }));
+    await this.startReader(new GroupConsumer(this.kafka, { topic, groupId, handler, sessionTimeoutMs: this.opts.groupSessionTimeoutMs, ...(this.opts.log !== undefined ? { log: this.opts.log } : {}) }));
   }
 
   /**

@@ -40,6 +40,8 @@ export interface KafkaBusOptions {
   readonly compression?: 'gzip' | 'none';
   /** How long follow() may take to read a topic up to its end as of subscription. */
   readonly followCatchUpTimeoutMs?: number;
+  /** Session timeout of the group consumer (RPC requests): how soon a dead member's partitions move. */
+  readonly groupSessionTimeoutMs?: number;
   readonly log?: BusLog;
   /** Level of kafkajs's own logs routed to `log` (at warn); 'nothing' silences them. */
   readonly kafkaLogLevel?: 'nothing' | 'error' | 'warn' | 'info';
@@ -68,6 +70,7 @@ export const KAFKA_BUS_DEFAULTS = {
   retryMaxMs: 2_000,
   compression: 'gzip',
   followCatchUpTimeoutMs: 60_000,
+  groupSessionTimeoutMs: 30_000,
   kafkaLogLevel: 'warn',
 } as const;
 

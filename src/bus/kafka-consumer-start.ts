@@ -14,6 +14,8 @@ export interface ConsumerStart {
   /** Longest wait of one fetch; also bounds how long stop() waits for it. */
   readonly maxWaitTimeInMs: number;
   readonly allowAutoTopicCreation?: boolean;
+  /** Group session timeout; heartbeats go at a third of it. Default kafkajs's (30 s). */
+  readonly sessionTimeoutMs?: number;
   /** kafkajs restarts a crashed consumer on a timer; once stopped it must not come back. */
   readonly stopped: () => boolean;
   readonly label: string;
@@ -25,6 +27,7 @@ export async function startConsumer(kafka: Kafka, o: ConsumerStart, adopt: (c: C
     groupId: o.groupId,
     ...(o.allowAutoTopicCreation !== undefined ? { allowAutoTopicCreation: o.allowAutoTopicCreation } : {}),
     maxWaitTimeInMs: o.maxWaitTimeInMs,
+    ...(o.sessionTimeoutMs !== undefined ? { sessionTimeout: o.sessionTimeoutMs, heartbeatInterval: Math.max(100, Math.floor(o.sessionTimeoutMs / 3)) } : {}),
     retry: { restartOnFailure: async () => !o.stopped() },
   });
   adopt(consumer);

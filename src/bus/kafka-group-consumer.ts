@@ -16,6 +16,7 @@ import { RecordNotTakenError, type ConsumedRecord } from './types';
 export interface GroupConsumerOptions {
   readonly topic: string;
   readonly groupId: string;
+  readonly sessionTimeoutMs?: number;
   readonly handler: (record: ConsumedRecord) => Promise<void> | void;
   readonly log?: BusLog;
 }
@@ -35,7 +36,7 @@ export class GroupConsumer {
     // answered (stale ones TIMEOUT, their deadline counts from the record's timestamp).
     const consumer = await startConsumer(
       this.kafka,
-      { topic, groupId: this.opts.groupId, maxWaitTimeInMs: 500, stopped: () => this.stopped, label: 'group consumer', ...(log !== undefined ? { log } : {}) },
+      { topic, groupId: this.opts.groupId, maxWaitTimeInMs: 500, stopped: () => this.stopped, label: 'group consumer', ...(this.opts.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: this.opts.sessionTimeoutMs } : {}), ...(log !== undefined ? { log } : {}) },
       (c) => (this.consumer = c),
     );
     await consumer.run({

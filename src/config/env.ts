@@ -81,6 +81,8 @@ export const envSchema = z.object({
   LWM2M_QUEUE_AWAKE_MS: int(0, 86_400_000).default(93_000),
   /** Heartbeat of this instance in Redis; it counts as gone (its devices' RPC taken over) after 3 missed beats. */
   INSTANCE_HEARTBEAT_MS: int(100, 60_000).default(5000),
+  /** Session timeout of the RPC consumer group: how soon a dead instance's request partitions go to the others (the broker bounds it, 6-300 s by default). */
+  KAFKA_RPC_SESSION_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
   /** Consumer group of the RPC requests topic, shared by every instance; default "<KAFKA_CLIENT_ID>.rpc". */
   KAFKA_RPC_GROUP_ID: z.string().default(''),
   /** Bearer token of the HTTP device and RPC API; required outside embedded mode (else that API answers 401). */
