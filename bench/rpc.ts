@@ -21,7 +21,7 @@ import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { decode, encode } from '../src/coap/codec';
 import { Code, MessageType, Opt } from '../src/coap/message';
 import { uintOption } from '../src/coap/options';
-import { readHead, registerFrame } from './coap-frames';
+import { emptyAck, readHead, registerFrame } from './coap-frames';
 import { onAbort, startInfra, type Infra } from './e2e-infra';
 import { resultsDir } from './report';
 import { ServerProcess, SERVER_HOST } from './server-process';
@@ -64,16 +64,20 @@ async function device(endpoint: string, port: number): Promise<Socket> {
   const s = createSocket('udp4');
   await new Promise<void>((resolve) => s.bind(0, SERVER_HOST, () => s.connect(port, SERVER_HOST, () => resolve())));
   const registered = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${endpoint} was not registered within 10 s`)), 10_000);
+    let last = 'nothing';
+    const timer = setTimeout(() => reject(new Error(`${endpoint} was not registered within 10 s (last datagram: ${last})`)), 10_000);
     s.on('message', (buf) => {
       const head = readHead(buf);
       if (head === undefined) return;
-      if (head.type === MessageType.ACK && head.code === Code.CREATED) {
+      last = `type ${head.type} code ${head.code >> 5}.${String(head.code & 31).padStart(2, '0')}`;
+      if (head.code === Code.CREATED && (head.type === MessageType.ACK || head.type === MessageType.CON)) {
+        // Piggybacked, or separate after an empty ACK (RFC 7252 §5.2.2), which is acknowledged.
+        if (head.type === MessageType.CON) s.send(emptyAck(head.messageId));
         clearTimeout(timer);
         resolve();
         return;
       }
-      if (head.type !== MessageType.CON) return;
+      if (head.type !== MessageType.CON || head.code < 1 || head.code > 31) return;
       const req = decode(buf);
       if (req === null) return;
       s.send(encode({ type: MessageType.ACK, code: Code.CONTENT, messageId: req.messageId, token: req.token, options: [uintOption(Opt.CONTENT_FORMAT, 0)], payload: Buffer.from('87') }));
@@ -105,6 +109,7 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
   for (let i = 0; i < p.instances; i++) {
     const bridge = await ServerProcess.start({ env: infra.bridgeEnv(prefix, { INSTANCE_ID: `rpcb-${runIndex}-${i}`, KAFKA_RPC_GROUP_ID: group, LOG_LEVEL: 'info' }) });
     onAbort(() => bridge.killNow());
+    await bridge.waitReady(60_000);
     bridges.push(bridge);
   }
   const first = bridges[0] as ServerProcess;

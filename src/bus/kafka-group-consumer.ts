@@ -41,6 +41,8 @@ export class GroupConsumer {
     );
     await consumer.run({
       autoCommit: true,
+      // Partitions in parallel, each in order: a device's requests share a partition (key = endpoint).
+      partitionsConsumedConcurrently: 8,
       eachMessage: async ({ partition, message }) => {
         try {
           await this.opts.handler({

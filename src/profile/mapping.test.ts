@@ -39,6 +39,14 @@ describe('mapNodes', () => {
     expect(m.attributes).toEqual({});
   });
 
+  it('keeps what a "drop" profile has no entry for, by resource path and with types, when asked (RPC observations)', () => {
+    const p = profile({ unmappedPaths: 'drop', observeAttr: { keyName: { '/3303/0/5700': 'temperature' }, telemetry: ['/3303/0/5700'] } });
+    const m = mapNodes(p, nodes(['/3303/0', instance(0, [single(5700, 'FLOAT', 22), single(5701, 'STRING', 'Cel'), multi(5750, 'STRING', [[1, 'a']])])]), undefined, true);
+    expect(m.telemetry).toEqual({ temperature: 22 });
+    expect(m.unmapped).toEqual({ values: { '/3303/0/5701': 'Cel', '/3303/0/5750': { '1': 'a' } }, types: { '/3303/0/5701': 'STRING', '/3303/0/5750': 'STRING' } });
+    expect(mapNodes(p, nodes(['/3303/0/5701', single(5701, 'STRING', 'Cel')])).unmapped).toBeUndefined();
+  });
+
   it('drops unmapped values when the profile says so', () => {
     const p = profile({ unmappedPaths: 'drop', observeAttr: { keyName: { '/3303/0/5700': 'temperature' }, telemetry: ['/3303/0/5700'] } });
     const m = mapNodes(p, nodes(['/3303/0', instance(0, [single(5700, 'FLOAT', 22), single(5701, 'STRING', 'Cel')])]));

@@ -26,6 +26,11 @@ export interface MappedValues {
   readonly attributes: MutableJsonObject;
   /** LwM2M type by key, for keys whose value is one resource (single or multi-instance). */
   readonly types: { [key: string]: ResourceType };
+  /**
+   * With `keepUnmapped`, the values a "drop" profile has no entry for, keyed by resource path
+   * (nested by instance), with their types; otherwise undefined.
+   */
+  readonly unmapped?: { readonly values: MutableJsonObject; readonly types: { [path: string]: ResourceType } };
 }
 
 const idsCache = new Map<string, readonly number[]>();
@@ -66,12 +71,16 @@ class Mapper {
   readonly telemetry: MutableJsonObject = {};
   readonly attributes: MutableJsonObject = {};
   readonly types: { [key: string]: ResourceType } = {};
+  readonly unmapped: { values: MutableJsonObject; types: { [path: string]: ResourceType } } | undefined;
   private readonly ids: number[] = [];
 
   constructor(
     private readonly profile: CompiledProfile,
     private readonly convert: ValueConverter,
-  ) {}
+    keepUnmapped: boolean,
+  ) {
+    this.unmapped = keepUnmapped ? { values: {}, types: {} } : undefined;
+  }
 
   node(base: readonly number[], node: LwM2mNode): void {
     this.ids.length = 0;
@@ -125,8 +134,14 @@ class Mapper {
       }
     }
     if (entry === undefined) {
-      if (this.profile.unmapped === 'drop') return;
       const key = resourceKey(ids);
+      if (this.profile.unmapped === 'drop') {
+        if (this.unmapped !== undefined) {
+          assign(this.unmapped.values, key, ids, 3, value);
+          this.unmapped.types[key] = type;
+        }
+        return;
+      }
       assign(this.telemetry, key, ids, 3, value);
       this.types[key] = type;
       return;
@@ -145,10 +160,11 @@ export function mapNodes(
   profile: CompiledProfile,
   nodes: Iterable<readonly [string, LwM2mNode | null | undefined]>,
   convert: ValueConverter = toJsonValue,
+  keepUnmapped = false,
 ): MappedValues {
-  const m = new Mapper(profile, convert);
+  const m = new Mapper(profile, convert, keepUnmapped);
   for (const [path, node] of nodes) if (node) m.node(idsOf(path), node);
-  return { telemetry: m.telemetry, attributes: m.attributes, types: m.types };
+  return { telemetry: m.telemetry, attributes: m.attributes, types: m.types, ...(m.unmapped !== undefined ? { unmapped: m.unmapped } : {}) };
 }
 
 /** Maps the one node of a single-path Read or Observe. */

@@ -3,6 +3,8 @@
  * Publisher, to the events topic. Listeners are called synchronously and must not throw.
  */
 import type { EventDetail } from '../bus/contract/event-records';
+import type { JsonObject } from '../bus/contract/values';
+import type { ResourceType } from '../lwm2m/value';
 import type { ObserveStrategy } from './schema';
 import type { SkippedPath, VersionMismatch } from './plan';
 
@@ -26,7 +28,9 @@ export type ProfileEvent =
   | { readonly type: 'read-failed'; readonly paths: readonly string[]; readonly result?: string; readonly error?: string }
   | { readonly type: 'write-attributes-failed'; readonly path: string; readonly result?: string; readonly error?: string }
   /** No profile is assigned to the endpoint (`profile` undefined), or the assigned one is unknown. */
-  | { readonly type: 'profile-missing'; readonly profile?: string };
+  | { readonly type: 'profile-missing'; readonly profile?: string }
+  /** Values of an RPC-created observation that the profile has no key for (and would drop). */
+  | { readonly type: 'notification'; readonly paths: readonly string[]; readonly values: JsonObject; readonly types: { readonly [path: string]: ResourceType } };
 
 export type ProfileEventListener = (endpoint: string, profile: string | null, event: ProfileEvent) => void;
 
@@ -64,6 +68,8 @@ export function profileEventDetail(event: ProfileEvent): EventDetail {
       };
     case 'version-mismatch':
       return { paths: event.mismatches.map((m) => m.path), message: event.mismatches.map((m) => `${m.path}: profile ${m.profile}, device ${m.device}`).join('; ') };
+    case 'notification':
+      return { paths: [...event.paths], values: event.values, types: { ...event.types } };
     case 'profile-missing':
       return { message: event.profile === undefined ? 'no profile assigned' : `profile "${event.profile}" is not known` };
     case 'profile-applied':

@@ -76,7 +76,8 @@ export class Uplink {
     const source: UplinkSource = { op: 'notify', paths: e.observation.paths };
     const series = e.timestamped && e.timestamped.length > 0 ? e.timestamped : [{ nodes: e.nodes }];
     try {
-      return allOf(this.publishSeries(e.registration, profile, series, () => source));
+      // An observation an operator asked for by RPC: what the profile would drop goes out as a notification event.
+      return allOf(this.publishSeries(e.registration, profile, series, () => source, e.observation.origin === 'rpc'));
     } catch (err) {
       return Promise.reject(err); // a mapping error reaches the caller's report, as a rejection
     }
@@ -100,18 +101,23 @@ export class Uplink {
     profile: CompiledProfile,
     series: ReadonlyArray<{ readonly timestamp?: number; readonly nodes: NodesByPath }>,
     sourceOf: (nodes: ReadonlyMap<string, LwM2mNode | null>) => UplinkSource,
+    keepUnmapped = false,
   ): Promise<void>[] {
     const { publisher } = this.opts;
     const jobs: Promise<void>[] = [];
     const now = this.now();
     for (const entry of series) {
-      const mapped = mapNodes(profile, entry.nodes, this.opts.convert);
+      const mapped = mapNodes(profile, entry.nodes, this.opts.convert, keepUnmapped);
       const ts = entry.timestamp ?? now;
       const source = sourceOf(entry.nodes);
       const name = profile === BUILT_IN_DEFAULT ? null : profile.name;
       const { telemetry, attributes, types } = mapped;
       if (Object.keys(telemetry).length > 0) jobs.push(publisher.publishTelemetry(reg.endpoint, name, ts, telemetry, source, typesOf(telemetry, types)));
       if (Object.keys(attributes).length > 0) jobs.push(publisher.publishAttributes(reg.endpoint, name, ts, attributes, source, typesOf(attributes, types)));
+      const unmapped = mapped.unmapped;
+      if (unmapped !== undefined && Object.keys(unmapped.values).length > 0) {
+        jobs.push(publisher.publishEvent(reg.endpoint, name, ts, { type: 'notification', paths: source.paths, values: unmapped.values, types: unmapped.types }));
+      }
     }
     return jobs;
   }

@@ -120,14 +120,14 @@ export class RpcExecutor {
       }
       case 'Observe': {
         const path = resolveTarget(t, p);
-        return resultBody(await s.observe(ep, path, o), path);
+        return resultBody(await s.observe(ep, path, { ...o, origin: 'rpc' }), path);
       }
       case 'Discover':
         return resultBody(await s.discover(ep, resolveTarget(t, p), o));
       case 'ReadComposite':
         return resultBody(await s.readComposite(ep, resolveTargets(t, p), o));
       case 'ObserveComposite':
-        return resultBody(await s.observeComposite(ep, resolveTargets(t, p), o));
+        return resultBody(await s.observeComposite(ep, resolveTargets(t, p), { ...o, origin: 'rpc' }));
       case 'DiscoverAll':
         return { result: 'CONTENT', links: discoverAll(t.registration) };
       case 'WriteReplace':

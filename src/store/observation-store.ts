@@ -14,6 +14,8 @@ export interface Observation {
   /** Content format requested with Accept, if any. */
   readonly contentFormat?: number;
   readonly createdAt: number;
+  /** "rpc": created by an RPC request (its unmapped values become notification events); absent: by the profile. */
+  readonly origin?: 'rpc';
 }
 
 export interface ObservationStore {

@@ -5,6 +5,9 @@
  * progress events come out on the responses and events topics (docs/rpc-routing.md).
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process';
 import { testKafkaBrokers, testRedisUrl } from '../support/infra';
@@ -28,6 +31,9 @@ let lb: UdpBalancer;
 let a: BridgeProcess | undefined;
 let b: BridgeProcess | undefined;
 const clients: LeshanClientHandle[] = [];
+let profilesDir: string;
+/** Keys only the battery level and drops the rest: an RPC observation of anything else gives notification events. */
+const PROFILE = { name: 'cluster-drop', updatedAt: '2026-11-21T12:00:00Z', unmappedPaths: 'drop', observeAttr: { keyName: { '/3/0/9': 'battery' }, telemetry: ['/3/0/9'] } };
 
 const env = (instance: string): Record<string, string> => ({
   INSTANCE_ID: instance,
@@ -44,6 +50,8 @@ const env = (instance: string): Record<string, string> => ({
   INSTANCE_HEARTBEAT_MS: '300',
   LWM2M_QUEUE_AWAKE_MS: String(AWAKE_MS),
   RPC_DEFAULT_TIMEOUT_MS: '30000',
+  PROFILES_DIR: profilesDir,
+  PROFILE_RULES: JSON.stringify([{ pattern: 'cl-*', profile: PROFILE.name }]),
 });
 
 async function waitForGroupMembers(n: number): Promise<void> {
@@ -78,14 +86,16 @@ async function request(endpoint: string, method: string, params: Record<string, 
 const responseOf = (id: string, timeoutMs = 30_000): Promise<CollectedRecord> => records.waitFor((r) => r.topic === topics.responses && r.value.id === id, timeoutMs, `response ${id}`);
 const responsesOf = (id: string): CollectedRecord[] => records.records.filter((r) => r.topic === topics.responses && r.value.id === id);
 
-async function leshan(endpoint: string, queueMode = false): Promise<LeshanClientHandle> {
-  const c = await startLeshanClient({ serverPort: lb.port, endpoint, lifetime: 300, queueMode, tickMs: 60_000 });
+async function leshan(endpoint: string, queueMode = false, tickMs = 60_000): Promise<LeshanClientHandle> {
+  const c = await startLeshanClient({ serverPort: lb.port, endpoint, lifetime: 300, queueMode, tickMs });
   clients.push(c);
   await c.waitFor(/^REGISTERED /, 30_000);
   return c;
 }
 
 beforeAll(async () => {
+  profilesDir = await mkdtemp(join(tmpdir(), 'rpc-cluster-'));
+  await writeFile(join(profilesDir, 'drop.json'), JSON.stringify(PROFILE));
   kafka = new Kafka({ clientId: 'rpc-cluster-test', brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -105,6 +115,7 @@ afterAll(async () => {
   await lb?.close();
   await records?.close();
   await producer?.disconnect();
+  if (profilesDir !== undefined) await rm(profilesDir, { recursive: true, force: true });
 });
 
 it('a request consumed by the instance that does not reach the device is run by the one that does', async () => {
@@ -143,6 +154,16 @@ it('malformed records are answered BAD_REQUEST naming the field, and the consume
   expect(garbage.value.id).toBe('');
   const unknown = await request(`nobody-${run}`, 'Read', { id: '/3/0/0' });
   expect((await responseOf(unknown)).value).toMatchObject({ result: 'NOT_REGISTERED', endpoint: `nobody-${run}` });
+});
+
+it('notifications of an observation created by RPC on a path the profile drops come as notification events', async () => {
+  const ep = `cl-${run}-n`;
+  await leshan(ep, false, 200);
+  const id = await request(ep, 'Observe', { id: '/3303/0/5700' });
+  expect((await responseOf(id)).value).toMatchObject({ result: 'CONTENT', types: { '/3303/0/5700': 'FLOAT' } });
+  const n = await records.waitFor((r) => r.topic === topics.events && r.key === ep && r.value.type === 'notification', 30_000, 'notification event');
+  expect(n.value.detail).toMatchObject({ paths: ['/3303/0/5700'], values: { '/3303/0/5700': expect.any(Number) }, types: { '/3303/0/5700': 'FLOAT' } });
+  expect((await responseOf(await request(ep, 'ObserveCancelAll', {}))).value).toMatchObject({ result: 'CONTENT', count: 1 });
 });
 
 it('a queue-mode client (Leshan -q) gets its held request when it wakes', async () => {

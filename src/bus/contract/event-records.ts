@@ -3,6 +3,7 @@
  * firmware/software update events of a device. Schema version: SCHEMA_VERSION (./version.ts).
  */
 import { z } from 'zod';
+import { jsonValueSchema, resourceTypeSchema } from './value-records';
 import type { Registration } from '../../server/registration/registration';
 
 export const eventTypeSchema = z
@@ -27,6 +28,7 @@ export const eventTypeSchema = z
     'rpc-queued',
     'rpc-sent',
     'rpc-delivered',
+    'notification',
   ])
   .describe(
     'registered/updated/deregistered: the device\'s Register, Update, De-register; expired: its lifetime ran out; ' +
@@ -37,7 +39,8 @@ export const eventTypeSchema = z
       'paths the device does not announce; version-mismatch: a profile path names another object version than the device; ' +
       'read-failed / write-attributes-failed: a setup step the device refused; unreachable: a request to the device went unanswered ' +
       'after every retransmission; rpc-queued / rpc-sent / rpc-delivered: progress of an RPC request (detail.rpcId): taken and held, ' +
-      'sent to the device, answered by the device (its final response goes to the responses topic). Consumers must ignore types they do not know.',
+      'sent to the device, answered by the device (its final response goes to the responses topic); notification: values of an observation created by RPC ' +
+      'that the device\'s profile has no key for (detail.values by path). Consumers must ignore types they do not know.',
   );
 
 export const registrationSummarySchema = z
@@ -71,6 +74,8 @@ export const eventDetailSchema = z
     result: z.string().optional().describe('firmware-state/software-state: the update result; rpc-delivered: the device\'s answer (CONTENT, CHANGED, NOT_FOUND...)'),
     rpcId: z.string().optional().describe('rpc-*: the request id'),
     method: z.string().optional().describe('rpc-*: the request method'),
+    values: z.record(z.string(), jsonValueSchema).optional().describe('notification: typed JSON values by resource path'),
+    types: z.record(z.string(), resourceTypeSchema).optional().describe('notification: LwM2M type by resource path'),
   })
   .describe('Event-specific detail');
 

@@ -28,6 +28,8 @@ export interface RequestOptions {
   /** Content format to use instead of the policy's choice. */
   readonly format?: number;
   readonly timeoutMs?: number;
+  /** Observe: who asked for the observation, kept with it ("rpc": an RPC request, not the profile). */
+  readonly origin?: 'rpc';
 }
 
 export function codecContext(ctx: DownlinkContext, reg: Registration): CodecContext {

@@ -23,14 +23,14 @@ import { baseResult, type OperationResult } from './result';
 
 export async function observe(ctx: DownlinkContext, reg: Registration, path: LwM2mPath, opts: RequestOptions = {}): Promise<OperationResult> {
   const accept = opts.format ?? ctx.formats.single(reg);
-  const obs = newObservation(reg, 'single', [path], accept);
+  const obs = newObservation(reg, 'single', [path], accept, opts.origin);
   const options = [...targetOptions(reg, path), uintOption(Opt.OBSERVE, OBSERVE_REGISTER), uintOption(Opt.ACCEPT, accept)];
   return start(ctx, reg, obs, Method.GET, options, undefined, opts);
 }
 
 export async function observeComposite(ctx: DownlinkContext, reg: Registration, paths: readonly LwM2mPath[], opts: RequestOptions = {}): Promise<OperationResult> {
   const format = compositeFormat(ctx, reg, opts);
-  const obs = newObservation(reg, 'composite', paths, format);
+  const obs = newObservation(reg, 'composite', paths, format, opts.origin);
   const options = [...targetOptions(reg, {}), uintOption(Opt.OBSERVE, OBSERVE_REGISTER), uintOption(Opt.CONTENT_FORMAT, format), uintOption(Opt.ACCEPT, format)];
   return start(ctx, reg, obs, Method.FETCH, options, ctx.codecs.compositeCodec(format).encodePaths(paths), opts);
 }
@@ -61,7 +61,7 @@ export async function cancelObservation(
   return baseResult(res.code, res.payload);
 }
 
-function newObservation(reg: Registration, kind: 'single' | 'composite', paths: readonly LwM2mPath[], format: number): Observation {
+function newObservation(reg: Registration, kind: 'single' | 'composite', paths: readonly LwM2mPath[], format: number, origin?: 'rpc'): Observation {
   return {
     token: CoapEndpoint.newToken().toString('hex'),
     registrationId: reg.id,
@@ -70,6 +70,7 @@ function newObservation(reg: Registration, kind: 'single' | 'composite', paths: 
     paths: paths.map(formatPath),
     contentFormat: format,
     createdAt: Date.now(),
+    ...(origin !== undefined ? { origin } : {}),
   };
 }
 
