@@ -23,6 +23,7 @@ import { Code, MessageType, Opt } from '../src/coap/message';
 import { uintOption } from '../src/coap/options';
 import { emptyAck, readHead, registerFrame } from './coap-frames';
 import { onAbort, startInfra, type Infra } from './e2e-infra';
+import { waitForStableGroup } from '../test/support/kafka-records';
 import { resultsDir } from './report';
 import { ServerProcess, SERVER_HOST } from './server-process';
 import { median, SampleBuffer, summarize, type LatencySummary } from './stats';
@@ -88,16 +89,6 @@ async function device(endpoint: string, port: number): Promise<Socket> {
   return s;
 }
 
-async function waitForMembers(infra: Infra, group: string, n: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const g = (await infra.admin.describeGroups([group])).groups[0];
-    if (g?.state === 'Stable' && g.members.length === n) return;
-    if (Date.now() > deadline) throw new Error(`the bridges' RPC group never had ${n} stable members`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunResult> {
   const prefix = `rpcb-${randomUUID().slice(0, 6)}.`;
   const group = `${prefix}rpc`;
@@ -144,7 +135,7 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
       }
     },
   });
-  await waitForMembers(infra, group, p.instances);
+  await waitForStableGroup(infra.admin, group, p.instances);
 
   let sent = 0;
   let seq = 0;

@@ -144,7 +144,6 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       registrations: stores.registrations,
       server,
       rpc,
-      defaultTimeoutMs: config.RPC_DEFAULT_TIMEOUT_MS,
       ...(embedded ? {} : { token: config.HTTP_API_TOKEN }),
       ready,
       debugEndpoints: config.DEBUG_ENDPOINTS,

@@ -7,10 +7,10 @@
  * at subscription, so start-up can wait for the provisioning state present at that moment.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { BusUnavailableError, type ConsumedRecord } from './types';
 import type { BusLog } from './kafka-config';
-import { startConsumer } from './kafka-consumer-start';
+import { ReaderConsumer, toConsumed } from './kafka-consumer-start';
 import { describeKafkaError, isRetriable } from './kafka-errors';
 
 export interface FollowOptions {
@@ -20,27 +20,6 @@ export interface FollowOptions {
   readonly catchUpTimeoutMs: number;
   readonly handler: (record: ConsumedRecord) => Promise<void> | void;
   readonly log?: BusLog;
-}
-
-export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (headers === undefined) return out;
-  for (const [k, v] of Object.entries(headers)) {
-    const first = Array.isArray(v) ? v[0] : v;
-    if (first !== undefined) out[k] = first.toString();
-  }
-  return out;
-}
-
-function toConsumed(topic: string, m: KafkaMessage): ConsumedRecord {
-  return {
-    topic,
-    key: m.key === null ? null : m.key.toString('utf8'),
-    value: m.value,
-    headers: headersToStrings(m.headers),
-    offset: m.offset,
-    timestamp: Number(m.timestamp),
-  };
 }
 
 /** High watermark by partition, for partitions that hold records now. */
@@ -80,8 +59,7 @@ async function endOffsetsRetrying(kafka: Kafka, topic: string, deadline: number,
 }
 
 export class TopicFollower {
-  private consumer: Consumer | undefined;
-  private stopped = false;
+  private readonly reader = new ReaderConsumer();
 
   constructor(
     private readonly kafka: Kafka,
@@ -101,19 +79,14 @@ export class TopicFollower {
     let caughtUp!: () => void;
     const done = new Promise<void>((resolve) => (caughtUp = resolve));
     if (pending.size === 0) caughtUp();
-    const consumer = await startConsumer(
-      this.kafka,
-      {
-        topic,
-        groupId: `${this.opts.clientId}.follow.${this.opts.instanceId}.${randomUUID()}`,
-        allowAutoTopicCreation: false,
-        maxWaitTimeInMs: 1_000,
-        stopped: () => this.stopped,
-        label: 'follow consumer',
-        ...(log !== undefined ? { log } : {}),
-      },
-      (c) => (this.consumer = c),
-    );
+    const consumer = await this.reader.start(this.kafka, {
+      topic,
+      groupId: `${this.opts.clientId}.follow.${this.opts.instanceId}.${randomUUID()}`,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 1_000,
+      label: 'follow consumer',
+      ...(log !== undefined ? { log } : {}),
+    });
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
@@ -141,9 +114,7 @@ export class TopicFollower {
     }
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    // The reference is kept: a stop() racing with start() disconnects again once start() is done.
-    await this.consumer?.disconnect();
+  stop(): Promise<void> {
+    return this.reader.stop();
   }
 }

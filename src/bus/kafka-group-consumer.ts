@@ -6,11 +6,10 @@
  * and the record committed: one bad record never stops the consumer. Except RecordNotTakenError:
  * the record stays uncommitted (kafkajs retries it, and after a rebalance another member does).
  */
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { BusLog } from './kafka-config';
 import { describeKafkaError } from './kafka-errors';
-import { headersToStrings } from './kafka-follow';
-import { startConsumer } from './kafka-consumer-start';
+import { ReaderConsumer, toConsumed } from './kafka-consumer-start';
 import { RecordNotTakenError, type ConsumedRecord } from './types';
 
 export interface GroupConsumerOptions {
@@ -22,8 +21,7 @@ export interface GroupConsumerOptions {
 }
 
 export class GroupConsumer {
-  private consumer: Consumer | undefined;
-  private stopped = false;
+  private readonly reader = new ReaderConsumer();
 
   constructor(
     private readonly kafka: Kafka,
@@ -34,25 +32,21 @@ export class GroupConsumer {
     const { topic, log } = this.opts;
     // A new group starts at the beginning: requests sent before the first bridge started are
     // answered (stale ones TIMEOUT, their deadline counts from the record's timestamp).
-    const consumer = await startConsumer(
-      this.kafka,
-      { topic, groupId: this.opts.groupId, maxWaitTimeInMs: 500, stopped: () => this.stopped, label: 'group consumer', ...(this.opts.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: this.opts.sessionTimeoutMs } : {}), ...(log !== undefined ? { log } : {}) },
-      (c) => (this.consumer = c),
-    );
+    const consumer = await this.reader.start(this.kafka, {
+      topic,
+      groupId: this.opts.groupId,
+      maxWaitTimeInMs: 500,
+      label: 'group consumer',
+      ...(this.opts.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: this.opts.sessionTimeoutMs } : {}),
+      ...(log !== undefined ? { log } : {}),
+    });
     await consumer.run({
       autoCommit: true,
       // Partitions in parallel, each in order: a device's requests share a partition (key = endpoint).
       partitionsConsumedConcurrently: 8,
       eachMessage: async ({ partition, message }) => {
         try {
-          await this.opts.handler({
-            topic,
-            key: message.key === null ? null : message.key.toString('utf8'),
-            value: message.value,
-            headers: headersToStrings(message.headers),
-            offset: message.offset,
-            timestamp: Number(message.timestamp),
-          });
+          await this.opts.handler(toConsumed(topic, message));
         } catch (err) {
           if (err instanceof RecordNotTakenError) throw err;
           log?.warn({ topic, partition, offset: message.offset, err: describeKafkaError(err) }, 'consumer handler failed; record skipped');
@@ -61,9 +55,7 @@ export class GroupConsumer {
     });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    // The reference is kept: a stop() racing with start() disconnects again once start() is done.
-    await this.consumer?.disconnect();
+  stop(): Promise<void> {
+    return this.reader.stop();
   }
 }

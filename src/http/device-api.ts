@@ -18,8 +18,6 @@ export interface DeviceApiDeps {
   readonly registrations: RegistrationStore;
   readonly server?: Lwm2mServer;
   readonly rpc?: RpcService;
-  /** RPC_DEFAULT_TIMEOUT_MS: how long a request without timeoutMs may take. */
-  readonly defaultTimeoutMs?: number;
   /** undefined: open (embedded mode); '' : closed (token required but not configured). */
   readonly token?: string;
 }
@@ -120,9 +118,9 @@ export async function postRpc(deps: DeviceApiDeps, endpoint: string, req: Incomi
   if (outcome.duplicate || outcome.response === undefined) return { status: 409, body: { id: parsed.id, error: 'a request with this id was already taken' } };
   // The response comes from whichever instance reaches the device; should its hand-back be
   // lost, the caller is told where the response went rather than left waiting.
-  const wait = Math.min(parsed.expiresAt ?? Number.POSITIVE_INFINITY, Date.now() + (parsed.timeoutMs ?? deps.defaultTimeoutMs ?? 120_000)) - Date.now() + RESPONSE_GRACE_MS;
+  const wait = Math.max(0, outcome.deadline - Date.now()) + RESPONSE_GRACE_MS;
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, Math.max(wait, RESPONSE_GRACE_MS), undefined)));
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, wait, undefined)));
   const response = await Promise.race([outcome.response, late]);
   clearTimeout(timer);
   if (response === undefined) return { status: 504, body: { id: parsed.id, error: 'no response reached this instance in time; it is published on the RPC responses topic' } };

@@ -59,7 +59,8 @@ export interface RpcServiceOptions {
   readonly onResponse?: (res: RpcResponseRecord, latencyMs: number) => void;
 }
 
-export type SubmitOutcome = { readonly duplicate: false; readonly response?: Promise<RpcResponseRecord> } | { readonly duplicate: true };
+/** Taken: its deadline (ms), and with `wait` the response to come. */
+export type SubmitOutcome = { readonly duplicate: false; readonly deadline: number; readonly response?: Promise<RpcResponseRecord> } | { readonly duplicate: true };
 
 export interface SubmitOptions {
   /** Where `timeoutMs` counts from (default now): a Kafka record's timestamp, so a stale record times out. */
@@ -120,7 +121,7 @@ export class RpcService {
       this.event(req, 'rpc-queued');
       void this.route(req.endpoint);
     }
-    return response !== undefined ? { duplicate: false, response } : { duplicate: false };
+    return response !== undefined ? { duplicate: false, deadline, response } : { duplicate: false, deadline };
   }
 
   /** Answers a record that was not taken: BAD_REQUEST naming the field, or why it could not be queued. */
@@ -298,9 +299,9 @@ export class RpcService {
   private uplink(reg: Registration, recorded: boolean): void {
     const endpoint = reg.endpoint;
     if (reg.queueMode) this.awakeUntil.set(endpoint, this.now() + this.opts.awakeMs);
-    if (recorded) this.owned.set(endpoint, true);
-    else if (this.owned.get(endpoint) === undefined) {
-      this.owned.set(endpoint, true);
+    const newlyOwned = !recorded && this.owned.get(endpoint) === undefined;
+    if (recorded || newlyOwned) this.owned.set(endpoint, true);
+    if (newlyOwned) {
       this.opts.markSeen(endpoint, this.now()).then(
         () => this.drain(endpoint),
         (err: unknown) => {
@@ -308,9 +309,10 @@ export class RpcService {
           this.opts.onError?.(err, `rpc owner ${endpoint}`);
         },
       );
-      return;
-    } else if (!reg.queueMode) return; // an always-on device's queue is announced to its owner
-    void this.drain(endpoint);
+    } else if (recorded || reg.queueMode) {
+      // An always-on device's notifications need no drain: its queue is announced to its owner.
+      void this.drain(endpoint);
+    }
   }
 
   private async endAll(endpoint: string, why: string): Promise<void> {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process';
 import { testKafkaBrokers, testRedisUrl } from '../support/infra';
-import { KafkaRecords, type CollectedRecord } from '../support/kafka-records';
+import { KafkaRecords, waitForStableGroup, type CollectedRecord } from '../support/kafka-records';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { UdpBalancer } from '../support/udp-balancer';
 
@@ -58,14 +58,7 @@ async function waitForGroupMembers(n: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const { groups } = await admin.describeGroups([GROUP]);
-      const g = groups[0];
-      if (g !== undefined && g.state === 'Stable' && g.members.length === n) return;
-      if (Date.now() > deadline) throw new Error(`RPC consumer group never had ${n} stable members: ${JSON.stringify(g?.state)} ${g?.members.length}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await waitForStableGroup(admin, GROUP, n);
   } finally {
     await admin.disconnect();
   }

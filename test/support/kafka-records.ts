@@ -3,7 +3,7 @@
  * waits bounded in time.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
 
 export interface CollectedRecord {
   readonly topic: string;
@@ -61,5 +61,16 @@ export class KafkaRecords {
 
   close(): Promise<void> {
     return this.consumer.disconnect();
+  }
+}
+
+/** Resolves once the consumer group is Stable with exactly `members` members; rejects after `timeoutMs`. */
+export async function waitForStableGroup(admin: Admin, group: string, members: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const g = (await admin.describeGroups([group])).groups[0];
+    if (g?.state === 'Stable' && g.members.length === members) return;
+    if (Date.now() > deadline) throw new Error(`consumer group ${group} never had ${members} stable members (last: ${g?.state ?? 'unknown'}, ${g?.members.length ?? 0})`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

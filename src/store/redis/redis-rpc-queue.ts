@@ -59,8 +59,9 @@ export class RedisRpcQueue implements RpcQueue {
       const text = replyString(reply[1], 'rpc lease');
       const entry = decodeQueued(text);
       if (entry === undefined) {
+        // Unreadable (corrupt, or another version's): removed so the queue behind it moves on.
         this.opts.onUnreadable?.(endpoint, text);
-        await this.dropUnreadable(endpoint, text);
+        await this.complete(endpoint, replyString(reply[3], 'rpc lease'));
         continue;
       }
       await this.lowerDue(endpoint, replyNumber(reply[2], 'rpc lease'));
@@ -146,14 +147,6 @@ export class RedisRpcQueue implements RpcQueue {
       else out.push(e);
     }
     return out;
-  }
-
-  /** An unreadable entry in flight: removed so the queue behind it moves on. */
-  private async dropUnreadable(endpoint: string, text: string): Promise<void> {
-    const k = this.keys;
-    const entries = await this.io.call('rpcQueue', (c) => c.hgetall(k.rpcEntriesByEndpoint(endpoint)));
-    const id = Object.keys(entries).find((key) => entries[key] === text);
-    if (id !== undefined) await this.complete(endpoint, id);
   }
 }
 

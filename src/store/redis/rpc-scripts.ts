@@ -39,7 +39,7 @@ return 1
 /**
  * RPC_LEASE. KEYS: queue, entries, flight. ARGV[1] holder, ARGV[2] now, ARGV[3] longest
  * exchange (ms), ARGV[4] margin (ms). Lease deadline = min(deadline, now + longest) + margin
- * (rpc-queue.ts leaseUntil). Returns {0} empty, {1} busy (live lease), {2, entry, until} leased,
+ * (rpc-queue.ts leaseUntil). Returns {0} empty, {1} busy (live lease), {2, entry, until, id} leased,
  * {3} an id without entry was dropped (call again).
  */
 export const RPC_LEASE = new LuaScript('rpc-lease', `${FMT}
@@ -62,7 +62,7 @@ local d = deadline_of(e) or now
 local untilv = math.min(d, now + tonumber(ARGV[3])) + tonumber(ARGV[4])
 redis.call('HSET', KEYS[3], 'id', id, 'by', ARGV[1], 'until', fmt(untilv))
 redis.call('PEXPIRE', KEYS[3], fmt(untilv - now + 86400000))
-return {2, e, fmt(untilv)}
+return {2, e, fmt(untilv), id}
 `);
 
 /**
