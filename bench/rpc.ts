@@ -8,7 +8,7 @@
  * open-loop (the number due by now is sent, whatever came back: no coordinated omission); a
  * round trip is from producer.send() to the response record read from the responses topic.
  *
- *   npm run bench:rpc -- [--rate 1000] [--seconds 20] [--devices 500] [--instances 1] [--runs 3]
+ *   npm run bench:rpc -- [--rate 1000] [--seconds 20] [--warmup 10] [--devices 500] [--instances 1] [--runs 3]
  *
  * Writes bench/results/rpc-roundtrip-<time>.json; prints a summary.
  */
@@ -44,6 +44,10 @@ interface RunResult {
   readonly results: Record<string, number>;
   readonly achievedRate: number;
   readonly latency: LatencySummary;
+  /** Kafka send → the device got the CoAP request (request topic, intake, queue, routing). */
+  readonly toDevice: LatencySummary;
+  /** The device answered → the response record was read (response handling, producer, topic). */
+  readonly fromDevice: LatencySummary;
   readonly handedOver?: number;
 }
 
@@ -57,11 +61,11 @@ function params(argv: readonly string[]): Params {
     if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
     return v;
   };
-  return { rate: get('rate', 1000), seconds: get('seconds', 20), warmupSeconds: get('warmup', 3), devices: get('devices', 500), instances: get('instances', 1), runs: get('runs', 3) };
+  return { rate: get('rate', 1000), seconds: get('seconds', 20), warmupSeconds: get('warmup', 10), devices: get('devices', 500), instances: get('instances', 1), runs: get('runs', 3) };
 }
 
 /** A device that registers, then answers every confirmable GET with a piggybacked 2.05 "87". */
-async function device(endpoint: string, port: number): Promise<Socket> {
+async function device(endpoint: string, port: number, onRequest: (endpoint: string) => void): Promise<Socket> {
   const s = createSocket('udp4');
   await new Promise<void>((resolve) => s.bind(0, SERVER_HOST, () => s.connect(port, SERVER_HOST, () => resolve())));
   const registered = new Promise<void>((resolve, reject) => {
@@ -81,6 +85,7 @@ async function device(endpoint: string, port: number): Promise<Socket> {
       if (head.type !== MessageType.CON || head.code < 1 || head.code > 31) return;
       const req = decode(buf);
       if (req === null) return;
+      onRequest(endpoint);
       s.send(encode({ type: MessageType.ACK, code: Code.CONTENT, messageId: req.messageId, token: req.token, options: [uintOption(Opt.CONTENT_FORMAT, 0)], payload: Buffer.from('87') }));
     });
   });
@@ -105,8 +110,16 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
   }
   const first = bridges[0] as ServerProcess;
   const sockets: Socket[] = [];
+  // Requests in flight per device, oldest first (a device's requests run in order, one at a time),
+  // and when the device got each one.
+  const inFlight = new Map<string, string[]>();
+  const reachedAt = new Map<string, number>();
+  const onRequest = (endpoint: string): void => {
+    const id = inFlight.get(endpoint)?.shift();
+    if (id !== undefined) reachedAt.set(id, performance.now());
+  };
   const endpoints = Array.from({ length: p.devices }, (_, i) => `rpcb-dev-${i}`);
-  for (let i = 0; i < endpoints.length; i += 100) sockets.push(...(await Promise.all(endpoints.slice(i, i + 100).map((ep) => device(ep, first.coapPort)))));
+  for (let i = 0; i < endpoints.length; i += 100) sockets.push(...(await Promise.all(endpoints.slice(i, i + 100).map((ep) => device(ep, first.coapPort, onRequest)))));
   log(`run ${runIndex + 1}: ${sockets.length} devices registered on instance 0; ${p.instances} instance(s) consume ${requests}`);
 
   const kafka = new Kafka({ clientId: 'bench-rpc', brokers: [...infra.brokers], logLevel: logLevel.ERROR });
@@ -117,10 +130,14 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
   await consumer.subscribe({ topic: responses, fromBeginning: true });
   const sentAt = new Map<string, number>();
   const samples = new SampleBuffer();
+  const toDevice = new SampleBuffer();
+  const fromDevice = new SampleBuffer();
   const results: Record<string, number> = {};
   let measuring = false;
   let answered = 0;
+  // The reader commits nothing: a commit per fetched batch would delay its next fetch.
   await consumer.run({
+    autoCommit: false,
     eachBatch: async ({ batch }) => {
       const now = performance.now();
       for (const m of batch.messages) {
@@ -131,7 +148,14 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
         if (!v.id?.startsWith('m-')) continue;
         answered++;
         results[v.result ?? '?'] = (results[v.result ?? '?'] ?? 0) + 1;
-        if (measuring) samples.push(now - t);
+        const reached = reachedAt.get(v.id);
+        reachedAt.delete(v.id);
+        if (!measuring) continue;
+        samples.push(now - t);
+        if (reached !== undefined) {
+          toDevice.push(reached - t);
+          fromDevice.push(now - reached);
+        }
       }
     },
   });
@@ -151,6 +175,9 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
           const endpoint = endpoints[seq++ % endpoints.length] as string;
           const id = `${tag}-${seq}`;
           sentAt.set(id, performance.now());
+          const queued = inFlight.get(endpoint);
+          if (queued === undefined) inFlight.set(endpoint, [id]);
+          else queued.push(id);
           batch.push({ key: endpoint, value: JSON.stringify({ id, endpoint, method: 'Read', params: { id: '/3/0/9' }, timeoutMs: 10_000 }) });
         }
         producer.send({ topic: requests, acks: 1, messages: batch }).catch((err: unknown) => log(`send failed: ${String(err)}`));
@@ -174,7 +201,7 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
   for (const s of sockets) s.close();
   for (const b of bridges) await b.stop();
   const latency = summarize(samples.toArray());
-  return { sent, answered, missing: sent - answered, results, achievedRate: Math.round(sent / elapsed), latency, ...(handedOver !== undefined ? { handedOver } : {}) };
+  return { sent, answered, missing: sent - answered, results, achievedRate: Math.round(sent / elapsed), latency, toDevice: summarize(toDevice.toArray()), fromDevice: summarize(fromDevice.toArray()), ...(handedOver !== undefined ? { handedOver } : {}) };
 }
 
 /** Requests taken by instances the devices do not reach: each was handed over. */
@@ -191,7 +218,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < p.runs; i++) {
       const r = await oneRun(infra, p, i);
-      log(`run ${i + 1}: ${r.answered}/${r.sent} answered at ${r.achievedRate}/s, p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms, max ${r.latency.maxMs} ms ${JSON.stringify(r.results)}`);
+      log(`run ${i + 1}: ${r.answered}/${r.sent} answered at ${r.achievedRate}/s, p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms, max ${r.latency.maxMs} ms (to the device p50 ${r.toDevice.p50Ms} / p99 ${r.toDevice.p99Ms} ms, back p50 ${r.fromDevice.p50Ms} / p99 ${r.fromDevice.p99Ms} ms) ${JSON.stringify(r.results)}`);
       runs.push(r);
     }
   } finally {

@@ -80,7 +80,9 @@ export interface Bus {
   follow(topic: string, handler: (record: ConsumedRecord) => Promise<void> | void): Promise<void>;
   /**
    * Reads a topic as one member of consumer group `groupId` (each record reaches one member), at
-   * least once: a record counts as read once `handler` resolved. Resolves once subscribed.
+   * least once: a record counts as read once `handler` resolved. Records with the same key are
+   * handled one at a time in order; records with different keys may be handled concurrently.
+   * Resolves once subscribed.
    */
   consume(topic: string, groupId: string, handler: (record: ConsumedRecord) => Promise<void> | void): Promise<void>;
   stats(): BusStats;

@@ -1,12 +1,13 @@
 /**
  * KafkaBus against the real broker of globalSetup: batching, per-key order, headers, compression,
- * acknowledgement before resolution, follow() of compacted topics, flush on close.
+ * acknowledgement before resolution, follow() of compacted topics, consume() as a group member
+ * (order per key, concurrency across keys, records not taken left uncommitted), flush on close.
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { KafkaBus } from '../../src/bus/kafka-bus';
 import type { KafkaBusOptions } from '../../src/bus/kafka-config';
-import type { ConsumedRecord } from '../../src/bus/types';
+import { RecordNotTakenError, type ConsumedRecord } from '../../src/bus/types';
 import { testKafkaBrokers } from '../support/infra';
 
 const CONSUME_TIMEOUT_MS = 30_000;
@@ -165,6 +166,65 @@ describe('KafkaBus', () => {
     const deadline = Date.now() + CONSUME_TIMEOUT_MS;
     while (!seen.some((r) => r.key === 'c') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(seen.map(text)).toContain('c={"v":1}');
+  });
+
+  it('consumes as a group: records of one key one at a time in order, different keys concurrently', async () => {
+    const topic = `bus-consume-${randomUUID()}`;
+    await createTopic(topic, 1);
+    const b = bus();
+    const keys = ['a', 'b', 'c', 'd'];
+    const records = Array.from({ length: 40 }, (_, i) => ({ topic, key: keys[i % keys.length] as string, value: { seq: i } }));
+    await b.publish(records);
+    const order = new Map<string, number[]>();
+    const running = new Set<string>();
+    let overlapSameKey = 0;
+    let mostAtOnce = 0;
+    await b.consume(topic, `bus-consume-${randomUUID()}`, async (r) => {
+      const key = r.key ?? '';
+      if (running.has(key)) overlapSameKey++;
+      running.add(key);
+      mostAtOnce = Math.max(mostAtOnce, running.size);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const seq = (JSON.parse(r.value?.toString() ?? '{}') as { seq: number }).seq;
+      order.set(key, [...(order.get(key) ?? []), seq]);
+      running.delete(key);
+    });
+    const deadline = Date.now() + CONSUME_TIMEOUT_MS;
+    const count = (): number => [...order.values()].reduce((n, l) => n + l.length, 0);
+    while (count() < records.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const [k, key] of keys.entries()) expect(order.get(key)).toEqual(Array.from({ length: 10 }, (_, i) => i * keys.length + k));
+    expect(overlapSameKey).toBe(0);
+    // All four were in one fetched batch at least once: their handlers overlapped.
+    expect(mostAtOnce).toBeGreaterThan(1);
+  });
+
+  it('consumes as a group: a record not taken (RecordNotTakenError) stays uncommitted for the next member, the handled prefix does not', async () => {
+    const topic = `bus-consume-nt-${randomUUID()}`;
+    const group = `bus-consume-nt-${randomUUID()}`;
+    await createTopic(topic, 1);
+    const first = bus();
+    await first.publish(Array.from({ length: 8 }, (_, i) => ({ topic, key: `k${i % 2}`, value: { seq: i } })));
+    const seq = (r: ConsumedRecord): number => (JSON.parse(r.value?.toString() ?? '{}') as { seq: number }).seq;
+    const handledByFirst = new Set<number>();
+    let refusals = 0;
+    await first.consume(topic, group, (r) => {
+      if (seq(r) === 5) {
+        refusals++;
+        throw new RecordNotTakenError('the store is away and this member is stopping');
+      }
+      handledByFirst.add(seq(r));
+    });
+    const deadline = Date.now() + CONSUME_TIMEOUT_MS;
+    while ((refusals === 0 || ![0, 1, 2, 3, 4].every((s) => handledByFirst.has(s))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(refusals).toBeGreaterThan(0);
+    await first.close(5_000);
+
+    const second = bus();
+    const handledBySecond: number[] = [];
+    await second.consume(topic, group, (r) => void handledBySecond.push(seq(r)));
+    while (!handledBySecond.includes(7) && Date.now() < deadline + CONSUME_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 20));
+    expect(handledBySecond).toContain(5);
+    expect(handledBySecond.filter((s) => s < 5)).toEqual([]);
   });
 
   it('follows an empty topic: resolves at once', async () => {
