@@ -21,7 +21,9 @@ export type ErrorCode =
   | 'STORE'
   | 'STORE_UNAVAILABLE'
   | 'BUS_UNAVAILABLE'
-  | 'PROFILE_INVALID';
+  | 'PROFILE_INVALID'
+  | 'DTLS_DECODE'
+  | 'DTLS_HANDSHAKE';
 
 export class BridgeError extends Error {
   readonly code: ErrorCode;
@@ -96,5 +98,25 @@ export class ModelError extends BridgeError {
 export class LinkFormatError extends BridgeError {
   constructor(message: string) {
     super('LWM2M_LINK_FORMAT', message);
+  }
+}
+
+/** DTLS bytes that cannot be parsed (RFC 6347 §4.1, §4.2.2); the record or message is dropped. */
+export class DtlsDecodeError extends BridgeError {
+  constructor(message: string) {
+    super('DTLS_DECODE', message);
+  }
+}
+
+/**
+ * A handshake that cannot go on; `alert` is the TLS alert description to send
+ * (RFC 5246 §7.2.2), e.g. 40 handshake_failure, 51 decrypt_error, 115 unknown_psk_identity.
+ */
+export class DtlsHandshakeError extends BridgeError {
+  constructor(
+    readonly alert: number,
+    message: string,
+  ) {
+    super('DTLS_HANDSHAKE', message);
   }
 }

@@ -1,0 +1,317 @@
+/**
+ * The DTLS 1.2 server engine (RFC 6347): datagrams in, datagrams out, plaintext delivered per
+ * peer. No sockets: the transport (src/transport/dtls-transport.ts) gives it datagrams and sends
+ * what it returns.
+ *
+ * - A ClientHello without a valid cookie is answered with a HelloVerifyRequest and leaves no
+ *   state behind (§4.2.1): a flood of spoofed ClientHellos allocates nothing.
+ * - A handshake runs per peer address; its flight is retransmitted on a doubling timer
+ *   (§4.2.4.1) and when the client repeats its flight. The client's last flight repeated after
+ *   the handshake gets the server's last flight again.
+ * - Records with a connection ID (RFC 9146) find their connection by that ID whatever their
+ *   source address; an authentic record newer than any before moves the connection to its
+ *   address (§6, NAT rebinding).
+ * - A record that does not frame, authenticate, or fit the state is dropped and counted.
+ */
+import { DtlsDecodeError, DtlsHandshakeError } from '../errors';
+import { peerKey, type Peer } from '../transport/types';
+import { AlertDescription, AlertLevel, alertBody, alertName } from './alert';
+import { DtlsConnection } from './connection';
+import { CookieJar } from './cookie';
+import { flightDatagrams, type FlightItem, type RecordWriter } from './flight';
+import { parseClientHello } from './handshake/client-hello';
+import { HandshakeType, parseHandshakeFragments, encodeHandshake } from './handshake/header';
+import { HandshakeReassembler } from './handshake/reassembly';
+import { helloVerifyRequest } from './handshake/server-hello';
+import { ContentType, encodeRecord, parseRecords, type DtlsRecord } from './record';
+import { RecordProtection } from './record-protection';
+import { ServerHandshake, type Established, type HandshakeCredentials } from './server-handshake';
+
+export type DtlsEvent =
+  | { readonly type: 'handshake-done'; readonly peer: Peer; readonly params: Established }
+  | { readonly type: 'handshake-failed'; readonly peer: Peer; readonly alert: string; readonly reason: string }
+  | { readonly type: 'dropped'; readonly peer: Peer; readonly reason: string }
+  | { readonly type: 'closed'; readonly peer: Peer; readonly endpoint: string };
+
+export interface DtlsServerOptions {
+  readonly credentials: HandshakeCredentials;
+  readonly send: (datagram: Buffer, peer: Peer) => void;
+  /** Application data of an established connection, with who sent it. */
+  readonly deliver: (data: Buffer, peer: Peer, connection: DtlsConnection) => void;
+  readonly onEvent?: (e: DtlsEvent) => void;
+  readonly cookies?: CookieJar;
+  /** Length of the connection IDs issued (RFC 9146); 0 issues none. Default 6. */
+  readonly cidLength?: number;
+  /** First retransmission timeout of a flight (§4.2.4.1: 1 s), doubled up to 60 s. */
+  readonly retransmitMs?: number;
+  readonly maxRetransmits?: number;
+  readonly maxDatagram?: number;
+  /** Handshakes in progress at most (beyond it, ClientHellos with a valid cookie are ignored). */
+  readonly maxHandshakes?: number;
+}
+
+interface Handshaking extends RecordWriter {
+  readonly hs: ServerHandshake;
+  readonly peer: Peer;
+  readonly reassembler: HandshakeReassembler;
+  readonly clientRandom: Buffer;
+  readEpoch: number;
+  flight: FlightItem[];
+  timer: NodeJS.Timeout | undefined;
+  retransmits: number;
+  chain: Promise<void>;
+}
+
+export class DtlsServer {
+  private readonly handshakes = new Map<string, Handshaking>();
+  private readonly connections = new Map<string, DtlsConnection>();
+  private readonly byCid = new Map<string, DtlsConnection>();
+  private readonly cookies: CookieJar;
+  private readonly cidLength: number;
+
+  constructor(private readonly opts: DtlsServerOptions) {
+    this.cookies = opts.cookies ?? new CookieJar();
+    this.cidLength = opts.cidLength ?? 6;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get handshakeCount(): number {
+    return this.handshakes.size;
+  }
+
+  connection(peer: Peer): DtlsConnection | undefined {
+    return this.connections.get(peerKey(peer));
+  }
+
+  /** Sends application data to a peer's connection; false when there is none. */
+  send(data: Buffer, peer: Peer): boolean {
+    const c = this.connections.get(peerKey(peer));
+    if (c === undefined) return false;
+    this.opts.send(c.seal(ContentType.APPLICATION_DATA, data), c.peer);
+    return true;
+  }
+
+  receive(datagram: Buffer, peer: Peer): void {
+    const { records, error } = parseRecords(datagram, this.cidLength);
+    for (const r of records) this.record(r, peer);
+    if (error !== undefined) this.drop(peer, error.message);
+  }
+
+  close(): void {
+    for (const h of this.handshakes.values()) clearTimeout(h.timer);
+    this.handshakes.clear();
+  }
+
+  private record(r: DtlsRecord, peer: Peer): void {
+    const key = peerKey(peer);
+    if (r.cid !== undefined) return this.cidRecord(r, peer);
+    const h = this.handshakes.get(key);
+    if (r.epoch === 0) {
+      if (r.type === ContentType.HANDSHAKE) return this.plainHandshake(r, peer, h);
+      // After the (asynchronous) key exchange before it, which shares the client's flight.
+      if (r.type === ContentType.CHANGE_CIPHER_SPEC && h !== undefined) return this.queue(h, async () => void (h.readEpoch = h.hs.keys !== undefined ? 1 : 0));
+      if (r.type === ContentType.ALERT && h !== undefined) return this.endHandshake(h, `client alert ${alertName(r.fragment[1] ?? -1)}`);
+      return this.drop(peer, `epoch-0 record of type ${r.type} outside a handshake`);
+    }
+    if (h !== undefined) return this.queue(h, async () => this.protectedHandshake(h, r, peer));
+    const c = this.connections.get(key);
+    if (c === undefined) return this.drop(peer, `epoch-${r.epoch} record from a peer without a connection`);
+    this.connectionRecord(c, r, peer);
+  }
+
+  private cidRecord(r: DtlsRecord, peer: Peer): void {
+    const c = this.byCid.get((r.cid as Buffer).toString('hex'));
+    if (c === undefined) return this.drop(peer, 'record with an unknown connection ID');
+    this.connectionRecord(c, r, peer);
+  }
+
+  private connectionRecord(c: DtlsConnection, r: DtlsRecord, peer: Peer): void {
+    const opened = c.open(r);
+    if (opened === undefined) return this.drop(peer, 'record replayed or not authentic');
+    if (opened.newest && peerKey(peer) !== peerKey(c.peer)) this.move(c, peer);
+    if (opened.type === ContentType.APPLICATION_DATA) return this.opts.deliver(opened.content, c.peer, c);
+    if (opened.type === ContentType.ALERT) {
+      if (opened.content[1] === AlertDescription.CLOSE_NOTIFY || opened.content[0] === AlertLevel.FATAL) this.closeConnection(c, true);
+      return;
+    }
+    // The client repeats its Finished: our last flight was lost (§4.2.4).
+    if (opened.type === ContentType.HANDSHAKE) return this.sendFlight(c.lastFlight, c, c.peer);
+  }
+
+  private move(c: DtlsConnection, to: Peer): void {
+    const fromKey = peerKey(c.peer);
+    if (this.connections.get(fromKey) === c) this.connections.delete(fromKey);
+    c.peer = to;
+    this.connections.set(peerKey(to), c);
+  }
+
+  private plainHandshake(r: DtlsRecord, peer: Peer, h: Handshaking | undefined): void {
+    let fragments;
+    try {
+      fragments = parseHandshakeFragments(r.fragment);
+    } catch (err) {
+      return this.drop(peer, (err as DtlsDecodeError).message);
+    }
+    const first = fragments[0];
+    if (first?.type === HandshakeType.CLIENT_HELLO) return this.clientHello(r, first.messageSeq, first.body, first.length, peer, h);
+    if (h === undefined) {
+      // The client repeats its flight 5 after the handshake ended: send our last flight again.
+      const c = this.connections.get(peerKey(peer));
+      if (c !== undefined) return this.sendFlight(c.lastFlight, c, c.peer);
+      return this.drop(peer, 'handshake message outside a handshake');
+    }
+    for (const f of fragments) {
+      try {
+        const { messages, old } = h.reassembler.add(f);
+        if (old) this.sendFlight(h.flight, h, peer);
+        for (const m of messages) this.queue(h, () => this.onMessage(h, m));
+      } catch (err) {
+        return this.failHandshake(h, AlertDescription.DECODE_ERROR, (err as Error).message);
+      }
+    }
+  }
+
+  private clientHello(r: DtlsRecord, messageSeq: number, body: Buffer, length: number, peer: Peer, h: Handshaking | undefined): void {
+    if (body.length !== length) return this.drop(peer, 'fragmented ClientHello (not supported)');
+    let hello;
+    try {
+      hello = parseClientHello(body);
+    } catch (err) {
+      return this.drop(peer, `ClientHello: ${(err as Error).message}`);
+    }
+    const key = peerKey(peer);
+    if (!this.cookies.check(key, hello.cookieInput, hello.cookie)) {
+      // Stateless (§4.2.1): the HelloVerifyRequest reuses the ClientHello's record sequence number.
+      const hvr = encodeHandshake(HandshakeType.HELLO_VERIFY_REQUEST, messageSeq, helloVerifyRequest(this.cookies.make(key, hello.cookieInput)));
+      this.opts.send(encodeRecord(ContentType.HANDSHAKE, 0, r.sequence, hvr, undefined, r.version), peer);
+      return;
+    }
+    if (h !== undefined && h.clientRandom.equals(hello.random)) return this.sendFlight(h.flight, h, peer); // flight 3 repeated
+    if (h !== undefined) this.endHandshake(h, 'replaced by a new ClientHello');
+    if (this.handshakes.size >= (this.opts.maxHandshakes ?? 10_000)) return this.drop(peer, 'too many handshakes in progress');
+    let hs: ServerHandshake;
+    try {
+      hs = new ServerHandshake(hello, messageSeq, body, { credentials: this.opts.credentials, cidLength: this.cidLength });
+    } catch (err) {
+      return this.alertAndReport(peer, err);
+    }
+    const seqs = [r.sequence + 1, 0];
+    const state: Handshaking = {
+      hs,
+      peer,
+      reassembler: new HandshakeReassembler(messageSeq + 1),
+      clientRandom: Buffer.from(hello.random),
+      readEpoch: 0,
+      flight: hs.firstFlight(),
+      timer: undefined,
+      retransmits: 0,
+      chain: Promise.resolve(),
+      nextSequence: (epoch) => (seqs[epoch] = (seqs[epoch] ?? 0) + 1) - 1,
+      protection: () => (hs.keys !== undefined ? new RecordProtection(hs.suite, hs.keys.server) : undefined),
+      peerCid: () => undefined,
+    };
+    this.handshakes.set(key, state);
+    this.sendFlight(state.flight, state, peer);
+    this.armTimer(state, this.opts.retransmitMs ?? 1000);
+  }
+
+  private protectedHandshake(h: Handshaking, r: DtlsRecord, peer: Peer): void {
+    if (h.hs.finished || this.handshakes.get(peerKey(peer)) !== h) {
+      // Queued behind the Finished that established the connection (or the handshake ended).
+      const c = this.connections.get(peerKey(peer));
+      return c !== undefined ? this.connectionRecord(c, r, peer) : this.drop(peer, `epoch-${r.epoch} record from a peer without a connection`);
+    }
+    if (h.hs.keys === undefined || h.readEpoch !== 1) return this.drop(peer, `epoch-${r.epoch} record before the client's ChangeCipherSpec`);
+    const opened = new RecordProtection(h.hs.suite, (h.hs.keys as NonNullable<ServerHandshake['keys']>).client).open(r);
+    // The client's Finished does not decrypt: its key differs from ours (wrong PSK).
+    if (opened === undefined) return this.failHandshake(h, AlertDescription.BAD_RECORD_MAC, 'the client\'s Finished does not authenticate (wrong key?)');
+    if (opened.type !== ContentType.HANDSHAKE) return this.drop(h.peer, `epoch-1 record of type ${opened.type} before the handshake finished`);
+    let fragments;
+    try {
+      fragments = parseHandshakeFragments(opened.content);
+    } catch (err) {
+      return this.failHandshake(h, AlertDescription.DECODE_ERROR, (err as Error).message);
+    }
+    for (const f of fragments) {
+      const { messages } = h.reassembler.add(f);
+      for (const m of messages) this.queue(h, () => this.onMessage(h, m));
+    }
+  }
+
+  private queue(h: Handshaking, step: () => Promise<void>): void {
+    h.chain = h.chain.then(step);
+  }
+
+  private async onMessage(h: Handshaking, m: Parameters<ServerHandshake['onMessage']>[0]): Promise<void> {
+    if (this.handshakes.get(peerKey(h.peer)) !== h) return;
+    try {
+      const last = await h.hs.onMessage(m);
+      if (last === undefined) return;
+      const params = h.hs.established();
+      clearTimeout(h.timer);
+      this.handshakes.delete(peerKey(h.peer));
+      const old = this.connections.get(peerKey(h.peer));
+      if (old !== undefined) this.closeConnection(old, false);
+      const c = new DtlsConnection(params, h.peer, last, [h.nextSequence(0), 0]);
+      this.connections.set(peerKey(h.peer), c);
+      if (params.ownCid !== undefined) this.byCid.set(params.ownCid.toString('hex'), c);
+      this.sendFlight(last, c, h.peer);
+      this.opts.onEvent?.({ type: 'handshake-done', peer: h.peer, params });
+    } catch (err) {
+      if (err instanceof DtlsHandshakeError) return this.failHandshake(h, err.alert, err.message);
+      this.failHandshake(h, AlertDescription.INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private sendFlight(items: readonly FlightItem[], w: RecordWriter, peer: Peer): void {
+    for (const d of flightDatagrams(items, w, this.opts.maxDatagram ?? 1400, 16384)) this.opts.send(d, peer);
+  }
+
+  private armTimer(h: Handshaking, ms: number): void {
+    h.timer = setTimeout(() => {
+      if (this.handshakes.get(peerKey(h.peer)) !== h || h.hs.finished) return;
+      if (h.retransmits >= (this.opts.maxRetransmits ?? 6)) return this.endHandshake(h, 'no answer to our flight');
+      h.retransmits++;
+      this.sendFlight(h.flight, h, h.peer);
+      this.armTimer(h, Math.min(ms * 2, 60_000));
+    }, ms);
+    h.timer.unref();
+  }
+
+  private failHandshake(h: Handshaking, alert: number, reason: string): void {
+    this.sendAlert(h.peer, alert, h.nextSequence(0));
+    this.endHandshake(h, reason, alert);
+  }
+
+  private alertAndReport(peer: Peer, err: unknown): void {
+    const alert = err instanceof DtlsHandshakeError ? err.alert : AlertDescription.INTERNAL_ERROR;
+    this.sendAlert(peer, alert);
+    this.opts.onEvent?.({ type: 'handshake-failed', peer, alert: alertName(alert), reason: err instanceof Error ? err.message : String(err) });
+  }
+
+  private endHandshake(h: Handshaking, reason: string, alert?: number): void {
+    clearTimeout(h.timer);
+    if (this.handshakes.get(peerKey(h.peer)) === h) this.handshakes.delete(peerKey(h.peer));
+    this.opts.onEvent?.({ type: 'handshake-failed', peer: h.peer, alert: alert !== undefined ? alertName(alert) : 'none', reason });
+  }
+
+  /** A fatal alert in epoch 0: during a handshake the server has not changed its cipher spec yet. */
+  private sendAlert(peer: Peer, description: number, sequence = 0): void {
+    this.opts.send(encodeRecord(ContentType.ALERT, 0, sequence, alertBody(AlertLevel.FATAL, description)), peer);
+  }
+
+  private closeConnection(c: DtlsConnection, notify: boolean): void {
+    if (notify) this.opts.send(c.seal(ContentType.ALERT, alertBody(AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY)), c.peer);
+    const key = peerKey(c.peer);
+    if (this.connections.get(key) === c) this.connections.delete(key);
+    if (c.params.ownCid !== undefined) this.byCid.delete(c.params.ownCid.toString('hex'));
+    this.opts.onEvent?.({ type: 'closed', peer: c.peer, endpoint: c.params.identity.endpoint });
+  }
+
+  private drop(peer: Peer, reason: string): void {
+    this.opts.onEvent?.({ type: 'dropped', peer, reason });
+  }
+}
