@@ -7,7 +7,12 @@ export interface Peer {
   readonly port: number;
 }
 
-export type DatagramHandler = (data: Buffer, peer: Peer) => void;
+/** What a secure transport knows of a datagram's sender: its DTLS connection (identity, suite). */
+export interface DatagramSecurity {
+  readonly connection: import('../dtls/connection').DtlsConnection;
+}
+
+export type DatagramHandler = (data: Buffer, peer: Peer, security?: DatagramSecurity) => void;
 
 export interface DatagramTransport {
   send(data: Buffer, peer: Peer): void;

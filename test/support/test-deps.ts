@@ -80,6 +80,8 @@ export function findMissingTestDependencies(): MissingTestDependencyError[] {
     checkJava,
     () => requireLeshanClientJar(),
     () => requireOnPath('coap-client-notls', 'libcoap3-bin'),
+    () => requireOnPath('coap-client-openssl', 'libcoap3-bin'),
+    () => requireOnPath('openssl', 'openssl'),
   ];
   return problemsOf(checks);
 }

@@ -23,7 +23,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(overrides: Partial<Lwm2mServerOptions> = {}, host = '127.0.0.1'): Promise<TestServer> {
-  const transport = await UdpTransport.bind({ host, port: 0 });
+  const transport = overrides.transport ?? (await UdpTransport.bind({ host, port: 0 }));
   const registrations = new MemoryRegistrationStore();
   const observations = new MemoryObservationStore();
   const server = new Lwm2mServer({

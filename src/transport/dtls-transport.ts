@@ -1,0 +1,57 @@
+/**
+ * CoAP over DTLS (CoAPS, RFC 7252 §9): a DatagramTransport whose datagrams are the plaintext of
+ * DTLS connections. Underneath, one UDP socket; the DTLS server engine (src/dtls/) does the
+ * handshakes and the record protection. What the CoAP layer sends to a peer without a DTLS
+ * connection is dropped (a server never starts a handshake; the device does).
+ */
+import type { DtlsConnection } from '../dtls/connection';
+import { DtlsServer, type DtlsServerOptions } from '../dtls/dtls-server';
+import type { DatagramHandler, DatagramTransport, Peer } from './types';
+import { UdpTransport, type UdpTransportOptions } from './udp';
+
+export type DtlsTransportOptions = UdpTransportOptions & Omit<DtlsServerOptions, 'send' | 'deliver'>;
+
+export class DtlsTransport implements DatagramTransport {
+  private handler: DatagramHandler = () => undefined;
+  readonly dtls: DtlsServer;
+  /** Plaintext datagrams the CoAP layer sent to a peer that has no DTLS connection. */
+  unsent = 0;
+
+  private constructor(
+    private readonly udp: UdpTransport,
+    opts: Omit<DtlsServerOptions, 'send' | 'deliver'>,
+  ) {
+    this.dtls = new DtlsServer({
+      ...opts,
+      send: (d, p) => udp.send(d, p),
+      deliver: (data, peer, c) => this.handler(data, peer, { connection: c }),
+    });
+    udp.onDatagram((d, p) => this.dtls.receive(d, p));
+  }
+
+  static async bind(opts: DtlsTransportOptions): Promise<DtlsTransport> {
+    return new DtlsTransport(await UdpTransport.bind(opts), opts);
+  }
+
+  send(data: Buffer, peer: Peer): void {
+    if (!this.dtls.send(data, peer)) this.unsent++;
+  }
+
+  onDatagram(handler: DatagramHandler): void {
+    this.handler = handler;
+  }
+
+  local(): Peer {
+    return this.udp.local();
+  }
+
+  /** The DTLS connection of a peer (its authenticated identity), if any. */
+  connection(peer: Peer): DtlsConnection | undefined {
+    return this.dtls.connection(peer);
+  }
+
+  close(): Promise<void> {
+    this.dtls.close();
+    return this.udp.close();
+  }
+}
