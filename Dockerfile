@@ -13,6 +13,7 @@ FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     COAP_HOST=0.0.0.0 \
     COAP_PORT=5683 \
+    COAPS_PORT=5684 \
     HTTP_HOST=0.0.0.0 \
     HTTP_PORT=8080
 WORKDIR /app
@@ -21,7 +22,7 @@ COPY --from=build --chown=1000:1000 /app/dist/src ./dist/src
 COPY --from=build --chown=1000:1000 /app/package.json ./package.json
 # 1000 is the unprivileged 'node' user of the official image.
 USER 1000:1000
-EXPOSE 5683/udp 8080/tcp
+EXPOSE 5683/udp 5684/udp 8080/tcp
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM

@@ -52,6 +52,7 @@ export class ServerProcess {
       ...process.env,
       COAP_HOST: SERVER_HOST,
       COAP_PORT: '0',
+      COAPS_PORT: '0',
       HTTP_HOST: SERVER_HOST,
       HTTP_PORT: '0',
       LOG_LEVEL: 'info',

@@ -25,10 +25,17 @@ import { RpcService } from './rpc/rpc-service';
 import { registerRpcMetrics } from './observability/rpc-metrics';
 import { Lwm2mServer } from './server/lwm2m-server';
 import { UdpTransport } from './transport/udp';
+import { DtlsTransport } from './transport/dtls-transport';
+import { DualTransport } from './transport/dual-transport';
+import { CookieJar } from './dtls/cookie';
+import { dtlsCredentials, provisionedMode } from './bridge/security';
+import { DtlsEventCounter, registerDtlsMetrics } from './observability/dtls-metrics';
 
 export interface App {
   readonly server: Lwm2mServer;
   readonly coapPort: number;
+  /** The CoAPS (DTLS) port, when CoAPS is on. */
+  readonly coapsPort?: number;
   readonly httpPort?: number;
   ready(): boolean;
   stop(): Promise<void>;
@@ -53,13 +60,31 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const busAvailable = (): boolean => created.kind === 'memory' || bus.stats().available;
   const profiles = new ProfileLayer(config, log, new BusPublisher(bus, topics), stores.provisioning);
 
-  const transport = await UdpTransport.bind({
+  const socketOptions = {
     host: config.COAP_HOST,
-    port: config.COAP_PORT,
     recvBufferSize: config.COAP_RECV_BUFFER_BYTES,
     sendBufferSize: config.COAP_RECV_BUFFER_BYTES,
-    onError: (err) => log.warn({ err: err.message }, 'udp socket error'),
-  });
+    onError: (err: Error) => log.warn({ err: err.message }, 'udp socket error'),
+  };
+  const plain = await UdpTransport.bind({ ...socketOptions, port: config.COAP_PORT });
+  const dtlsEvents = new DtlsEventCounter();
+  const secure =
+    config.COAPS_PORT < 0
+      ? undefined
+      : await DtlsTransport.bind({
+          ...socketOptions,
+          port: config.COAPS_PORT,
+          credentials: dtlsCredentials(stores.provisioning),
+          ...(config.DTLS_COOKIE_SECRET !== '' ? { cookies: new CookieJar(Buffer.from(config.DTLS_COOKIE_SECRET, 'utf8')) } : {}),
+          cidLength: config.DTLS_CID_LENGTH,
+          maxHandshakes: config.DTLS_MAX_HANDSHAKES,
+          onEvent: (e) => dtlsEvents.on(e, log),
+        });
+  if (secure !== undefined && config.DTLS_COOKIE_SECRET === '' && stores.kind === 'redis') {
+    log.warn('DTLS_COOKIE_SECRET is not set: each instance makes its own cookies, so a ClientHello that moves to another instance must start again');
+  }
+  const dual = secure === undefined ? undefined : new DualTransport(plain, secure);
+  const transport = dual ?? plain;
   const server = new Lwm2mServer({
     transport,
     registrations: stores.registrations,
@@ -77,6 +102,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     expirySweepMs: config.LWM2M_EXPIRY_SWEEP_MS,
     retryAfterS: config.RETRY_AFTER_S,
     sendSink: profiles.sendSink,
+    provisionedMode: provisionedMode(stores.provisioning),
     admitRegistration: () => {
       if (!busAvailable()) throw new BusUnavailableError('Kafka is unavailable: registrations are refused until it is back');
     },
@@ -130,7 +156,9 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
 
   consumeRpc();
   const ready = (): boolean => !stopping && stores.ready() && busAvailable();
-  const coapPort = transport.local().port;
+  const coapPort = plain.local().port;
+  const coapsPort = secure?.local().port;
+  if (secure !== undefined) registerDtlsMetrics(metrics, dtlsEvents, secure, () => dual?.refusedPlain ?? 0);
   let http: Server | undefined;
   let httpPort: number | undefined;
   if (config.HTTP_PORT >= 0) {
@@ -156,12 +184,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     httpPort = (h.address() as AddressInfo).port;
   }
   log.info(
-    { coap: { host: config.COAP_HOST, port: coapPort }, http: httpPort === undefined ? null : { host: config.HTTP_HOST, port: httpPort }, store: stores.kind, bus: created.kind, instance: config.INSTANCE_ID },
+    { coap: { host: config.COAP_HOST, port: coapPort }, coaps: coapsPort === undefined ? null : { host: config.COAP_HOST, port: coapsPort }, http: httpPort === undefined ? null : { host: config.HTTP_HOST, port: httpPort }, store: stores.kind, bus: created.kind, instance: config.INSTANCE_ID },
     'listening',
   );
   return {
     server,
     coapPort,
+    ...(coapsPort !== undefined ? { coapsPort } : {}),
     ...(httpPort !== undefined ? { httpPort } : {}),
     ready,
     async stop() {

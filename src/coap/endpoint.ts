@@ -7,7 +7,7 @@
  * (RFC 7641 §3.2) so that any instance holding the observation can take them.
  */
 import { CoapFormatError, CoapResetError } from '../errors';
-import { peerKey, type DatagramTransport, type Peer } from '../transport/types';
+import { peerKey, type DatagramTransport, type Peer, type PeerIdentity } from '../transport/types';
 import { decode, emptyMessage, encode } from './codec';
 import { Deduplicator, type DedupEntry } from './dedup';
 import { Code, type CoapMessage, type CoapOption, EMPTY_BUFFER, MessageType, Opt, isCritical, isRequestCode } from './message';
@@ -24,6 +24,8 @@ export interface ResponseSpec {
 export interface InboundRequest {
   readonly peer: Peer;
   readonly message: CoapMessage;
+  /** Set when the request came over DTLS: who the peer authenticated as. */
+  readonly identity?: PeerIdentity;
 }
 
 export type Responder = (res: ResponseSpec) => void;
@@ -77,7 +79,7 @@ export class CoapEndpoint {
     const lifetime = exchangeLifetimeMs(this.params);
     this.dedup = new Deduplicator(lifetime, opts.maxPeers ?? 500_000);
     this.outbound = new OutboundExchanges(this.params, this.stats, (buf, peer) => this.sendRaw(buf, peer));
-    this.transport.onDatagram((data, peer) => this.onDatagram(data, peer));
+    this.transport.onDatagram((data, peer, identity) => this.onDatagram(data, peer, identity));
     let sweepAt = Date.now() + lifetime;
     this.ticker = setInterval(() => {
       const now = Date.now();
@@ -126,7 +128,7 @@ export class CoapEndpoint {
     await this.transport.close();
   }
 
-  private onDatagram(data: Buffer, peer: Peer): void {
+  private onDatagram(data: Buffer, peer: Peer, identity?: PeerIdentity): void {
     this.stats.datagramsIn++;
     let msg: CoapMessage | null;
     try {
@@ -141,7 +143,7 @@ export class CoapEndpoint {
       return;
     }
     this.stats.inByTypeCode[msg.type * 256 + msg.code]++;
-    if (isRequestCode(msg.code)) this.onRequest(msg, peer);
+    if (isRequestCode(msg.code)) this.onRequest(msg, peer, identity);
     else if (msg.code === Code.EMPTY) this.onEmpty(msg, peer);
     else this.onResponse(msg, peer);
   }
@@ -173,7 +175,7 @@ export class CoapEndpoint {
     }
   }
 
-  private onRequest(msg: CoapMessage, peer: Peer): void {
+  private onRequest(msg: CoapMessage, peer: Peer, identity: PeerIdentity | undefined): void {
     if (msg.type === MessageType.ACK || msg.type === MessageType.RST) {
       // RFC 7252 §4.2/4.3: a request cannot be carried in ACK or RST.
       this.stats.malformed++;
@@ -201,7 +203,7 @@ export class CoapEndpoint {
     const pending: PendingInbound = { peer, request: msg, entry, since: now, acked: false, done: false };
     const respond: Responder = (res) => this.respond(pending, res);
     try {
-      this.requestHandler({ peer, message: msg }, respond);
+      this.requestHandler(identity !== undefined ? { peer, message: msg, identity } : { peer, message: msg }, respond);
     } catch (err) {
       this.stats.handlerErrors++;
       this.events.onDrop?.('handler-error', peerKey(peer), err instanceof Error ? err.message : String(err));

@@ -12,6 +12,14 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 export const envSchema = z.object({
   COAP_HOST: z.string().min(1).default('0.0.0.0'),
   COAP_PORT: int(0, 65535).default(5683),
+  /** CoAPS (DTLS 1.2) port; -1 turns CoAPS off (docs/dtls.md). */
+  COAPS_PORT: int(-1, 65535).default(5684),
+  /** Base secret of the DTLS cookies, shared by every instance (any string of 16+ characters); random per process when empty. */
+  DTLS_COOKIE_SECRET: z.string().refine((v) => v === '' || v.length >= 16, 'must be at least 16 characters (or empty for a random one per process)').default(''),
+  /** Length of the DTLS connection IDs issued (RFC 9146); 0 issues none. */
+  DTLS_CID_LENGTH: int(0, 32).default(6),
+  /** DTLS handshakes in progress at most; ClientHellos beyond it are ignored until some finish. */
+  DTLS_MAX_HANDSHAKES: int(1, 10_000_000).default(10_000),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   /** 0 picks a free port; -1 disables the HTTP server. */
   HTTP_PORT: int(-1, 65535).default(8080),

@@ -14,7 +14,7 @@
  * - A record that does not frame, authenticate, or fit the state is dropped and counted.
  */
 import { DtlsDecodeError, DtlsHandshakeError } from '../errors';
-import { peerKey, type Peer } from '../transport/types';
+import { peerKey, type Peer, type PeerIdentity } from '../transport/types';
 import { AlertDescription, AlertLevel, alertBody, alertName } from './alert';
 import { DtlsConnection } from './connection';
 import { CookieJar } from './cookie';
@@ -28,10 +28,33 @@ import { RecordProtection } from './record-protection';
 import { ServerHandshake, type Established, type HandshakeCredentials } from './server-handshake';
 
 export type DtlsEvent =
-  | { readonly type: 'handshake-done'; readonly peer: Peer; readonly params: Established }
+  | { readonly type: 'handshake-done'; readonly peer: Peer; readonly session: SessionSummary }
   | { readonly type: 'handshake-failed'; readonly peer: Peer; readonly alert: string; readonly reason: string }
-  | { readonly type: 'dropped'; readonly peer: Peer; readonly reason: string }
+  | { readonly type: 'dropped'; readonly peer: Peer; readonly kind: DropKind; readonly reason: string }
   | { readonly type: 'closed'; readonly peer: Peer; readonly endpoint: string };
+
+/** What an event may say about a session: no key, no master secret (they never leave the engine). */
+export interface SessionSummary {
+  readonly suite: string;
+  readonly identity: PeerIdentity;
+  readonly extendedMasterSecret: boolean;
+  /** Lengths of the connection IDs: issued by this server, and the client's own (RFC 9146). */
+  readonly ownCidLength?: number;
+  readonly peerCidLength?: number;
+}
+
+export function summarize(p: Established): SessionSummary {
+  return {
+    suite: p.suite.name,
+    identity: p.identity,
+    extendedMasterSecret: p.extendedMasterSecret,
+    ...(p.ownCid !== undefined ? { ownCidLength: p.ownCid.length } : {}),
+    ...(p.peerCid !== undefined ? { peerCidLength: p.peerCid.length } : {}),
+  };
+}
+
+/** Why a record was dropped, as a bounded set (a metric label); `reason` says more. */
+export type DropKind = 'malformed' | 'unauthentic' | 'no-connection' | 'unexpected' | 'overload';
 
 export interface DtlsServerOptions {
   readonly credentials: HandshakeCredentials;
@@ -97,7 +120,7 @@ export class DtlsServer {
   receive(datagram: Buffer, peer: Peer): void {
     const { records, error } = parseRecords(datagram, this.cidLength);
     for (const r of records) this.record(r, peer);
-    if (error !== undefined) this.drop(peer, error.message);
+    if (error !== undefined) this.drop(peer, 'malformed', error.message);
   }
 
   close(): void {
@@ -114,23 +137,26 @@ export class DtlsServer {
       // After the (asynchronous) key exchange before it, which shares the client's flight.
       if (r.type === ContentType.CHANGE_CIPHER_SPEC && h !== undefined) return this.queue(h, async () => void (h.readEpoch = h.hs.keys !== undefined ? 1 : 0));
       if (r.type === ContentType.ALERT && h !== undefined) return this.endHandshake(h, `client alert ${alertName(r.fragment[1] ?? -1)}`);
-      return this.drop(peer, `epoch-0 record of type ${r.type} outside a handshake`);
+      return this.drop(peer, 'unexpected', `epoch-0 record of type ${r.type} outside a handshake`);
     }
     if (h !== undefined) return this.queue(h, async () => this.protectedHandshake(h, r, peer));
     const c = this.connections.get(key);
-    if (c === undefined) return this.drop(peer, `epoch-${r.epoch} record from a peer without a connection`);
+    if (c === undefined) return this.drop(peer, 'no-connection', `epoch-${r.epoch} record from a peer without a connection`);
     this.connectionRecord(c, r, peer);
   }
 
   private cidRecord(r: DtlsRecord, peer: Peer): void {
     const c = this.byCid.get((r.cid as Buffer).toString('hex'));
-    if (c === undefined) return this.drop(peer, 'record with an unknown connection ID');
-    this.connectionRecord(c, r, peer);
+    if (c !== undefined) return this.connectionRecord(c, r, peer);
+    // The client's Finished already carries the CID issued in the ServerHello (RFC 9146 §3).
+    const h = this.handshakes.get(peerKey(peer));
+    if (h?.hs.ownCid !== undefined && h.hs.ownCid.equals(r.cid as Buffer)) return this.queue(h, async () => this.protectedHandshake(h, r, peer));
+    this.drop(peer, 'no-connection', 'record with an unknown connection ID');
   }
 
   private connectionRecord(c: DtlsConnection, r: DtlsRecord, peer: Peer): void {
     const opened = c.open(r);
-    if (opened === undefined) return this.drop(peer, 'record replayed or not authentic');
+    if (opened === undefined) return this.drop(peer, 'unauthentic', 'record replayed or not authentic');
     if (opened.newest && peerKey(peer) !== peerKey(c.peer)) this.move(c, peer);
     if (opened.type === ContentType.APPLICATION_DATA) return this.opts.deliver(opened.content, c.peer, c);
     if (opened.type === ContentType.ALERT) {
@@ -153,7 +179,7 @@ export class DtlsServer {
     try {
       fragments = parseHandshakeFragments(r.fragment);
     } catch (err) {
-      return this.drop(peer, (err as DtlsDecodeError).message);
+      return this.drop(peer, 'malformed', (err as DtlsDecodeError).message);
     }
     const first = fragments[0];
     if (first?.type === HandshakeType.CLIENT_HELLO) return this.clientHello(r, first.messageSeq, first.body, first.length, peer, h);
@@ -161,7 +187,7 @@ export class DtlsServer {
       // The client repeats its flight 5 after the handshake ended: send our last flight again.
       const c = this.connections.get(peerKey(peer));
       if (c !== undefined) return this.sendFlight(c.lastFlight, c, c.peer);
-      return this.drop(peer, 'handshake message outside a handshake');
+      return this.drop(peer, 'unexpected', 'handshake message outside a handshake');
     }
     for (const f of fragments) {
       try {
@@ -175,12 +201,12 @@ export class DtlsServer {
   }
 
   private clientHello(r: DtlsRecord, messageSeq: number, body: Buffer, length: number, peer: Peer, h: Handshaking | undefined): void {
-    if (body.length !== length) return this.drop(peer, 'fragmented ClientHello (not supported)');
+    if (body.length !== length) return this.drop(peer, 'unexpected', 'fragmented ClientHello (not supported)');
     let hello;
     try {
       hello = parseClientHello(body);
     } catch (err) {
-      return this.drop(peer, `ClientHello: ${(err as Error).message}`);
+      return this.drop(peer, 'malformed', `ClientHello: ${(err as Error).message}`);
     }
     const key = peerKey(peer);
     if (!this.cookies.check(key, hello.cookieInput, hello.cookie)) {
@@ -191,7 +217,7 @@ export class DtlsServer {
     }
     if (h !== undefined && h.clientRandom.equals(hello.random)) return this.sendFlight(h.flight, h, peer); // flight 3 repeated
     if (h !== undefined) this.endHandshake(h, 'replaced by a new ClientHello');
-    if (this.handshakes.size >= (this.opts.maxHandshakes ?? 10_000)) return this.drop(peer, 'too many handshakes in progress');
+    if (this.handshakes.size >= (this.opts.maxHandshakes ?? 10_000)) return this.drop(peer, 'overload', 'too many handshakes in progress');
     let hs: ServerHandshake;
     try {
       hs = new ServerHandshake(hello, messageSeq, body, { credentials: this.opts.credentials, cidLength: this.cidLength });
@@ -211,7 +237,7 @@ export class DtlsServer {
       chain: Promise.resolve(),
       nextSequence: (epoch) => (seqs[epoch] = (seqs[epoch] ?? 0) + 1) - 1,
       protection: () => (hs.keys !== undefined ? new RecordProtection(hs.suite, hs.keys.server) : undefined),
-      peerCid: () => undefined,
+      peerCid: () => (hs.peerCid !== undefined && hs.peerCid.length > 0 ? hs.peerCid : undefined),
     };
     this.handshakes.set(key, state);
     this.sendFlight(state.flight, state, peer);
@@ -222,13 +248,13 @@ export class DtlsServer {
     if (h.hs.finished || this.handshakes.get(peerKey(peer)) !== h) {
       // Queued behind the Finished that established the connection (or the handshake ended).
       const c = this.connections.get(peerKey(peer));
-      return c !== undefined ? this.connectionRecord(c, r, peer) : this.drop(peer, `epoch-${r.epoch} record from a peer without a connection`);
+      return c !== undefined ? this.connectionRecord(c, r, peer) : this.drop(peer, 'no-connection', `epoch-${r.epoch} record from a peer without a connection`);
     }
-    if (h.hs.keys === undefined || h.readEpoch !== 1) return this.drop(peer, `epoch-${r.epoch} record before the client's ChangeCipherSpec`);
+    if (h.hs.keys === undefined || h.readEpoch !== 1) return this.drop(peer, 'unexpected', `epoch-${r.epoch} record before the client's ChangeCipherSpec`);
     const opened = new RecordProtection(h.hs.suite, (h.hs.keys as NonNullable<ServerHandshake['keys']>).client).open(r);
     // The client's Finished does not decrypt: its key differs from ours (wrong PSK).
     if (opened === undefined) return this.failHandshake(h, AlertDescription.BAD_RECORD_MAC, 'the client\'s Finished does not authenticate (wrong key?)');
-    if (opened.type !== ContentType.HANDSHAKE) return this.drop(h.peer, `epoch-1 record of type ${opened.type} before the handshake finished`);
+    if (opened.type !== ContentType.HANDSHAKE) return this.drop(h.peer, 'unexpected', `epoch-1 record of type ${opened.type} before the handshake finished`);
     let fragments;
     try {
       fragments = parseHandshakeFragments(opened.content);
@@ -259,7 +285,7 @@ export class DtlsServer {
       this.connections.set(peerKey(h.peer), c);
       if (params.ownCid !== undefined) this.byCid.set(params.ownCid.toString('hex'), c);
       this.sendFlight(last, c, h.peer);
-      this.opts.onEvent?.({ type: 'handshake-done', peer: h.peer, params });
+      this.opts.onEvent?.({ type: 'handshake-done', peer: h.peer, session: summarize(params) });
     } catch (err) {
       if (err instanceof DtlsHandshakeError) return this.failHandshake(h, err.alert, err.message);
       this.failHandshake(h, AlertDescription.INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
@@ -311,7 +337,7 @@ export class DtlsServer {
     this.opts.onEvent?.({ type: 'closed', peer: c.peer, endpoint: c.params.identity.endpoint });
   }
 
-  private drop(peer: Peer, reason: string): void {
-    this.opts.onEvent?.({ type: 'dropped', peer, reason });
+  private drop(peer: Peer, kind: DropKind, reason: string): void {
+    this.opts.onEvent?.({ type: 'dropped', peer, kind, reason });
   }
 }

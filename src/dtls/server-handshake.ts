@@ -26,6 +26,7 @@ import { finishedVerifyData, masterSecret, pskPreMaster, sha256 } from './prf';
 import { deriveKeys, type SessionKeys } from './record-protection';
 import type { FlightItem } from './flight';
 import { WireReader } from './wire';
+import type { PeerIdentity } from '../transport/types';
 
 /** The device a credential belongs to. */
 export interface PskCredential {
@@ -51,7 +52,7 @@ export interface Established {
   readonly master: Buffer;
   readonly sessionId: Buffer;
   readonly extendedMasterSecret: boolean;
-  readonly identity: { readonly kind: 'psk'; readonly name: string; readonly endpoint: string };
+  readonly identity: PeerIdentity;
   /** The CID the client puts in its records to this server; undefined without CID. */
   readonly ownCid?: Buffer;
   /** The CID this server puts in its records to the client (empty when the client wants none). */
@@ -69,8 +70,10 @@ export class ServerHandshake {
   private nextSendSeq: number;
   private state: State = 'awaiting-key-exchange';
   private readonly ems: boolean;
-  private readonly ownCid: Buffer | undefined;
-  private readonly peerCid: Buffer | undefined;
+  /** The CID the client puts in its records to this server (its Finished already carries it). */
+  readonly ownCid: Buffer | undefined;
+  /** The CID this server puts in its protected records to the client (empty: none). */
+  readonly peerCid: Buffer | undefined;
   private readonly maxFragment: number | undefined;
   private master: Buffer | undefined;
   private keysValue: SessionKeys | undefined;
@@ -162,7 +165,7 @@ export class ServerHandshake {
     const preMaster = pskPreMaster(cred.key);
     this.master = masterSecret(preMaster, this.hello.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
     this.keysValue = deriveKeys(this.suite, this.master, this.hello.random, this.serverRandom);
-    this.identity = { kind: 'psk', name: identity, endpoint: cred.endpoint };
+    this.identity = { mode: 'psk', name: identity, endpoint: cred.endpoint };
     this.state = 'awaiting-finished';
   }
 

@@ -28,3 +28,17 @@ export function pulledGauge(registry: Registry, name: string, help: string, read
     },
   });
 }
+
+/** A counter per label value, each read at scrape time from a map of monotonic numbers. */
+export function pulledLabelledCounter(registry: Registry, name: string, help: string, label: string, read: () => ReadonlyMap<string, number>): void {
+  new Counter({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [value, n] of read()) this.inc({ [label]: value }, n);
+    },
+  });
+}

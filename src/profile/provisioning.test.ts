@@ -53,7 +53,7 @@ describe('ProfileAssigner', () => {
     expect(await a.resolve('dev-1')).toEqual({ profile: 'by-rule', via: 'rule' }); // cached
     a.invalidate('dev-1');
     expect(await a.resolve('dev-1')).toEqual({ profile: 'provisioned', via: 'provisioning' });
-    await store.put({ endpoint: 'dev-2', credentials: { psk: 'x' } });
+    await store.put({ endpoint: 'dev-2', credentials: { mode: 'psk', identity: 'dev-2', key: '0a0b' } });
     expect(await a.resolve('dev-2')).toEqual({ profile: 'by-rule', via: 'rule' });
   });
 
@@ -81,13 +81,38 @@ describe('provisioning records', () => {
     }
   });
 
+  it('validate credentials, naming the field and never the value', () => {
+    for (const credentials of [{ mode: 'psk', identity: 'd', key: 'SECRET-not-hex' }, { mode: 'psk', identity: '', key: '00' }, { mode: 'rsa', key: 'SECRET' }, { mode: 'psk', identity: 'd', key: '00', extra: 'SECRET' }]) {
+      try {
+        parseProvisioningRecord({ endpoint: 'd', credentials }, 'test');
+        throw new Error(`expected a ProfileError for ${credentials.mode}`);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ProfileError);
+        expect((err as ProfileError).issues.map((i) => i.field).join(' ')).toMatch(/credentials/);
+        expect(JSON.stringify((err as ProfileError).issues) + (err as Error).message).not.toMatch(/SECRET/);
+      }
+    }
+    expect(parseProvisioningRecord({ endpoint: 'd', credentials: { mode: 'psk', identity: 'id-d', key: '00ff' } }, 'test').credentials).toEqual({ mode: 'psk', identity: 'id-d', key: '00ff' });
+  });
+
+  it('are found by PSK identity; a changed or removed identity is no longer found', async () => {
+    const store = new MemoryProvisioningStore();
+    await store.put({ endpoint: 'a', credentials: { mode: 'psk', identity: 'id-1', key: '01' } });
+    expect((await store.findByPskIdentity('id-1'))?.endpoint).toBe('a');
+    await store.put({ endpoint: 'a', credentials: { mode: 'psk', identity: 'id-2', key: '01' } });
+    expect(await store.findByPskIdentity('id-1')).toBeUndefined();
+    expect((await store.findByPskIdentity('id-2'))?.endpoint).toBe('a');
+    await store.delete('a');
+    expect(await store.findByPskIdentity('id-2')).toBeUndefined();
+  });
+
   it('are stored from the topic, removed by tombstones, and announced', async () => {
     const store = new MemoryProvisioningStore();
     const assigner = new ProfileAssigner({ store });
     const errors: string[] = [];
     const changed: string[] = [];
     const src = new ProvisioningTopicSource({ bus: { follow: async () => undefined }, topic: 'devices', assigner, onError: (e) => errors.push(String(e)), onChange: (ep) => changed.push(ep) });
-    await src.handle(record('dev-1', { endpoint: 'dev-1', profile: 'sensor', credentials: { psk: 'SECRET' } }));
+    await src.handle(record('dev-1', { endpoint: 'dev-1', profile: 'sensor', credentials: { mode: 'psk', identity: 'dev-1', key: '5ec2e7' } }));
     expect(await store.get('dev-1')).toMatchObject({ profile: 'sensor' });
     expect(await assigner.resolve('dev-1')).toEqual({ profile: 'sensor', via: 'provisioning' });
     await src.handle(record('dev-1', null));

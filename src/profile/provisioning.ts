@@ -5,14 +5,15 @@
  * never logged nor put in an error message.
  */
 import { z } from 'zod';
+import { credentialsSchema, pskIdentityOf, type CredentialsInput } from '../security/credentials';
 import { ProfileError, type ProfileIssue } from './errors';
 
 export interface ProvisioningRecord {
   readonly endpoint: string;
   /** Profile name; absent → the assignment rules decide. */
   readonly profile?: string;
-  /** Device credentials (PSK, RPK, X.509): opaque here, never logged. */
-  readonly credentials?: unknown;
+  /** Device credentials (src/security/credentials.ts): never logged. */
+  readonly credentials?: CredentialsInput;
   readonly [field: string]: unknown;
 }
 
@@ -21,21 +22,34 @@ export interface ProvisioningStore {
   get(endpoint: string): Promise<ProvisioningRecord | undefined>;
   put(record: ProvisioningRecord): Promise<void>;
   delete(endpoint: string): Promise<void>;
+  /** The record whose PSK credentials carry this identity (a DTLS handshake's lookup). */
+  findByPskIdentity(identity: string): Promise<ProvisioningRecord | undefined>;
 }
 
 export class MemoryProvisioningStore implements ProvisioningStore {
   private readonly records = new Map<string, ProvisioningRecord>();
+  private readonly byPskIdentity = new Map<string, string>();
 
   async get(endpoint: string): Promise<ProvisioningRecord | undefined> {
     return this.records.get(endpoint);
   }
 
   async put(record: ProvisioningRecord): Promise<void> {
+    await this.delete(record.endpoint);
     this.records.set(record.endpoint, record);
+    const identity = pskIdentityOf(record.credentials);
+    if (identity !== undefined) this.byPskIdentity.set(identity, record.endpoint);
   }
 
   async delete(endpoint: string): Promise<void> {
+    const identity = pskIdentityOf(this.records.get(endpoint)?.credentials);
+    if (identity !== undefined && this.byPskIdentity.get(identity) === endpoint) this.byPskIdentity.delete(identity);
     this.records.delete(endpoint);
+  }
+
+  async findByPskIdentity(identity: string): Promise<ProvisioningRecord | undefined> {
+    const endpoint = this.byPskIdentity.get(identity);
+    return endpoint === undefined ? undefined : this.records.get(endpoint);
   }
 }
 
@@ -43,7 +57,7 @@ export const provisioningRecordSchema = z
   .object({
     endpoint: z.string().min(1, 'an endpoint name is required'),
     profile: z.string().trim().min(1, 'a profile name must not be empty').optional(),
-    credentials: z.unknown().optional(),
+    credentials: credentialsSchema.optional(),
   })
   .passthrough();
 

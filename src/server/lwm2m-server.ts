@@ -3,6 +3,7 @@
  * registration interface, Send, notifications, expiry and the device-management operations.
  * State lives behind the store interfaces; consumers listen to `events`.
  */
+import type { SecurityMode } from './registration/access';
 import { BlockwiseClient } from '../coap/blockwise-client';
 import { BlockwiseServer } from '../coap/blockwise-server';
 import { CoapEndpoint } from '../coap/endpoint';
@@ -52,6 +53,8 @@ export interface Lwm2mServerOptions {
   readonly sendSink?: (registration: Registration, entries: SendEntries) => Promise<void>;
   /** Refuses Register with a retriable error while a dependency is unavailable (→ 5.03). */
   readonly admitRegistration?: () => void;
+  /** The security mode an endpoint is provisioned with: one provisioned for DTLS may not register in plaintext. */
+  readonly provisionedMode?: (endpoint: string) => Promise<SecurityMode | undefined>;
   /** Max-Age of 5.03 answers, seconds (default 30). */
   readonly retryAfterS?: number;
   readonly onError?: (err: unknown, context: string) => void;
@@ -105,6 +108,7 @@ export class Lwm2mServer {
       events: this.events,
       observations: this.lifecycle,
       ...(opts.admitRegistration ? { admit: opts.admitRegistration } : {}),
+      ...(opts.provisionedMode ? { provisionedMode: opts.provisionedMode } : {}),
     });
     const send = new SendHandler({ store: opts.registrations, codecs: opts.codecs, model: opts.model, events: this.events, ...(opts.sendSink ? { sink: opts.sendSink } : {}) });
     const router = createRouter({

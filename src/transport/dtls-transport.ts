@@ -24,7 +24,7 @@ export class DtlsTransport implements DatagramTransport {
     this.dtls = new DtlsServer({
       ...opts,
       send: (d, p) => udp.send(d, p),
-      deliver: (data, peer, c) => this.handler(data, peer, { connection: c }),
+      deliver: (data, peer, c) => this.handler(data, { address: peer.address, port: peer.port, secure: true }, c.params.identity),
     });
     udp.onDatagram((d, p) => this.dtls.receive(d, p));
   }

@@ -5,14 +5,20 @@
 export interface Peer {
   readonly address: string;
   readonly port: number;
+  /** Reached over DTLS only: nothing is ever sent to it in plaintext. */
+  readonly secure?: boolean;
 }
 
-/** What a secure transport knows of a datagram's sender: its DTLS connection (identity, suite). */
-export interface DatagramSecurity {
-  readonly connection: import('../dtls/connection').DtlsConnection;
+/** Who a secure transport authenticated a datagram's sender as, and the endpoint bound to it. */
+export interface PeerIdentity {
+  readonly mode: 'psk' | 'rpk' | 'x509';
+  /** PSK identity, key fingerprint or certificate subject: never a secret. */
+  readonly name: string;
+  /** The only endpoint this peer may register and act as. */
+  readonly endpoint: string;
 }
 
-export type DatagramHandler = (data: Buffer, peer: Peer, security?: DatagramSecurity) => void;
+export type DatagramHandler = (data: Buffer, peer: Peer, identity?: PeerIdentity) => void;
 
 export interface DatagramTransport {
   send(data: Buffer, peer: Peer): void;

@@ -26,7 +26,7 @@ describe('HTTP API', () => {
   let app: App;
   let base: string;
   beforeAll(async () => {
-    app = await startApp(loadConfig({ COAP_HOST: '127.0.0.1', COAP_PORT: '0', HTTP_PORT: '0' }), createLogger('silent'));
+    app = await startApp(loadConfig({ COAP_HOST: '127.0.0.1', COAP_PORT: '0', COAPS_PORT: '0', HTTP_PORT: '0' }), createLogger('silent'));
     base = `http://127.0.0.1:${app.httpPort}`;
   });
   afterAll(() => app.stop());

@@ -28,6 +28,7 @@ beforeAll(async () => {
   const config = loadConfig({
     COAP_HOST: '127.0.0.1',
     COAP_PORT: '0',
+    COAPS_PORT: '0',
     HTTP_PORT: '0',
     REDIS_URL: redis.url,
     KAFKA_BROKERS: kafka.brokers.join(','),

@@ -39,6 +39,7 @@ const env = (instance: string): Record<string, string> => ({
   INSTANCE_ID: instance,
   COAP_HOST: '127.0.0.1',
   COAP_PORT: '0',
+  COAPS_PORT: '0',
   HTTP_PORT: '0',
   HTTP_API_TOKEN: 'secret',
   REDIS_URL: testRedisUrl(),

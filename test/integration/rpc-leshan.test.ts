@@ -39,7 +39,7 @@ beforeAll(async () => {
   profilesDir = mkdtempSync(join(tmpdir(), 'rpc-profiles-'));
   writeFileSync(join(profilesDir, 'rpc-test.json'), JSON.stringify(PROFILE));
   app = await startApp(
-    loadConfig({ COAP_HOST: '127.0.0.1', COAP_PORT: '0', HTTP_PORT: '0', PROFILES_DIR: profilesDir, PROFILE_RULES: JSON.stringify([{ pattern: 'rpc-*', profile: 'rpc-test' }]), LWM2M_REQUEST_TIMEOUT_MS: '15000' }),
+    loadConfig({ COAP_HOST: '127.0.0.1', COAP_PORT: '0', COAPS_PORT: '0', HTTP_PORT: '0', PROFILES_DIR: profilesDir, PROFILE_RULES: JSON.stringify([{ pattern: 'rpc-*', profile: 'rpc-test' }]), LWM2M_REQUEST_TIMEOUT_MS: '15000' }),
     createLogger('silent'),
   );
   base = `http://127.0.0.1:${app.httpPort}`;

@@ -21,7 +21,7 @@ const MAIN = join(__dirname, '../../dist/src/main.js');
 
 export async function startBridgeProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<BridgeProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [MAIN], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [MAIN], { env: { ...process.env, LOG_LEVEL: 'info', COAPS_PORT: '0', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

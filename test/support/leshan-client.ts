@@ -25,6 +25,10 @@ export interface LeshanClientOptions {
   sendFormat?: 'senml-cbor' | 'senml-json';
   /** Period of the 3303 Sensor Value changes in ms (default 1000). */
   tickMs?: number;
+  /** DTLS with PSK: the server URI becomes coaps://, serverPort the CoAPS port. Key in hex. */
+  psk?: { readonly identity: string; readonly keyHex: string };
+  /** Makes the client use DTLS connection IDs of this length (RFC 9146; 0: it only uses the server's). */
+  cidLength?: number;
   /** Defaults to the jar built by scripts/ensure-test-deps.sh. */
   jarPath?: string;
 }
@@ -185,7 +189,9 @@ class LeshanClientProcess implements LeshanClientHandle {
 function launcherArgs(opts: LeshanClientOptions): string[] {
   const host = opts.host ?? '127.0.0.1';
   const authority = host.includes(':') ? `[${host}]:${opts.serverPort}` : `${host}:${opts.serverPort}`;
-  const args = ['--server', `coap://${authority}`, '--endpoint', opts.endpoint];
+  const args = ['--server', `${opts.psk !== undefined ? 'coaps' : 'coap'}://${authority}`, '--endpoint', opts.endpoint];
+  if (opts.psk !== undefined) args.push('--psk-identity', opts.psk.identity, '--psk-key', opts.psk.keyHex);
+  if (opts.cidLength !== undefined) args.push('--cid-length', String(opts.cidLength));
   if (opts.lifetime !== undefined) args.push('--lifetime', String(opts.lifetime));
   if (opts.lwm2mVersion !== undefined) args.push('--lwm2m-version', opts.lwm2mVersion);
   if (opts.queueMode === true) args.push('--queue-mode');

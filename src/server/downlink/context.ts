@@ -51,7 +51,8 @@ export function send(
   opts: RequestOptions & { token?: Buffer },
 ): Promise<CoapMessage> {
   return ctx.blockwise.request(
-    { address: reg.address, port: reg.port },
+    // A device registered over DTLS is only ever sent to through its DTLS connection.
+    reg.security !== undefined ? { address: reg.address, port: reg.port, secure: true } : { address: reg.address, port: reg.port },
     {
       code,
       options,

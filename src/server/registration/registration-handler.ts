@@ -16,6 +16,7 @@ import type { ServerEvents } from '../events';
 import type { ObservationLifecycle } from '../observation/observation-lifecycle';
 import { BadRequest, parseRegisterParams, parseUpdateParams } from './register-params';
 import type { ObjectLinkEntry, Registration } from './registration';
+import { actRefusal, registerRefusal, type SecurityMode } from './access';
 
 const LINK_FORMAT = 40;
 
@@ -26,6 +27,8 @@ export interface RegistrationHandlerDeps {
   readonly now?: () => number;
   /** Throws a retriable error to refuse new registrations while a dependency is unavailable. */
   readonly admit?: () => void;
+  /** The security mode an endpoint is provisioned with (undefined: not provisioned, NoSec allowed). */
+  readonly provisionedMode?: (endpoint: string) => Promise<SecurityMode | undefined>;
 }
 
 export class RegistrationHandler {
@@ -41,7 +44,7 @@ export class RegistrationHandler {
       const method = req.message.code;
       if (path.length === 1 && method === Method.POST) return await this.register(req);
       if (path.length === 2 && method === Method.POST) return await this.update(req, path[1] as string);
-      if (path.length === 2 && method === Method.DELETE) return await this.deregister(path[1] as string);
+      if (path.length === 2 && method === Method.DELETE) return await this.deregister(req, path[1] as string);
       if (path.length > 2) return { code: Code.NOT_FOUND, payload: Buffer.from('unknown registration location') };
       return { code: Code.METHOD_NOT_ALLOWED };
     } catch (err) {
@@ -55,6 +58,8 @@ export class RegistrationHandler {
   private async register(req: InboundRequest): Promise<ResponseSpec> {
     const msg = req.message;
     const params = parseRegisterParams(queryOf(msg.options));
+    const refusal = registerRefusal(params.endpoint, req.identity, req.identity === undefined ? await this.deps.provisionedMode?.(params.endpoint) : undefined);
+    if (refusal !== undefined) return forbidden(refusal);
     this.deps.admit?.();
     const links = parseLinks(msg.payload, contentFormat(msg));
     const now = this.now();
@@ -75,6 +80,7 @@ export class RegistrationHandler {
       registeredAt: now,
       lastUpdate: now,
       expiresAt: now + params.lifetime * 1000,
+      ...(req.identity !== undefined ? { security: { mode: req.identity.mode, name: req.identity.name } } : {}),
     };
     const { replaced } = await this.deps.store.register(reg);
     // A new Register for the same endpoint replaces the old session and its observations.
@@ -90,6 +96,8 @@ export class RegistrationHandler {
   private async update(req: InboundRequest, id: string): Promise<ResponseSpec> {
     const msg = req.message;
     const params = parseUpdateParams(queryOf(msg.options));
+    const refusal = await this.refusal(req, id);
+    if (refusal !== undefined) return refusal;
     const links = msg.payload.length > 0 ? parseLinks(msg.payload, contentFormat(msg)) : undefined;
     const changes = {
       ...params,
@@ -106,13 +114,26 @@ export class RegistrationHandler {
     return { code: Code.CHANGED };
   }
 
-  private async deregister(id: string): Promise<ResponseSpec> {
+  private async deregister(req: InboundRequest, id: string): Promise<ResponseSpec> {
+    const refusal = await this.refusal(req, id);
+    if (refusal !== undefined) return refusal;
     const reg = await this.deps.store.deregister(id);
     if (reg === undefined) return { code: Code.NOT_FOUND, payload: Buffer.from(`no registration ${id}`) };
     await this.deps.observations.endAll(reg, 'deregistered');
     this.deps.events.emit({ type: 'deregistered', registration: reg });
     return { code: Code.DELETED };
   }
+
+  /** 4.03 when the requester may not act on registration `id` (an unknown id is left to 4.04). */
+  private async refusal(req: InboundRequest, id: string): Promise<ResponseSpec | undefined> {
+    const reg = await this.deps.store.getById(id);
+    const reason = reg === undefined ? undefined : actRefusal(reg, req.identity);
+    return reason === undefined ? undefined : forbidden(reason);
+  }
+}
+
+function forbidden(reason: string): ResponseSpec {
+  return { code: Code.FORBIDDEN, payload: Buffer.from(reason) };
 }
 
 function queryOf(options: readonly CoapOption[]): string[] {

@@ -36,6 +36,12 @@ export interface Registration {
   readonly lastUpdate: number;
   /** Unix ms after which the registration expires (lastUpdate + lifetime). */
   readonly expiresAt: number;
+  /**
+   * Set when the device registered over DTLS: how it authenticated. Its downlinks then only
+   * leave through a DTLS connection, and its Update and De-register must come over DTLS as the
+   * same endpoint (LwM2M-Core 1.2 §7.1: a client acts only as the endpoint its credentials name).
+   */
+  readonly security?: { readonly mode: 'psk' | 'rpk' | 'x509'; readonly name: string };
 }
 
 export function objectVersions(reg: Registration): Map<number, string> {

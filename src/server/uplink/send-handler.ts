@@ -5,6 +5,7 @@
  * Send is never lost; 4.15 for other formats; 4.00 for undecodable content; 4.04 when
  * unregistered. A sink that is unavailable throws a retriable error: the router answers 5.03.
  */
+import { actRefusal } from '../registration/access';
 import type { InboundRequest, ResponseSpec } from '../../coap/endpoint';
 import { Code } from '../../coap/message';
 import { contentFormat } from '../../coap/options';
@@ -37,6 +38,8 @@ export class SendHandler {
     }
     const reg = await this.deps.store.getByAddress(req.peer.address, req.peer.port);
     if (reg === undefined) return { code: Code.NOT_FOUND, payload: Buffer.from('Send from an address with no registration') };
+    const refusal = actRefusal(reg, req.identity);
+    if (refusal !== undefined) return { code: Code.FORBIDDEN, payload: Buffer.from(refusal) };
     let entries;
     try {
       entries = this.deps.codecs.compositeCodec(format).decodeTimestampedNodes(req.message.payload, { model: this.deps.model, versions: objectVersions(reg) });

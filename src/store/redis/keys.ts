@@ -47,6 +47,9 @@
  *                                               changes), so that a notification, matched by
  *                                               token alone (RFC 7641 §3.2), costs one GET.
  *                                               PXAT `dl`, refreshed by Update.
+ *   <p>:{psk:ID}      endpointByPskIdentity     string E: the device whose provisioned PSK identity is
+ *                                               ID (a DTLS handshake knows only the identity). No
+ *                                               TTL; the reader confirms it in E's provisioning.
  *   <p>:{rpcdue:S}    rpcDueByShard             sorted set, member E, score = when E's queue next
  *                                               needs the sweep: its earliest request deadline
  *                                               or in-flight lease deadline (or a sweep lease).
@@ -95,6 +98,10 @@ export class RedisKeys {
 
   provisioningByEndpoint(endpoint: string): string {
     return `${this.p}:{ep:${endpoint}}:prov`;
+  }
+
+  endpointByPskIdentity(identity: string): string {
+    return `${this.p}:{psk:${identity}}`;
   }
 
   observationsByEndpoint(endpoint: string): string {

@@ -11,6 +11,7 @@
  *   ob  objects, JSON [[objectId, [instances], version?], ...]
  *   lk  object links as received
  *   ra  registeredAt (ms)       lu  lastUpdate (ms)        ex  expiresAt (ms)
+ *   sec security "<mode>:<name>" when registered over DTLS (optional; psk | rpk | x509)
  * Store metadata beside them (not part of the Registration): wv (write version, scripts.ts),
  * dl (index deadline), in (instance that last saw the device), sn (last seen, ms).
  *
@@ -49,6 +50,7 @@ export function encodeRegistration(reg: Registration): string[] {
   ];
   pushChanges(out, reg);
   out.push('lu', String(reg.lastUpdate), 'ex', String(reg.expiresAt));
+  if (reg.security !== undefined) out.push('sec', `${reg.security.mode}:${reg.security.name}`);
   return out;
 }
 
@@ -96,6 +98,14 @@ export function fieldsFromObject(obj: Record<string, string>): Map<string, strin
   return new Map(Object.entries(obj));
 }
 
+function decodeSecurity(endpoint: string, sec: string | undefined): Pick<Registration, 'security'> {
+  if (sec === undefined) return {};
+  const colon = sec.indexOf(':');
+  const mode = sec.slice(0, colon);
+  if (colon < 0 || (mode !== 'psk' && mode !== 'rpk' && mode !== 'x509')) throw corrupt(endpoint, 'sec');
+  return { security: { mode, name: sec.slice(colon + 1) } };
+}
+
 export function decodeRegistration(f: ReadonlyMap<string, string>): StoredRegistration {
   const version = Number(f.get('v'));
   if (!Number.isInteger(version) || version < 1) throw new StoreError(`registration record without a valid format version (v=${f.get('v') ?? 'absent'})`);
@@ -126,6 +136,7 @@ function decodeV1(f: ReadonlyMap<string, string>): StoredRegistration {
     registeredAt: int(f, 'ra'),
     lastUpdate: int(f, 'lu'),
     expiresAt: int(f, 'ex'),
+    ...decodeSecurity(endpoint, f.get('sec')),
   };
   const instance = f.get('in');
   const seen = f.get('sn');

@@ -10,6 +10,9 @@ import org.eclipse.leshan.client.LeshanClient;
 import org.eclipse.leshan.client.LeshanClientBuilder;
 import org.eclipse.leshan.client.californium.endpoint.CaliforniumClientEndpointsProvider;
 import org.eclipse.leshan.client.californium.endpoint.coap.CoapClientProtocolProvider;
+import org.eclipse.leshan.client.californium.endpoint.coaps.CoapsClientProtocolProvider;
+import org.eclipse.californium.elements.config.Configuration;
+import org.eclipse.californium.scandium.config.DtlsConfig;
 import org.eclipse.leshan.client.engine.DefaultRegistrationEngineFactory;
 import org.eclipse.leshan.client.object.Security;
 import org.eclipse.leshan.client.object.Server;
@@ -39,7 +42,7 @@ public final class LeshanTestClient {
             "senml-json", ContentFormat.SENML_JSON, "senml-cbor", ContentFormat.SENML_CBOR, "cbor", ContentFormat.CBOR,
             "text", ContentFormat.TEXT, "opaque", ContentFormat.OPAQUE, "link", ContentFormat.LINK);
     private static final Set<String> VALUED_ARGS = Set.of("server", "endpoint", "lifetime", "lwm2m-version", "formats",
-            "send-format", "tick-ms");
+            "send-format", "tick-ms", "psk-identity", "psk-key", "cid-length");
 
     private static synchronized void emit(String line) {
         System.out.println(line.replaceAll("[\\r\\n]+", " "));
@@ -59,7 +62,7 @@ public final class LeshanTestClient {
         LeshanClientBuilder builder = new LeshanClientBuilder(require(opts, "endpoint"))
                 .setObjects(createObjects(opts))
                 .setRegistrationEngineFactory(engine)
-                .setEndpointsProviders(new CaliforniumClientEndpointsProvider.Builder(new CoapClientProtocolProvider()).build());
+                .setEndpointsProviders(endpointsProvider(opts));
         if (opts.containsKey("formats")) restrictFormats(builder, opts.get("formats"));
         LeshanClient client = builder.build();
         client.addObserver(new LineReporter());
@@ -102,7 +105,7 @@ public final class LeshanTestClient {
         // 3303 is not among Leshan's built-in models: the OMA registry's DDF is bundled as a resource.
         models.addAll(ObjectLoader.loadDdfResources("/lwm2m-bridge-models/", new String[] { "3303.xml" }));
         ObjectsInitializer init = new ObjectsInitializer(new StaticModel(models));
-        init.setInstancesForObject(LwM2mId.SECURITY, Security.noSec(require(opts, "server"), SERVER_SHORT_ID));
+        init.setInstancesForObject(LwM2mId.SECURITY, security(opts));
         init.setInstancesForObject(LwM2mId.SERVER, new Server(SERVER_SHORT_ID, Long.parseLong(opts.getOrDefault("lifetime", "300"))));
         init.setInstancesForObject(LwM2mId.DEVICE, new TestDevice());
         init.setInstancesForObject(LwM2mId.CONNECTIVITY_MONITORING, new SimpleInstanceEnabler(0, Map.of(
@@ -118,6 +121,24 @@ public final class LeshanTestClient {
         });
         return init.create(LwM2mId.SECURITY, LwM2mId.SERVER, LwM2mId.DEVICE, LwM2mId.CONNECTIVITY_MONITORING,
                 LwM2mId.LOCATION, TEMPERATURE);
+    }
+
+    /** NoSec, or PSK (--psk-identity, --psk-key in hex) for a coaps:// server. */
+    private static Security security(Map<String, String> opts) {
+        String server = require(opts, "server");
+        if (!opts.containsKey("psk-identity")) return Security.noSec(server, SERVER_SHORT_ID);
+        return Security.psk(server, SERVER_SHORT_ID, require(opts, "psk-identity").getBytes(StandardCharsets.UTF_8),
+                HexFormat.of().parseHex(require(opts, "psk-key")));
+    }
+
+    /** CoAP and CoAPS (Californium/Scandium); --cid-length N makes the client use DTLS connection IDs (RFC 9146). */
+    private static CaliforniumClientEndpointsProvider endpointsProvider(Map<String, String> opts) {
+        CaliforniumClientEndpointsProvider.Builder b = new CaliforniumClientEndpointsProvider.Builder(
+                new CoapClientProtocolProvider(), new CoapsClientProtocolProvider());
+        Configuration cfg = b.createDefaultConfiguration();
+        if (opts.containsKey("cid-length")) cfg.set(DtlsConfig.DTLS_CONNECTION_ID_LENGTH, Integer.parseInt(opts.get("cid-length")));
+        b.setConfiguration(cfg);
+        return b.build();
     }
 
     /** Keeps only the listed content formats in Leshan's default codecs (and so in the Register ct= list). */
