@@ -9,6 +9,8 @@ import { createInterface } from 'node:readline';
 
 export interface BridgeProcess {
   readonly coapPort: number;
+  /** The CoAPS port (COAPS_PORT defaults to 0 here: a free one). */
+  readonly coapsPort: number | undefined;
   readonly httpPort: number;
   readonly lines: readonly string[];
   /** SIGKILL: no flush, no goodbye. */
@@ -26,14 +28,14 @@ export async function startBridgeProcess(env: Record<string, string>, timeoutMs 
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const listening = new Promise<{ coap: number; http: number }>((resolve, reject) => {
+  const listening = new Promise<{ coap: number; coaps: number | undefined; http: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`bridge did not start within ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}\n${stderr}`)), timeoutMs);
     createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line);
       if (!line.includes('"msg":"listening"')) return;
-      const parsed = JSON.parse(line) as { coap: { port: number }; http: { port: number } };
+      const parsed = JSON.parse(line) as { coap: { port: number }; coaps: { port: number } | null; http: { port: number } };
       clearTimeout(timer);
-      resolve({ coap: parsed.coap.port, http: parsed.http.port });
+      resolve({ coap: parsed.coap.port, coaps: parsed.coaps?.port, http: parsed.http.port });
     });
     void exited.then((code) => {
       clearTimeout(timer);
@@ -43,6 +45,7 @@ export async function startBridgeProcess(env: Record<string, string>, timeoutMs 
   const ports = await listening;
   return {
     coapPort: ports.coap,
+    coapsPort: ports.coaps,
     httpPort: ports.http,
     lines,
     async kill() {
