@@ -79,11 +79,16 @@ interface Handshaking extends RecordWriter {
   readonly reassembler: HandshakeReassembler;
   readonly clientRandom: Buffer;
   readEpoch: number;
+  /** Epoch-1 records that came before the client's ChangeCipherSpec. */
+  readonly early: DtlsRecord[];
+  ccsSeen: boolean;
   flight: FlightItem[];
   timer: NodeJS.Timeout | undefined;
   retransmits: number;
   chain: Promise<void>;
 }
+
+const MAX_EARLY_RECORDS = 8;
 
 export class DtlsServer {
   private readonly handshakes = new Map<string, Handshaking>();
@@ -135,7 +140,7 @@ export class DtlsServer {
     if (r.epoch === 0) {
       if (r.type === ContentType.HANDSHAKE) return this.plainHandshake(r, peer, h);
       // After the (asynchronous) key exchange before it, which shares the client's flight.
-      if (r.type === ContentType.CHANGE_CIPHER_SPEC && h !== undefined) return this.queue(h, async () => void (h.readEpoch = h.hs.keys !== undefined ? 1 : 0));
+      if (r.type === ContentType.CHANGE_CIPHER_SPEC && h !== undefined) return this.queue(h, async () => this.changeCipherSpec(h, peer));
       if (r.type === ContentType.ALERT && h !== undefined) return this.endHandshake(h, `client alert ${alertName(r.fragment[1] ?? -1)}`);
       return this.drop(peer, 'unexpected', `epoch-0 record of type ${r.type} outside a handshake`);
     }
@@ -231,6 +236,8 @@ export class DtlsServer {
       reassembler: new HandshakeReassembler(messageSeq + 1),
       clientRandom: Buffer.from(hello.random),
       readEpoch: 0,
+      early: [],
+      ccsSeen: false,
       flight: hs.firstFlight(),
       timer: undefined,
       retransmits: 0,
@@ -250,7 +257,11 @@ export class DtlsServer {
       const c = this.connections.get(peerKey(peer));
       return c !== undefined ? this.connectionRecord(c, r, peer) : this.drop(peer, 'no-connection', `epoch-${r.epoch} record from a peer without a connection`);
     }
-    if (h.hs.keys === undefined || h.readEpoch !== 1) return this.drop(peer, 'unexpected', `epoch-${r.epoch} record before the client's ChangeCipherSpec`);
+    if (h.hs.keys === undefined || h.readEpoch !== 1) {
+      // Reordered ahead of the ChangeCipherSpec: kept for it (RFC 6347 §4.1, next-epoch records may be buffered).
+      if (h.early.length < MAX_EARLY_RECORDS) return void h.early.push(r);
+      return this.drop(peer, 'unexpected', `epoch-${r.epoch} record before the client's ChangeCipherSpec`);
+    }
     const opened = new RecordProtection(h.hs.suite, (h.hs.keys as NonNullable<ServerHandshake['keys']>).client).open(r);
     // The client's Finished does not decrypt: its key differs from ours (wrong PSK).
     if (opened === undefined) return this.failHandshake(h, AlertDescription.BAD_RECORD_MAC, 'the client\'s Finished does not authenticate (wrong key?)');
@@ -267,6 +278,13 @@ export class DtlsServer {
     }
   }
 
+  private changeCipherSpec(h: Handshaking, peer: Peer): void {
+    h.ccsSeen = true;
+    if (h.hs.keys === undefined) return; // reordered ahead of the key exchange: applied once it is done
+    h.readEpoch = 1;
+    for (const r of h.early.splice(0)) this.protectedHandshake(h, r, peer);
+  }
+
   private queue(h: Handshaking, step: () => Promise<void>): void {
     h.chain = h.chain.then(step);
   }
@@ -275,7 +293,10 @@ export class DtlsServer {
     if (this.handshakes.get(peerKey(h.peer)) !== h) return;
     try {
       const last = await h.hs.onMessage(m);
-      if (last === undefined) return;
+      if (last === undefined) {
+        if (h.ccsSeen && h.readEpoch === 0 && h.hs.keys !== undefined) this.changeCipherSpec(h, h.peer);
+        return;
+      }
       const params = h.hs.established();
       clearTimeout(h.timer);
       this.handshakes.delete(peerKey(h.peer));

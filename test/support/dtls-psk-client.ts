@@ -1,0 +1,159 @@
+/**
+ * A scripted DTLS 1.2 PSK client for lockstep tests and the handshake benchmark: each step is
+ * explicit (ClientHello, the flight-5 records, reading the server's datagrams), so that a test
+ * can drop, repeat, reorder or fragment what goes to the server. Built on the project's own DTLS
+ * primitives; interop with independent clients is proven elsewhere (OpenSSL, libcoap, Leshan).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { chooseSuite, type CipherSuite } from '../../src/dtls/cipher-suites';
+import { ExtensionType, encodeExtensions } from '../../src/dtls/handshake/extensions';
+import { encodeHandshake, fragmentHandshake, HandshakeType, parseHandshakeFragments } from '../../src/dtls/handshake/header';
+import { finishedVerifyData, masterSecret, pskPreMaster, sha256 } from '../../src/dtls/prf';
+import { ContentType, DTLS_1_2, encodeRecord, parseRecords, type DtlsRecord } from '../../src/dtls/record';
+import { deriveKeys, RecordProtection } from '../../src/dtls/record-protection';
+import { WireReader, WireWriter } from '../../src/dtls/wire';
+
+export interface ScriptedClientOptions {
+  readonly identity: string;
+  readonly key: Buffer;
+  /** Offered suites, in order (default: the three PSK suites, CCM_8 first). */
+  readonly suites?: readonly number[];
+  /** Offer a connection ID of this length (RFC 9146); undefined: no CID extension. */
+  readonly cidLength?: number;
+  readonly extendedMasterSecret?: boolean;
+}
+
+export class ScriptedPskClient {
+  readonly random = randomBytes(32);
+  private readonly ownCid: Buffer | undefined;
+  private cookie = Buffer.alloc(0);
+  private seq = 0;
+  private epoch1Seq = 0;
+  private messageSeq = 0;
+  private readonly transcript: Buffer[] = [];
+  private serverRandom: Buffer | undefined;
+  suite: CipherSuite | undefined;
+  /** The CID the server issued, which this client puts in its protected records. */
+  serverCid: Buffer | undefined;
+  private ems = false;
+  private master: Buffer | undefined;
+  private write: RecordProtection | undefined;
+  private read: RecordProtection | undefined;
+  serverHelloDone = false;
+  established = false;
+  alerts: number[] = [];
+  /** Application data received. */
+  readonly received: Buffer[] = [];
+
+  constructor(private readonly o: ScriptedClientOptions) {
+    this.ownCid = o.cidLength !== undefined ? randomBytes(o.cidLength) : undefined;
+  }
+
+  /** The ClientHello datagram (with the cookie once a HelloVerifyRequest was read). */
+  clientHello(): Buffer {
+    const exts: Array<[number, Buffer]> = [];
+    if (this.o.extendedMasterSecret !== false) exts.push([ExtensionType.EXTENDED_MASTER_SECRET, Buffer.alloc(0)]);
+    if (this.ownCid !== undefined) exts.push([ExtensionType.CONNECTION_ID, new WireWriter().vector(1, this.ownCid).toBuffer()]);
+    const suites = new WireWriter();
+    for (const s of this.o.suites ?? [0xc0a8, 0x00a8, 0x00ae]) suites.u16(s);
+    const body = new WireWriter().u16(DTLS_1_2).bytes(this.random).vector(1, Buffer.alloc(0)).vector(1, this.cookie).vector(2, suites.toBuffer()).vector(1, Buffer.from([0])).bytes(encodeExtensions(exts)).toBuffer();
+    const withCookie = this.cookie.length > 0;
+    const messageSeq = withCookie ? 1 : 0;
+    this.messageSeq = messageSeq + 1;
+    if (withCookie) this.transcript.splice(0, this.transcript.length, encodeHandshake(HandshakeType.CLIENT_HELLO, messageSeq, body));
+    return encodeRecord(ContentType.HANDSHAKE, 0, this.seq++, encodeHandshake(HandshakeType.CLIENT_HELLO, messageSeq, body));
+  }
+
+  /** Reads a datagram from the server. */
+  onDatagram(d: Buffer): void {
+    for (const r of parseRecords(d, this.ownCid?.length ?? 0).records) this.onRecord(r);
+  }
+
+  /**
+   * Flight 5 as separate records (ClientKeyExchange, ChangeCipherSpec, Finished), each its own
+   * datagram; `fragmentKeyExchange` splits the ClientKeyExchange into fragments of that size.
+   */
+  flight5(fragmentKeyExchange?: number): Buffer[] {
+    if (!this.serverHelloDone || this.suite === undefined || this.serverRandom === undefined) throw new Error('flight 5 before ServerHelloDone');
+    const cke = new WireWriter().vector(2, Buffer.from(this.o.identity, 'utf8')).toBuffer();
+    const ckeSeq = this.messageSeq++;
+    const out: Buffer[] = [];
+    for (const f of fragmentHandshake(HandshakeType.CLIENT_KEY_EXCHANGE, ckeSeq, cke, fragmentKeyExchange ?? 1 << 14)) out.push(encodeRecord(ContentType.HANDSHAKE, 0, this.seq++, f));
+    this.transcript.push(encodeHandshake(HandshakeType.CLIENT_KEY_EXCHANGE, ckeSeq, cke));
+    this.master = masterSecret(pskPreMaster(this.o.key), this.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
+    const keys = deriveKeys(this.suite, this.master, this.random, this.serverRandom);
+    this.write = new RecordProtection(this.suite, keys.client);
+    this.read = new RecordProtection(this.suite, keys.server);
+    out.push(encodeRecord(ContentType.CHANGE_CIPHER_SPEC, 0, this.seq++, Buffer.from([1])));
+    const verify = finishedVerifyData(this.master, 'client', sha256(...this.transcript));
+    const finSeq = this.messageSeq++;
+    const fin = encodeHandshake(HandshakeType.FINISHED, finSeq, verify);
+    this.transcript.push(fin);
+    out.push(this.write.seal(ContentType.HANDSHAKE, 1, this.epoch1Seq++, fin, this.cidForRecords()));
+    return out;
+  }
+
+  /** Application data, once established. */
+  seal(data: Buffer): Buffer {
+    if (this.write === undefined || !this.established) throw new Error('not established');
+    return this.write.seal(ContentType.APPLICATION_DATA, 1, this.epoch1Seq++, data, this.cidForRecords());
+  }
+
+  private cidForRecords(): Buffer | undefined {
+    return this.serverCid !== undefined && this.serverCid.length > 0 ? this.serverCid : undefined;
+  }
+
+  private onRecord(r: DtlsRecord): void {
+    if (r.type === ContentType.ALERT && r.epoch === 0) {
+      this.alerts.push(r.fragment[1] ?? -1);
+      return;
+    }
+    if (r.epoch === 0 && r.type === ContentType.HANDSHAKE) {
+      for (const f of parseHandshakeFragments(r.fragment)) this.onPlainMessage(f.type, f.messageSeq, f.body);
+      return;
+    }
+    if (r.epoch !== 1 || this.read === undefined) return;
+    const opened = this.read.open(r);
+    if (opened === undefined) return;
+    if (opened.type === ContentType.HANDSHAKE) {
+      const [f] = parseHandshakeFragments(opened.content);
+      if (f?.type === HandshakeType.FINISHED && this.master !== undefined) {
+        const expected = finishedVerifyData(this.master, 'server', sha256(...this.transcript));
+        if (f.body.length === 12 && timingSafeEqual(f.body, expected)) this.established = true;
+      }
+    } else if (opened.type === ContentType.APPLICATION_DATA) this.received.push(Buffer.from(opened.content));
+  }
+
+  private onPlainMessage(type: number, messageSeq: number, body: Buffer): void {
+    if (type === HandshakeType.HELLO_VERIFY_REQUEST) {
+      const r = new WireReader(body);
+      r.u16('server_version');
+      this.cookie = Buffer.from(r.vector(1, 'cookie'));
+      return;
+    }
+    if (type === HandshakeType.SERVER_HELLO && this.serverRandom === undefined) {
+      const r = new WireReader(body);
+      r.u16('server_version');
+      this.serverRandom = Buffer.from(r.bytes(32, 'random'));
+      r.vector(1, 'session_id');
+      const id = r.u16('cipher_suite');
+      this.suite = chooseSuite([id], () => true);
+      r.u8('compression');
+      if (r.remaining > 0) {
+        const exts = new WireReader(r.vector(2, 'extensions'));
+        while (exts.remaining > 0) {
+          const t = exts.u16('type');
+          const data = exts.vector(2, 'data');
+          if (t === ExtensionType.EXTENDED_MASTER_SECRET) this.ems = true;
+          if (t === ExtensionType.CONNECTION_ID) this.serverCid = Buffer.from(new WireReader(data).vector(1, 'cid'));
+        }
+      }
+      this.transcript.push(encodeHandshake(type, messageSeq, body));
+      return;
+    }
+    if (type === HandshakeType.SERVER_HELLO_DONE && !this.serverHelloDone && this.serverRandom !== undefined) {
+      this.transcript.push(encodeHandshake(type, messageSeq, body));
+      this.serverHelloDone = true;
+    }
+  }
+}
