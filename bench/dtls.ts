@@ -1,0 +1,171 @@
+/**
+ * DTLS handshake benchmark (issue 5's target: ≥ 2,000 PSK handshakes/s on this machine).
+ *
+ * The server (bench/dtls-echo-server.ts, the bridge's DTLS engine and transport) runs as its own
+ * process; this process runs `--clients` concurrent scripted PSK clients
+ * (test/support/dtls-psk-client.ts), each on its own UDP socket, each doing full handshakes one
+ * after another (ClientHello, HelloVerifyRequest, ClientHello with cookie, flight 4, flight 5,
+ * flight 6). A handshake that takes longer than 2 s counts as failed. Closed loop: the rate is
+ * what the server (and the client side, on the same 2 cores) sustains.
+ *
+ *   npm run bench:dtls -- [--seconds 10] [--warmup 3] [--clients 64] [--runs 3]
+ *
+ * Writes bench/results/dtls-handshakes-<time>.json; prints a summary.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { ScriptedPskClient } from '../test/support/dtls-psk-client';
+import { benchKey } from './dtls-echo-server';
+import { resultsDir } from './report';
+import { median, SampleBuffer, summarize, type LatencySummary } from './stats';
+
+const TARGET_PSK_PER_SECOND = 2000;
+const HANDSHAKE_TIMEOUT_MS = 2000;
+const log = (s: string): void => void process.stderr.write(`bench dtls: ${s}\n`);
+
+interface Params {
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly clients: number;
+  readonly runs: number;
+}
+
+interface RunResult {
+  readonly handshakes: number;
+  readonly failed: number;
+  readonly perSecond: number;
+  readonly latency: LatencySummary;
+  /** Server CPU per handshake (user + system), µs. */
+  readonly serverCpuUsPerHandshake: number;
+}
+
+function params(argv: readonly string[]): Params {
+  const get = (name: string, def: number): number => {
+    const i = argv.indexOf(`--${name}`);
+    const v = i >= 0 ? Number(argv[i + 1]) : def;
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
+    return v;
+  };
+  return { seconds: get('seconds', 10), warmupSeconds: get('warmup', 3), clients: get('clients', 64), runs: get('runs', 3) };
+}
+
+async function startServer(): Promise<{ child: ChildProcess; port: number; stats(): Promise<{ done: number; cpu: { user: number; system: number } }> }> {
+  const child = spawn(process.execPath, [join(__dirname, 'dtls-echo-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const waiting: Array<(line: string) => void> = [];
+  lines.on('line', (l) => waiting.shift()?.(l));
+  const next = (): Promise<string> => new Promise((resolve) => waiting.push(resolve));
+  const port = (JSON.parse(await next()) as { port: number }).port;
+  return {
+    child,
+    port,
+    async stats() {
+      const line = next();
+      child.kill('SIGUSR2');
+      return JSON.parse(await line) as { done: number; cpu: { user: number; system: number } };
+    },
+  };
+}
+
+/** One client loop: full handshakes back to back on one socket until `until`. */
+async function clientLoop(index: number, port: number, until: () => boolean, record: (ms: number | undefined) => void): Promise<void> {
+  const sock: Socket = createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
+  const identity = `bench-${index}`;
+  const key = benchKey(identity);
+  let onMessage: (d: Buffer) => void = () => undefined;
+  sock.on('message', (d) => onMessage(d));
+  try {
+    while (!until()) {
+      const client = new ScriptedPskClient({ identity, key, suites: [0xc0a8] });
+      const t0 = performance.now();
+      const ok = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), HANDSHAKE_TIMEOUT_MS);
+        let sentFlight5 = false;
+        onMessage = (d) => {
+          client.onDatagram(d);
+          if (client.established) {
+            clearTimeout(timer);
+            resolve(true);
+          } else if (client.serverHelloDone && !sentFlight5) {
+            sentFlight5 = true;
+            for (const r of client.flight5()) sock.send(r, port, '127.0.0.1');
+          } else if (!client.serverHelloDone && !sentFlight5) {
+            sock.send(client.clientHello(), port, '127.0.0.1'); // after the HelloVerifyRequest
+          }
+        };
+        sock.send(client.clientHello(), port, '127.0.0.1');
+      });
+      record(ok ? performance.now() - t0 : undefined);
+    }
+  } finally {
+    onMessage = () => undefined;
+    sock.close();
+  }
+}
+
+async function oneRun(p: Params): Promise<RunResult> {
+  const server = await startServer();
+  try {
+    let measuring = false;
+    let stop = false;
+    let handshakes = 0;
+    let failed = 0;
+    const samples = new SampleBuffer();
+    const record = (ms: number | undefined): void => {
+      if (!measuring) return;
+      if (ms === undefined) failed++;
+      else {
+        handshakes++;
+        samples.push(ms);
+      }
+    };
+    const loops = Array.from({ length: p.clients }, (_, i) => clientLoop(i, server.port, () => stop, record));
+    await new Promise((r) => setTimeout(r, p.warmupSeconds * 1000));
+    const before = await server.stats();
+    measuring = true;
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, p.seconds * 1000));
+    measuring = false;
+    const elapsed = (performance.now() - t0) / 1000;
+    const after = await server.stats();
+    stop = true;
+    await Promise.all(loops);
+    const serverDone = after.done - before.done;
+    const cpuUs = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
+    return { handshakes, failed, perSecond: Math.round(handshakes / elapsed), latency: summarize(samples.toArray()), serverCpuUsPerHandshake: serverDone > 0 ? Math.round(cpuUs / serverDone) : Number.NaN };
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+}
+
+async function main(): Promise<void> {
+  const p = params(process.argv.slice(2));
+  const runs: RunResult[] = [];
+  for (let i = 0; i < p.runs; i++) {
+    const r = await oneRun(p);
+    log(`run ${i + 1}: ${r.perSecond} PSK handshakes/s (${r.handshakes} done, ${r.failed} failed), p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms, server CPU ${r.serverCpuUsPerHandshake} µs per handshake`);
+    runs.push(r);
+  }
+  const out = {
+    bench: 'dtls-handshakes',
+    at: new Date().toISOString(),
+    params: p,
+    target: { pskPerSecond: TARGET_PSK_PER_SECOND },
+    medians: { pskPerSecond: median(runs.map((r) => r.perSecond)), serverCpuUsPerHandshake: median(runs.map((r) => r.serverCpuUsPerHandshake)) },
+    runs,
+  };
+  mkdirSync(resultsDir(), { recursive: true });
+  const file = join(resultsDir(), `dtls-handshakes-${out.at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  process.stdout.write(`DTLS PSK handshakes, ${p.runs} runs of ${p.seconds} s with ${p.clients} clients: median ${out.medians.pskPerSecond}/s (target ≥ ${TARGET_PSK_PER_SECOND}/s), server CPU ${out.medians.serverCpuUsPerHandshake} µs per handshake\nwritten to ${file}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench dtls failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
