@@ -11,7 +11,7 @@ import type { SecurityMode } from '../server/registration/access';
 export function dtlsCredentials(store: ProvisioningStore): HandshakeCredentials {
   return {
     async psk(identity: string): Promise<PskCredential | undefined> {
-      const record = await store.findByPskIdentity(identity);
+      const record = await store.findByCredential('psk', identity);
       if (record?.credentials === undefined) return undefined;
       const creds = deviceCredentials(record.credentials);
       return creds.mode === 'psk' && creds.identity === identity ? { key: creds.key, endpoint: record.endpoint } : undefined;

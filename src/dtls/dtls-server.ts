@@ -26,6 +26,8 @@ import { helloVerifyRequest } from './handshake/server-hello';
 import { ContentType, encodeRecord, parseRecords, type DtlsRecord } from './record';
 import { RecordProtection } from './record-protection';
 import { ServerHandshake, type Established, type HandshakeCredentials } from './server-handshake';
+import type { ServerIdentity } from './server-identity';
+import type { X509Certificate } from 'node:crypto';
 
 export type DtlsEvent =
   | { readonly type: 'handshake-done'; readonly peer: Peer; readonly session: SessionSummary }
@@ -58,6 +60,12 @@ export type DropKind = 'malformed' | 'unauthentic' | 'no-connection' | 'unexpect
 
 export interface DtlsServerOptions {
   readonly credentials: HandshakeCredentials;
+  /** The server's EC key (and certificate) for the ECDHE_ECDSA suites; PSK only without it. */
+  readonly serverIdentity?: ServerIdentity;
+  /** Trust anchors for client certificates. */
+  readonly trustAnchors?: readonly X509Certificate[];
+  /** The clock certificates are checked against (default: now). */
+  readonly now?: () => Date;
   readonly send: (datagram: Buffer, peer: Peer) => void;
   /** Application data of an established connection, with who sent it. */
   readonly deliver: (data: Buffer, peer: Peer, connection: DtlsConnection) => void;
@@ -225,7 +233,13 @@ export class DtlsServer {
     if (this.handshakes.size >= (this.opts.maxHandshakes ?? 10_000)) return this.drop(peer, 'overload', 'too many handshakes in progress');
     let hs: ServerHandshake;
     try {
-      hs = new ServerHandshake(hello, messageSeq, body, { credentials: this.opts.credentials, cidLength: this.cidLength });
+      hs = new ServerHandshake(hello, messageSeq, body, {
+        credentials: this.opts.credentials,
+        cidLength: this.cidLength,
+        ...(this.opts.serverIdentity !== undefined ? { serverIdentity: this.opts.serverIdentity } : {}),
+        ...(this.opts.trustAnchors !== undefined ? { trustAnchors: this.opts.trustAnchors } : {}),
+        ...(this.opts.now !== undefined ? { now: this.opts.now } : {}),
+      });
     } catch (err) {
       return this.alertAndReport(peer, err);
     }

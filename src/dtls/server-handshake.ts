@@ -1,48 +1,49 @@
 /**
  * The server side of one full DTLS 1.2 handshake, from the ClientHello that carried a valid
- * cookie to the server's Finished (RFC 6347 §4.2, RFC 5246 §7.3), for the PSK key exchange
- * (RFC 4279 §2):
+ * cookie to the server's Finished (RFC 6347 §4.2, RFC 5246 §7.3):
  *
  *   ClientHello (cookie)  →
- *                         ←  ServerHello, ServerHelloDone            (flight 4)
- *   ClientKeyExchange, [ChangeCipherSpec], Finished  →               (flight 5)
- *                         ←  [ChangeCipherSpec], Finished            (flight 6)
+ *                         ←  ServerHello, [Certificate, ServerKeyExchange, CertificateRequest],
+ *                            ServerHelloDone                                        (flight 4)
+ *   [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished  →
+ *                         ←  ChangeCipherSpec, Finished                             (flight 6)
  *
- * Negotiated: the cipher suite (server's preference), extended master secret (RFC 7627, used
- * whenever offered), secure renegotiation (RFC 5746: answered empty; renegotiation itself is
- * refused), max_fragment_length (RFC 6066 §4) and connection ID (RFC 9146). Only extensions
- * the client offered are answered. A failure throws DtlsHandshakeError with the alert to send.
+ * The bracketed messages are those of ECDHE_ECDSA (./key-exchange.ts); PSK has none. Negotiated
+ * here: the cipher suite (server's preference, ECDHE only with a server identity and a common
+ * curve), certificate types (RFC 7250), extended master secret (RFC 7627, used whenever
+ * offered), secure renegotiation (RFC 5746: answered empty; renegotiation itself is refused),
+ * max_fragment_length (RFC 6066 §4) and connection ID (RFC 9146). Only extensions the client
+ * offered are answered. A failure throws DtlsHandshakeError with the alert to send.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual, type X509Certificate } from 'node:crypto';
 import { DtlsHandshakeError } from '../errors';
+import type { PeerIdentity } from '../transport/types';
 import { AlertDescription } from './alert';
 import { chooseSuite, type CipherSuite } from './cipher-suites';
 import type { ClientHello } from './handshake/client-hello';
+import { chooseGroup } from './handshake/ecdhe';
+import { CertificateType, ExtensionType, maxFragmentBytes, RENEGOTIATION_SCSV, SIGNATURE_ECDSA_SECP256R1_SHA256, u16List, u8List } from './handshake/extensions';
 import { encodeHandshake, HandshakeType } from './handshake/header';
-import { ExtensionType, maxFragmentBytes, RENEGOTIATION_SCSV } from './handshake/extensions';
 import type { HandshakeMessage } from './handshake/reassembly';
 import { serverHello } from './handshake/server-hello';
-import { finishedVerifyData, masterSecret, pskPreMaster, sha256 } from './prf';
+import { EcdheKeyExchange, PskKeyExchange, type HandshakeCredentials, type KeyExchange } from './key-exchange';
+import { finishedVerifyData, masterSecret, sha256 } from './prf';
 import { deriveKeys, type SessionKeys } from './record-protection';
+import type { ServerIdentity } from './server-identity';
 import type { FlightItem } from './flight';
 import { WireReader } from './wire';
-import type { PeerIdentity } from '../transport/types';
 
-/** The device a credential belongs to. */
-export interface PskCredential {
-  readonly key: Buffer;
-  readonly endpoint: string;
-}
-
-export interface HandshakeCredentials {
-  /** The key of a PSK identity, or undefined when the identity is unknown (or revoked). */
-  psk(identity: string): Promise<PskCredential | undefined>;
-}
+export type { HandshakeCredentials, PskCredential } from './key-exchange';
 
 export interface HandshakeOptions {
   readonly credentials: HandshakeCredentials;
   /** Length of the connection IDs this server issues (0: none, the extension is not answered). */
   readonly cidLength: number;
+  /** The server's key (and certificate): without it, only PSK suites are negotiated. */
+  readonly serverIdentity?: ServerIdentity;
+  /** Trust anchors for client certificates (X.509 mode). */
+  readonly trustAnchors?: readonly X509Certificate[];
+  readonly now?: () => Date;
 }
 
 /** What an established connection takes over from its handshake. */
@@ -60,7 +61,11 @@ export interface Established {
   readonly maxFragment?: number;
 }
 
-type State = 'awaiting-key-exchange' | 'awaiting-finished' | 'done';
+/** The first type in the client's list (RFC 7250 §4.1: in its preference order) that `ok` allows; X.509 when not offered. */
+function certificateType(data: Buffer | undefined, ok: (t: number) => boolean): number | undefined {
+  if (data === undefined) return ok(CertificateType.X509) ? CertificateType.X509 : undefined;
+  return u8List(data, 'certificate types').find(ok);
+}
 
 export class ServerHandshake {
   readonly suite: CipherSuite;
@@ -68,43 +73,61 @@ export class ServerHandshake {
   readonly sessionId = randomBytes(32);
   private readonly transcript: Buffer[] = [];
   private nextSendSeq: number;
-  private state: State = 'awaiting-key-exchange';
+  private readonly exchange: KeyExchange;
+  /** Client messages still expected before its Finished. */
+  private readonly expected: number[];
+  private done = false;
   private readonly ems: boolean;
   /** The CID the client puts in its records to this server (its Finished already carries it). */
   readonly ownCid: Buffer | undefined;
   /** The CID this server puts in its protected records to the client (empty: none). */
   readonly peerCid: Buffer | undefined;
   private readonly maxFragment: number | undefined;
+  private readonly certificateTypes: { server?: number; client?: number } = {};
   private master: Buffer | undefined;
   private keysValue: SessionKeys | undefined;
-  private identity: Established['identity'] | undefined;
+  private identity: PeerIdentity | undefined;
 
   constructor(
     private readonly hello: ClientHello,
     helloMessageSeq: number,
     helloBody: Buffer,
-    private readonly opts: HandshakeOptions,
+    opts: HandshakeOptions,
   ) {
     // RFC 5246 §7.4.1.2: only the null compression method; LwM2M needs none other.
     if (!hello.compression.includes(0)) throw new DtlsHandshakeError(AlertDescription.HANDSHAKE_FAILURE, 'the client offers no null compression');
-    const suite = chooseSuite(hello.cipherSuites, (s) => s.keyExchange === 'psk');
+    const exts = hello.extensions;
+    const group = chooseGroup(u16List(exts.get(ExtensionType.SUPPORTED_GROUPS), 'supported_groups'));
+    const signatures = u16List(exts.get(ExtensionType.SIGNATURE_ALGORITHMS), 'signature_algorithms');
+    const server = opts.serverIdentity;
+    const serverType = certificateType(exts.get(ExtensionType.SERVER_CERTIFICATE_TYPE), (t) => t === CertificateType.RAW_PUBLIC_KEY || (t === CertificateType.X509 && (server?.chain.length ?? 0) > 0));
+    const clientType = certificateType(exts.get(ExtensionType.CLIENT_CERTIFICATE_TYPE), (t) => t === CertificateType.RAW_PUBLIC_KEY || t === CertificateType.X509);
+    const ecdheOk = server !== undefined && group !== undefined && serverType !== undefined && clientType !== undefined && (signatures.length === 0 || signatures.includes(SIGNATURE_ECDSA_SECP256R1_SHA256));
+    const suite = chooseSuite(hello.cipherSuites, (s) => s.keyExchange === 'psk' || ecdheOk);
     if (suite === undefined) throw new DtlsHandshakeError(AlertDescription.HANDSHAKE_FAILURE, `no cipher suite in common (offered: ${hello.cipherSuites.map((s) => `0x${s.toString(16).padStart(4, '0')}`).join(' ')})`);
     this.suite = suite;
-    this.ems = hello.extensions.has(ExtensionType.EXTENDED_MASTER_SECRET);
-    const cid = hello.extensions.get(ExtensionType.CONNECTION_ID);
+    if (suite.keyExchange === 'ecdhe_ecdsa' && server !== undefined && group !== undefined && serverType !== undefined && clientType !== undefined) {
+      if (exts.has(ExtensionType.SERVER_CERTIFICATE_TYPE)) this.certificateTypes.server = serverType;
+      if (exts.has(ExtensionType.CLIENT_CERTIFICATE_TYPE)) this.certificateTypes.client = clientType;
+      this.exchange = new EcdheKeyExchange({ server, group, serverCertificateType: serverType, clientCertificateType: clientType, credentials: opts.credentials, trustAnchors: opts.trustAnchors ?? [], now: opts.now ?? (() => new Date()) });
+    } else {
+      this.exchange = new PskKeyExchange(opts.credentials);
+    }
+    this.expected = [...this.exchange.expected];
+    this.ems = exts.has(ExtensionType.EXTENDED_MASTER_SECRET);
+    const cid = exts.get(ExtensionType.CONNECTION_ID);
     if (cid !== undefined && opts.cidLength > 0) {
-      const r = new WireReader(cid);
-      this.peerCid = Buffer.from(r.vector(1, 'connection_id'));
+      this.peerCid = Buffer.from(new WireReader(cid).vector(1, 'connection_id'));
       this.ownCid = randomBytes(opts.cidLength);
     }
-    this.maxFragment = maxFragmentBytes(hello.extensions.get(ExtensionType.MAX_FRAGMENT_LENGTH));
+    this.maxFragment = maxFragmentBytes(exts.get(ExtensionType.MAX_FRAGMENT_LENGTH));
     // The server's message_seq continues from the ClientHello it answers (a stateless
     // HelloVerifyRequest took message_seq 0), as OpenSSL and mbed TLS do.
     this.nextSendSeq = helloMessageSeq;
     this.transcript.push(encodeHandshake(HandshakeType.CLIENT_HELLO, helloMessageSeq, helloBody));
   }
 
-  /** Flight 4: ServerHello and ServerHelloDone. */
+  /** Flight 4: ServerHello, the key exchange's messages, ServerHelloDone. */
   firstFlight(): FlightItem[] {
     const exts: Array<[number, Buffer]> = [];
     const offered = this.hello.extensions;
@@ -112,7 +135,13 @@ export class ServerHandshake {
     if (this.ems) exts.push([ExtensionType.EXTENDED_MASTER_SECRET, Buffer.alloc(0)]);
     if (this.maxFragment !== undefined) exts.push([ExtensionType.MAX_FRAGMENT_LENGTH, offered.get(ExtensionType.MAX_FRAGMENT_LENGTH) as Buffer]);
     if (this.ownCid !== undefined) exts.push([ExtensionType.CONNECTION_ID, Buffer.concat([Buffer.from([this.ownCid.length]), this.ownCid])]);
-    return [this.message(HandshakeType.SERVER_HELLO, serverHello(this.serverRandom, this.sessionId, this.suite.id, exts)), this.message(HandshakeType.SERVER_HELLO_DONE, Buffer.alloc(0))];
+    if (this.certificateTypes.client !== undefined) exts.push([ExtensionType.CLIENT_CERTIFICATE_TYPE, Buffer.from([this.certificateTypes.client])]);
+    if (this.certificateTypes.server !== undefined) exts.push([ExtensionType.SERVER_CERTIFICATE_TYPE, Buffer.from([this.certificateTypes.server])]);
+    return [
+      this.message(HandshakeType.SERVER_HELLO, serverHello(this.serverRandom, this.sessionId, this.suite.id, exts)),
+      ...this.exchange.serverMessages(this.hello.random, this.serverRandom).map((m) => this.message(m.type, m.body)),
+      this.message(HandshakeType.SERVER_HELLO_DONE, Buffer.alloc(0)),
+    ];
   }
 
   get keys(): SessionKeys | undefined {
@@ -120,22 +149,30 @@ export class ServerHandshake {
   }
 
   get finished(): boolean {
-    return this.state === 'done';
+    return this.done;
   }
 
   /** Next message of the client's flight 5, in order. Returns the server's last flight once Finished verified. */
   async onMessage(m: HandshakeMessage): Promise<FlightItem[] | undefined> {
-    if (this.state === 'awaiting-key-exchange' && m.type === HandshakeType.CLIENT_KEY_EXCHANGE) {
-      await this.keyExchange(m);
-      return undefined;
+    if (this.done) throw new DtlsHandshakeError(AlertDescription.UNEXPECTED_MESSAGE, `handshake message ${m.type} after Finished`);
+    const next = this.expected[0];
+    if (next === undefined && m.type === HandshakeType.FINISHED) return this.clientFinished(m);
+    if (m.type !== next) throw new DtlsHandshakeError(AlertDescription.UNEXPECTED_MESSAGE, `handshake message ${m.type} where ${next ?? HandshakeType.FINISHED} was expected`);
+    this.expected.shift();
+    const got = await this.exchange.onMessage(m, Buffer.concat(this.transcript));
+    this.transcript.push(encodeHandshake(m.type, m.messageSeq, m.body));
+    if (got.identity !== undefined) this.identity = got.identity;
+    if (got.preMaster !== undefined) {
+      // RFC 7627 §3: the session hash covers the messages up to and including ClientKeyExchange.
+      this.master = masterSecret(got.preMaster, this.hello.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
+      this.keysValue = deriveKeys(this.suite, this.master, this.hello.random, this.serverRandom);
     }
-    if (this.state === 'awaiting-finished' && m.type === HandshakeType.FINISHED) return this.clientFinished(m);
-    throw new DtlsHandshakeError(AlertDescription.UNEXPECTED_MESSAGE, `handshake message ${m.type} not expected while ${this.state}`);
+    return undefined;
   }
 
   /** The connection's parameters, once done. */
   established(): Established {
-    if (this.state !== 'done' || this.master === undefined || this.keysValue === undefined || this.identity === undefined) throw new DtlsHandshakeError(AlertDescription.INTERNAL_ERROR, 'handshake not finished');
+    if (!this.done || this.master === undefined || this.keysValue === undefined || this.identity === undefined) throw new DtlsHandshakeError(AlertDescription.INTERNAL_ERROR, 'handshake not finished');
     return {
       suite: this.suite,
       keys: this.keysValue,
@@ -155,28 +192,14 @@ export class ServerHandshake {
     return { kind: 'handshake', epoch, type, messageSeq, body };
   }
 
-  private async keyExchange(m: HandshakeMessage): Promise<void> {
-    // RFC 4279 §2: struct { opaque psk_identity<0..2^16-1>; } ClientKeyExchange.
-    const r = new WireReader(m.body);
-    const identity = r.vector(2, 'psk_identity').toString('utf8');
-    const cred = await this.opts.credentials.psk(identity);
-    if (cred === undefined) throw new DtlsHandshakeError(AlertDescription.UNKNOWN_PSK_IDENTITY, `unknown PSK identity "${identity}"`);
-    this.transcript.push(encodeHandshake(m.type, m.messageSeq, m.body));
-    const preMaster = pskPreMaster(cred.key);
-    this.master = masterSecret(preMaster, this.hello.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
-    this.keysValue = deriveKeys(this.suite, this.master, this.hello.random, this.serverRandom);
-    this.identity = { mode: 'psk', name: identity, endpoint: cred.endpoint };
-    this.state = 'awaiting-finished';
-  }
-
   private clientFinished(m: HandshakeMessage): FlightItem[] {
-    const master = this.master as Buffer;
-    const expected = finishedVerifyData(master, 'client', sha256(...this.transcript));
+    if (this.master === undefined || this.identity === undefined) throw new DtlsHandshakeError(AlertDescription.UNEXPECTED_MESSAGE, 'Finished before the key exchange');
+    const expected = finishedVerifyData(this.master, 'client', sha256(...this.transcript));
     // A wrong PSK shows here: the client's Finished does not verify (RFC 5246 §7.4.9).
     if (m.body.length !== expected.length || !timingSafeEqual(m.body, expected)) throw new DtlsHandshakeError(AlertDescription.DECRYPT_ERROR, 'the client\'s Finished does not verify (wrong key?)');
     this.transcript.push(encodeHandshake(m.type, m.messageSeq, m.body));
-    const verify = finishedVerifyData(master, 'server', sha256(...this.transcript));
-    this.state = 'done';
+    const verify = finishedVerifyData(this.master, 'server', sha256(...this.transcript));
+    this.done = true;
     return [{ kind: 'ccs' }, { kind: 'handshake', epoch: 1, type: HandshakeType.FINISHED, messageSeq: this.nextSendSeq++, body: verify }];
   }
 }

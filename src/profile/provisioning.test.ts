@@ -98,12 +98,12 @@ describe('provisioning records', () => {
   it('are found by PSK identity; a changed or removed identity is no longer found', async () => {
     const store = new MemoryProvisioningStore();
     await store.put({ endpoint: 'a', credentials: { mode: 'psk', identity: 'id-1', key: '01' } });
-    expect((await store.findByPskIdentity('id-1'))?.endpoint).toBe('a');
+    expect((await store.findByCredential('psk', 'id-1'))?.endpoint).toBe('a');
     await store.put({ endpoint: 'a', credentials: { mode: 'psk', identity: 'id-2', key: '01' } });
-    expect(await store.findByPskIdentity('id-1')).toBeUndefined();
-    expect((await store.findByPskIdentity('id-2'))?.endpoint).toBe('a');
+    expect(await store.findByCredential('psk', 'id-1')).toBeUndefined();
+    expect((await store.findByCredential('psk', 'id-2'))?.endpoint).toBe('a');
     await store.delete('a');
-    expect(await store.findByPskIdentity('id-2')).toBeUndefined();
+    expect(await store.findByCredential('psk', 'id-2')).toBeUndefined();
   });
 
   it('are stored from the topic, removed by tombstones, and announced', async () => {

@@ -5,7 +5,7 @@
  * never logged nor put in an error message.
  */
 import { z } from 'zod';
-import { credentialsSchema, pskIdentityOf, type CredentialsInput } from '../security/credentials';
+import { credentialKey, credentialsSchema, sameCredentialKey, type CredentialKind, type CredentialsInput } from '../security/credentials';
 import { ProfileError, type ProfileIssue } from './errors';
 
 export interface ProvisioningRecord {
@@ -22,13 +22,16 @@ export interface ProvisioningStore {
   get(endpoint: string): Promise<ProvisioningRecord | undefined>;
   put(record: ProvisioningRecord): Promise<void>;
   delete(endpoint: string): Promise<void>;
-  /** The record whose PSK credentials carry this identity (a DTLS handshake's lookup). */
-  findByPskIdentity(identity: string): Promise<ProvisioningRecord | undefined>;
+  /**
+   * The record a DTLS handshake finds by what it knows (security/credentials.ts credentialKey):
+   * a PSK identity, a raw public key's fingerprint, a certificate's CN.
+   */
+  findByCredential(kind: CredentialKind, id: string): Promise<ProvisioningRecord | undefined>;
 }
 
 export class MemoryProvisioningStore implements ProvisioningStore {
   private readonly records = new Map<string, ProvisioningRecord>();
-  private readonly byPskIdentity = new Map<string, string>();
+  private readonly byCredential = new Map<string, string>();
 
   async get(endpoint: string): Promise<ProvisioningRecord | undefined> {
     return this.records.get(endpoint);
@@ -37,19 +40,20 @@ export class MemoryProvisioningStore implements ProvisioningStore {
   async put(record: ProvisioningRecord): Promise<void> {
     await this.delete(record.endpoint);
     this.records.set(record.endpoint, record);
-    const identity = pskIdentityOf(record.credentials);
-    if (identity !== undefined) this.byPskIdentity.set(identity, record.endpoint);
+    const key = credentialKey(record.endpoint, record.credentials);
+    if (key !== undefined) this.byCredential.set(`${key.kind}:${key.id}`, record.endpoint);
   }
 
   async delete(endpoint: string): Promise<void> {
-    const identity = pskIdentityOf(this.records.get(endpoint)?.credentials);
-    if (identity !== undefined && this.byPskIdentity.get(identity) === endpoint) this.byPskIdentity.delete(identity);
+    const key = credentialKey(endpoint, this.records.get(endpoint)?.credentials);
+    if (key !== undefined && this.byCredential.get(`${key.kind}:${key.id}`) === endpoint) this.byCredential.delete(`${key.kind}:${key.id}`);
     this.records.delete(endpoint);
   }
 
-  async findByPskIdentity(identity: string): Promise<ProvisioningRecord | undefined> {
-    const endpoint = this.byPskIdentity.get(identity);
-    return endpoint === undefined ? undefined : this.records.get(endpoint);
+  async findByCredential(kind: CredentialKind, id: string): Promise<ProvisioningRecord | undefined> {
+    const endpoint = this.byCredential.get(`${kind}:${id}`);
+    const record = endpoint === undefined ? undefined : this.records.get(endpoint);
+    return record !== undefined && sameCredentialKey(credentialKey(record.endpoint, record.credentials), { kind, id }) ? record : undefined;
   }
 }
 

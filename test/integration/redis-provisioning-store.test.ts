@@ -25,7 +25,7 @@ it('stores, shares and deletes a record; the key carries the device hash tag', a
   const other = new RedisProvisioningStore(b, prefix);
   await one.put({ endpoint: 'dev-1', profile: 'thermo', credentials: { mode: 'psk', identity: 'dev-1', key: '5ec2e7' } });
   expect(await other.get('dev-1')).toEqual({ endpoint: 'dev-1', profile: 'thermo', credentials: { mode: 'psk', identity: 'dev-1', key: '5ec2e7' } });
-  expect((await a.keys(`${prefix}:*`)).sort()).toEqual([`${prefix}:{ep:dev-1}:prov`, `${prefix}:{psk:dev-1}`]);
+  expect((await a.keys(`${prefix}:*`)).sort()).toEqual([`${prefix}:{ep:dev-1}:prov`, `${prefix}:{cred:psk:dev-1}`]);
   await other.delete('dev-1');
   expect(await one.get('dev-1')).toBeUndefined();
   expect(await a.keys(`${prefix}:*`)).toEqual([]);
@@ -35,16 +35,16 @@ it('finds a record by PSK identity on any instance; a changed identity or a stal
   const one = new RedisProvisioningStore(a, prefix);
   const other = new RedisProvisioningStore(b, prefix);
   await one.put({ endpoint: 'dev-2', credentials: { mode: 'psk', identity: 'id-2', key: '01' } });
-  expect((await other.findByPskIdentity('id-2'))?.endpoint).toBe('dev-2');
+  expect((await other.findByCredential('psk', 'id-2'))?.endpoint).toBe('dev-2');
   await other.put({ endpoint: 'dev-2', credentials: { mode: 'psk', identity: 'id-2b', key: '01' } });
-  expect(await one.findByPskIdentity('id-2')).toBeUndefined();
-  expect(await a.exists(`${prefix}:{psk:id-2}`)).toBe(0);
-  expect((await one.findByPskIdentity('id-2b'))?.endpoint).toBe('dev-2');
+  expect(await one.findByCredential('psk', 'id-2')).toBeUndefined();
+  expect(await a.exists(`${prefix}:{cred:psk:id-2}`)).toBe(0);
+  expect((await one.findByCredential('psk', 'id-2b'))?.endpoint).toBe('dev-2');
   // An index left behind (a crash between two writes) points to a record without that identity.
-  await a.set(`${prefix}:{psk:ghost}`, 'dev-2');
-  expect(await one.findByPskIdentity('ghost')).toBeUndefined();
+  await a.set(`${prefix}:{cred:psk:ghost}`, 'dev-2');
+  expect(await one.findByCredential('psk', 'ghost')).toBeUndefined();
   await one.delete('dev-2');
-  expect(await other.findByPskIdentity('id-2b')).toBeUndefined();
+  expect(await other.findByCredential('psk', 'id-2b')).toBeUndefined();
 });
 
 it('reports Redis being away as a retriable StoreUnavailableError', async () => {

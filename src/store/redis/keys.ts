@@ -47,8 +47,9 @@
  *                                               changes), so that a notification, matched by
  *                                               token alone (RFC 7641 §3.2), costs one GET.
  *                                               PXAT `dl`, refreshed by Update.
- *   <p>:{psk:ID}      endpointByPskIdentity     string E: the device whose provisioned PSK identity is
- *                                               ID (a DTLS handshake knows only the identity). No
+ *   <p>:{cred:K:ID}   endpointByCredential      string E: the device whose provisioned credentials a
+ *                                               DTLS handshake finds by ID: K = psk (identity), rpk
+ *                                               (SHA-256 of the key's DER, hex), x509 (CN). No
  *                                               TTL; the reader confirms it in E's provisioning.
  *   <p>:{rpcdue:S}    rpcDueByShard             sorted set, member E, score = when E's queue next
  *                                               needs the sweep: its earliest request deadline
@@ -100,8 +101,8 @@ export class RedisKeys {
     return `${this.p}:{ep:${endpoint}}:prov`;
   }
 
-  endpointByPskIdentity(identity: string): string {
-    return `${this.p}:{psk:${identity}}`;
+  endpointByCredential(kind: string, id: string): string {
+    return `${this.p}:{cred:${kind}:${id}}`;
   }
 
   observationsByEndpoint(endpoint: string): string {

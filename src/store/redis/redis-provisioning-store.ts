@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { parseProvisioningRecord, type ProvisioningRecord, type ProvisioningStore } from '../../profile/provisioning';
-import { pskIdentityOf } from '../../security/credentials';
+import { credentialKey, sameCredentialKey, type CredentialKind } from '../../security/credentials';
 import { StoreUnavailableError } from '../errors';
 import { RedisKeys } from './keys';
 
@@ -24,35 +24,35 @@ export class RedisProvisioningStore implements ProvisioningStore {
     return text === null ? undefined : parseProvisioningRecord(JSON.parse(text), `redis provisioning of ${endpoint}`);
   }
 
-  /** The record, then its PSK identity index; an identity the record no longer has is unindexed. */
+  /** The record, then its credential index; a credential the record no longer has is unindexed. */
   async put(record: ProvisioningRecord): Promise<void> {
     const before = await this.get(record.endpoint).catch(() => undefined);
     await this.call('put provisioning', () => this.redis.set(this.keys.provisioningByEndpoint(record.endpoint), JSON.stringify(record)));
-    const identity = pskIdentityOf(record.credentials);
-    const old = pskIdentityOf(before?.credentials);
-    if (old !== undefined && old !== identity) await this.unindex(old, record.endpoint);
-    if (identity !== undefined) await this.call('index psk identity', () => this.redis.set(this.keys.endpointByPskIdentity(identity), record.endpoint));
+    const key = credentialKey(record.endpoint, record.credentials);
+    const old = before === undefined ? undefined : credentialKey(before.endpoint, before.credentials);
+    if (old !== undefined && !sameCredentialKey(old, key)) await this.unindex(old, record.endpoint);
+    if (key !== undefined) await this.call('index credential', () => this.redis.set(this.keys.endpointByCredential(key.kind, key.id), record.endpoint));
   }
 
   async delete(endpoint: string): Promise<void> {
     const before = await this.get(endpoint).catch(() => undefined);
     await this.call('delete provisioning', () => this.redis.del(this.keys.provisioningByEndpoint(endpoint)));
-    const old = pskIdentityOf(before?.credentials);
+    const old = before === undefined ? undefined : credentialKey(endpoint, before.credentials);
     if (old !== undefined) await this.unindex(old, endpoint);
   }
 
-  /** The index is a hint: the record found through it must still carry the identity. */
-  async findByPskIdentity(identity: string): Promise<ProvisioningRecord | undefined> {
-    const endpoint = await this.call('find psk identity', () => this.redis.get(this.keys.endpointByPskIdentity(identity)));
+  /** The index is a hint: the record found through it must still carry the credential. */
+  async findByCredential(kind: CredentialKind, id: string): Promise<ProvisioningRecord | undefined> {
+    const endpoint = await this.call('find credential', () => this.redis.get(this.keys.endpointByCredential(kind, id)));
     if (endpoint === null) return undefined;
     const record = await this.get(endpoint);
-    return pskIdentityOf(record?.credentials) === identity ? record : undefined;
+    return record !== undefined && sameCredentialKey(credentialKey(record.endpoint, record.credentials), { kind, id }) ? record : undefined;
   }
 
-  private async unindex(identity: string, endpoint: string): Promise<void> {
-    const key = this.keys.endpointByPskIdentity(identity);
-    const current = await this.call('read psk identity', () => this.redis.get(key));
-    if (current === endpoint) await this.call('unindex psk identity', () => this.redis.del(key));
+  private async unindex(old: { kind: CredentialKind; id: string }, endpoint: string): Promise<void> {
+    const key = this.keys.endpointByCredential(old.kind, old.id);
+    const current = await this.call('read credential index', () => this.redis.get(key));
+    if (current === endpoint) await this.call('unindex credential', () => this.redis.del(key));
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
