@@ -25,10 +25,11 @@ die() {
 }
 
 # command -> Debian package providing it
-COMMANDS=(coap-client-notls coap-client-openssl openssl redis-server java javac mvn)
+COMMANDS=(coap-client-notls coap-client-openssl coap-client-gnutls openssl redis-server java javac mvn)
 declare -A PACKAGE_FOR=(
   [coap-client-notls]=libcoap3-bin
   [coap-client-openssl]=libcoap3-bin
+  [coap-client-gnutls]=libcoap3-bin
   [openssl]=openssl
   [redis-server]=redis-server
   [java]=openjdk-17-jdk-headless

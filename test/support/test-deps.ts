@@ -81,6 +81,7 @@ export function findMissingTestDependencies(): MissingTestDependencyError[] {
     () => requireLeshanClientJar(),
     () => requireOnPath('coap-client-notls', 'libcoap3-bin'),
     () => requireOnPath('coap-client-openssl', 'libcoap3-bin'),
+    () => requireOnPath('coap-client-gnutls', 'libcoap3-bin'),
     () => requireOnPath('openssl', 'openssl'),
   ];
   return problemsOf(checks);
