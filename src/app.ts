@@ -29,6 +29,7 @@ import { DtlsTransport } from './transport/dtls-transport';
 import { DualTransport } from './transport/dual-transport';
 import { CookieJar } from './dtls/cookie';
 import { dtlsCredentials, provisionedMode } from './bridge/security';
+import { loadDtlsIdentity } from './bridge/dtls-identity';
 import { DtlsEventCounter, registerDtlsMetrics } from './observability/dtls-metrics';
 
 export interface App {
@@ -42,6 +43,7 @@ export interface App {
 }
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
+  const dtlsIdentity = loadDtlsIdentity(config); // first: an unusable key stops the start before anything binds
   const models = await createModelRegistry(config.LWM2M_MODELS_DIR ? { modelsDir: config.LWM2M_MODELS_DIR } : {});
   for (const e of models.errors) log.warn({ err: e.message }, 'object model file rejected');
   const metrics = new Registry();
@@ -75,6 +77,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
           ...socketOptions,
           port: config.COAPS_PORT,
           credentials: dtlsCredentials(stores.provisioning),
+          ...(dtlsIdentity.server !== undefined ? { serverIdentity: dtlsIdentity.server } : {}),
+          trustAnchors: dtlsIdentity.trustAnchors,
           ...(config.DTLS_COOKIE_SECRET !== '' ? { cookies: new CookieJar(Buffer.from(config.DTLS_COOKIE_SECRET, 'utf8')) } : {}),
           cidLength: config.DTLS_CID_LENGTH,
           maxHandshakes: config.DTLS_MAX_HANDSHAKES,

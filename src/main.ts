@@ -18,7 +18,16 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.LOG_LEVEL);
-  const app = await startApp(config, log);
+  let app;
+  try {
+    app = await startApp(config, log);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`lwm2m-bridge: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

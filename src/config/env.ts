@@ -20,6 +20,12 @@ export const envSchema = z.object({
   DTLS_CID_LENGTH: int(0, 32).default(6),
   /** DTLS handshakes in progress at most; ClientHellos beyond it are ignored until some finish. */
   DTLS_MAX_HANDSHAKES: int(1, 10_000_000).default(10_000),
+  /** The server's EC P-256 private key for the ECDHE_ECDSA suites (RPK, X.509): PEM text or a PEM file path; empty: PSK only. */
+  DTLS_SERVER_KEY: z.string().default(''),
+  /** The server's certificate chain (leaf first) for X.509 clients: PEM text or file path; empty: raw public key only. */
+  DTLS_SERVER_CERT: z.string().default(''),
+  /** Trust anchors for device certificates (X.509 mode): PEM text or file path; empty: X.509 clients are refused. */
+  DTLS_TRUSTED_CA: z.string().default(''),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   /** 0 picks a free port; -1 disables the HTTP server. */
   HTTP_PORT: int(-1, 65535).default(8080),

@@ -2,7 +2,8 @@
  * The process as an operator runs it: configuration errors, the HTTP API, metrics.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/config/env';
@@ -10,6 +11,7 @@ import { MessageType, Method, Opt } from '../../src/coap/message';
 import { pathOptions, uintOption } from '../../src/coap/options';
 import { createLogger } from '../../src/observability/logger';
 import { ScriptedPeer } from '../support/scripted-peer';
+import { makePki } from '../support/pki';
 
 describe('start-up', () => {
   it('stops with exit code 2 and a message naming a bad variable', () => {
@@ -19,6 +21,30 @@ describe('start-up', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('COAP_PORT="seventy"');
     expect(r.stderr).toContain('COAP_BLOCK_SIZE="1000"');
+  });
+
+  it('stops with exit code 2 when the DTLS server key or certificate cannot be used, naming the variable', () => {
+    const main = join(__dirname, '../../dist/src/main.js');
+    const pki = makePki();
+    try {
+      const other = pki.client('someone');
+      const rsa = join(pki.dir, 'rsa.key');
+      writeFileSync(rsa, generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
+      const cases: Array<[Record<string, string>, RegExp]> = [
+        [{ DTLS_SERVER_KEY: join(pki.dir, 'missing.key') }, /DTLS_SERVER_KEY: cannot read .*missing\.key/],
+        [{ DTLS_SERVER_KEY: rsa }, /must be an EC key on P-256/],
+        [{ DTLS_SERVER_KEY: pki.serverKey, DTLS_SERVER_CERT: other.cert }, /the certificate's public key is not the private key's/],
+        [{ DTLS_SERVER_CERT: pki.serverCert }, /DTLS_SERVER_CERT is set but DTLS_SERVER_KEY is not/],
+        [{ DTLS_TRUSTED_CA: pki.serverKey }, /DTLS_TRUSTED_CA: no PEM certificate found/],
+      ];
+      for (const [env, message] of cases) {
+        const r = spawnSync(process.execPath, [main], { env: { ...process.env, COAP_PORT: '0', COAPS_PORT: '0', HTTP_PORT: '-1', ...env }, encoding: 'utf8', timeout: 20_000 });
+        expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: expect.stringMatching(message) });
+        expect(r.stderr).not.toContain('BEGIN');
+      }
+    } finally {
+      pki.remove();
+    }
   });
 });
 

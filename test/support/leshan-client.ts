@@ -27,6 +27,10 @@ export interface LeshanClientOptions {
   tickMs?: number;
   /** DTLS with PSK: the server URI becomes coaps://, serverPort the CoAPS port. Key in hex. */
   psk?: { readonly identity: string; readonly keyHex: string };
+  /** DTLS with a raw public key (RFC 7250): PEM files (private key in PKCS#8); serverPort the CoAPS port. */
+  rpk?: { readonly clientKey: string; readonly clientPublicKey: string; readonly serverPublicKey: string };
+  /** DTLS with X.509: PEM files; Leshan checks that the server's certificate is this one (usage 3). */
+  x509?: { readonly clientKey: string; readonly clientCert: string; readonly serverCert: string };
   /** Makes the client use DTLS connection IDs of this length (RFC 9146; 0: it only uses the server's). */
   cidLength?: number;
   /** Defaults to the jar built by scripts/ensure-test-deps.sh. */
@@ -189,8 +193,11 @@ class LeshanClientProcess implements LeshanClientHandle {
 function launcherArgs(opts: LeshanClientOptions): string[] {
   const host = opts.host ?? '127.0.0.1';
   const authority = host.includes(':') ? `[${host}]:${opts.serverPort}` : `${host}:${opts.serverPort}`;
-  const args = ['--server', `${opts.psk !== undefined ? 'coaps' : 'coap'}://${authority}`, '--endpoint', opts.endpoint];
+  const secure = opts.psk !== undefined || opts.rpk !== undefined || opts.x509 !== undefined;
+  const args = ['--server', `${secure ? 'coaps' : 'coap'}://${authority}`, '--endpoint', opts.endpoint];
   if (opts.psk !== undefined) args.push('--psk-identity', opts.psk.identity, '--psk-key', opts.psk.keyHex);
+  if (opts.rpk !== undefined) args.push('--client-key', opts.rpk.clientKey, '--client-public-key', opts.rpk.clientPublicKey, '--server-public-key', opts.rpk.serverPublicKey);
+  if (opts.x509 !== undefined) args.push('--client-key', opts.x509.clientKey, '--client-cert', opts.x509.clientCert, '--server-cert', opts.x509.serverCert);
   if (opts.cidLength !== undefined) args.push('--cid-length', String(opts.cidLength));
   if (opts.lifetime !== undefined) args.push('--lifetime', String(opts.lifetime));
   if (opts.lwm2mVersion !== undefined) args.push('--lwm2m-version', opts.lwm2mVersion);

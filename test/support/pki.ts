@@ -15,6 +15,8 @@ export interface Pki {
   readonly caCert: string;
   readonly serverKey: string;
   readonly serverCert: string;
+  /** The server key's public half (SubjectPublicKeyInfo PEM): what an RPK client pins. */
+  readonly serverPublicKey: string;
   /** A client key and certificate with this CN; `selfSigned` makes one no CA vouches for. */
   client(cn: string, o?: { selfSigned?: boolean; curve?: string }): { key: string; cert: string };
   /** An EC key pair: the private key PEM path, the public key PEM text, and both in one PEM file (libcoap's -M). */
@@ -43,11 +45,14 @@ export function makePki(): Pki {
   };
   const serverKey = key('server');
   const serverCert = signed('server', 'lwm2m-bridge', false);
+  const serverPublicKey = join(dir, 'server.pub.pem');
+  writeFileSync(serverPublicKey, run('pkey', '-in', serverKey, '-pubout'));
   return {
     dir,
     caCert: join(dir, 'ca.crt'),
     serverKey,
     serverCert,
+    serverPublicKey,
     client(cn, o = {}) {
       const name = `client-${cn}${o.selfSigned ? '-self' : ''}${o.curve ? `-${o.curve}` : ''}`;
       const k = key(name, o.curve);

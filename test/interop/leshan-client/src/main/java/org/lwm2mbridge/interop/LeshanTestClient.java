@@ -42,7 +42,8 @@ public final class LeshanTestClient {
             "senml-json", ContentFormat.SENML_JSON, "senml-cbor", ContentFormat.SENML_CBOR, "cbor", ContentFormat.CBOR,
             "text", ContentFormat.TEXT, "opaque", ContentFormat.OPAQUE, "link", ContentFormat.LINK);
     private static final Set<String> VALUED_ARGS = Set.of("server", "endpoint", "lifetime", "lwm2m-version", "formats",
-            "send-format", "tick-ms", "psk-identity", "psk-key", "cid-length");
+            "send-format", "tick-ms", "psk-identity", "psk-key", "cid-length", "client-key", "client-cert",
+            "client-public-key", "server-cert", "server-public-key");
 
     private static synchronized void emit(String line) {
         System.out.println(line.replaceAll("[\\r\\n]+", " "));
@@ -123,12 +124,35 @@ public final class LeshanTestClient {
                 LwM2mId.LOCATION, TEMPERATURE);
     }
 
-    /** NoSec, or PSK (--psk-identity, --psk-key in hex) for a coaps:// server. */
-    private static Security security(Map<String, String> opts) {
+    /**
+     * NoSec; PSK (--psk-identity, --psk-key in hex); RPK (--client-key, --client-public-key,
+     * --server-public-key); X.509 (--client-key, --client-cert, --server-cert). Keys and
+     * certificates are PEM files (private keys in PKCS#8).
+     */
+    private static Security security(Map<String, String> opts) throws Exception {
         String server = require(opts, "server");
-        if (!opts.containsKey("psk-identity")) return Security.noSec(server, SERVER_SHORT_ID);
-        return Security.psk(server, SERVER_SHORT_ID, require(opts, "psk-identity").getBytes(StandardCharsets.UTF_8),
-                HexFormat.of().parseHex(require(opts, "psk-key")));
+        if (opts.containsKey("psk-identity")) {
+            return Security.psk(server, SERVER_SHORT_ID, require(opts, "psk-identity").getBytes(StandardCharsets.UTF_8),
+                    HexFormat.of().parseHex(require(opts, "psk-key")));
+        }
+        if (opts.containsKey("client-public-key")) {
+            return Security.rpk(server, SERVER_SHORT_ID, pemDer(opts.get("client-public-key")), pemDer(require(opts, "client-key")),
+                    pemDer(require(opts, "server-public-key")));
+        }
+        if (opts.containsKey("client-cert")) {
+            return Security.x509(server, SERVER_SHORT_ID, pemDer(opts.get("client-cert")), pemDer(require(opts, "client-key")),
+                    pemDer(require(opts, "server-cert")));
+        }
+        return Security.noSec(server, SERVER_SHORT_ID);
+    }
+
+    /** The DER bytes of the first PEM block of a file. */
+    private static byte[] pemDer(String path) throws Exception {
+        String pem = java.nio.file.Files.readString(java.nio.file.Path.of(path));
+        int begin = pem.indexOf("-----BEGIN");
+        int bodyStart = pem.indexOf('\n', begin) + 1;
+        int end = pem.indexOf("-----END", bodyStart);
+        return Base64.getMimeDecoder().decode(pem.substring(bodyStart, end));
     }
 
     /** CoAP and CoAPS (Californium/Scandium); --cid-length N makes the client use DTLS connection IDs (RFC 9146). */
