@@ -25,7 +25,7 @@ it('stores, shares and deletes a record; the key carries the device hash tag', a
   const other = new RedisProvisioningStore(b, prefix);
   await one.put({ endpoint: 'dev-1', profile: 'thermo', credentials: { mode: 'psk', identity: 'dev-1', key: '5ec2e7' } });
   expect(await other.get('dev-1')).toEqual({ endpoint: 'dev-1', profile: 'thermo', credentials: { mode: 'psk', identity: 'dev-1', key: '5ec2e7' } });
-  expect((await a.keys(`${prefix}:*`)).sort()).toEqual([`${prefix}:{ep:dev-1}:prov`, `${prefix}:{cred:psk:dev-1}`]);
+  expect((await a.keys(`${prefix}:*`)).sort()).toEqual([`${prefix}:{cred:psk:dev-1}`, `${prefix}:{ep:dev-1}:prov`]);
   await other.delete('dev-1');
   expect(await one.get('dev-1')).toBeUndefined();
   expect(await a.keys(`${prefix}:*`)).toEqual([]);

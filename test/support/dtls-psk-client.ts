@@ -1,12 +1,13 @@
 /**
- * A scripted DTLS 1.2 PSK client for lockstep tests and the handshake benchmark: each step is
+ * A scripted DTLS 1.2 client (PSK, or ECDHE_ECDSA with raw public keys both ways, RFC 7250) for
+ * lockstep tests and the handshake benchmark: each step is
  * explicit (ClientHello, the flight-5 records, reading the server's datagrams), so that a test
  * can drop, repeat, reorder or fragment what goes to the server. Built on the project's own DTLS
  * primitives; interop with independent clients is proven elsewhere (OpenSSL, libcoap, Leshan).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createECDH, randomBytes, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { chooseSuite, type CipherSuite } from '../../src/dtls/cipher-suites';
-import { ExtensionType, encodeExtensions } from '../../src/dtls/handshake/extensions';
+import { CertificateType, ExtensionType, encodeExtensions } from '../../src/dtls/handshake/extensions';
 import { encodeHandshake, fragmentHandshake, HandshakeType, parseHandshakeFragments } from '../../src/dtls/handshake/header';
 import { finishedVerifyData, masterSecret, pskPreMaster, sha256 } from '../../src/dtls/prf';
 import { ContentType, DTLS_1_2, encodeRecord, parseRecords, type DtlsRecord } from '../../src/dtls/record';
@@ -16,6 +17,8 @@ import { WireReader, WireWriter } from '../../src/dtls/wire';
 export interface ScriptedClientOptions {
   readonly identity: string;
   readonly key: Buffer;
+  /** ECDHE_ECDSA with this raw public key instead of PSK (identity and key are then unused). */
+  readonly rpk?: { readonly privateKey: KeyObject; readonly publicKeyDer: Buffer };
   /** Offered suites, in order (default: the three PSK suites, CCM_8 first). */
   readonly suites?: readonly number[];
   /** Offer a connection ID of this length (RFC 9146); undefined: no CID extension. */
@@ -36,6 +39,7 @@ export class ScriptedPskClient {
   /** The CID the server issued, which this client puts in its protected records. */
   serverCid: Buffer | undefined;
   private ems = false;
+  private serverPoint: { group: number; point: Buffer } | undefined;
   private master: Buffer | undefined;
   private write: RecordProtection | undefined;
   private read: RecordProtection | undefined;
@@ -54,8 +58,15 @@ export class ScriptedPskClient {
     const exts: Array<[number, Buffer]> = [];
     if (this.o.extendedMasterSecret !== false) exts.push([ExtensionType.EXTENDED_MASTER_SECRET, Buffer.alloc(0)]);
     if (this.ownCid !== undefined) exts.push([ExtensionType.CONNECTION_ID, new WireWriter().vector(1, this.ownCid).toBuffer()]);
+    if (this.o.rpk !== undefined) {
+      exts.push([ExtensionType.SUPPORTED_GROUPS, new WireWriter().vector(2, new WireWriter().u16(23).toBuffer()).toBuffer()]);
+      exts.push([ExtensionType.EC_POINT_FORMATS, new WireWriter().vector(1, Buffer.from([0])).toBuffer()]);
+      exts.push([ExtensionType.SIGNATURE_ALGORITHMS, new WireWriter().vector(2, new WireWriter().u16(0x0403).toBuffer()).toBuffer()]);
+      exts.push([ExtensionType.CLIENT_CERTIFICATE_TYPE, new WireWriter().vector(1, Buffer.from([CertificateType.RAW_PUBLIC_KEY])).toBuffer()]);
+      exts.push([ExtensionType.SERVER_CERTIFICATE_TYPE, new WireWriter().vector(1, Buffer.from([CertificateType.RAW_PUBLIC_KEY])).toBuffer()]);
+    }
     const suites = new WireWriter();
-    for (const s of this.o.suites ?? [0xc0a8, 0x00a8, 0x00ae]) suites.u16(s);
+    for (const s of this.o.suites ?? (this.o.rpk !== undefined ? [0xc0ae] : [0xc0a8, 0x00a8, 0x00ae])) suites.u16(s);
     const body = new WireWriter().u16(DTLS_1_2).bytes(this.random).vector(1, Buffer.alloc(0)).vector(1, this.cookie).vector(2, suites.toBuffer()).vector(1, Buffer.from([0])).bytes(encodeExtensions(exts)).toBuffer();
     const withCookie = this.cookie.length > 0;
     const messageSeq = withCookie ? 1 : 0;
@@ -75,12 +86,29 @@ export class ScriptedPskClient {
    */
   flight5(fragmentKeyExchange?: number): Buffer[] {
     if (!this.serverHelloDone || this.suite === undefined || this.serverRandom === undefined) throw new Error('flight 5 before ServerHelloDone');
-    const cke = new WireWriter().vector(2, Buffer.from(this.o.identity, 'utf8')).toBuffer();
-    const ckeSeq = this.messageSeq++;
     const out: Buffer[] = [];
-    for (const f of fragmentHandshake(HandshakeType.CLIENT_KEY_EXCHANGE, ckeSeq, cke, fragmentKeyExchange ?? 1 << 14)) out.push(encodeRecord(ContentType.HANDSHAKE, 0, this.seq++, f));
-    this.transcript.push(encodeHandshake(HandshakeType.CLIENT_KEY_EXCHANGE, ckeSeq, cke));
-    this.master = masterSecret(pskPreMaster(this.o.key), this.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
+    const plain = (type: number, body: Buffer, fragment = 1 << 14): void => {
+      const messageSeq = this.messageSeq++;
+      for (const f of fragmentHandshake(type, messageSeq, body, fragment)) out.push(encodeRecord(ContentType.HANDSHAKE, 0, this.seq++, f));
+      this.transcript.push(encodeHandshake(type, messageSeq, body));
+    };
+    let preMaster: Buffer;
+    if (this.o.rpk !== undefined) {
+      if (this.serverPoint === undefined) throw new Error('no ServerKeyExchange');
+      plain(HandshakeType.CERTIFICATE, new WireWriter().vector(3, this.o.rpk.publicKeyDer).toBuffer());
+      const ecdh = createECDH(this.serverPoint.group === 24 ? 'secp384r1' : 'prime256v1');
+      ecdh.generateKeys();
+      plain(HandshakeType.CLIENT_KEY_EXCHANGE, new WireWriter().vector(1, ecdh.getPublicKey()).toBuffer());
+      preMaster = ecdh.computeSecret(this.serverPoint.point);
+      const signedUpToHere = Buffer.concat(this.transcript);
+      const masterNow = masterSecret(preMaster, this.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
+      plain(HandshakeType.CERTIFICATE_VERIFY, new WireWriter().u16(0x0403).vector(2, sign('sha256', signedUpToHere, this.o.rpk.privateKey)).toBuffer());
+      this.master = masterNow;
+    } else {
+      plain(HandshakeType.CLIENT_KEY_EXCHANGE, new WireWriter().vector(2, Buffer.from(this.o.identity, 'utf8')).toBuffer(), fragmentKeyExchange);
+      preMaster = pskPreMaster(this.o.key);
+      this.master = masterSecret(preMaster, this.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
+    }
     const keys = deriveKeys(this.suite, this.master, this.random, this.serverRandom);
     this.write = new RecordProtection(this.suite, keys.client);
     this.read = new RecordProtection(this.suite, keys.server);
@@ -148,6 +176,18 @@ export class ScriptedPskClient {
           if (t === ExtensionType.CONNECTION_ID) this.serverCid = Buffer.from(new WireReader(data).vector(1, 'cid'));
         }
       }
+      this.transcript.push(encodeHandshake(type, messageSeq, body));
+      return;
+    }
+    if ((type === HandshakeType.CERTIFICATE || type === HandshakeType.CERTIFICATE_REQUEST) && this.serverRandom !== undefined && !this.serverHelloDone) {
+      this.transcript.push(encodeHandshake(type, messageSeq, body));
+      return;
+    }
+    if (type === HandshakeType.SERVER_KEY_EXCHANGE && this.serverRandom !== undefined && !this.serverHelloDone) {
+      const r = new WireReader(body);
+      r.u8('curve_type');
+      const group = r.u16('named_curve');
+      this.serverPoint = { group, point: Buffer.from(r.vector(1, 'point')) };
       this.transcript.push(encodeHandshake(type, messageSeq, body));
       return;
     }
