@@ -1,10 +1,11 @@
 /**
  * The DTLS server of the handshake benchmark, as its own process: src/transport/dtls-transport.ts
  * on 127.0.0.1 port 0 (cookies, connection IDs, the bridge's engine), PSK identities
- * "bench-0".."bench-<n-1>" each with its own key, application data echoed. Prints
+ * "bench-0".."bench-<n-1>" each with its own key, and for ECDHE_ECDSA a fresh P-256 server key
+ * with every client raw public key accepted; application data echoed. Prints
  * {"port": N} once listening, then on SIGUSR2 its counters as one JSON line.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { DtlsTransport } from '../src/transport/dtls-transport';
 
 export function benchKey(identity: string): Buffer {
@@ -14,12 +15,17 @@ export function benchKey(identity: string): Buffer {
 async function main(): Promise<void> {
   let done = 0;
   let failed = 0;
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const t = await DtlsTransport.bind({
     host: '127.0.0.1',
     port: 0,
     recvBufferSize: 8 << 20,
     sendBufferSize: 8 << 20,
-    credentials: { psk: async (identity) => (identity.startsWith('bench-') ? { key: benchKey(identity), endpoint: identity } : undefined) },
+    credentials: {
+      psk: async (identity) => (identity.startsWith('bench-') ? { key: benchKey(identity), endpoint: identity } : undefined),
+      rpk: async () => ({ endpoint: 'bench-rpk' }),
+    },
+    serverIdentity: { privateKey, publicKeyDer: createPublicKey(privateKey).export({ format: 'der', type: 'spki' }), chain: [] },
     onEvent: (e) => {
       if (e.type === 'handshake-done') done++;
       else if (e.type === 'handshake-failed') failed++;
