@@ -5,6 +5,7 @@
 import { ScriptedPskClient } from '../../test/support/dtls-psk-client';
 import type { Peer } from '../transport/types';
 import { DtlsServer, type DtlsEvent } from './dtls-server';
+import { parseRecords } from './record';
 
 const KEY = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
 const PEER: Peer = { address: '192.0.2.7', port: 40001 };
@@ -39,6 +40,7 @@ async function toFlight4(h: Harness, client: ScriptedPskClient): Promise<Buffer[
   h.server.receive(client.clientHello(), PEER);
   client.onDatagram(h.out.shift() as Buffer);
   h.server.receive(client.clientHello(), PEER);
+  await settle(); // the handshake starts once a session to resume was looked up
   const flight4 = h.out.splice(0);
   return flight4;
 }
@@ -52,17 +54,23 @@ describe('DTLS handshake flights in lockstep', () => {
     for (const d of await toFlight4(h, client)) client.onDatagram(d);
     for (const d of client.flight5()) h.server.receive(d, PEER);
     await settle();
-    for (const d of h.out.splice(0)) client.onDatagram(d);
+    const flight6 = h.out.splice(0);
+    for (const d of flight6) client.onDatagram(d);
     expect(client.established).toBe(true);
     h.server.receive(client.seal(Buffer.from('ping')), PEER);
     expect(h.delivered).toEqual(['ping']);
     expect(h.server.send(Buffer.from('pong'), PEER)).toBe(true);
-    client.onDatagram(h.out.shift() as Buffer);
+    expect(h.server.send(Buffer.from('pong'), PEER)).toBe(true);
+    const data = h.out.splice(0);
+    client.onDatagram(data[0] as Buffer);
     expect(client.received.map(String)).toEqual(['pong']);
+    // Every epoch-1 record the server sent has its own sequence number (an AEAD nonce is never reused).
+    const epoch1 = [...flight6, ...data].flatMap((d) => parseRecords(d, 0).records).filter((r) => r.epoch === 1).map((r) => r.sequence);
+    expect(epoch1).toEqual([0, 1, 2]);
   });
 
   it('retransmits flight 4 when it is lost (timer, doubling), in fresh records', async () => {
-    jest.useFakeTimers();
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
     const h = harness(1000);
     const client = new ScriptedPskClient({ identity: 'dev', key: KEY });
     const lost = await toFlight4(h, client);
@@ -90,6 +98,7 @@ describe('DTLS handshake flights in lockstep', () => {
     const client = new ScriptedPskClient({ identity: 'dev', key: KEY });
     const first = await toFlight4(h, client);
     h.server.receive(client.clientHello(), PEER);
+    await settle();
     expect(h.out.splice(0).length).toBe(first.length);
     expect(h.server.handshakeCount).toBe(1);
     for (const d of first) client.onDatagram(d);
@@ -131,7 +140,7 @@ describe('DTLS handshake flights in lockstep', () => {
   });
 
   it('gives up on a handshake whose client went quiet, after the retransmissions', async () => {
-    jest.useFakeTimers();
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
     const h = harness(1000);
     const client = new ScriptedPskClient({ identity: 'dev', key: KEY });
     await toFlight4(h, client);

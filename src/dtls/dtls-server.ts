@@ -19,7 +19,9 @@ import { AlertDescription, AlertLevel, alertBody, alertName } from './alert';
 import { DtlsConnection } from './connection';
 import { CookieJar } from './cookie';
 import { flightDatagrams, type FlightItem, type RecordWriter } from './flight';
-import { parseClientHello } from './handshake/client-hello';
+import { parseClientHello, type ClientHello } from './handshake/client-hello';
+import { ExtensionType } from './handshake/extensions';
+import { MemorySessionCache, type SessionCache, type StoredSession } from './session-cache';
 import { HandshakeType, parseHandshakeFragments, encodeHandshake } from './handshake/header';
 import { HandshakeReassembler } from './handshake/reassembly';
 import { helloVerifyRequest } from './handshake/server-hello';
@@ -40,6 +42,8 @@ export interface SessionSummary {
   readonly suite: string;
   readonly identity: PeerIdentity;
   readonly extendedMasterSecret: boolean;
+  /** An abbreviated handshake resumed a stored session. */
+  readonly resumed: boolean;
   /** Lengths of the connection IDs: issued by this server, and the client's own (RFC 9146). */
   readonly ownCidLength?: number;
   readonly peerCidLength?: number;
@@ -50,6 +54,7 @@ export function summarize(p: Established): SessionSummary {
     suite: p.suite.name,
     identity: p.identity,
     extendedMasterSecret: p.extendedMasterSecret,
+    resumed: p.resumed,
     ...(p.ownCid !== undefined ? { ownCidLength: p.ownCid.length } : {}),
     ...(p.peerCid !== undefined ? { peerCidLength: p.peerCid.length } : {}),
   };
@@ -66,6 +71,8 @@ export interface DtlsServerOptions {
   readonly trustAnchors?: readonly X509Certificate[];
   /** The clock certificates are checked against (default: now). */
   readonly now?: () => Date;
+  /** Sessions kept for resumption (default: in memory). */
+  readonly sessions?: SessionCache;
   readonly send: (datagram: Buffer, peer: Peer) => void;
   /** Application data of an established connection, with who sent it. */
   readonly deliver: (data: Buffer, peer: Peer, connection: DtlsConnection) => void;
@@ -103,10 +110,14 @@ export class DtlsServer {
   private readonly connections = new Map<string, DtlsConnection>();
   private readonly byCid = new Map<string, DtlsConnection>();
   private readonly cookies: CookieJar;
+  private readonly sessions: SessionCache;
+  /** Peers whose ClientHello is being looked up (resumption) before its handshake starts. */
+  private readonly starting = new Set<string>();
   private readonly cidLength: number;
 
   constructor(private readonly opts: DtlsServerOptions) {
     this.cookies = opts.cookies ?? new CookieJar();
+    this.sessions = opts.sessions ?? new MemorySessionCache();
     this.cidLength = opts.cidLength ?? 6;
   }
 
@@ -229,17 +240,47 @@ export class DtlsServer {
       return;
     }
     if (h !== undefined && h.clientRandom.equals(hello.random)) return this.sendFlight(h.flight, h, peer); // flight 3 repeated
+    if (this.starting.has(key)) return; // its session is being looked up; the client will repeat
     if (h !== undefined) this.endHandshake(h, 'replaced by a new ClientHello');
     if (this.handshakes.size >= (this.opts.maxHandshakes ?? 10_000)) return this.drop(peer, 'overload', 'too many handshakes in progress');
+    this.starting.add(key);
+    void this.resumable(hello).then(
+      (session) => this.startHandshake(r, messageSeq, body, hello, peer, session),
+      (err: unknown) => this.alertAndReport(peer, err),
+    ).finally(() => this.starting.delete(key));
+  }
+
+  /**
+   * The stored session a ClientHello asks to resume, if it may be (RFC 5246 §7.4.1.2): known, its
+   * suite offered again, the same extended-master-secret use (RFC 7627 §5.3), and its credential
+   * still valid (a revoked one gets a full handshake, which then fails).
+   */
+  private async resumable(hello: ClientHello): Promise<StoredSession | undefined> {
+    if (hello.sessionId.length === 0) return undefined;
+    const s = await this.sessions.get(hello.sessionId);
+    if (s === undefined || !hello.cipherSuites.includes(s.suite) || hello.extensions.has(ExtensionType.EXTENDED_MASTER_SECRET) !== s.extendedMasterSecret) return undefined;
+    const c = this.opts.credentials;
+    const still = s.identity.mode === 'psk' ? await c.psk(s.identity.name) : s.identity.mode === 'x509' ? await c.x509?.(s.identity.name) : s.rpkDer !== undefined ? await c.rpk?.(s.rpkDer) : undefined;
+    return still?.endpoint === s.identity.endpoint ? s : undefined;
+  }
+
+  private startHandshake(r: DtlsRecord, messageSeq: number, body: Buffer, hello: ClientHello, peer: Peer, resume: StoredSession | undefined): void {
+    const key = peerKey(peer);
     let hs: ServerHandshake;
     try {
-      hs = new ServerHandshake(hello, messageSeq, body, {
-        credentials: this.opts.credentials,
-        cidLength: this.cidLength,
-        ...(this.opts.serverIdentity !== undefined ? { serverIdentity: this.opts.serverIdentity } : {}),
-        ...(this.opts.trustAnchors !== undefined ? { trustAnchors: this.opts.trustAnchors } : {}),
-        ...(this.opts.now !== undefined ? { now: this.opts.now } : {}),
-      });
+      hs = new ServerHandshake(
+        hello,
+        messageSeq,
+        body,
+        {
+          credentials: this.opts.credentials,
+          cidLength: this.cidLength,
+          ...(this.opts.serverIdentity !== undefined ? { serverIdentity: this.opts.serverIdentity } : {}),
+          ...(this.opts.trustAnchors !== undefined ? { trustAnchors: this.opts.trustAnchors } : {}),
+          ...(this.opts.now !== undefined ? { now: this.opts.now } : {}),
+        },
+        resume,
+      );
     } catch (err) {
       return this.alertAndReport(peer, err);
     }
@@ -316,10 +357,16 @@ export class DtlsServer {
       this.handshakes.delete(peerKey(h.peer));
       const old = this.connections.get(peerKey(h.peer));
       if (old !== undefined) this.closeConnection(old, false);
-      const c = new DtlsConnection(params, h.peer, last, [h.nextSequence(0), 0]);
+      // Sequence numbers go on from the handshake's: a resumed handshake already sent its Finished in
+      // epoch 1, and a number used twice under one key would repeat an AEAD nonce.
+      const c = new DtlsConnection(params, h.peer, last, [h.nextSequence(0), h.nextSequence(1)]);
       this.connections.set(peerKey(h.peer), c);
       if (params.ownCid !== undefined) this.byCid.set(params.ownCid.toString('hex'), c);
       this.sendFlight(last, c, h.peer);
+      if (!params.resumed) {
+        const stored: StoredSession = { sessionId: params.sessionId, suite: params.suite.id, master: params.master, extendedMasterSecret: params.extendedMasterSecret, identity: params.identity, createdAt: Date.now(), ...(params.rpkDer !== undefined ? { rpkDer: params.rpkDer } : {}) };
+        this.sessions.put(stored).catch((err: unknown) => this.drop(h.peer, 'unexpected', `session not stored for resumption: ${err instanceof Error ? err.message : String(err)}`));
+      }
       this.opts.onEvent?.({ type: 'handshake-done', peer: h.peer, session: summarize(params) });
     } catch (err) {
       if (err instanceof DtlsHandshakeError) return this.failHandshake(h, err.alert, err.message);

@@ -44,7 +44,7 @@ export interface KeyExchange {
    * Takes the next expected message; `transcript` is every handshake message before it. The
    * premaster is returned with the ClientKeyExchange, the identity once known.
    */
-  onMessage(m: HandshakeMessage, transcript: Buffer): Promise<{ preMaster?: Buffer; identity?: PeerIdentity }>;
+  onMessage(m: HandshakeMessage, transcript: Buffer): Promise<{ preMaster?: Buffer; identity?: PeerIdentity; rpkDer?: Buffer }>;
 }
 
 export class PskKeyExchange implements KeyExchange {
@@ -80,6 +80,7 @@ export class EcdheKeyExchange implements KeyExchange {
   private readonly ecdh: ECDH;
   private clientKey: KeyObject | undefined;
   private identity: PeerIdentity | undefined;
+  private rpkDer: Buffer | undefined;
 
   constructor(private readonly o: EcdheOptions) {
     this.ecdh = ephemeralKey(o.group);
@@ -94,14 +95,15 @@ export class EcdheKeyExchange implements KeyExchange {
     ];
   }
 
-  async onMessage(m: HandshakeMessage, transcript: Buffer): Promise<{ preMaster?: Buffer; identity?: PeerIdentity }> {
+  async onMessage(m: HandshakeMessage, transcript: Buffer): Promise<{ preMaster?: Buffer; identity?: PeerIdentity; rpkDer?: Buffer }> {
     if (m.type === HandshakeType.CERTIFICATE) {
       this.identity = this.o.clientCertificateType === CertificateType.RAW_PUBLIC_KEY ? await this.rawPublicKey(m.body) : await this.certificate(m.body);
       return {};
     }
     if (m.type === HandshakeType.CLIENT_KEY_EXCHANGE) return { preMaster: ecdhePreMaster(this.ecdh, m.body) };
+    // Only now, with the signature checked, is the client the owner of the key it presented.
     checkCertificateVerify(m.body, transcript, this.clientKey as KeyObject);
-    return this.identity !== undefined ? { identity: this.identity } : {};
+    return { ...(this.identity !== undefined ? { identity: this.identity } : {}), ...(this.rpkDer !== undefined ? { rpkDer: this.rpkDer } : {}) };
   }
 
   private async rawPublicKey(body: Buffer): Promise<PeerIdentity> {
@@ -116,6 +118,7 @@ export class EcdheKeyExchange implements KeyExchange {
     const found = await this.o.credentials.rpk?.(der);
     const fingerprint = `sha256:${sha256(der).toString('hex')}`;
     if (found === undefined) throw new DtlsHandshakeError(AlertDescription.ACCESS_DENIED, `raw public key ${fingerprint} belongs to no provisioned device`);
+    this.rpkDer = der;
     return { mode: 'rpk', name: fingerprint, endpoint: found.endpoint };
   }
 

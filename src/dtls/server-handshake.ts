@@ -8,7 +8,9 @@
  *   [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished  →
  *                         ←  ChangeCipherSpec, Finished                             (flight 6)
  *
- * The bracketed messages are those of ECDHE_ECDSA (./key-exchange.ts); PSK has none. Negotiated
+ * The bracketed messages are those of ECDHE_ECDSA (./key-exchange.ts); PSK has none. A session
+ * resumed by its ID takes the abbreviated handshake (§7.3): ServerHello, ChangeCipherSpec and
+ * Finished from the server first, then the client's ChangeCipherSpec and Finished. Negotiated
  * here: the cipher suite (server's preference, ECDHE only with a server identity and a common
  * curve), certificate types (RFC 7250), extended master secret (RFC 7627, used whenever
  * offered), secure renegotiation (RFC 5746: answered empty; renegotiation itself is refused),
@@ -19,7 +21,8 @@ import { randomBytes, timingSafeEqual, type X509Certificate } from 'node:crypto'
 import { DtlsHandshakeError } from '../errors';
 import type { PeerIdentity } from '../transport/types';
 import { AlertDescription } from './alert';
-import { chooseSuite, type CipherSuite } from './cipher-suites';
+import { chooseSuite, cipherSuite, type CipherSuite } from './cipher-suites';
+import type { StoredSession } from './session-cache';
 import type { ClientHello } from './handshake/client-hello';
 import { chooseGroup } from './handshake/ecdhe';
 import { CertificateType, ExtensionType, maxFragmentBytes, RENEGOTIATION_SCSV, SIGNATURE_ECDSA_SECP256R1_SHA256, u16List, u8List } from './handshake/extensions';
@@ -54,6 +57,10 @@ export interface Established {
   readonly sessionId: Buffer;
   readonly extendedMasterSecret: boolean;
   readonly identity: PeerIdentity;
+  /** The client's raw public key (SubjectPublicKeyInfo DER), in raw-public-key mode. */
+  readonly rpkDer?: Buffer;
+  /** True when the session was resumed (abbreviated handshake). */
+  readonly resumed: boolean;
   /** The CID the client puts in its records to this server; undefined without CID. */
   readonly ownCid?: Buffer;
   /** The CID this server puts in its records to the client (empty when the client wants none). */
@@ -70,10 +77,12 @@ function certificateType(data: Buffer | undefined, ok: (t: number) => boolean): 
 export class ServerHandshake {
   readonly suite: CipherSuite;
   readonly serverRandom = randomBytes(32);
-  readonly sessionId = randomBytes(32);
+  readonly sessionId: Buffer;
+  /** Set when this handshake resumes a stored session (abbreviated handshake). */
+  readonly resumed: StoredSession | undefined;
   private readonly transcript: Buffer[] = [];
   private nextSendSeq: number;
-  private readonly exchange: KeyExchange;
+  private readonly exchange: KeyExchange | undefined;
   /** Client messages still expected before its Finished. */
   private readonly expected: number[];
   private done = false;
@@ -87,12 +96,14 @@ export class ServerHandshake {
   private master: Buffer | undefined;
   private keysValue: SessionKeys | undefined;
   private identity: PeerIdentity | undefined;
+  private rpkDer: Buffer | undefined;
 
   constructor(
     private readonly hello: ClientHello,
     helloMessageSeq: number,
     helloBody: Buffer,
     opts: HandshakeOptions,
+    resume?: StoredSession,
   ) {
     // RFC 5246 §7.4.1.2: only the null compression method; LwM2M needs none other.
     if (!hello.compression.includes(0)) throw new DtlsHandshakeError(AlertDescription.HANDSHAKE_FAILURE, 'the client offers no null compression');
@@ -103,17 +114,25 @@ export class ServerHandshake {
     const serverType = certificateType(exts.get(ExtensionType.SERVER_CERTIFICATE_TYPE), (t) => t === CertificateType.RAW_PUBLIC_KEY || (t === CertificateType.X509 && (server?.chain.length ?? 0) > 0));
     const clientType = certificateType(exts.get(ExtensionType.CLIENT_CERTIFICATE_TYPE), (t) => t === CertificateType.RAW_PUBLIC_KEY || t === CertificateType.X509);
     const ecdheOk = server !== undefined && group !== undefined && serverType !== undefined && clientType !== undefined && (signatures.length === 0 || signatures.includes(SIGNATURE_ECDSA_SECP256R1_SHA256));
-    const suite = chooseSuite(hello.cipherSuites, (s) => s.keyExchange === 'psk' || ecdheOk);
+    const suite = resume !== undefined ? cipherSuite(resume.suite) : chooseSuite(hello.cipherSuites, (s) => s.keyExchange === 'psk' || ecdheOk);
     if (suite === undefined) throw new DtlsHandshakeError(AlertDescription.HANDSHAKE_FAILURE, `no cipher suite in common (offered: ${hello.cipherSuites.map((s) => `0x${s.toString(16).padStart(4, '0')}`).join(' ')})`);
     this.suite = suite;
-    if (suite.keyExchange === 'ecdhe_ecdsa' && server !== undefined && group !== undefined && serverType !== undefined && clientType !== undefined) {
+    this.resumed = resume;
+    this.sessionId = resume?.sessionId ?? randomBytes(32);
+    if (resume !== undefined) {
+      this.exchange = undefined;
+      this.master = resume.master;
+      this.identity = resume.identity;
+      this.rpkDer = resume.rpkDer;
+      this.keysValue = deriveKeys(suite, resume.master, hello.random, this.serverRandom);
+    } else if (suite.keyExchange === 'ecdhe_ecdsa' && server !== undefined && group !== undefined && serverType !== undefined && clientType !== undefined) {
       if (exts.has(ExtensionType.SERVER_CERTIFICATE_TYPE)) this.certificateTypes.server = serverType;
       if (exts.has(ExtensionType.CLIENT_CERTIFICATE_TYPE)) this.certificateTypes.client = clientType;
       this.exchange = new EcdheKeyExchange({ server, group, serverCertificateType: serverType, clientCertificateType: clientType, credentials: opts.credentials, trustAnchors: opts.trustAnchors ?? [], now: opts.now ?? (() => new Date()) });
     } else {
       this.exchange = new PskKeyExchange(opts.credentials);
     }
-    this.expected = [...this.exchange.expected];
+    this.expected = [...(this.exchange?.expected ?? [])];
     this.ems = exts.has(ExtensionType.EXTENDED_MASTER_SECRET);
     const cid = exts.get(ExtensionType.CONNECTION_ID);
     if (cid !== undefined && opts.cidLength > 0) {
@@ -137,11 +156,13 @@ export class ServerHandshake {
     if (this.ownCid !== undefined) exts.push([ExtensionType.CONNECTION_ID, Buffer.concat([Buffer.from([this.ownCid.length]), this.ownCid])]);
     if (this.certificateTypes.client !== undefined) exts.push([ExtensionType.CLIENT_CERTIFICATE_TYPE, Buffer.from([this.certificateTypes.client])]);
     if (this.certificateTypes.server !== undefined) exts.push([ExtensionType.SERVER_CERTIFICATE_TYPE, Buffer.from([this.certificateTypes.server])]);
-    return [
-      this.message(HandshakeType.SERVER_HELLO, serverHello(this.serverRandom, this.sessionId, this.suite.id, exts)),
-      ...this.exchange.serverMessages(this.hello.random, this.serverRandom).map((m) => this.message(m.type, m.body)),
-      this.message(HandshakeType.SERVER_HELLO_DONE, Buffer.alloc(0)),
-    ];
+    const hello = this.message(HandshakeType.SERVER_HELLO, serverHello(this.serverRandom, this.sessionId, this.suite.id, exts));
+    if (this.exchange === undefined) {
+      // Abbreviated handshake: the server's Finished comes first, over ClientHello and ServerHello.
+      const verify = finishedVerifyData(this.master as Buffer, 'server', sha256(...this.transcript));
+      return [hello, { kind: 'ccs' }, this.message(HandshakeType.FINISHED, verify, 1)];
+    }
+    return [hello, ...this.exchange.serverMessages(this.hello.random, this.serverRandom).map((m) => this.message(m.type, m.body)), this.message(HandshakeType.SERVER_HELLO_DONE, Buffer.alloc(0))];
   }
 
   get keys(): SessionKeys | undefined {
@@ -159,9 +180,10 @@ export class ServerHandshake {
     if (next === undefined && m.type === HandshakeType.FINISHED) return this.clientFinished(m);
     if (m.type !== next) throw new DtlsHandshakeError(AlertDescription.UNEXPECTED_MESSAGE, `handshake message ${m.type} where ${next ?? HandshakeType.FINISHED} was expected`);
     this.expected.shift();
-    const got = await this.exchange.onMessage(m, Buffer.concat(this.transcript));
+    const got = await (this.exchange as KeyExchange).onMessage(m, Buffer.concat(this.transcript));
     this.transcript.push(encodeHandshake(m.type, m.messageSeq, m.body));
     if (got.identity !== undefined) this.identity = got.identity;
+    if (got.rpkDer !== undefined) this.rpkDer = got.rpkDer;
     if (got.preMaster !== undefined) {
       // RFC 7627 §3: the session hash covers the messages up to and including ClientKeyExchange.
       this.master = masterSecret(got.preMaster, this.hello.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
@@ -180,6 +202,8 @@ export class ServerHandshake {
       sessionId: this.sessionId,
       extendedMasterSecret: this.ems,
       identity: this.identity,
+      resumed: this.resumed !== undefined,
+      ...(this.rpkDer !== undefined ? { rpkDer: this.rpkDer } : {}),
       ...(this.ownCid !== undefined ? { ownCid: this.ownCid } : {}),
       ...(this.peerCid !== undefined ? { peerCid: this.peerCid } : {}),
       ...(this.maxFragment !== undefined ? { maxFragment: this.maxFragment } : {}),
@@ -198,8 +222,9 @@ export class ServerHandshake {
     // A wrong PSK shows here: the client's Finished does not verify (RFC 5246 §7.4.9).
     if (m.body.length !== expected.length || !timingSafeEqual(m.body, expected)) throw new DtlsHandshakeError(AlertDescription.DECRYPT_ERROR, 'the client\'s Finished does not verify (wrong key?)');
     this.transcript.push(encodeHandshake(m.type, m.messageSeq, m.body));
-    const verify = finishedVerifyData(this.master, 'server', sha256(...this.transcript));
     this.done = true;
+    if (this.resumed !== undefined) return []; // the server's Finished went first
+    const verify = finishedVerifyData(this.master, 'server', sha256(...this.transcript));
     return [{ kind: 'ccs' }, { kind: 'handshake', epoch: 1, type: HandshakeType.FINISHED, messageSeq: this.nextSendSeq++, body: verify }];
   }
 }

@@ -5,6 +5,9 @@
  * server, and a raw flood of ClientHellos without cookies, which must leave no state.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { DtlsServer, type DtlsEvent } from '../../src/dtls/dtls-server';
 import { encodeHandshake, HandshakeType, parseHandshakeFragments } from '../../src/dtls/handshake/header';
@@ -17,8 +20,10 @@ import { requireOnPath } from '../support/test-deps';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 const KEY_HEX = '0102030405060708090a0b0c0d0e0f10';
+/** Identities whose credentials were taken away. */
+const revoked = new Set<string>();
 const credentials = {
-  psk: async (identity: string) => (identity === 'dev1' ? { key: Buffer.from(KEY_HEX, 'hex'), endpoint: 'psk-dev1' } : identity === 'coap-cli' ? { key: Buffer.from('secret-key-0123'), endpoint: 'cli-psk' } : undefined),
+  psk: async (identity: string) => (revoked.has(identity) ? undefined : identity === 'dev1' ? { key: Buffer.from(KEY_HEX, 'hex'), endpoint: 'psk-dev1' } : identity === 'coap-cli' ? { key: Buffer.from('secret-key-0123'), endpoint: 'cli-psk' } : undefined),
 };
 
 /** Runs `openssl s_client -dtls1_2`, sends `line`, and returns what it printed once the echo came back (or it ended). */
@@ -73,11 +78,30 @@ describe('DTLS 1.2 PSK against OpenSSL (echo server on the engine)', () => {
       const out = await sClient(udp.local().port, ['-psk_identity', 'dev1', '-psk', KEY_HEX, '-cipher', cipher], `hello ${cipher}`, `echo:hello ${cipher}`);
       expect(out).toContain(`echo:hello ${cipher}`);
       const done = events.filter((e): e is Extract<DtlsEvent, { type: 'handshake-done' }> => e.type === 'handshake-done').pop();
-      expect(done?.session).toEqual({ suite, identity: { mode: 'psk', name: 'dev1', endpoint: 'psk-dev1' }, extendedMasterSecret: true });
+      expect(done?.session).toEqual({ suite, identity: { mode: 'psk', name: 'dev1', endpoint: 'psk-dev1' }, extendedMasterSecret: true, resumed: false });
       // No key material in events.
       expect(JSON.stringify(done)).not.toMatch(new RegExp(KEY_HEX));
     });
   }
+
+  it('resumes a session by its ID (abbreviated handshake), and not once its credential is gone', async () => {
+    const sess = join(mkdtempSync(join(tmpdir(), 'dtls-sess-')), 'session.pem');
+    const args = ['-psk_identity', 'dev1', '-psk', KEY_HEX, '-cipher', 'PSK-AES128-CCM8'];
+    expect(await sClient(udp.local().port, [...args, '-sess_out', sess], 'first', 'echo:first')).toContain('echo:first');
+    const again = await sClient(udp.local().port, [...args, '-sess_in', sess], 'second', 'echo:second');
+    expect(again).toContain('echo:second');
+    const done = events.filter((e): e is Extract<DtlsEvent, { type: 'handshake-done' }> => e.type === 'handshake-done').slice(-2);
+    expect(done.map((e) => e.session.resumed)).toEqual([false, true]);
+    expect(done[1]?.session.identity).toEqual({ mode: 'psk', name: 'dev1', endpoint: 'psk-dev1' });
+    // Revoked: the stored session is not resumed; the full handshake then fails on the identity.
+    revoked.add('dev1');
+    try {
+      const refused = await sClient(udp.local().port, [...args, '-sess_in', sess], 'third', 'alert');
+      expect(refused).toMatch(/alert unknown psk identity/);
+    } finally {
+      revoked.delete('dev1');
+    }
+  });
 
   it('a wrong key fails with bad_record_mac, and no connection is kept', async () => {
     const before = server.connectionCount;
