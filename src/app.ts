@@ -79,13 +79,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
           credentials: dtlsCredentials(stores.provisioning),
           ...(dtlsIdentity.server !== undefined ? { serverIdentity: dtlsIdentity.server } : {}),
           trustAnchors: dtlsIdentity.trustAnchors,
-          ...(config.DTLS_COOKIE_SECRET !== '' ? { cookies: new CookieJar(Buffer.from(config.DTLS_COOKIE_SECRET, 'utf8')) } : {}),
+          ...(config.DTLS_SHARED_SECRET !== '' ? { cookies: new CookieJar(Buffer.from(config.DTLS_SHARED_SECRET, 'utf8')) } : {}),
           cidLength: config.DTLS_CID_LENGTH,
           maxHandshakes: config.DTLS_MAX_HANDSHAKES,
           onEvent: (e) => dtlsEvents.on(e, log),
         });
-  if (secure !== undefined && config.DTLS_COOKIE_SECRET === '' && stores.kind === 'redis') {
-    log.warn('DTLS_COOKIE_SECRET is not set: each instance makes its own cookies, so a ClientHello that moves to another instance must start again');
+  if (secure !== undefined && config.DTLS_SHARED_SECRET === '' && stores.kind === 'redis') {
+    log.warn('DTLS_SHARED_SECRET is not set: each instance makes its own cookies, so a ClientHello that moves to another instance must start again');
   }
   const dual = secure === undefined ? undefined : new DualTransport(plain, secure);
   const transport = dual ?? plain;

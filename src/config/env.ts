@@ -14,8 +14,8 @@ export const envSchema = z.object({
   COAP_PORT: int(0, 65535).default(5683),
   /** CoAPS (DTLS 1.2) port; -1 turns CoAPS off (docs/dtls.md). */
   COAPS_PORT: int(-1, 65535).default(5684),
-  /** Base secret of the DTLS cookies, shared by every instance (any string of 16+ characters); random per process when empty. */
-  DTLS_COOKIE_SECRET: z.string().refine((v) => v === '' || v.length >= 16, 'must be at least 16 characters (or empty for a random one per process)').default(''),
+  /** Secret shared by every instance (16+ characters): keys the DTLS cookies and seals DTLS session state in Redis; random per process when empty (then sessions do not move between instances). */
+  DTLS_SHARED_SECRET: z.string().refine((v) => v === '' || v.length >= 16, 'must be at least 16 characters (or empty for a random one per process)').default(''),
   /** Length of the DTLS connection IDs issued (RFC 9146); 0 issues none. */
   DTLS_CID_LENGTH: int(0, 32).default(6),
   /** DTLS handshakes in progress at most; ClientHellos beyond it are ignored until some finish. */

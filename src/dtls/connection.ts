@@ -11,30 +11,58 @@ import { ReplayWindow } from './replay-window';
 import type { Established } from './server-handshake';
 import type { FlightItem, RecordWriter } from './flight';
 
+/** Where an instance's epoch-1 write sequence numbers may go (a block reserved in the shared store). */
+export interface WriteRange {
+  next: number;
+  /** First number past the range. */
+  end: number;
+}
+
 export class DtlsConnection implements RecordWriter {
   readonly read: RecordProtection;
   readonly write: RecordProtection;
-  readonly window = new ReplayWindow();
-  private writeSeq: number[] = [0, 0];
-  /** Authenticated records and bytes, for metrics and tests. */
+  readonly window: ReplayWindow;
+  private epoch0Seq: number;
+  private range: WriteRange;
+  /** The range to switch to once this one is used up (reserved ahead of time). */
+  nextRange: WriteRange | undefined;
+  /** Authenticated records, for metrics and tests. */
   recordsIn = 0;
+  /** The read sequence number last recorded in the shared store, and when. */
+  markedRead = -1;
+  markedAt = 0;
 
   constructor(
     readonly params: Established,
     public peer: Peer,
     /** The server's last flight (ChangeCipherSpec, Finished), kept for retransmission. */
     readonly lastFlight: readonly FlightItem[],
-    epochSequences: readonly number[],
+    epoch0Sequence: number,
+    writes: WriteRange,
+    /** Read sequence numbers at or below it count as seen (a connection continued from another instance). */
+    readFloor = -1,
   ) {
     this.read = new RecordProtection(params.suite, params.keys.client);
     this.write = new RecordProtection(params.suite, params.keys.server);
-    this.writeSeq = [...epochSequences];
+    this.epoch0Seq = epoch0Sequence;
+    this.range = writes;
+    this.window = new ReplayWindow(readFloor);
+  }
+
+  /** Write sequence numbers left in the current range (the caller reserves more before it runs out). */
+  get writesLeft(): number {
+    return this.range.end - this.range.next;
   }
 
   nextSequence(epoch: number): number {
-    const seq = this.writeSeq[epoch] ?? 0;
-    this.writeSeq[epoch] = seq + 1;
-    return seq;
+    if (epoch === 0) return this.epoch0Seq++;
+    if (this.range.next >= this.range.end && this.nextRange !== undefined) {
+      this.range = this.nextRange;
+      this.nextRange = undefined;
+    }
+    // Never past the range: that number may belong to another instance (an AEAD nonce used twice).
+    if (this.range.next >= this.range.end) throw new RangeError('no write sequence numbers left in the reserved range');
+    return this.range.next++;
   }
 
   protection(): RecordProtection {

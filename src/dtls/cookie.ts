@@ -13,7 +13,7 @@ export class CookieJar {
   private cached: { period: number; key: Buffer } | undefined;
 
   constructor(
-    /** Shared by every instance (DTLS_COOKIE_SECRET); random per process when not configured. */
+    /** Shared by every instance (DTLS_SHARED_SECRET); random per process when not configured. */
     private readonly base: Buffer = randomBytes(32),
     private readonly rotateMs = 60_000,
     private readonly now: () => number = Date.now,

@@ -22,6 +22,8 @@ import { flightDatagrams, type FlightItem, type RecordWriter } from './flight';
 import { parseClientHello, type ClientHello } from './handshake/client-hello';
 import { ExtensionType } from './handshake/extensions';
 import { MemorySessionCache, type SessionCache, type StoredSession } from './session-cache';
+import { WRITE_BLOCK, type SharedSessionStore } from './shared-sessions';
+import { Continuations, sharedSessionOf } from './continuation';
 import { HandshakeType, parseHandshakeFragments, encodeHandshake } from './handshake/header';
 import { HandshakeReassembler } from './handshake/reassembly';
 import { helloVerifyRequest } from './handshake/server-hello';
@@ -35,7 +37,9 @@ export type DtlsEvent =
   | { readonly type: 'handshake-done'; readonly peer: Peer; readonly session: SessionSummary }
   | { readonly type: 'handshake-failed'; readonly peer: Peer; readonly alert: string; readonly reason: string }
   | { readonly type: 'dropped'; readonly peer: Peer; readonly kind: DropKind; readonly reason: string }
-  | { readonly type: 'closed'; readonly peer: Peer; readonly endpoint: string };
+  | { readonly type: 'closed'; readonly peer: Peer; readonly endpoint: string }
+  | { readonly type: 'continued'; readonly peer: Peer; readonly session: SessionSummary }
+  | { readonly type: 'store-failed'; readonly peer: Peer; readonly reason: string };
 
 /** What an event may say about a session: no key, no master secret (they never leave the engine). */
 export interface SessionSummary {
@@ -71,8 +75,10 @@ export interface DtlsServerOptions {
   readonly trustAnchors?: readonly X509Certificate[];
   /** The clock certificates are checked against (default: now). */
   readonly now?: () => Date;
-  /** Sessions kept for resumption (default: in memory). */
+  /** Sessions kept for resumption (default: the shared store, else in memory). */
   readonly sessions?: SessionCache;
+  /** Connection state shared with the other instances: connections continue wherever records arrive. */
+  readonly shared?: SharedSessionStore;
   readonly send: (datagram: Buffer, peer: Peer) => void;
   /** Application data of an established connection, with who sent it. */
   readonly deliver: (data: Buffer, peer: Peer, connection: DtlsConnection) => void;
@@ -113,11 +119,28 @@ export class DtlsServer {
   private readonly sessions: SessionCache;
   /** Peers whose ClientHello is being looked up (resumption) before its handshake starts. */
   private readonly starting = new Set<string>();
+  private readonly continuations: Continuations | undefined;
+  /** Connections whose next block of write sequence numbers is being reserved. */
+  private readonly reserving = new Set<DtlsConnection>();
   private readonly cidLength: number;
 
   constructor(private readonly opts: DtlsServerOptions) {
     this.cookies = opts.cookies ?? new CookieJar();
-    this.sessions = opts.sessions ?? new MemorySessionCache();
+    this.sessions = opts.sessions ?? opts.shared ?? new MemorySessionCache();
+    const shared = opts.shared;
+    this.continuations =
+      shared === undefined
+        ? undefined
+        : new Continuations(shared, {
+            resumed: (c, held) => {
+              this.register(c);
+              this.opts.onEvent?.({ type: 'continued', peer: c.peer, session: summarize(c.params) });
+              for (const { record, peer } of held) this.connectionRecord(c, record, peer);
+            },
+            missed: (held, reason) => {
+              for (const { peer } of held) this.drop(peer, 'no-connection', reason);
+            },
+          });
     this.cidLength = opts.cidLength ?? 6;
   }
 
@@ -137,8 +160,43 @@ export class DtlsServer {
   send(data: Buffer, peer: Peer): boolean {
     const c = this.connections.get(peerKey(peer));
     if (c === undefined) return false;
-    this.opts.send(c.seal(ContentType.APPLICATION_DATA, data), c.peer);
+    let record: Buffer;
+    try {
+      record = c.seal(ContentType.APPLICATION_DATA, data);
+    } catch {
+      return false; // no write sequence number left until the next block is reserved
+    }
+    this.opts.send(record, c.peer);
+    this.reserveAhead(c);
     return true;
+  }
+
+  /** Reserves the next block of write sequence numbers before the current one runs out. */
+  private reserveAhead(c: DtlsConnection): void {
+    const shared = this.opts.shared;
+    if (shared === undefined || c.nextRange !== undefined || c.writesLeft > WRITE_BLOCK / 8 || this.reserving.has(c)) return;
+    this.reserving.add(c);
+    shared
+      .reserveWrites(c.params.sessionId)
+      .then((start) => void (c.nextRange = { next: start, end: start + WRITE_BLOCK }))
+      .catch((err: unknown) => this.opts.onEvent?.({ type: 'store-failed', peer: c.peer, reason: `write sequence numbers not reserved: ${err instanceof Error ? err.message : String(err)}` }))
+      .finally(() => this.reserving.delete(c));
+  }
+
+  /** Records the highest authenticated read sequence number, at most every second or 100 records. */
+  private markRead(c: DtlsConnection): void {
+    const shared = this.opts.shared;
+    const top = c.window.highest;
+    const now = Date.now();
+    if (shared === undefined || top <= c.markedRead || (top - c.markedRead < 100 && now - c.markedAt < 1000)) return;
+    c.markedRead = top;
+    c.markedAt = now;
+    shared.markRead(c.params.sessionId, top).catch((err: unknown) => this.opts.onEvent?.({ type: 'store-failed', peer: c.peer, reason: `read mark not recorded: ${err instanceof Error ? err.message : String(err)}` }));
+  }
+
+  private register(c: DtlsConnection): void {
+    this.connections.set(peerKey(c.peer), c);
+    if (c.params.ownCid !== undefined) this.byCid.set(c.params.ownCid.toString('hex'), c);
   }
 
   receive(datagram: Buffer, peer: Peer): void {
@@ -165,8 +223,10 @@ export class DtlsServer {
     }
     if (h !== undefined) return this.queue(h, async () => this.protectedHandshake(h, r, peer));
     const c = this.connections.get(key);
-    if (c === undefined) return this.drop(peer, 'no-connection', `epoch-${r.epoch} record from a peer without a connection`);
-    this.connectionRecord(c, r, peer);
+    if (c !== undefined) return this.connectionRecord(c, r, peer);
+    const shared = this.opts.shared;
+    if (this.continuations !== undefined && shared !== undefined) return this.continuations.hold(`peer:${key}`, () => shared.byPeer(key), r, peer);
+    this.drop(peer, 'no-connection', `epoch-${r.epoch} record from a peer without a connection`);
   }
 
   private cidRecord(r: DtlsRecord, peer: Peer): void {
@@ -175,6 +235,9 @@ export class DtlsServer {
     // The client's Finished already carries the CID issued in the ServerHello (RFC 9146 §3).
     const h = this.handshakes.get(peerKey(peer));
     if (h?.hs.ownCid !== undefined && h.hs.ownCid.equals(r.cid as Buffer)) return this.queue(h, async () => this.protectedHandshake(h, r, peer));
+    const shared = this.opts.shared;
+    const cid = r.cid as Buffer;
+    if (this.continuations !== undefined && shared !== undefined) return this.continuations.hold(`cid:${cid.toString('hex')}`, () => shared.byCid(cid), r, peer);
     this.drop(peer, 'no-connection', 'record with an unknown connection ID');
   }
 
@@ -182,6 +245,7 @@ export class DtlsServer {
     const opened = c.open(r);
     if (opened === undefined) return this.drop(peer, 'unauthentic', 'record replayed or not authentic');
     if (opened.newest && peerKey(peer) !== peerKey(c.peer)) this.move(c, peer);
+    this.markRead(c);
     if (opened.type === ContentType.APPLICATION_DATA) return this.opts.deliver(opened.content, c.peer, c);
     if (opened.type === ContentType.ALERT) {
       if (opened.content[1] === AlertDescription.CLOSE_NOTIFY || opened.content[0] === AlertLevel.FATAL) this.closeConnection(c, true);
@@ -196,6 +260,7 @@ export class DtlsServer {
     if (this.connections.get(fromKey) === c) this.connections.delete(fromKey);
     c.peer = to;
     this.connections.set(peerKey(to), c);
+    this.opts.shared?.moved(c.params.sessionId, peerKey(to)).catch((err: unknown) => this.opts.onEvent?.({ type: 'store-failed', peer: to, reason: `new address not recorded: ${err instanceof Error ? err.message : String(err)}` }));
   }
 
   private plainHandshake(r: DtlsRecord, peer: Peer, h: Handshaking | undefined): void {
@@ -359,14 +424,17 @@ export class DtlsServer {
       if (old !== undefined) this.closeConnection(old, false);
       // Sequence numbers go on from the handshake's: a resumed handshake already sent its Finished in
       // epoch 1, and a number used twice under one key would repeat an AEAD nonce.
-      const c = new DtlsConnection(params, h.peer, last, [h.nextSequence(0), h.nextSequence(1)]);
-      this.connections.set(peerKey(h.peer), c);
-      if (params.ownCid !== undefined) this.byCid.set(params.ownCid.toString('hex'), c);
+      // With a shared store, this instance owns the first block of the connection's numbers.
+      const c = new DtlsConnection(params, h.peer, last, h.nextSequence(0), { next: h.nextSequence(1), end: this.opts.shared !== undefined ? WRITE_BLOCK : Number.MAX_SAFE_INTEGER });
+      this.register(c);
       this.sendFlight(last, c, h.peer);
-      if (!params.resumed) {
-        const stored: StoredSession = { sessionId: params.sessionId, suite: params.suite.id, master: params.master, extendedMasterSecret: params.extendedMasterSecret, identity: params.identity, createdAt: Date.now(), ...(params.rpkDer !== undefined ? { rpkDer: params.rpkDer } : {}) };
-        this.sessions.put(stored).catch((err: unknown) => this.drop(h.peer, 'unexpected', `session not stored for resumption: ${err instanceof Error ? err.message : String(err)}`));
-      }
+      const storing =
+        this.opts.shared !== undefined
+          ? this.opts.shared.save(sharedSessionOf(params), peerKey(h.peer))
+          : params.resumed
+            ? Promise.resolve()
+            : this.sessions.put({ sessionId: params.sessionId, suite: params.suite.id, master: params.master, extendedMasterSecret: params.extendedMasterSecret, identity: params.identity, createdAt: Date.now(), ...(params.rpkDer !== undefined ? { rpkDer: params.rpkDer } : {}) });
+      storing.catch((err: unknown) => this.opts.onEvent?.({ type: 'store-failed', peer: h.peer, reason: `session not stored: ${err instanceof Error ? err.message : String(err)}` }));
       this.opts.onEvent?.({ type: 'handshake-done', peer: h.peer, session: summarize(params) });
     } catch (err) {
       if (err instanceof DtlsHandshakeError) return this.failHandshake(h, err.alert, err.message);
@@ -412,7 +480,7 @@ export class DtlsServer {
   }
 
   private closeConnection(c: DtlsConnection, notify: boolean): void {
-    if (notify) this.opts.send(c.seal(ContentType.ALERT, alertBody(AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY)), c.peer);
+    if (notify && c.writesLeft > 0) this.opts.send(c.seal(ContentType.ALERT, alertBody(AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY)), c.peer);
     const key = peerKey(c.peer);
     if (this.connections.get(key) === c) this.connections.delete(key);
     if (c.params.ownCid !== undefined) this.byCid.delete(c.params.ownCid.toString('hex'));

@@ -54,6 +54,8 @@ export interface Established {
   readonly suite: CipherSuite;
   readonly keys: SessionKeys;
   readonly master: Buffer;
+  readonly clientRandom: Buffer;
+  readonly serverRandom: Buffer;
   readonly sessionId: Buffer;
   readonly extendedMasterSecret: boolean;
   readonly identity: PeerIdentity;
@@ -199,6 +201,8 @@ export class ServerHandshake {
       suite: this.suite,
       keys: this.keysValue,
       master: this.master,
+      clientRandom: this.hello.random,
+      serverRandom: this.serverRandom,
       sessionId: this.sessionId,
       extendedMasterSecret: this.ems,
       identity: this.identity,

@@ -12,6 +12,8 @@ import { pulledCounter, pulledGauge, pulledLabelledCounter } from './pulled-metr
 
 export class DtlsEventCounter {
   handshakes = 0;
+  continued = 0;
+  storeFailures = 0;
   readonly failures = new Map<string, number>();
   readonly drops = new Map<DropKind, number>();
 
@@ -29,6 +31,14 @@ export class DtlsEventCounter {
         this.drops.set(e.kind, (this.drops.get(e.kind) ?? 0) + 1);
         log?.debug({ peer: `${e.peer.address}:${e.peer.port}`, kind: e.kind, reason: e.reason }, 'dtls record dropped');
         return;
+      case 'continued':
+        this.continued++;
+        log?.debug({ peer: `${e.peer.address}:${e.peer.port}`, endpoint: e.session.identity.endpoint }, 'dtls connection continued from the shared store');
+        return;
+      case 'store-failed':
+        this.storeFailures++;
+        log?.warn({ peer: `${e.peer.address}:${e.peer.port}`, reason: e.reason }, 'dtls shared store failed');
+        return;
       case 'closed':
         return;
     }
@@ -39,6 +49,8 @@ export function registerDtlsMetrics(registry: Registry, counts: DtlsEventCounter
   pulledCounter(registry, 'lwm2m_dtls_handshakes_total', 'DTLS handshakes completed', () => counts.handshakes);
   pulledLabelledCounter(registry, 'lwm2m_dtls_handshake_failures_total', 'DTLS handshakes that failed, by the alert sent (none: abandoned)', 'alert', () => counts.failures);
   pulledLabelledCounter(registry, 'lwm2m_dtls_records_dropped_total', 'DTLS records dropped, by kind (malformed, unauthentic, no-connection, unexpected, overload)', 'kind', () => counts.drops);
+  pulledCounter(registry, 'lwm2m_dtls_connections_continued_total', 'DTLS connections taken over from another instance through the shared store (no handshake)', () => counts.continued);
+  pulledCounter(registry, 'lwm2m_dtls_store_failures_total', 'Shared DTLS session store operations that failed', () => counts.storeFailures);
   pulledGauge(registry, 'lwm2m_dtls_connections', 'DTLS connections established on this instance', () => transport.dtls.connectionCount);
   pulledGauge(registry, 'lwm2m_dtls_handshakes_in_progress', 'DTLS handshakes in progress on this instance', () => transport.dtls.handshakeCount);
   pulledCounter(registry, 'lwm2m_dtls_unsent_total', 'Datagrams for a peer without a DTLS connection here (dropped)', () => transport.unsent + (refusedPlain?.() ?? 0));

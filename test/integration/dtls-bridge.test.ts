@@ -80,7 +80,7 @@ beforeAll(async () => {
     REDIS_KEY_PREFIX: `dtlsb-${run}`,
     KAFKA_BROKERS: testKafkaBrokers().join(','),
     KAFKA_TOPIC_PREFIX: prefix,
-    DTLS_COOKIE_SECRET: 'a-shared-cookie-secret-for-tests',
+    DTLS_SHARED_SECRET: 'a-shared-cookie-secret-for-tests',
   });
 });
 
