@@ -80,12 +80,14 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
           ...(dtlsIdentity.server !== undefined ? { serverIdentity: dtlsIdentity.server } : {}),
           trustAnchors: dtlsIdentity.trustAnchors,
           ...(config.DTLS_SHARED_SECRET !== '' ? { cookies: new CookieJar(Buffer.from(config.DTLS_SHARED_SECRET, 'utf8')) } : {}),
+          // Connections continue on any instance: their state is in Redis, sealed under the shared secret.
+          ...(config.DTLS_SHARED_SECRET !== '' && stores.dtlsSessions !== undefined ? { shared: stores.dtlsSessions(Buffer.from(config.DTLS_SHARED_SECRET, 'utf8'), config.DTLS_SESSION_TTL_MS) } : {}),
           cidLength: config.DTLS_CID_LENGTH,
           maxHandshakes: config.DTLS_MAX_HANDSHAKES,
           onEvent: (e) => dtlsEvents.on(e, log),
         });
   if (secure !== undefined && config.DTLS_SHARED_SECRET === '' && stores.kind === 'redis') {
-    log.warn('DTLS_SHARED_SECRET is not set: each instance makes its own cookies, so a ClientHello that moves to another instance must start again');
+    log.warn('DTLS_SHARED_SECRET is not set: DTLS cookies and sessions stay on their instance (a device moved to another instance makes a new handshake)');
   }
   const dual = secure === undefined ? undefined : new DualTransport(plain, secure);
   const transport = dual ?? plain;

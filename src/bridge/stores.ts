@@ -18,6 +18,8 @@ import type { RpcQueue } from '../rpc/rpc-queue';
 import { RedisIo } from '../store/redis/redis-io';
 import { RedisPeers } from '../store/redis/redis-peers';
 import { RedisRpcQueue } from '../store/redis/redis-rpc-queue';
+import { RedisDtlsSessions } from '../store/redis/redis-dtls-sessions';
+import type { SharedSessionStore } from '../dtls/shared-sessions';
 
 export interface Stores {
   readonly kind: 'redis' | 'memory';
@@ -33,6 +35,8 @@ export interface Stores {
   /** Records this instance as the one that sees the device now. */
   markSeen(endpoint: string, now: number): Promise<void>;
   readonly redisStats?: RedisStats;
+  /** DTLS connection state shared by every instance (Redis only; sealed under the shared secret). */
+  dtlsSessions?(secret: Buffer, ttlMs: number): SharedSessionStore;
   ready(): boolean;
   close(): Promise<void>;
 }
@@ -123,6 +127,7 @@ export function createStores(config: Config, log: Logger): Stores {
     registrations: stores.registrations,
     observations: stores.observations,
     provisioning: new RedisProvisioningStore(redis, config.REDIS_KEY_PREFIX),
+    dtlsSessions: (secret, ttlMs) => new RedisDtlsSessions({ redis, keyPrefix: config.REDIS_KEY_PREFIX, secret, ttlMs }),
     redisStats: stores.stats,
     ready: () => redis.status === 'ready' && incompatible === undefined,
     close: async () => {

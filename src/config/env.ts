@@ -20,6 +20,8 @@ export const envSchema = z.object({
   DTLS_CID_LENGTH: int(0, 32).default(6),
   /** DTLS handshakes in progress at most; ClientHellos beyond it are ignored until some finish. */
   DTLS_MAX_HANDSHAKES: int(1, 10_000_000).default(10_000),
+  /** How long DTLS connection state stays in Redis after its last recorded activity, for other instances to continue it. */
+  DTLS_SESSION_TTL_MS: int(60_000, 30 * 86_400_000).default(86_400_000),
   /** The server's EC P-256 private key for the ECDHE_ECDSA suites (RPK, X.509): PEM text or a PEM file path; empty: PSK only. */
   DTLS_SERVER_KEY: z.string().default(''),
   /** The server's certificate chain (leaf first) for X.509 clients: PEM text or file path; empty: raw public key only. */

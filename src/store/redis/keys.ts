@@ -51,6 +51,16 @@
  *                                               DTLS handshake finds by ID: K = psk (identity), rpk
  *                                               (SHA-256 of the key's DER, hex), x509 (CN). No
  *                                               TTL; the reader confirms it in E's provisioning.
+ *   <p>:{dtls:SID}    dtlsSessionById           hash: `s` the DTLS connection state (suite, master
+ *                                               secret, randoms, identity, CIDs) sealed with
+ *                                               AES-256-GCM under DTLS_SHARED_SECRET, `w` the next
+ *                                               block of write sequence numbers (HINCRBY), `r` the
+ *                                               highest read sequence number recorded. PX session TTL,
+ *                                               refreshed with the read mark.
+ *   <p>:{dtlscid:C}   dtlsSessionByCid          string SID: the connection whose issued CID is C (hex).
+ *   <p>:{dtlspeer:A}  dtlsSessionByPeer         string SID: the connection the device at address A
+ *                                               last used (continuation without CID). Both PX the
+ *                                               session TTL; readers confirm through the session.
  *   <p>:{rpcdue:S}    rpcDueByShard             sorted set, member E, score = when E's queue next
  *                                               needs the sweep: its earliest request deadline
  *                                               or in-flight lease deadline (or a sweep lease).
@@ -99,6 +109,18 @@ export class RedisKeys {
 
   provisioningByEndpoint(endpoint: string): string {
     return `${this.p}:{ep:${endpoint}}:prov`;
+  }
+
+  dtlsSessionById(sessionIdHex: string): string {
+    return `${this.p}:{dtls:${sessionIdHex}}`;
+  }
+
+  dtlsSessionByCid(cidHex: string): string {
+    return `${this.p}:{dtlscid:${cidHex}}`;
+  }
+
+  dtlsSessionByPeer(peer: string): string {
+    return `${this.p}:{dtlspeer:${peer}}`;
   }
 
   endpointByCredential(kind: string, id: string): string {

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import { parseProvisioningRecord, type ProvisioningRecord, type ProvisioningStore } from '../../profile/provisioning';
 import { credentialKey, sameCredentialKey, type CredentialKind } from '../../security/credentials';
-import { StoreUnavailableError } from '../errors';
+import { redisCall } from './redis-call';
 import { RedisKeys } from './keys';
 
 export class RedisProvisioningStore implements ProvisioningStore {
@@ -20,30 +20,30 @@ export class RedisProvisioningStore implements ProvisioningStore {
   }
 
   async get(endpoint: string): Promise<ProvisioningRecord | undefined> {
-    const text = await this.call('get provisioning', () => this.redis.get(this.keys.provisioningByEndpoint(endpoint)));
+    const text = await redisCall('get provisioning', () => this.redis.get(this.keys.provisioningByEndpoint(endpoint)));
     return text === null ? undefined : parseProvisioningRecord(JSON.parse(text), `redis provisioning of ${endpoint}`);
   }
 
   /** The record, then its credential index; a credential the record no longer has is unindexed. */
   async put(record: ProvisioningRecord): Promise<void> {
     const before = await this.get(record.endpoint).catch(() => undefined);
-    await this.call('put provisioning', () => this.redis.set(this.keys.provisioningByEndpoint(record.endpoint), JSON.stringify(record)));
+    await redisCall('put provisioning', () => this.redis.set(this.keys.provisioningByEndpoint(record.endpoint), JSON.stringify(record)));
     const key = credentialKey(record.endpoint, record.credentials);
     const old = before === undefined ? undefined : credentialKey(before.endpoint, before.credentials);
     if (old !== undefined && !sameCredentialKey(old, key)) await this.unindex(old, record.endpoint);
-    if (key !== undefined) await this.call('index credential', () => this.redis.set(this.keys.endpointByCredential(key.kind, key.id), record.endpoint));
+    if (key !== undefined) await redisCall('index credential', () => this.redis.set(this.keys.endpointByCredential(key.kind, key.id), record.endpoint));
   }
 
   async delete(endpoint: string): Promise<void> {
     const before = await this.get(endpoint).catch(() => undefined);
-    await this.call('delete provisioning', () => this.redis.del(this.keys.provisioningByEndpoint(endpoint)));
+    await redisCall('delete provisioning', () => this.redis.del(this.keys.provisioningByEndpoint(endpoint)));
     const old = before === undefined ? undefined : credentialKey(endpoint, before.credentials);
     if (old !== undefined) await this.unindex(old, endpoint);
   }
 
   /** The index is a hint: the record found through it must still carry the credential. */
   async findByCredential(kind: CredentialKind, id: string): Promise<ProvisioningRecord | undefined> {
-    const endpoint = await this.call('find credential', () => this.redis.get(this.keys.endpointByCredential(kind, id)));
+    const endpoint = await redisCall('find credential', () => this.redis.get(this.keys.endpointByCredential(kind, id)));
     if (endpoint === null) return undefined;
     const record = await this.get(endpoint);
     return record !== undefined && sameCredentialKey(credentialKey(record.endpoint, record.credentials), { kind, id }) ? record : undefined;
@@ -51,15 +51,7 @@ export class RedisProvisioningStore implements ProvisioningStore {
 
   private async unindex(old: { kind: CredentialKind; id: string }, endpoint: string): Promise<void> {
     const key = this.keys.endpointByCredential(old.kind, old.id);
-    const current = await this.call('read credential index', () => this.redis.get(key));
-    if (current === endpoint) await this.call('unindex credential', () => this.redis.del(key));
-  }
-
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw new StoreUnavailableError(`redis ${what} failed: ${err instanceof Error ? err.message : String(err)}`, err);
-    }
+    const current = await redisCall('read credential index', () => this.redis.get(key));
+    if (current === endpoint) await redisCall('unindex credential', () => this.redis.del(key));
   }
 }

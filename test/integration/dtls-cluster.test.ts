@@ -1,0 +1,101 @@
+/**
+ * DTLS across instances, as deployed: two bridge processes sharing a real Redis and Kafka and one
+ * DTLS_SHARED_SECRET, behind a UDP balancer with client affinity, and Leshan clients with PSK
+ * (one without connection ID, one with). The handshakes happen on the first instance; the
+ * balancer then moves the devices to the second, which continues their DTLS connections from
+ * Redis without a handshake, also once the first instance is killed; downlinks go out through
+ * the continued connection; no device registers again.
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process';
+import { testKafkaBrokers, testRedisUrl } from '../support/infra';
+import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
+import { UdpBalancer } from '../support/udp-balancer';
+
+jest.setTimeout(120_000);
+
+const run = randomUUID().slice(0, 8);
+const prefix = `dtlsc-${run}.`;
+const KEYS = { 'dtlsc-1': '636c75737465722d6b65792d31', 'dtlsc-2': '636c75737465722d6b65792d32' } as const;
+
+let producer: Producer;
+let a: BridgeProcess | undefined;
+let b: BridgeProcess | undefined;
+let lb: UdpBalancer;
+const clients: LeshanClientHandle[] = [];
+
+const env = (instance: string): Record<string, string> => ({
+  INSTANCE_ID: instance,
+  COAP_HOST: '127.0.0.1',
+  COAP_PORT: '0',
+  COAPS_PORT: '0',
+  HTTP_PORT: '0',
+  HTTP_API_TOKEN: 'secret',
+  REDIS_URL: testRedisUrl(),
+  REDIS_KEY_PREFIX: `dtlsc-${run}`,
+  KAFKA_BROKERS: testKafkaBrokers().join(','),
+  KAFKA_TOPIC_PREFIX: prefix,
+  INSTANCE_HEARTBEAT_MS: '300',
+  DTLS_SHARED_SECRET: `cluster-secret-${run}`,
+});
+
+async function metric(bridge: BridgeProcess, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${bridge.httpPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.split(' ')[1]);
+}
+
+beforeAll(async () => {
+  const kafka = new Kafka({ clientId: `dtlsc-${run}`, brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [`${prefix}devices`, `${prefix}profiles`].map((topic) => ({ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })) });
+  await admin.disconnect();
+  producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic: `${prefix}devices`, messages: Object.entries(KEYS).map(([endpoint, key]) => ({ key: endpoint, value: JSON.stringify({ endpoint, credentials: { mode: 'psk', identity: `id-${endpoint}`, key } }) })) });
+  a = await startBridgeProcess(env(`dtlsc-a-${run}`));
+  b = await startBridgeProcess(env(`dtlsc-b-${run}`));
+  lb = await UdpBalancer.start(a.coapsPort as number);
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.stop()));
+  await lb?.close();
+  await a?.kill();
+  await b?.terminate();
+  await producer?.disconnect();
+});
+
+it('handshakes on one instance; the other continues the DTLS connections from Redis, also after the first is killed', async () => {
+  const [one, two] = await Promise.all(
+    (['dtlsc-1', 'dtlsc-2'] as const).map(async (endpoint, i) => {
+      const c = await startLeshanClient({ serverPort: lb.port, endpoint, lifetime: 300, psk: { identity: `id-${endpoint}`, keyHex: KEYS[endpoint] }, ...(i === 1 ? { cidLength: 4 } : {}) });
+      clients.push(c);
+      await c.waitFor(/^REGISTERED /, 30_000);
+      return c;
+    }),
+  );
+  const first = a as BridgeProcess;
+  const second = b as BridgeProcess;
+  expect(await metric(first, 'lwm2m_dtls_handshakes_total')).toBe(2);
+
+  // Moved while the first instance still runs: the next Update reaches the second one.
+  lb.switchTo(second.coapsPort as number);
+  one?.send('update');
+  await one?.waitFor(/^UPDATED$/, 30_000);
+  expect(await metric(second, 'lwm2m_dtls_connections_continued_total')).toBe(1);
+  // A downlink from the second instance goes through the continued connection.
+  const read = await fetch(`http://127.0.0.1:${second.httpPort}/devices/dtlsc-1/rpc`, { method: 'POST', headers: { authorization: 'Bearer secret', 'content-type': 'application/json' }, body: JSON.stringify({ method: 'Read', params: { id: '/3/0/9' }, timeoutMs: 20_000 }) });
+  expect(await read.json()).toMatchObject({ result: 'CONTENT', value: { '/3/0/9': 87 } });
+
+  // The instance of the handshakes dies; the device with a connection ID goes on through the other.
+  await first.kill();
+  a = undefined;
+  two?.send('update');
+  await two?.waitFor(/^UPDATED$/, 30_000);
+  expect(await metric(second, 'lwm2m_dtls_connections_continued_total')).toBe(2);
+  expect(await metric(second, 'lwm2m_dtls_handshakes_total')).toBe(0);
+  for (const c of [one, two]) expect(c?.lines.filter((l) => l.startsWith('REGISTERED '))).toHaveLength(1);
+});
