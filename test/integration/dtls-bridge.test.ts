@@ -126,6 +126,27 @@ it('takes a credential provisioned after start without restart, and a revoked on
   expect(await metric('lwm2m_dtls_handshake_failures_total{alert="unknown_psk_identity"}')).toBeGreaterThanOrEqual(1);
 });
 
+it('drops malformed, oversized and unauthentic records on the CoAPS port, counts them, and keeps serving', async () => {
+  const { createSocket } = await import('node:dgram');
+  const sock = createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
+  const datagrams = [
+    Buffer.from('not dtls at all'),
+    Buffer.from('16fefd000000000000000000ff', 'hex'), // a handshake record claiming 255 bytes, carrying none
+    Buffer.concat([Buffer.from('17fefd00010000000000014801', 'hex'), Buffer.alloc(0x4801)]), // over 2^14 + 2048
+    Buffer.concat([Buffer.from('17fefd00010000000000070020', 'hex'), Buffer.alloc(32, 7)]), // epoch 1, no connection
+  ];
+  const before = await metric('lwm2m_dtls_records_dropped_total');
+  for (const d of datagrams) sock.send(d, bridge.coapsPort as number, '127.0.0.1');
+  await until('the drops are counted', async () => ((await metric('lwm2m_dtls_records_dropped_total')) >= before + datagrams.length ? true : undefined));
+  sock.close();
+  expect(await metric('lwm2m_dtls_records_dropped_total{kind="malformed"}')).toBeGreaterThanOrEqual(3);
+  // Still serving: a registered device still answers an RPC over DTLS.
+  const id = `dtls-rpc-${randomUUID()}`;
+  await producer.send({ topic: topics.requests, messages: [{ key: 'dtls-b-1', value: JSON.stringify({ id, endpoint: 'dtls-b-1', method: 'Read', params: { id: '/3/0/9' } }) }] });
+  expect((await records.waitFor((r) => r.value.id === id, 30_000, `response ${id}`)).value).toMatchObject({ result: 'CONTENT' });
+});
+
 it('never logs a key, even at debug level', () => {
   const logs = bridge.lines.join('\n');
   expect(logs).toMatch(/dtls handshake done/);
