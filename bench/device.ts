@@ -1,14 +1,28 @@
 /**
  * A simulated device: one UDP socket (its own source address and port, which is how the server
  * identifies the sender of a Send), connected to the server so that sends skip address lookup
- * and the kernel filters datagrams from elsewhere.
+ * and the kernel filters datagrams from elsewhere. With `dtls`, the device first makes a PSK
+ * handshake (CoAPS) and then every datagram goes through its DTLS connection both ways.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { ScriptedPskClient } from '../test/support/dtls-psk-client';
 import type { Target } from './protocol';
+
+/** What the device's CoAP side sends through: the socket itself, or its DTLS connection. */
+export interface DeviceSocket {
+  send(buf: Buffer): void;
+  close(callback?: () => void): void;
+}
+
+/** PSK of the devices of a DTLS run: identity = endpoint name, key derived from it (bench/dtls-echo-server.ts benchKey). */
+export interface DeviceDtls {
+  readonly endpointPrefix: string;
+  readonly key: (identity: string) => Buffer;
+}
 
 export interface Device {
   readonly index: number;
-  readonly socket: Socket;
+  socket: DeviceSocket;
   /** The request frame being sent; its Message ID is patched for each request. */
   frame: Buffer;
   mid: number;
@@ -23,7 +37,7 @@ export interface Device {
 /** Where a device's datagrams go: the closed loop currently running in this worker. */
 export type DatagramSink = (device: Device, buf: Buffer) => void;
 
-export async function openDevice(index: number, bindAddress: string, target: Target, sink: () => DatagramSink): Promise<Device> {
+export async function openDevice(index: number, bindAddress: string, target: Target, sink: () => DatagramSink, dtls?: DeviceDtls): Promise<Device> {
   const socket = createSocket({ type: 'udp4' });
   const device: Device = { index, socket, frame: Buffer.alloc(0), mid: randomMid(), busy: false, acked: false, sentAt: 0, location: undefined, attempts: 0 };
   await new Promise<void>((resolve, reject) => {
@@ -35,18 +49,50 @@ export async function openDevice(index: number, bindAddress: string, target: Tar
       });
     });
   });
-  socket.on('message', (buf: Buffer) => sink()(device, buf));
   // ICMP errors on a connected socket surface here; the request then times out.
   socket.on('error', () => undefined);
+  if (dtls === undefined) {
+    socket.on('message', (buf: Buffer) => sink()(device, buf));
+    return device;
+  }
+  const identity = `${dtls.endpointPrefix}${index}`;
+  const client = await handshake(socket, identity, dtls.key(identity));
+  device.socket = { send: (buf) => socket.send(client.seal(buf)), close: (cb) => socket.close(cb) };
+  socket.on('message', (buf: Buffer) => {
+    for (const plain of client.unseal(buf)) sink()(device, plain);
+  });
   return device;
 }
 
-export async function openDevices(first: number, count: number, bindAddress: string, target: Target, sink: () => DatagramSink): Promise<Device[]> {
+/** A PSK handshake on the device's socket (cookie exchange included), bounded in time. */
+async function handshake(socket: Socket, identity: string, key: Buffer): Promise<ScriptedPskClient> {
+  const client = new ScriptedPskClient({ identity, key, suites: [0xc0a8] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`DTLS handshake of ${identity} did not finish within 10 s`)), 10_000);
+    let sentFlight5 = false;
+    const onMessage = (d: Buffer): void => {
+      client.onDatagram(d);
+      if (client.established) {
+        clearTimeout(timer);
+        socket.off('message', onMessage);
+        resolve();
+      } else if (client.serverHelloDone && !sentFlight5) {
+        sentFlight5 = true;
+        for (const r of client.flight5()) socket.send(r);
+      } else if (!client.serverHelloDone) socket.send(client.clientHello());
+    };
+    socket.on('message', onMessage);
+    socket.send(client.clientHello());
+  });
+  return client;
+}
+
+export async function openDevices(first: number, count: number, bindAddress: string, target: Target, sink: () => DatagramSink, dtls?: DeviceDtls): Promise<Device[]> {
   const out: Device[] = [];
-  const PARALLEL = 500;
+  const PARALLEL = dtls === undefined ? 500 : 100;
   for (let i = 0; i < count; i += PARALLEL) {
     const n = Math.min(PARALLEL, count - i);
-    const batch = await Promise.all(Array.from({ length: n }, (_, k) => openDevice(first + i + k, bindAddress, target, sink)));
+    const batch = await Promise.all(Array.from({ length: n }, (_, k) => openDevice(first + i + k, bindAddress, target, sink, dtls)));
     out.push(...batch);
   }
   return out;

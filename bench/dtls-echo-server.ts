@@ -5,12 +5,9 @@
  * with every client raw public key accepted; application data echoed. Prints
  * {"port": N} once listening, then on SIGUSR2 its counters as one JSON line.
  */
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { DtlsTransport } from '../src/transport/dtls-transport';
-
-export function benchKey(identity: string): Buffer {
-  return createHash('sha256').update(`bench key ${identity}`).digest().subarray(0, 16);
-}
+import { benchKey } from './dtls-keys';
 
 async function main(): Promise<void> {
   let done = 0;

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { ScriptedPskClient } from '../test/support/dtls-psk-client';
-import { benchKey } from './dtls-echo-server';
+import { benchKey } from './dtls-keys';
 import { resultsDir } from './report';
 import { median, SampleBuffer, summarize, type LatencySummary } from './stats';
 

@@ -57,6 +57,11 @@ export interface E2eParams {
   readonly skipThroughput: boolean;
   /** Run the bridge with --cpu-prof during the throughput phase; profiles go to bench/results/profiles. */
   readonly profile: boolean;
+  /**
+   * nosec: devices on the plain port; psk: devices make a PSK handshake and notify over CoAPS;
+   * compare: the plain throughput phase, then the same closed-loop runs over DTLS, and the ratio.
+   */
+  readonly security: string;
 }
 
 export const E2E_DEFAULTS: E2eParams = {
@@ -89,6 +94,7 @@ export const E2E_DEFAULTS: E2eParams = {
   skipHeap: false,
   skipThroughput: false,
   profile: false,
+  security: 'nosec',
 };
 
 export function parseE2eParams(argv: readonly string[]): E2eParams {
@@ -97,6 +103,7 @@ export function parseE2eParams(argv: readonly string[]): E2eParams {
   if (p.devices > 15_000) throw new Error('--devices: at most 15000 (one socket each; ulimit -n is the bound)');
   if (p.pacedWindow > p.devices) throw new Error('--pacedWindow cannot exceed --devices (one notification per device at a time)');
   if (p.window > p.devices) throw new Error('--window cannot exceed --devices (one notification per device at a time)');
+  if (!['nosec', 'psk', 'compare'].includes(p.security)) throw new Error('--security must be nosec, psk or compare');
   extraBridgeEnv(p);
   return p;
 }

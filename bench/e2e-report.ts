@@ -40,6 +40,11 @@ export interface E2eResults {
   readonly bridge?: { readonly logLines: number; readonly warnings: readonly string[] };
   readonly heap?: E2eHeapResult;
   readonly profiles?: string;
+  /**
+   * `--security=compare`: the same closed-loop runs with the devices over CoAPS (PSK), after the
+   * plain ones, and DTLS throughput / plain throughput (issue 5's target: at least 0.5).
+   */
+  readonly dtls?: { readonly closedLoop: E2eRunSet; readonly devices: SetupResult; readonly ratioToPlain?: number };
 }
 
 export function checkTargets(closed: E2eRunSet | undefined, paced: E2eRunSet | undefined, heap: E2eHeapResult | undefined, targetRate: number): E2eResults['targets'] {
@@ -101,6 +106,10 @@ export function summaryE2e(r: E2eResults): string {
       `  ${label}: ${m.kafkaRecordsPerSecond} records/s, send->append p50 ${m.sendToAppendP50Ms} / p99 ${m.sendToAppendP99Ms} ms${Number.isFinite(m.sendToConsumeP99Ms) ? `, send->consume p99 ${m.sendToConsumeP99Ms} ms` : ''}, ACK p99 ${m.sendToAckP99Ms} ms, ` +
         `produce p99 <= ${m.serverProduceP99AtMostMs} ms; bridge CPU ${m.bridgeCpuPercent}% (${m.bridgeCpuMicrosPerNotification} µs/notification), machine ${m.machineCpuPercent}%, others ${m.othersCpuPercent}%`,
     );
+  }
+  if (r.dtls !== undefined) {
+    const m = r.dtls.closedLoop.median;
+    lines.push(`  over DTLS (PSK, closed loop): ${m.kafkaRecordsPerSecond} records/s, send->append p99 ${m.sendToAppendP99Ms} ms, bridge CPU ${m.bridgeCpuMicrosPerNotification} µs/notification; ratio to plain ${r.dtls.ratioToPlain ?? '?'} (target >= 0.5)`);
   }
   return lines.join('\n');
 }

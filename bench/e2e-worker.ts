@@ -3,6 +3,7 @@
  * register, answer the bridge's Observe (2.05 + Observe, token echoed) and then send CON
  * notifications carrying that token, an increasing Observe number and their send time as value.
  */
+import { benchKey } from './dtls-keys';
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Code } from '../src/coap/message';
@@ -58,7 +59,7 @@ async function handle(cmd: E2eCommand): Promise<E2eReply> {
     case 'open': {
       const t0 = performance.now();
       format = cmd.format;
-      devices = devices.concat(await openDevices(cmd.firstIndex, cmd.count, cmd.bindAddress, cmd.target, sinkNow));
+      devices = devices.concat(await openDevices(cmd.firstIndex, cmd.count, cmd.bindAddress, cmd.target, sinkNow, cmd.dtls === true ? { endpointPrefix: 'e2e-', key: benchKey } : undefined));
       return { kind: 'opened', count: devices.length, elapsedMs: performance.now() - t0 };
     }
     case 'register':

@@ -14,6 +14,8 @@
  * stopped at the end, on failure and on SIGINT/SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { benchKey } from './dtls-keys';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConsumerProcess } from './e2e-consumer-client';
@@ -51,12 +53,21 @@ async function main(p: E2eParams): Promise<void> {
   try {
     log(`redis ${infra.redisUrl} (${infra.source.redis}), kafka ${infra.brokers.join(',')} (${infra.source.kafka})`);
     let outcome: ThroughputOutcome | undefined;
+    let dtls: ThroughputOutcome | undefined;
     if (!p.skipThroughput) {
       const prefix = `bench-e2e-${run}.`;
       topic = await infra.createTelemetryTopic(prefix, p.partitions);
       await infra.prepareBridgeTopics(prefix);
       if (p.profile) mkdirSync(profileDir, { recursive: true });
-      outcome = await throughput(p, infra, pool, prefix, topic, p.profile ? profileDir : undefined);
+      outcome = await throughput(p, infra, pool, prefix, topic, p.profile ? profileDir : undefined, p.security === 'psk');
+      if (p.security === 'compare') {
+        // The same closed-loop runs with the devices over CoAPS, on a fresh bridge and topic.
+        const dtlsPrefix = `bench-e2e-${run}-dtls.`;
+        const dtlsTopic = await infra.createTelemetryTopic(dtlsPrefix, p.partitions);
+        await infra.prepareBridgeTopics(dtlsPrefix);
+        log('over DTLS (PSK): the same closed-loop runs');
+        dtls = await throughput({ ...p, targetRuns: 0 }, infra, pool, dtlsPrefix, dtlsTopic, undefined, true);
+      }
     }
     let heap: E2eHeapResult | undefined;
     if (!p.skipHeap && p.heapLevels.length > 0) {
@@ -96,6 +107,9 @@ async function main(p: E2eParams): Promise<void> {
       ...(paced ? { atTargetRate: paced } : {}),
       ...(heap ? { heap } : {}),
       ...(p.profile ? { profiles: profileDir } : {}),
+      ...(dtls?.closedLoop !== undefined
+        ? { dtls: { closedLoop: dtls.closedLoop, devices: dtls.devices, ...(closed !== undefined ? { ratioToPlain: Math.round((dtls.closedLoop.median.kafkaRecordsPerSecond / closed.median.kafkaRecordsPerSecond) * 1000) / 1000 } : {}) } }
+        : {}),
     };
     const file = writeE2eResults(results);
     log('');
@@ -107,8 +121,9 @@ async function main(p: E2eParams): Promise<void> {
   }
 }
 
-async function throughput(p: E2eParams, infra: Infra, pool: WorkerPool<E2eCommand, E2eReply>, prefix: string, topic: string, profileDir: string | undefined): Promise<ThroughputOutcome> {
+async function throughput(p: E2eParams, infra: Infra, pool: WorkerPool<E2eCommand, E2eReply>, prefix: string, topic: string, profileDir: string | undefined, dtls = false): Promise<ThroughputOutcome> {
   const epochMs = Math.floor(performance.timeOrigin + performance.now());
+  if (dtls) await provisionPsk(infra, prefix, p.devices);
   const consumer = await ConsumerProcess.start(infra.brokers, topic, `bench-e2e-${prefix}`, epochMs);
   const releaseConsumer = onAbort(() => consumer.kill());
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
@@ -121,7 +136,7 @@ async function throughput(p: E2eParams, infra: Infra, pool: WorkerPool<E2eComman
     await server.waitReady(60_000);
     log(`bridge pid ${server.pid}: CoAP 127.0.0.1:${server.coapPort}, HTTP ${server.httpPort}; topic ${topic}`);
     const pids = { bridge: server.pid, kafka: childPids('java')[0], redis: childPids('redis-server')[0], consumer: consumer.pid };
-    const devices = await setupDevices(p, pool, server, log);
+    const devices = await setupDevices(p, pool, server, log, dtls);
     const ctx = { p, pool, server, consumer, infra, topic, pids, epochMs, log };
     log(`priming: ${p.primeS} s of notifications, not measured`);
     await prime(ctx);
@@ -137,6 +152,24 @@ async function throughput(p: E2eParams, infra: Infra, pool: WorkerPool<E2eComman
     await consumer.stop();
     releaseConsumer();
   }
+}
+
+/** PSK credentials for devices e2e-0 … e2e-(n-1) on the compacted devices topic, before the bridge starts. */
+async function provisionPsk(infra: Infra, prefix: string, devices: number): Promise<void> {
+  const producer = new Kafka({ clientId: 'bench-e2e-provisioning', brokers: [...infra.brokers], logLevel: logLevel.ERROR }).producer();
+  await producer.connect();
+  try {
+    for (let i = 0; i < devices; i += 1000) {
+      const messages = Array.from({ length: Math.min(1000, devices - i) }, (_, k) => {
+        const endpoint = `e2e-${i + k}`;
+        return { key: endpoint, value: JSON.stringify({ endpoint, credentials: { mode: 'psk', identity: endpoint, key: benchKey(endpoint).toString('hex') } }) };
+      });
+      await producer.send({ topic: `${prefix}devices`, messages });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  log(`  ${devices} PSK credentials provisioned on ${prefix}devices`);
 }
 
 function maxOf(xs: ReadonlyArray<number | undefined>): number | undefined {

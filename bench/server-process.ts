@@ -29,6 +29,7 @@ interface ListeningLine {
   readonly msg?: string;
   readonly level?: number;
   readonly coap?: { readonly port?: number };
+  readonly coaps?: { readonly port?: number } | null;
   readonly http?: { readonly port?: number } | null;
 }
 
@@ -44,6 +45,8 @@ export class ServerProcess {
     private readonly child: ChildProcessWithoutNullStreams,
     readonly coapPort: number,
     readonly httpPort: number,
+    /** The CoAPS (DTLS) port. */
+    readonly coapsPort?: number,
   ) {}
 
   static start(opts: ServerOptions = {}): Promise<ServerProcess> {
@@ -82,7 +85,7 @@ export class ServerProcess {
         const httpPort = parsed?.http?.port;
         if (parsed?.msg === 'listening' && coapPort !== undefined && httpPort !== undefined) {
           clearTimeout(timer);
-          server = new ServerProcess(child, coapPort, httpPort);
+          server = new ServerProcess(child, coapPort, httpPort, parsed.coaps?.port);
           resolve(server);
         }
       });

@@ -121,6 +121,18 @@ export class ScriptedPskClient {
     return out;
   }
 
+  /** The application data in a datagram from the server (records that do not open are skipped). */
+  unseal(d: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    if (this.read === undefined) return out;
+    for (const r of parseRecords(d, this.ownCid?.length ?? 0).records) {
+      if (r.epoch !== 1) continue;
+      const opened = this.read.open(r);
+      if (opened?.type === ContentType.APPLICATION_DATA) out.push(opened.content);
+    }
+    return out;
+  }
+
   /** Application data, once established. */
   seal(data: Buffer): Buffer {
     if (this.write === undefined || !this.established) throw new Error('not established');
