@@ -35,6 +35,7 @@ interface ListeningLine {
 
 const STARTUP_TIMEOUT_MS = 20_000;
 export const SERVER_HOST = '127.0.0.1';
+const BENCH_API_TOKEN = 'bench-api-token';
 
 export class ServerProcess {
   /** Log lines seen, and the last few at warn level or above (pino levels: 40 = warn). */
@@ -60,6 +61,8 @@ export class ServerProcess {
       HTTP_PORT: '0',
       LOG_LEVEL: 'info',
       DEBUG_ENDPOINTS: 'true',
+      // The device API needs a bearer token outside embedded mode (Redis or Kafka configured).
+      HTTP_API_TOKEN: BENCH_API_TOKEN,
       ...opts.env,
     };
     const args = ['--expose-gc', ...(opts.nodeArgs ?? []), main];
@@ -171,7 +174,7 @@ export class ServerProcess {
 
   private http(method: string, path: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const req = request({ host: SERVER_HOST, port: this.httpPort, method, path, timeout: 30_000 }, (res) => {
+      const req = request({ host: SERVER_HOST, port: this.httpPort, method, path, timeout: 30_000, headers: { authorization: `Bearer ${BENCH_API_TOKEN}` } }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));

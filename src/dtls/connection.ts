@@ -69,6 +69,10 @@ export class DtlsConnection implements RecordWriter {
     return this.write;
   }
 
+  maxFragment(): number {
+    return this.params.maxFragment ?? 16384;
+  }
+
   peerCid(): Buffer | undefined {
     return this.params.peerCid !== undefined && this.params.peerCid.length > 0 ? this.params.peerCid : undefined;
   }

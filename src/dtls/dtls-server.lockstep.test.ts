@@ -187,6 +187,21 @@ describe('DTLS handshake flights in lockstep', () => {
     expect(h.server.connection(moved)).toBeDefined();
   });
 
+  it('agrees to max_fragment_length and keeps every record within it (RFC 6066 §4)', async () => {
+    const h = harness();
+    const client = new ScriptedPskClient({ identity: 'dev', key: KEY, maxFragmentLength: 1 });
+    for (const d of await toFlight4(h, client)) client.onDatagram(d);
+    expect(client.agreedMaxFragment).toBe(512);
+    for (const d of client.flight5()) h.server.receive(d, PEER);
+    await settle();
+    for (const d of h.out.splice(0)) client.onDatagram(d);
+    expect(client.established).toBe(true);
+    expect(h.server.send(Buffer.alloc(512, 1), PEER)).toBe(true);
+    expect(h.server.send(Buffer.alloc(513, 1), PEER)).toBe(false);
+    const records = h.out.splice(0).flatMap((d) => parseRecords(d, 0).records);
+    expect(records).toHaveLength(1);
+  });
+
   it('a wrong key ends the handshake with bad_record_mac; an unknown identity with unknown_psk_identity', async () => {
     for (const [identity, key, alert] of [['dev', Buffer.alloc(16, 1), 20], ['stranger', KEY, 115]] as const) {
       const h = harness();

@@ -159,7 +159,9 @@ export class DtlsServer {
   /** Sends application data to a peer's connection; false when there is none. */
   send(data: Buffer, peer: Peer): boolean {
     const c = this.connections.get(peerKey(peer));
-    if (c === undefined) return false;
+    // One CoAP message is one record: a message over the agreed max_fragment_length (RFC 6066 §4)
+    // cannot be sent (COAP_BLOCK_SIZE must fit it).
+    if (c === undefined || data.length > c.maxFragment()) return false;
     let record: Buffer;
     try {
       record = c.seal(ContentType.APPLICATION_DATA, data);
@@ -186,9 +188,10 @@ export class DtlsServer {
   /** Records the highest authenticated read sequence number, at most every second or 100 records. */
   private markRead(c: DtlsConnection): void {
     const shared = this.opts.shared;
+    if (shared === undefined) return;
     const top = c.window.highest;
     const now = Date.now();
-    if (shared === undefined || top <= c.markedRead || (top - c.markedRead < 100 && now - c.markedAt < 1000)) return;
+    if (top <= c.markedRead || (top - c.markedRead < 100 && now - c.markedAt < 1000)) return;
     c.markedRead = top;
     c.markedAt = now;
     shared.markRead(c.params.sessionId, top).catch((err: unknown) => this.opts.onEvent?.({ type: 'store-failed', peer: c.peer, reason: `read mark not recorded: ${err instanceof Error ? err.message : String(err)}` }));
@@ -365,6 +368,7 @@ export class DtlsServer {
       nextSequence: (epoch) => (seqs[epoch] = (seqs[epoch] ?? 0) + 1) - 1,
       protection: () => (hs.keys !== undefined ? new RecordProtection(hs.suite, hs.keys.server) : undefined),
       peerCid: () => (hs.peerCid !== undefined && hs.peerCid.length > 0 ? hs.peerCid : undefined),
+      maxFragment: () => hs.maxFragment ?? 16384,
     };
     this.handshakes.set(key, state);
     this.sendFlight(state.flight, state, peer);
@@ -443,7 +447,7 @@ export class DtlsServer {
   }
 
   private sendFlight(items: readonly FlightItem[], w: RecordWriter, peer: Peer): void {
-    for (const d of flightDatagrams(items, w, this.opts.maxDatagram ?? 1400, 16384)) this.opts.send(d, peer);
+    for (const d of flightDatagrams(items, w, this.opts.maxDatagram ?? 1400)) this.opts.send(d, peer);
   }
 
   private armTimer(h: Handshaking, ms: number): void {

@@ -18,12 +18,15 @@ export interface RecordWriter {
   protection(): RecordProtection | undefined;
   /** The connection ID to put in protected records to the peer, if any (RFC 9146). */
   peerCid(): Buffer | undefined;
+  /** Largest plaintext fragment of a record (2^14, or the max_fragment_length agreed, RFC 6066 §4). */
+  maxFragment(): number;
 }
 
 /** Overhead of protecting a record, at most (CBC: IV, MAC and a block of padding). */
 const PROTECTION_OVERHEAD = 16 + 32 + 16;
 
-export function flightDatagrams(items: readonly FlightItem[], w: RecordWriter, maxDatagram: number, maxFragment: number): Buffer[] {
+export function flightDatagrams(items: readonly FlightItem[], w: RecordWriter, maxDatagram: number): Buffer[] {
+  const maxFragment = w.maxFragment();
   const records: Buffer[] = [];
   for (const item of items) {
     if (item.kind === 'ccs') {

@@ -93,7 +93,8 @@ export class ServerHandshake {
   readonly ownCid: Buffer | undefined;
   /** The CID this server puts in its protected records to the client (empty: none). */
   readonly peerCid: Buffer | undefined;
-  private readonly maxFragment: number | undefined;
+  /** The max_fragment_length agreed (RFC 6066 §4), in bytes; undefined: 2^14. */
+  readonly maxFragment: number | undefined;
   private readonly certificateTypes: { server?: number; client?: number } = {};
   private master: Buffer | undefined;
   private keysValue: SessionKeys | undefined;

@@ -4,7 +4,8 @@
  * (one without connection ID, one with). The handshakes happen on the first instance; the
  * balancer then moves the devices to the second, which continues their DTLS connections from
  * Redis without a handshake, also once the first instance is killed; downlinks go out through
- * the continued connection; no device registers again.
+ * the continued connection; no device registers again. A client that neither uses a CID nor
+ * resumes makes a new handshake on another instance, and its registration stays as it was.
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -12,16 +13,18 @@ import { startBridgeProcess, type BridgeProcess } from '../support/bridge-proces
 import { testKafkaBrokers, testRedisUrl } from '../support/infra';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { UdpBalancer } from '../support/udp-balancer';
+import { runCoapClient } from '../support/coap-cli';
 
 jest.setTimeout(120_000);
 
 const run = randomUUID().slice(0, 8);
 const prefix = `dtlsc-${run}.`;
-const KEYS = { 'dtlsc-1': '636c75737465722d6b65792d31', 'dtlsc-2': '636c75737465722d6b65792d32' } as const;
+const KEYS = { 'dtlsc-1': '636c75737465722d6b65792d31', 'dtlsc-2': '636c75737465722d6b65792d32', 'dtlsc-3': '636c75737465722d6b65792d33' } as const;
 
 let producer: Producer;
 let a: BridgeProcess | undefined;
 let b: BridgeProcess | undefined;
+let c: BridgeProcess | undefined;
 let lb: UdpBalancer;
 const clients: LeshanClientHandle[] = [];
 
@@ -65,6 +68,7 @@ afterAll(async () => {
   await lb?.close();
   await a?.kill();
   await b?.terminate();
+  await c?.terminate();
   await producer?.disconnect();
 });
 
@@ -98,4 +102,20 @@ it('handshakes on one instance; the other continues the DTLS connections from Re
   expect(await metric(second, 'lwm2m_dtls_connections_continued_total')).toBe(2);
   expect(await metric(second, 'lwm2m_dtls_handshakes_total')).toBe(0);
   for (const c of [one, two]) expect(c?.lines.filter((l) => l.startsWith('REGISTERED '))).toHaveLength(1);
+});
+
+it('without CID or resumption, a new handshake on another instance works, and the registration stays as it was', async () => {
+  const second = b as BridgeProcess;
+  c = await startBridgeProcess(env(`dtlsc-c-${run}`));
+  const third = c;
+  const psk = ['-u', 'id-dtlsc-3', '-k', Buffer.from(KEYS['dtlsc-3'], 'hex').toString('latin1')];
+  const created = await runCoapClient(['-m', 'post', '-t', '40', '-e', '</3/0>', ...psk, '-v', '6', '-B', '5', `coaps://127.0.0.1:${second.coapsPort}/rd?ep=dtlsc-3&lt=300&b=U`], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
+  const id = /Location-Path:rd, Location-Path:([^ ,\]]+)/.exec(`${created.stdout}\n${created.stderr}`)?.[1];
+  expect(id).toBeDefined();
+  // Each coap-client run is a fresh full handshake: this one on the third instance.
+  const updated = await runCoapClient(['-m', 'post', ...psk, '-v', '6', '-B', '5', `coaps://127.0.0.1:${third.coapsPort}/rd/${id}?lt=600`], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
+  expect(`${updated.stdout}\n${updated.stderr}`).toMatch(/c:2\.04/);
+  expect(await metric(third, 'lwm2m_dtls_handshakes_total')).toBe(1);
+  const view = (await (await fetch(`http://127.0.0.1:${third.httpPort}/devices/dtlsc-3`, { headers: { authorization: 'Bearer secret' } })).json()) as { registration: { id: string; lifetime: number; security?: unknown } };
+  expect(view.registration).toMatchObject({ id, lifetime: 600, security: { mode: 'psk', name: 'id-dtlsc-3' } });
 });

@@ -2,7 +2,8 @@
  * DTLS with ECDHE_ECDSA against peers nobody here wrote, on real UDP port 0: OpenSSL's s_client
  * with X.509 client certificates for each suite and for every refusal (untrusted, expired, CN not
  * allowed, no certificate), @nodertc/dtls with PSK and with a certificate (ECDHE on P-384), and
- * libcoap's coap-client-gnutls registering with a raw public key (RFC 7250).
+ * libcoap's coap-client-openssl registering with a client certificate and coap-client-gnutls
+ * registering with a raw public key (RFC 7250).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -174,6 +175,34 @@ describe('@nodertc/dtls as the client', () => {
     expect(echoed).toBe('echo:hi from nodertc');
     const done = srv.events.filter((e): e is Extract<DtlsEvent, { type: 'handshake-done' }> => e.type === 'handshake-done').pop();
     expect(done?.session.identity).toEqual({ mode: 'x509', name: 'nodertc-dev', endpoint: 'nodertc-dev' });
+  });
+});
+
+describe('X.509: coap-client-openssl registers with the LwM2M server with a client certificate', () => {
+  let srv: TestServer;
+  let transport: DtlsTransport;
+  beforeAll(async () => {
+    transport = await DtlsTransport.bind({
+      host: '127.0.0.1',
+      port: 0,
+      credentials,
+      serverIdentity: loadServerIdentity(pki.read(pki.serverKey), pki.read(pki.serverCert)),
+      trustAnchors: certificatesFromPem(pki.read(pki.caCert), 'test CA'),
+    });
+    srv = await startTestServer({ transport });
+  });
+  afterAll(() => srv.stop());
+
+  it('a certificate whose CN is allowed registers as its endpoint (2.01); one no CA issued does not', async () => {
+    const good = pki.client('x509-dev-1');
+    const url = (ep: string): string => `coaps://127.0.0.1:${transport.local().port}/rd?ep=${ep}&lt=60&b=U`;
+    const ok = await runCoapClient(['-m', 'post', '-t', '40', '-e', '</3/0>', '-c', good.cert, '-j', good.key, '-C', pki.caCert, '-v', '6', '-B', '5', url('x509-dev-1')], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
+    expect(`${ok.stdout}\n${ok.stderr}`).toMatch(/c:2\.01/);
+    const reg = await srv.waitForEvent('registered', (e) => e.registration.endpoint === 'x509-dev-1');
+    expect(reg.registration.security).toEqual({ mode: 'x509', name: 'x509-dev-1' });
+    const rogue = pki.client('x509-dev-1', { selfSigned: true });
+    const refused = await runCoapClient(['-m', 'post', '-c', rogue.cert, '-j', rogue.key, '-C', pki.caCert, '-v', '6', '-B', '3', url('x509-dev-1')], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
+    expect(`${refused.stdout}\n${refused.stderr}`).not.toMatch(/c:2\.01/);
   });
 });
 

@@ -63,6 +63,7 @@ const MODES: Array<[string, Mode, string, number | undefined, string]> = [
   ['raw public key', 'rpk', 'leshan-rpk', undefined, 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8'],
   ['raw public key with a connection ID', 'rpk', 'leshan-rpk', 0, 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8'],
   ['X.509', 'x509', 'leshan-x509', undefined, 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8'],
+  ['X.509 with a connection ID', 'x509', 'leshan-x509', 4, 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8'],
 ];
 
 describe.each(MODES)('Leshan client, %s', (_name, mode, endpoint, cidLength, suite) => {

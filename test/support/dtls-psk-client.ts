@@ -24,6 +24,8 @@ export interface ScriptedClientOptions {
   /** Offer a connection ID of this length (RFC 9146); undefined: no CID extension. */
   readonly cidLength?: number;
   readonly extendedMasterSecret?: boolean;
+  /** Ask for max_fragment_length (RFC 6066 §4): code 1..4 = 512..4096 bytes. */
+  readonly maxFragmentLength?: number;
 }
 
 export class ScriptedPskClient {
@@ -39,6 +41,8 @@ export class ScriptedPskClient {
   /** The CID the server issued, which this client puts in its protected records. */
   serverCid: Buffer | undefined;
   private ems = false;
+  /** The max_fragment_length the server agreed to, in bytes. */
+  agreedMaxFragment: number | undefined;
   private serverPoint: { group: number; point: Buffer } | undefined;
   private master: Buffer | undefined;
   private write: RecordProtection | undefined;
@@ -58,6 +62,7 @@ export class ScriptedPskClient {
     const exts: Array<[number, Buffer]> = [];
     if (this.o.extendedMasterSecret !== false) exts.push([ExtensionType.EXTENDED_MASTER_SECRET, Buffer.alloc(0)]);
     if (this.ownCid !== undefined) exts.push([ExtensionType.CONNECTION_ID, new WireWriter().vector(1, this.ownCid).toBuffer()]);
+    if (this.o.maxFragmentLength !== undefined) exts.push([ExtensionType.MAX_FRAGMENT_LENGTH, Buffer.from([this.o.maxFragmentLength])]);
     if (this.o.rpk !== undefined) {
       exts.push([ExtensionType.SUPPORTED_GROUPS, new WireWriter().vector(2, new WireWriter().u16(23).toBuffer()).toBuffer()]);
       exts.push([ExtensionType.EC_POINT_FORMATS, new WireWriter().vector(1, Buffer.from([0])).toBuffer()]);
@@ -186,6 +191,7 @@ export class ScriptedPskClient {
           const data = exts.vector(2, 'data');
           if (t === ExtensionType.EXTENDED_MASTER_SECRET) this.ems = true;
           if (t === ExtensionType.CONNECTION_ID) this.serverCid = Buffer.from(new WireReader(data).vector(1, 'cid'));
+          if (t === ExtensionType.MAX_FRAGMENT_LENGTH) this.agreedMaxFragment = 2 ** (8 + (data[0] ?? 0));
         }
       }
       this.transcript.push(encodeHandshake(type, messageSeq, body));
