@@ -84,6 +84,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
           ...(config.DTLS_SHARED_SECRET !== '' && stores.dtlsSessions !== undefined ? { shared: stores.dtlsSessions(Buffer.from(config.DTLS_SHARED_SECRET, 'utf8'), config.DTLS_SESSION_TTL_MS) } : {}),
           cidLength: config.DTLS_CID_LENGTH,
           maxHandshakes: config.DTLS_MAX_HANDSHAKES,
+          idleMs: config.DTLS_IDLE_TIMEOUT_MS,
+          maxConnections: config.DTLS_MAX_CONNECTIONS,
           onEvent: (e) => dtlsEvents.on(e, log),
         });
   if (secure !== undefined && config.DTLS_SHARED_SECRET === '' && stores.kind === 'redis') {

@@ -20,6 +20,10 @@ export const envSchema = z.object({
   DTLS_CID_LENGTH: int(0, 32).default(6),
   /** DTLS handshakes in progress at most; ClientHellos beyond it are ignored until some finish. */
   DTLS_MAX_HANDSHAKES: int(1, 10_000_000).default(10_000),
+  /** A DTLS connection without traffic for this long is forgotten on this instance (the device resumes or makes a new handshake; with the shared secret it continues from Redis). */
+  DTLS_IDLE_TIMEOUT_MS: int(10_000, 30 * 86_400_000).default(3_600_000),
+  /** DTLS connections kept per instance at most; beyond, the oldest are forgotten first. */
+  DTLS_MAX_CONNECTIONS: int(1, 100_000_000).default(500_000),
   /** How long DTLS connection state stays in Redis after its last recorded activity, for other instances to continue it. */
   DTLS_SESSION_TTL_MS: int(60_000, 30 * 86_400_000).default(86_400_000),
   /** The server's EC P-256 private key for the ECDHE_ECDSA suites (RPK, X.509): PEM text or a PEM file path; empty: PSK only. */

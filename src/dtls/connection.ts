@@ -28,6 +28,8 @@ export class DtlsConnection implements RecordWriter {
   nextRange: WriteRange | undefined;
   /** Authenticated records, for metrics and tests. */
   recordsIn = 0;
+  /** When the last authentic record came (ms): an idle connection is forgotten (DtlsServer sweep). */
+  lastSeen = Date.now();
   /** The read sequence number last recorded in the shared store, and when. */
   markedRead = -1;
   markedAt = 0;
@@ -93,6 +95,7 @@ export class DtlsConnection implements RecordWriter {
     const newest = record.sequence > this.window.highest;
     this.window.mark(record.sequence);
     this.recordsIn++;
+    this.lastSeen = Date.now();
     return { ...opened, newest };
   }
 

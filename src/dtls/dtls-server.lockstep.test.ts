@@ -192,6 +192,30 @@ describe('DTLS handshake flights in lockstep', () => {
     expect(h.server.connection(moved)).toBeDefined();
   });
 
+  it('forgets a connection idle for longer than idleMs, and the oldest one beyond maxConnections', async () => {
+    const out: Buffer[] = [];
+    const server = new DtlsServer({ credentials: { psk: async () => ({ key: KEY, endpoint: 'ep' }) }, send: (d) => void out.push(d), deliver: () => undefined, idleMs: 60_000, maxConnections: 2 });
+    const peers = [40001, 40002, 40003].map((port) => ({ address: '192.0.2.7', port }));
+    for (const peer of peers) {
+      const client = new ScriptedPskClient({ identity: 'dev', key: KEY });
+      server.receive(client.clientHello(), peer);
+      client.onDatagram(out.shift() as Buffer);
+      server.receive(client.clientHello(), peer);
+      await settle();
+      for (const d of out.splice(0)) client.onDatagram(d);
+      for (const d of client.flight5()) server.receive(d, peer);
+      await settle();
+      out.splice(0);
+    }
+    expect(server.connectionCount).toBe(2);
+    expect(server.connection(peers[0] as Peer)).toBeUndefined(); // the oldest went first
+    server.forgetIdle(Date.now() + 59_000);
+    expect(server.connectionCount).toBe(2);
+    server.forgetIdle(Date.now() + 61_000);
+    expect(server.connectionCount).toBe(0);
+    server.close();
+  });
+
   it('agrees to max_fragment_length and keeps every record within it (RFC 6066 §4)', async () => {
     const h = harness();
     const client = new ScriptedPskClient({ identity: 'dev', key: KEY, maxFragmentLength: 1 });

@@ -79,6 +79,13 @@ export interface DtlsServerOptions {
   readonly sessions?: SessionCache;
   /** Connection state shared with the other instances: connections continue wherever records arrive. */
   readonly shared?: SharedSessionStore;
+  /**
+   * A connection without an authentic record for this long is forgotten (its device then resumes,
+   * makes a new handshake, or is continued from the shared store). Default 1 hour.
+   */
+  readonly idleMs?: number;
+  /** Connections kept at most; beyond, the least recently established are forgotten first. Default 500,000. */
+  readonly maxConnections?: number;
   readonly send: (datagram: Buffer, peer: Peer) => void;
   /** Application data of an established connection, with who sent it. */
   readonly deliver: (data: Buffer, peer: Peer, connection: DtlsConnection) => void;
@@ -122,9 +129,12 @@ export class DtlsServer {
   private readonly continuations: Continuations | undefined;
   /** Connections whose next block of write sequence numbers is being reserved. */
   private readonly reserving = new Set<DtlsConnection>();
+  private readonly sweeper: NodeJS.Timeout;
   private readonly cidLength: number;
 
   constructor(private readonly opts: DtlsServerOptions) {
+    this.sweeper = setInterval(() => this.forgetIdle(Date.now()), Math.min(60_000, opts.idleMs ?? 3_600_000));
+    this.sweeper.unref();
     this.cookies = opts.cookies ?? new CookieJar();
     this.sessions = opts.sessions ?? opts.shared ?? new MemorySessionCache();
     const shared = opts.shared;
@@ -198,6 +208,11 @@ export class DtlsServer {
   }
 
   private register(c: DtlsConnection): void {
+    // Bounded: the oldest established connection goes first (Map order is insertion order).
+    while (this.connections.size >= (this.opts.maxConnections ?? 500_000)) {
+      const oldest = this.connections.values().next().value as DtlsConnection;
+      this.closeConnection(oldest, false);
+    }
     this.connections.set(peerKey(c.peer), c);
     if (c.params.ownCid !== undefined) this.byCid.set(c.params.ownCid.toString('hex'), c);
   }
@@ -209,8 +224,15 @@ export class DtlsServer {
   }
 
   close(): void {
+    clearInterval(this.sweeper);
     for (const h of this.handshakes.values()) clearTimeout(h.timer);
     this.handshakes.clear();
+  }
+
+  /** Forgets connections idle for longer than `idleMs` (swept every minute at most). */
+  forgetIdle(now: number): void {
+    const idleMs = this.opts.idleMs ?? 3_600_000;
+    for (const c of new Set(this.connections.values())) if (now - c.lastSeen > idleMs) this.closeConnection(c, false);
   }
 
   private record(r: DtlsRecord, peer: Peer): void {
