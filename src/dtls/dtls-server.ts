@@ -14,7 +14,7 @@
  * - A record that does not frame, authenticate, or fit the state is dropped and counted.
  */
 import { DtlsDecodeError, DtlsHandshakeError } from '../errors';
-import { peerKey, type Peer, type PeerIdentity } from '../transport/types';
+import { peerKey, type Peer } from '../transport/types';
 import { AlertDescription, AlertLevel, alertBody, alertName } from './alert';
 import { DtlsConnection } from './connection';
 import { CookieJar } from './cookie';
@@ -29,43 +29,12 @@ import { HandshakeReassembler } from './handshake/reassembly';
 import { helloVerifyRequest } from './handshake/server-hello';
 import { ContentType, encodeRecord, parseRecords, type DtlsRecord } from './record';
 import { RecordProtection } from './record-protection';
-import { ServerHandshake, type Established, type HandshakeCredentials } from './server-handshake';
+import { ServerHandshake, type HandshakeCredentials } from './server-handshake';
 import type { ServerIdentity } from './server-identity';
 import type { X509Certificate } from 'node:crypto';
+import { summarize, type DropKind, type DtlsEvent } from './dtls-events';
 
-export type DtlsEvent =
-  | { readonly type: 'handshake-done'; readonly peer: Peer; readonly session: SessionSummary }
-  | { readonly type: 'handshake-failed'; readonly peer: Peer; readonly alert: string; readonly reason: string }
-  | { readonly type: 'dropped'; readonly peer: Peer; readonly kind: DropKind; readonly reason: string }
-  | { readonly type: 'closed'; readonly peer: Peer; readonly endpoint: string }
-  | { readonly type: 'continued'; readonly peer: Peer; readonly session: SessionSummary }
-  | { readonly type: 'store-failed'; readonly peer: Peer; readonly reason: string };
-
-/** What an event may say about a session: no key, no master secret (they never leave the engine). */
-export interface SessionSummary {
-  readonly suite: string;
-  readonly identity: PeerIdentity;
-  readonly extendedMasterSecret: boolean;
-  /** An abbreviated handshake resumed a stored session. */
-  readonly resumed: boolean;
-  /** Lengths of the connection IDs: issued by this server, and the client's own (RFC 9146). */
-  readonly ownCidLength?: number;
-  readonly peerCidLength?: number;
-}
-
-export function summarize(p: Established): SessionSummary {
-  return {
-    suite: p.suite.name,
-    identity: p.identity,
-    extendedMasterSecret: p.extendedMasterSecret,
-    resumed: p.resumed,
-    ...(p.ownCid !== undefined ? { ownCidLength: p.ownCid.length } : {}),
-    ...(p.peerCid !== undefined ? { peerCidLength: p.peerCid.length } : {}),
-  };
-}
-
-/** Why a record was dropped, as a bounded set (a metric label); `reason` says more. */
-export type DropKind = 'malformed' | 'unauthentic' | 'no-connection' | 'unexpected' | 'overload';
+export type { DropKind, DtlsEvent, SessionSummary } from './dtls-events';
 
 export interface DtlsServerOptions {
   readonly credentials: HandshakeCredentials;
