@@ -34,7 +34,8 @@ export type RequestHandler = (req: InboundRequest, respond: Responder) => void;
  * Returns (or resolves to) true when the token belongs to a live observation; false makes us
  * reject it with RST (RFC 7641 §3.6). May be asynchronous, e.g. when observations live in Redis.
  */
-export type NotificationHandler = (peer: Peer, msg: CoapMessage) => boolean | Promise<boolean>;
+/** A CON/NON response that matches no exchange: a notification. `identity` when it came over DTLS. */
+export type NotificationHandler = (peer: Peer, msg: CoapMessage, identity?: PeerIdentity) => boolean | Promise<boolean>;
 
 export interface CoapEndpointOptions {
   readonly transport: DatagramTransport;
@@ -145,7 +146,7 @@ export class CoapEndpoint {
     this.stats.inByTypeCode[msg.type * 256 + msg.code]++;
     if (isRequestCode(msg.code)) this.onRequest(msg, peer, identity);
     else if (msg.code === Code.EMPTY) this.onEmpty(msg, peer);
-    else this.onResponse(msg, peer);
+    else this.onResponse(msg, peer, identity);
   }
 
   private onMalformed(err: unknown, peer: Peer): void {
@@ -247,7 +248,7 @@ export class CoapEndpoint {
     }
   }
 
-  private onResponse(msg: CoapMessage, peer: Peer): void {
+  private onResponse(msg: CoapMessage, peer: Peer, identity: PeerIdentity | undefined): void {
     this.stats.responsesIn++;
     if (msg.type === MessageType.RST) {
       this.stats.resetsIn++;
@@ -285,7 +286,7 @@ export class CoapEndpoint {
     };
     let known: boolean | Promise<boolean>;
     try {
-      known = this.notificationHandler(peer, msg);
+      known = this.notificationHandler(peer, msg, identity);
     } catch (err) {
       // A throwing handler is treated like a rejected promise; it must not escape into the socket's
       // 'message' event, where it would be an uncaught exception that ends the process.

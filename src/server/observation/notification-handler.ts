@@ -9,7 +9,7 @@ import { Code, Method, Opt, type CoapMessage } from '../../coap/message';
 import { contentFormat, getBlock, observeValue, pathOptions } from '../../coap/options';
 import { isFresher } from '../../coap/observe';
 import type { BlockwiseClient } from '../../coap/blockwise-client';
-import type { Peer } from '../../transport/types';
+import type { Peer, PeerIdentity } from '../../transport/types';
 import { parsePath } from '../../lwm2m/path';
 import type { ContentCodecs } from '../../lwm2m/codec/registry';
 import type { ObjectModelLookup } from '../../lwm2m/model/types';
@@ -48,10 +48,25 @@ export class NotificationHandler {
     this.tokens.delete(token);
   }
 
-  readonly handle = async (peer: Peer, msg: CoapMessage): Promise<boolean> => {
+  /** A notification from a peer that may not act as the observed device: rejected (RST for a CON), reported. */
+  private refuse(peer: Peer, reason: string): false {
+    this.deps.events.emit({ type: 'rejected', peer, operation: 'notification', code: Code.FORBIDDEN, reason });
+    return false;
+  }
+
+  readonly handle = async (peer: Peer, msg: CoapMessage, identity?: PeerIdentity): Promise<boolean> => {
     const token = msg.token.toString('hex');
     const obs = await this.deps.observations.getByToken(token);
     if (obs === undefined) return false;
+    // Over DTLS, only the device the observation belongs to may notify for it (LwM2M-Core 1.2 §7.1).
+    if (identity !== undefined && identity.endpoint !== obs.endpoint) return this.refuse(peer, `authenticated as ${identity.mode} "${identity.name}", bound to endpoint "${identity.endpoint}", not "${obs.endpoint}"`);
+    const reg = await this.deps.registrations.getById(obs.registrationId);
+    if (reg === undefined) {
+      await this.deps.observations.remove(token);
+      this.forget(token);
+      return false;
+    }
+    if (identity === undefined && reg.security !== undefined) return this.refuse(peer, `endpoint "${reg.endpoint}" registered over DTLS; this notification came in plaintext`);
     const seq = observeValue(msg);
     if (msg.code >> 5 !== 2 || seq === undefined) {
       await this.end(obs, msg.code >> 5 !== 2 ? 'error-response' : 'not-observable', `notification code ${msg.code >> 5}.${msg.code & 31}`);
@@ -65,12 +80,6 @@ export class NotificationHandler {
       if (!isFresher(state.seq, state.at, seq, now)) return true; // stale: ACK, drop (RFC 7641 §3.4)
       state.seq = seq;
       state.at = now;
-    }
-    const reg = await this.deps.registrations.getById(obs.registrationId);
-    if (reg === undefined) {
-      await this.deps.observations.remove(token);
-      this.forget(token);
-      return false;
     }
     this.process(peer, msg, obs, reg, seq, state).catch((err: unknown) => this.deps.onError(err, obs));
     return true;
