@@ -4,8 +4,8 @@
  * and the kernel filters datagrams from elsewhere. With `dtls`, the device first makes a PSK
  * handshake (CoAPS) and then every datagram goes through its DTLS connection both ways.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { ScriptedPskClient } from '../test/support/dtls-psk-client';
+import { createSocket } from 'node:dgram';
+import { handshakeOver, ScriptedPskClient } from '../test/support/dtls-psk-client';
 import type { Target } from './protocol';
 
 /** What the device's CoAP side sends through: the socket itself, or its DTLS connection. */
@@ -56,7 +56,8 @@ export async function openDevice(index: number, bindAddress: string, target: Tar
     return device;
   }
   const identity = `${dtls.endpointPrefix}${index}`;
-  const client = await handshake(socket, identity, dtls.key(identity));
+  const client = new ScriptedPskClient({ identity, key: dtls.key(identity), suites: [0xc0a8] });
+  await handshakeOver(client, socket, (d) => socket.send(d));
   device.socket = { send: (buf) => socket.send(client.seal(buf)), close: (cb) => socket.close(cb) };
   socket.on('message', (buf: Buffer) => {
     for (const plain of client.unseal(buf)) sink()(device, plain);
@@ -64,28 +65,6 @@ export async function openDevice(index: number, bindAddress: string, target: Tar
   return device;
 }
 
-/** A PSK handshake on the device's socket (cookie exchange included), bounded in time. */
-async function handshake(socket: Socket, identity: string, key: Buffer): Promise<ScriptedPskClient> {
-  const client = new ScriptedPskClient({ identity, key, suites: [0xc0a8] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`DTLS handshake of ${identity} did not finish within 10 s`)), 10_000);
-    let sentFlight5 = false;
-    const onMessage = (d: Buffer): void => {
-      client.onDatagram(d);
-      if (client.established) {
-        clearTimeout(timer);
-        socket.off('message', onMessage);
-        resolve();
-      } else if (client.serverHelloDone && !sentFlight5) {
-        sentFlight5 = true;
-        for (const r of client.flight5()) socket.send(r);
-      } else if (!client.serverHelloDone) socket.send(client.clientHello());
-    };
-    socket.on('message', onMessage);
-    socket.send(client.clientHello());
-  });
-  return client;
-}
 
 export async function openDevices(first: number, count: number, bindAddress: string, target: Target, sink: () => DatagramSink, dtls?: DeviceDtls): Promise<Device[]> {
   const out: Device[] = [];

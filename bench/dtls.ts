@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { ScriptedPskClient } from '../test/support/dtls-psk-client';
 import { benchKey } from './dtls-keys';
+import { choiceFlag, positiveFlag } from './flags';
 import { resultsDir } from './report';
 import { median, SampleBuffer, summarize, type LatencySummary } from './stats';
 
@@ -49,15 +50,8 @@ interface RunResult {
 }
 
 function params(argv: readonly string[]): Params {
-  const get = (name: string, def: number): number => {
-    const i = argv.indexOf(`--${name}`);
-    const v = i >= 0 ? Number(argv[i + 1]) : def;
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-    return v;
-  };
-  const i = argv.indexOf('--mode');
-  const mode = i >= 0 ? argv[i + 1] : 'both';
-  if (mode !== 'psk' && mode !== 'ecdhe' && mode !== 'both') throw new Error('--mode must be psk, ecdhe or both');
+  const get = (name: string, def: number): number => positiveFlag(argv, name, def);
+  const mode = choiceFlag(argv, 'mode', ['psk', 'ecdhe', 'both'], 'both');
   return { modes: mode === 'both' ? ['psk', 'ecdhe'] : [mode], seconds: get('seconds', 10), warmupSeconds: get('warmup', 3), clients: get('clients', 64), runs: get('runs', 3) };
 }
 
@@ -95,18 +89,11 @@ async function clientLoop(mode: Mode, index: number, port: number, until: () => 
       const t0 = performance.now();
       const ok = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), HANDSHAKE_TIMEOUT_MS);
-        let sentFlight5 = false;
         onMessage = (d) => {
-          client.onDatagram(d);
-          if (client.established) {
-            clearTimeout(timer);
-            resolve(true);
-          } else if (client.serverHelloDone && !sentFlight5) {
-            sentFlight5 = true;
-            for (const r of client.flight5()) sock.send(r, port, '127.0.0.1');
-          } else if (!client.serverHelloDone && !sentFlight5) {
-            sock.send(client.clientHello(), port, '127.0.0.1'); // after the HelloVerifyRequest
-          }
+          for (const out of client.drive(d)) sock.send(out, port, '127.0.0.1');
+          if (!client.established) return;
+          clearTimeout(timer);
+          resolve(true);
         };
         sock.send(client.clientHello(), port, '127.0.0.1');
       });

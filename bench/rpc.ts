@@ -24,6 +24,7 @@ import { uintOption } from '../src/coap/options';
 import { emptyAck, readHead, registerFrame } from './coap-frames';
 import { onAbort, startInfra, type Infra } from './e2e-infra';
 import { waitForStableGroup } from '../test/support/kafka-records';
+import { positiveFlag } from './flags';
 import { resultsDir } from './report';
 import { ServerProcess, SERVER_HOST } from './server-process';
 import { median, SampleBuffer, summarize, type LatencySummary } from './stats';
@@ -55,12 +56,7 @@ const TARGET_P99_MS = 50;
 const log = (s: string): void => void process.stderr.write(`bench rpc: ${s}\n`);
 
 function params(argv: readonly string[]): Params {
-  const get = (name: string, def: number): number => {
-    const i = argv.indexOf(`--${name}`);
-    const v = i >= 0 ? Number(argv[i + 1]) : def;
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-    return v;
-  };
+  const get = (name: string, def: number): number => positiveFlag(argv, name, def);
   return { rate: get('rate', 1000), seconds: get('seconds', 20), warmupSeconds: get('warmup', 10), devices: get('devices', 500), instances: get('instances', 1), runs: get('runs', 3) };
 }
 

@@ -5,7 +5,7 @@
  * ours was lost (§4.2.4).
  */
 import type { Peer } from '../transport/types';
-import { ContentType, type DtlsRecord } from './record';
+import type { DtlsRecord } from './record';
 import { RecordProtection } from './record-protection';
 import { ReplayWindow } from './replay-window';
 import type { Established } from './server-handshake';
@@ -26,8 +26,6 @@ export class DtlsConnection implements RecordWriter {
   private range: WriteRange;
   /** The range to switch to once this one is used up (reserved ahead of time). */
   nextRange: WriteRange | undefined;
-  /** Authenticated records, for metrics and tests. */
-  recordsIn = 0;
   /** When the last authentic record came (ms): an idle connection is forgotten (DtlsServer sweep). */
   lastSeen = Date.now();
   /** The read sequence number last recorded in the shared store, and when. */
@@ -36,7 +34,7 @@ export class DtlsConnection implements RecordWriter {
 
   constructor(
     readonly params: Established,
-    public peer: Peer,
+    peer: Peer,
     /** The server's last flight (ChangeCipherSpec, Finished), kept for retransmission. */
     readonly lastFlight: readonly FlightItem[],
     epoch0Sequence: number,
@@ -49,6 +47,26 @@ export class DtlsConnection implements RecordWriter {
     this.epoch0Seq = epoch0Sequence;
     this.range = writes;
     this.window = new ReplayWindow(readFloor);
+    this.current = peer;
+    this.marked = { address: peer.address, port: peer.port, secure: true };
+  }
+
+  private current: Peer;
+  private marked: Peer;
+
+  /** Where the device's records come from now (it moves with a NAT rebinding, RFC 9146 §6). */
+  get peer(): Peer {
+    return this.current;
+  }
+
+  set peer(to: Peer) {
+    this.current = to;
+    this.marked = { address: to.address, port: to.port, secure: true };
+  }
+
+  /** The peer marked `secure`, as the CoAP layer sees it: one object per address, not per datagram. */
+  get securePeer(): Peer {
+    return this.marked;
   }
 
   /** Write sequence numbers left in the current range (the caller reserves more before it runs out). */
@@ -94,13 +112,7 @@ export class DtlsConnection implements RecordWriter {
     if (opened === undefined) return undefined;
     const newest = record.sequence > this.window.highest;
     this.window.mark(record.sequence);
-    this.recordsIn++;
     this.lastSeen = Date.now();
     return { ...opened, newest };
-  }
-
-  /** True for a record type an established connection takes from the client. */
-  static carriesData(type: number): boolean {
-    return type === ContentType.APPLICATION_DATA || type === ContentType.ALERT || type === ContentType.HANDSHAKE;
   }
 }

@@ -7,7 +7,7 @@
  * two records with one nonce; the highest authenticated read sequence number is recorded now and
  * then, and an instance taking over accepts only records above it.
  */
-import type { SessionCache, StoredSession } from './session-cache';
+import type { StoredSession } from './session-cache';
 
 export interface SharedSession extends StoredSession {
   readonly clientRandom: Buffer;
@@ -21,7 +21,9 @@ export interface SharedSession extends StoredSession {
 /** Write sequence numbers reserved at a time by one instance. */
 export const WRITE_BLOCK = 1 << 20;
 
-export interface SharedSessionStore extends SessionCache {
+export interface SharedSessionStore {
+  /** The session of a session ID (resumption on any instance). */
+  get(sessionId: Buffer): Promise<SharedSession | undefined>;
   /**
    * Saves an established connection, found from now on by its session ID, its CID and `peer`;
    * the first block of write sequence numbers, [0, WRITE_BLOCK), belongs to the caller.
@@ -51,11 +53,7 @@ export class MemorySharedSessionStore implements SharedSessionStore {
     this.byPeerIndex.set(peer, id);
   }
 
-  async put(session: StoredSession): Promise<void> {
-    void session; // a shared store keeps sessions through save()
-  }
-
-  async get(sessionId: Buffer): Promise<StoredSession | undefined> {
+  async get(sessionId: Buffer): Promise<SharedSession | undefined> {
     return this.sessions.get(sessionId.toString('hex'))?.session;
   }
 

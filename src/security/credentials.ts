@@ -12,7 +12,6 @@
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import { z } from 'zod';
-import type { SecurityMode } from '../server/registration/access';
 
 export type DeviceCredentials =
   | { readonly mode: 'nosec' }
@@ -57,10 +56,6 @@ export function deviceCredentials(input: CredentialsInput): DeviceCredentials {
     case 'x509':
       return input.commonName !== undefined ? { mode: 'x509', commonName: input.commonName } : { mode: 'x509' };
   }
-}
-
-export function securityModeOf(input: CredentialsInput | undefined): SecurityMode | undefined {
-  return input?.mode;
 }
 
 export type CredentialKind = 'psk' | 'rpk' | 'x509';

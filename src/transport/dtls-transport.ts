@@ -4,7 +4,6 @@
  * handshakes and the record protection. What the CoAP layer sends to a peer without a DTLS
  * connection is dropped (a server never starts a handshake; the device does).
  */
-import type { DtlsConnection } from '../dtls/connection';
 import { DtlsServer, type DtlsServerOptions } from '../dtls/dtls-server';
 import type { DatagramHandler, DatagramTransport, Peer } from './types';
 import { UdpTransport, type UdpTransportOptions } from './udp';
@@ -24,7 +23,7 @@ export class DtlsTransport implements DatagramTransport {
     this.dtls = new DtlsServer({
       ...opts,
       send: (d, p) => udp.send(d, p),
-      deliver: (data, peer, c) => this.handler(data, { address: peer.address, port: peer.port, secure: true }, c.params.identity),
+      deliver: (data, _peer, c) => this.handler(data, c.securePeer, c.params.identity),
     });
     udp.onDatagram((d, p) => this.dtls.receive(d, p));
   }
@@ -34,7 +33,17 @@ export class DtlsTransport implements DatagramTransport {
   }
 
   send(data: Buffer, peer: Peer): void {
-    if (!this.dtls.send(data, peer)) this.unsent++;
+    if (!this.sendIfConnected(data, peer)) this.unsent++;
+  }
+
+  /**
+   * Sends through the peer's DTLS connection; false when it has none. A datagram the connection
+   * cannot carry (over the agreed fragment length, no write sequence number left) is counted here.
+   */
+  sendIfConnected(data: Buffer, peer: Peer): boolean {
+    const outcome = this.dtls.trySend(data, peer);
+    if (outcome === 'unsendable') this.unsent++;
+    return outcome !== 'no-connection';
   }
 
   onDatagram(handler: DatagramHandler): void {
@@ -43,11 +52,6 @@ export class DtlsTransport implements DatagramTransport {
 
   local(): Peer {
     return this.udp.local();
-  }
-
-  /** The DTLS connection of a peer (its authenticated identity), if any. */
-  connection(peer: Peer): DtlsConnection | undefined {
-    return this.dtls.connection(peer);
   }
 
   close(): Promise<void> {

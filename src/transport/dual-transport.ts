@@ -16,7 +16,7 @@ export class DualTransport implements DatagramTransport {
   ) {}
 
   send(data: Buffer, peer: Peer): void {
-    if (this.secure.connection(peer) !== undefined) return this.secure.send(data, peer);
+    if (this.secure.sendIfConnected(data, peer)) return;
     if (peer.secure === true) {
       this.refusedPlain++;
       return;
@@ -25,7 +25,7 @@ export class DualTransport implements DatagramTransport {
   }
 
   onDatagram(handler: DatagramHandler): void {
-    this.plain.onDatagram((data, peer) => handler(data, peer));
+    this.plain.onDatagram(handler);
     this.secure.onDatagram(handler);
   }
 

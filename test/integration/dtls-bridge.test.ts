@@ -12,6 +12,7 @@ import { runCoapClient } from '../support/coap-cli';
 import { testKafkaBrokers, testRedisUrl } from '../support/infra';
 import { KafkaRecords } from '../support/kafka-records';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
+import { until } from '../support/until';
 
 jest.setTimeout(120_000);
 
@@ -46,17 +47,6 @@ async function registerWithLibcoap(endpoint: string, identity: string, key: stri
   const r = await runCoapClient(['-m', 'post', '-t', '40', '-e', '</3/0>', '-u', identity, '-k', key, '-v', '6', '-B', '3', url], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
   const out = `${r.stdout}\n${r.stderr}`;
   return out.split('\n').find((l) => /^v:1 t:(ACK|CON|NON) c:[2-5]\.\d\d/.test(l.trim())) ?? `no response: ${out.slice(-300)}`;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (last !== undefined) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what} within ${timeoutMs} ms`);
 }
 
 beforeAll(async () => {
@@ -115,13 +105,13 @@ it('takes a credential provisioned after start without restart, and a revoked on
   const created = await until('the new credential works', async () => {
     const line = await registerWithLibcoap('dtls-b-2', 'id-b-2', KEY_2);
     return /c:2\.01/.test(line) ? line : undefined;
-  });
+  }, 20_000, 200);
   expect(created).toMatch(/c:2\.01/);
   await provision('dtls-b-2', null);
   const refused = await until('the revoked credential is refused', async () => {
     const line = await registerWithLibcoap('dtls-b-2', 'id-b-2', KEY_2);
     return /c:2\.01/.test(line) ? undefined : line;
-  });
+  }, 20_000, 200);
   expect(refused).not.toMatch(/c:2\.01/);
   expect(await metric('lwm2m_dtls_handshake_failures_total{alert="unknown_psk_identity"}')).toBeGreaterThanOrEqual(1);
 });
@@ -138,7 +128,7 @@ it('drops malformed, oversized and unauthentic records on the CoAPS port, counts
   ];
   const before = await metric('lwm2m_dtls_records_dropped_total');
   for (const d of datagrams) sock.send(d, bridge.coapsPort as number, '127.0.0.1');
-  await until('the drops are counted', async () => ((await metric('lwm2m_dtls_records_dropped_total')) >= before + datagrams.length ? true : undefined));
+  await until('the drops are counted', async () => ((await metric('lwm2m_dtls_records_dropped_total')) >= before + datagrams.length ? true : undefined), 20_000, 200);
   sock.close();
   expect(await metric('lwm2m_dtls_records_dropped_total{kind="malformed"}')).toBeGreaterThanOrEqual(3);
   // Still serving: a registered device still answers an RPC over DTLS.

@@ -5,7 +5,6 @@
  * libcoap's coap-client-openssl registering with a client certificate and coap-client-gnutls
  * registering with a raw public key (RFC 7250).
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as nodertc from '@nodertc/dtls';
 import { DtlsServer, type DtlsEvent } from '../../src/dtls/dtls-server';
@@ -14,8 +13,8 @@ import { publicKeyDer, rpkFingerprint } from '../../src/security/credentials';
 import { DtlsTransport } from '../../src/transport/dtls-transport';
 import { UdpTransport } from '../../src/transport/udp';
 import { runCoapClient } from '../support/coap-cli';
+import { opensslDtlsClient } from '../support/openssl-client';
 import { makePki, type Pki } from '../support/pki';
-import { requireOnPath } from '../support/test-deps';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 jest.setTimeout(60_000);
@@ -54,27 +53,8 @@ async function echoServer(now?: () => Date): Promise<EchoServer> {
   return { port: udp.local().port, events, close: async () => (server.close(), await udp.close()) };
 }
 
-function sClient(port: number, args: readonly string[], line: string, expect: RegExp): Promise<string> {
-  const openssl = requireOnPath('openssl', 'openssl');
-  return new Promise((resolve) => {
-    const child = spawn(openssl, ['s_client', '-dtls1_2', '-connect', `127.0.0.1:${port}`, '-CAfile', pki.caCert, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    const done = (): void => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      resolve(out);
-    };
-    const timer = setTimeout(done, 10_000);
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString();
-      if (expect.test(out)) done();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('close', done);
-    child.stdin.write(`${line}\n`);
-  });
-}
+/** `openssl s_client -dtls1_2` trusting the test CA: sends `line`, returns what it printed once `expect` matched. */
+const sClient = (port: number, args: readonly string[], line: string, expect: RegExp): Promise<string> => opensslDtlsClient(port, ['-CAfile', pki.caCert, ...args], line, expect);
 
 const lastFailure = (events: DtlsEvent[]): Extract<DtlsEvent, { type: 'handshake-failed' }> | undefined => events.filter((e): e is Extract<DtlsEvent, { type: 'handshake-failed' }> => e.type === 'handshake-failed').pop();
 

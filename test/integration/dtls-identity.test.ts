@@ -10,8 +10,9 @@ import { Code, Method, MessageType, Opt, type CoapMessage } from '../../src/coap
 import { pathOptions, uintOption } from '../../src/coap/options';
 import { parsePath } from '../../src/lwm2m/path';
 import { DtlsTransport } from '../../src/transport/dtls-transport';
-import { ScriptedPskClient } from '../support/dtls-psk-client';
+import { handshakeOver, ScriptedPskClient } from '../support/dtls-psk-client';
 import { startTestServer, type TestServer } from '../support/test-server';
+import { until } from '../support/until';
 
 const KEYS: Record<string, { key: Buffer; endpoint: string }> = { 'id-a': { key: Buffer.alloc(16, 0xa), endpoint: 'ep-a' }, 'id-b': { key: Buffer.alloc(16, 0xb), endpoint: 'ep-b' } };
 
@@ -34,43 +35,18 @@ async function device(identity: string, port: number, answer: (m: CoapMessage) =
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => socket.connect(port, '127.0.0.1', () => resolve())));
   const inbox: CoapMessage[] = [];
   const d: Device = { client, socket, inbox, send: (m) => socket.send(client.seal(encode(m))) };
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${identity}: no DTLS handshake within 10 s`)), 10_000);
-    let flight5 = false;
-    socket.on('message', (buf) => {
-      if (!client.established) {
-        client.onDatagram(buf);
-        if (client.established) {
-          clearTimeout(timer);
-          resolve();
-        } else if (client.serverHelloDone && !flight5) {
-          flight5 = true;
-          for (const r of client.flight5()) socket.send(r);
-        } else if (!client.serverHelloDone) socket.send(client.clientHello());
-        return;
-      }
-      for (const plain of client.unseal(buf)) {
-        const m = decode(plain);
-        if (m === null) continue;
-        inbox.push(m);
-        const reply = answer(m);
-        if (reply !== undefined) d.send(reply);
-      }
-    });
-    socket.send(client.clientHello());
+  await handshakeOver(client, socket, (out) => socket.send(out));
+  socket.on('message', (buf) => {
+    for (const plain of client.unseal(buf)) {
+      const m = decode(plain);
+      if (m === null) continue;
+      inbox.push(m);
+      const reply = answer(m);
+      if (reply !== undefined) d.send(reply);
+    }
   });
   devices.push(d);
   return d;
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Answers the server's Observe with 2.05, Observe 1 and a text value. */

@@ -4,7 +4,6 @@
  * key, unknown identity), libcoap's coap-client-openssl registering over CoAPS with the LwM2M
  * server, and a raw flood of ClientHellos without cookies, which must leave no state.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { WireWriter } from '../../src/dtls/wire';
 import { DtlsTransport } from '../../src/transport/dtls-transport';
 import { UdpTransport } from '../../src/transport/udp';
 import { runCoapClient } from '../support/coap-cli';
-import { requireOnPath } from '../support/test-deps';
+import { opensslDtlsClient } from '../support/openssl-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 
 const KEY_HEX = '0102030405060708090a0b0c0d0e0f10';
@@ -26,28 +25,8 @@ const credentials = {
   psk: async (identity: string) => (revoked.has(identity) ? undefined : identity === 'dev1' ? { key: Buffer.from(KEY_HEX, 'hex'), endpoint: 'psk-dev1' } : identity === 'coap-cli' ? { key: Buffer.from('secret-key-0123'), endpoint: 'cli-psk' } : undefined),
 };
 
-/** Runs `openssl s_client -dtls1_2`, sends `line`, and returns what it printed once the echo came back (or it ended). */
-function sClient(port: number, args: readonly string[], line: string, expect: string): Promise<string> {
-  const openssl = requireOnPath('openssl', 'openssl');
-  return new Promise((resolve) => {
-    const child = spawn(openssl, ['s_client', '-dtls1_2', '-connect', `127.0.0.1:${port}`, '-quiet', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    const done = (): void => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      resolve(out);
-    };
-    const timer = setTimeout(done, 10_000);
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString();
-      if (out.includes(expect)) done();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('close', done);
-    child.stdin.write(`${line}\n`);
-  });
-}
+/** `openssl s_client -dtls1_2 -quiet`: sends `line`, returns what it printed once `expect` showed (or it ended). */
+const sClient = (port: number, args: readonly string[], line: string, expect: string): Promise<string> => opensslDtlsClient(port, ['-quiet', ...args], line, expect);
 
 describe('DTLS 1.2 PSK against OpenSSL (echo server on the engine)', () => {
   let udp: UdpTransport;

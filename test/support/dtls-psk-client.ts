@@ -41,6 +41,8 @@ export class ScriptedPskClient {
   /** The CID the server issued, which this client puts in its protected records. */
   serverCid: Buffer | undefined;
   private ems = false;
+  private cookieFresh = false;
+  private flight5Sent = false;
   /** The max_fragment_length the server agreed to, in bytes. */
   agreedMaxFragment: number | undefined;
   private serverPoint: { group: number; point: Buffer } | undefined;
@@ -52,6 +54,10 @@ export class ScriptedPskClient {
   alerts: number[] = [];
   /** Application data received. */
   readonly received: Buffer[] = [];
+
+  get identity(): string {
+    return this.o.identity;
+  }
 
   constructor(private readonly o: ScriptedClientOptions) {
     this.ownCid = o.cidLength !== undefined ? randomBytes(o.cidLength) : undefined;
@@ -80,6 +86,21 @@ export class ScriptedPskClient {
     return encodeRecord(ContentType.HANDSHAKE, 0, this.seq++, encodeHandshake(HandshakeType.CLIENT_HELLO, messageSeq, body));
   }
 
+  /**
+   * Reads a server datagram during the handshake and returns what to send next: the ClientHello
+   * with the cookie after a HelloVerifyRequest, flight 5 after ServerHelloDone, else nothing.
+   */
+  drive(d: Buffer): Buffer[] {
+    this.cookieFresh = false;
+    this.onDatagram(d);
+    if (this.established) return [];
+    if (this.serverHelloDone && !this.flight5Sent) {
+      this.flight5Sent = true;
+      return this.flight5();
+    }
+    return this.cookieFresh ? [this.clientHello()] : [];
+  }
+
   /** Reads a datagram from the server. */
   onDatagram(d: Buffer): void {
     for (const r of parseRecords(d, this.ownCid?.length ?? 0).records) this.onRecord(r);
@@ -98,6 +119,7 @@ export class ScriptedPskClient {
       this.transcript.push(encodeHandshake(type, messageSeq, body));
     };
     let preMaster: Buffer;
+    let ecdhe: { readonly signed: Buffer; readonly privateKey: KeyObject } | undefined;
     if (this.o.rpk !== undefined) {
       if (this.serverPoint === undefined) throw new Error('no ServerKeyExchange');
       plain(HandshakeType.CERTIFICATE, new WireWriter().vector(3, this.o.rpk.publicKeyDer).toBuffer());
@@ -105,15 +127,14 @@ export class ScriptedPskClient {
       ecdh.generateKeys();
       plain(HandshakeType.CLIENT_KEY_EXCHANGE, new WireWriter().vector(1, ecdh.getPublicKey()).toBuffer());
       preMaster = ecdh.computeSecret(this.serverPoint.point);
-      const signedUpToHere = Buffer.concat(this.transcript);
-      const masterNow = masterSecret(preMaster, this.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
-      plain(HandshakeType.CERTIFICATE_VERIFY, new WireWriter().u16(0x0403).vector(2, sign('sha256', signedUpToHere, this.o.rpk.privateKey)).toBuffer());
-      this.master = masterNow;
+      ecdhe = { signed: Buffer.concat(this.transcript), privateKey: this.o.rpk.privateKey };
     } else {
       plain(HandshakeType.CLIENT_KEY_EXCHANGE, new WireWriter().vector(2, Buffer.from(this.o.identity, 'utf8')).toBuffer(), fragmentKeyExchange);
       preMaster = pskPreMaster(this.o.key);
-      this.master = masterSecret(preMaster, this.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
     }
+    // RFC 7627 §4: the session hash ends with the ClientKeyExchange (before any CertificateVerify).
+    this.master = masterSecret(preMaster, this.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
+    if (ecdhe !== undefined) plain(HandshakeType.CERTIFICATE_VERIFY, new WireWriter().u16(0x0403).vector(2, sign('sha256', ecdhe.signed, ecdhe.privateKey)).toBuffer());
     const keys = deriveKeys(this.suite, this.master, this.random, this.serverRandom);
     this.write = new RecordProtection(this.suite, keys.client);
     this.read = new RecordProtection(this.suite, keys.server);
@@ -174,6 +195,7 @@ export class ScriptedPskClient {
       const r = new WireReader(body);
       r.u16('server_version');
       this.cookie = Buffer.from(r.vector(1, 'cookie'));
+      this.cookieFresh = true;
       return;
     }
     if (type === HandshakeType.SERVER_HELLO && this.serverRandom === undefined) {
@@ -214,4 +236,26 @@ export class ScriptedPskClient {
       this.serverHelloDone = true;
     }
   }
+}
+
+/**
+ * A whole handshake over a socket (its datagrams from the server come as 'message' events;
+ * `send` sends to the server), bounded in time.
+ */
+export function handshakeOver(client: ScriptedPskClient, socket: { on(e: 'message', f: (d: Buffer) => void): unknown; off(e: 'message', f: (d: Buffer) => void): unknown }, send: (d: Buffer) => void, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off('message', onMessage);
+      reject(new Error(`DTLS handshake of ${client.identity} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function onMessage(d: Buffer): void {
+      for (const out of client.drive(d)) send(out);
+      if (!client.established) return;
+      clearTimeout(timer);
+      socket.off('message', onMessage);
+      resolve();
+    }
+    socket.on('message', onMessage);
+    send(client.clientHello());
+  });
 }

@@ -23,8 +23,6 @@ export const NAMED_GROUP_SECP256R1 = 23;
 export const SIGNATURE_ECDSA_SECP256R1_SHA256 = 0x0403;
 export const CertificateType = { X509: 0, RAW_PUBLIC_KEY: 2 } as const;
 
-export type Extensions = ReadonlyMap<number, Buffer>;
-
 export function parseExtensions(r: WireReader): Map<number, Buffer> {
   const out = new Map<number, Buffer>();
   if (r.remaining === 0) return out;

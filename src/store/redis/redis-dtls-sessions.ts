@@ -6,7 +6,6 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { StoredSession } from '../../dtls/session-cache';
 import { WRITE_BLOCK, type SharedSession, type SharedSessionStore } from '../../dtls/shared-sessions';
 import { redisCall } from './redis-call';
 import { RedisKeys } from './keys';
@@ -59,10 +58,6 @@ export class RedisDtlsSessions implements SharedSessionStore {
         this.o.redis.set(this.keys.dtlsSessionByPeer(peer), id, 'PX', ttl),
       ]);
     });
-  }
-
-  async put(_session: StoredSession): Promise<void> {
-    // Sessions are kept through save(), with their connection state.
   }
 
   get(sessionId: Buffer): Promise<SharedSession | undefined> {
