@@ -118,8 +118,7 @@ export class RpcService {
     }
     if (deadline <= now) await this.settle(entry, { result: 'TIMEOUT', error: 'the request expired before the bridge took it' });
     else {
-      this.event(req, 'rpc-queued');
-      void this.route(req.endpoint);
+      void this.route(req.endpoint, this.event(req, 'rpc-queued'));
     }
     return response !== undefined ? { duplicate: false, deadline, response } : { duplicate: false, deadline };
   }
@@ -144,11 +143,16 @@ export class RpcService {
   }
 
   /** Hands the device's queue to the instance that reaches the device, or drains it here. */
-  private async route(endpoint: string): Promise<void> {
+  /**
+   * `before`: a progress event that must reach the bus before another instance can publish the
+   * next one (two producers keep no order between them; one keeps its own).
+   */
+  private async route(endpoint: string, before?: Promise<void>): Promise<void> {
     try {
       const owner = await this.opts.owner(endpoint);
       const peers = this.opts.peers;
       if (owner !== undefined && owner.instance !== peers.self && (await peers.alive(owner.instance))) {
+        await before;
         if (await peers.send(owner.instance, { kind: 'drain', endpoint })) return;
       }
       await this.drain(endpoint, owner?.at);
@@ -195,14 +199,14 @@ export class RpcService {
         await this.settle(entry, { result: 'TIMEOUT', error: 'the request\'s deadline passed before the device could be reached' });
         continue;
       }
-      this.event(entry.req, 'rpc-sent');
+      void this.event(entry.req, 'rpc-sent');
       const res = await this.opts.executor.execute(entry.req, Math.max(1, Math.min(entry.deadline - now, MAX_EXCHANGE_MS)));
       if (this.stopped && (res.result === 'TIMEOUT' || res.result === 'INTERNAL_SERVER_ERROR')) {
         await queue.release(endpoint, entry.req.id); // cut short by shutdown: another instance runs it
         return;
       }
       if (res.result === 'TIMEOUT') {
-        this.event(entry.req, 'unreachable');
+        void this.event(entry.req, 'unreachable');
         if (reg.queueMode && this.now() < entry.deadline) {
           // Asleep again (LwM2M-Core 1.2 §6.5): the request stays first in line for the next wake-up.
           this.awakeUntil.delete(endpoint);
@@ -210,7 +214,7 @@ export class RpcService {
           return;
         }
       } else if (res.result !== 'NOT_REGISTERED') {
-        this.event(entry.req, 'rpc-delivered', res.result);
+        void this.event(entry.req, 'rpc-delivered', res.result);
       }
       await this.settle(entry, res);
     }
@@ -323,8 +327,9 @@ export class RpcService {
     }
   }
 
-  private event(req: RpcRequest, type: EventType, result?: string): void {
+  /** Publishes a progress event; resolves once the bus took it (or refused it: reported, never thrown). */
+  private event(req: RpcRequest, type: EventType, result?: string): Promise<void> {
     const value = { endpoint: req.endpoint, ts: this.now(), type, detail: { rpcId: req.id, method: req.method, ...(result !== undefined ? { result } : {}) } };
-    this.opts.publish([{ topic: this.opts.topics.events, key: req.endpoint, value }]).catch((err: unknown) => this.opts.onError?.(err, `rpc event ${type}`));
+    return this.opts.publish([{ topic: this.opts.topics.events, key: req.endpoint, value }]).catch((err: unknown) => this.opts.onError?.(err, `rpc event ${type}`));
   }
 }
