@@ -105,6 +105,11 @@ export class RpcService {
     const deadline = Math.min(req.expiresAt ?? Number.POSITIVE_INFINITY, takenAt + (req.timeoutMs ?? this.opts.defaultTimeoutMs));
     const entry: QueuedRpc = { req, deadline, takenAt, ...(o.wait === true ? { replyTo: this.opts.peers.self } : {}) };
     const response = o.wait === true ? new Promise<RpcResponseRecord>((resolve) => this.waiters.set(req.id, resolve)) : undefined;
+    const live = deadline > now;
+    // rpc-queued is on the bus before the request can run anywhere: the instance that runs it
+    // publishes rpc-sent with its own producer, and two producers keep no order between them.
+    // (A record redelivered as a duplicate may so repeat rpc-queued; it never runs twice.)
+    if (live) await this.event(req, 'rpc-queued');
     let outcome: 'queued' | 'duplicate';
     try {
       outcome = await this.opts.queue.enqueue(entry, now);
@@ -116,10 +121,8 @@ export class RpcService {
       if (o.wait === true) this.waiters.delete(req.id);
       return { duplicate: true };
     }
-    if (deadline <= now) await this.settle(entry, { result: 'TIMEOUT', error: 'the request expired before the bridge took it' });
-    else {
-      void this.route(req.endpoint, this.event(req, 'rpc-queued'));
-    }
+    if (!live) await this.settle(entry, { result: 'TIMEOUT', error: 'the request expired before the bridge took it' });
+    else void this.route(req.endpoint);
     return response !== undefined ? { duplicate: false, deadline, response } : { duplicate: false, deadline };
   }
 
@@ -143,16 +146,11 @@ export class RpcService {
   }
 
   /** Hands the device's queue to the instance that reaches the device, or drains it here. */
-  /**
-   * `before`: a progress event that must reach the bus before another instance can publish the
-   * next one (two producers keep no order between them; one keeps its own).
-   */
-  private async route(endpoint: string, before?: Promise<void>): Promise<void> {
+  private async route(endpoint: string): Promise<void> {
     try {
       const owner = await this.opts.owner(endpoint);
       const peers = this.opts.peers;
       if (owner !== undefined && owner.instance !== peers.self && (await peers.alive(owner.instance))) {
-        await before;
         if (await peers.send(owner.instance, { kind: 'drain', endpoint })) return;
       }
       await this.drain(endpoint, owner?.at);
