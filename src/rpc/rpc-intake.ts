@@ -37,7 +37,7 @@ export function rpcIntake(service: RpcService, stats: RpcIntakeStats, o: RpcInta
     const takenAt = Number.isFinite(record.timestamp) && record.timestamp > 0 ? record.timestamp : undefined;
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcome = await service.submit(parsed, takenAt !== undefined ? { takenAt } : {});
+        const outcome = await service.submit(parsed, { ...(takenAt !== undefined ? { takenAt } : {}), ...(attempt > 0 ? { retry: true } : {}) });
         if (outcome.duplicate) stats.duplicates++;
         else stats.taken++;
         return;

@@ -34,6 +34,12 @@ export const MAX_EXCHANGE_MS = 120_000;
 /** An instance re-records itself as a device's owner at most this often while it keeps seeing it. */
 const OWNER_REFRESH_MS = 300_000;
 
+/** The instance that last saw a device, and when. */
+export interface Owner {
+  readonly instance: string;
+  readonly at: number;
+}
+
 export interface RpcServiceOptions {
   readonly executor: Pick<RpcExecutor, 'execute'>;
   /** The registration of an endpoint, or undefined when it is not registered. */
@@ -41,7 +47,7 @@ export interface RpcServiceOptions {
   readonly queue: RpcQueue;
   readonly peers: RpcPeers;
   /** The instance that last saw the device, and when; undefined when unknown. */
-  readonly owner: (endpoint: string) => Promise<{ readonly instance: string; readonly at: number } | undefined>;
+  readonly owner: (endpoint: string) => Promise<Owner | undefined>;
   /** Records this instance as the one that sees the device now. */
   readonly markSeen: (endpoint: string, now: number) => Promise<void>;
   readonly publish: (records: BusRecord[]) => Promise<void>;
@@ -67,6 +73,8 @@ export interface SubmitOptions {
   readonly takenAt?: number;
   /** The caller waits in-process for the response (HTTP API). */
   readonly wait?: boolean;
+  /** A new attempt after the queue was unreachable: rpc-queued went out with the first. */
+  readonly retry?: boolean;
 }
 
 export class RpcService {
@@ -106,10 +114,14 @@ export class RpcService {
     const entry: QueuedRpc = { req, deadline, takenAt, ...(o.wait === true ? { replyTo: this.opts.peers.self } : {}) };
     const response = o.wait === true ? new Promise<RpcResponseRecord>((resolve) => this.waiters.set(req.id, resolve)) : undefined;
     const live = deadline > now;
-    // rpc-queued is on the bus before the request can run anywhere: the instance that runs it
-    // publishes rpc-sent with its own producer, and two producers keep no order between them.
-    // (A record redelivered as a duplicate may so repeat rpc-queued; it never runs twice.)
-    if (live) await this.event(req, 'rpc-queued');
+    // rpc-queued goes out before the request enters the queue. When another instance reaches the
+    // device it may run the request (and publish rpc-sent with its own producer) as soon as it is
+    // queued, and two producers keep no order between them: the event is then awaited. Here, one
+    // producer keeps its order. (A record redelivered as a duplicate may so repeat rpc-queued; it
+    // never runs twice. A retry after the queue was unreachable does not repeat it.)
+    const queued = live && o.retry !== true ? this.event(req, 'rpc-queued') : undefined;
+    const owner = live ? await this.ownerOf(req.endpoint) : undefined;
+    if (owner !== undefined && owner.instance !== this.opts.peers.self) await queued;
     let outcome: 'queued' | 'duplicate';
     try {
       outcome = await this.opts.queue.enqueue(entry, now);
@@ -122,7 +134,7 @@ export class RpcService {
       return { duplicate: true };
     }
     if (!live) await this.settle(entry, { result: 'TIMEOUT', error: 'the request expired before the bridge took it' });
-    else void this.route(req.endpoint);
+    else void this.route(req.endpoint, owner);
     return response !== undefined ? { duplicate: false, deadline, response } : { duplicate: false, deadline };
   }
 
@@ -146,9 +158,20 @@ export class RpcService {
   }
 
   /** Hands the device's queue to the instance that reaches the device, or drains it here. */
-  private async route(endpoint: string): Promise<void> {
+  /** The owner of a device, or undefined when unknown or unreadable (the request then runs here). */
+  private async ownerOf(endpoint: string): Promise<Owner | undefined> {
     try {
-      const owner = await this.opts.owner(endpoint);
+      return await this.opts.owner(endpoint);
+    } catch (err) {
+      this.opts.onError?.(err, `rpc owner ${endpoint}`);
+      return undefined;
+    }
+  }
+
+  /** `known`: the owner, when the caller just read it. */
+  private async route(endpoint: string, known?: Owner): Promise<void> {
+    try {
+      const owner = known ?? (await this.opts.owner(endpoint));
       const peers = this.opts.peers;
       if (owner !== undefined && owner.instance !== peers.self && (await peers.alive(owner.instance))) {
         if (await peers.send(owner.instance, { kind: 'drain', endpoint })) return;
