@@ -24,6 +24,7 @@ import { rpcIntake, type RpcIntakeStats } from './rpc/rpc-intake';
 import { RpcService } from './rpc/rpc-service';
 import { registerRpcMetrics } from './observability/rpc-metrics';
 import { Lwm2mServer } from './server/lwm2m-server';
+import { SocketThreadTransport } from './transport/socket-thread';
 import { UdpTransport } from './transport/udp';
 import { DtlsTransport } from './transport/dtls-transport';
 import { DualTransport } from './transport/dual-transport';
@@ -67,8 +68,9 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     recvBufferSize: config.COAP_RECV_BUFFER_BYTES,
     sendBufferSize: config.COAP_RECV_BUFFER_BYTES,
     onError: (err: Error) => log.warn({ err: err.message }, 'udp socket error'),
+    batchIntervalMs: config.UDP_SOCKET_THREAD_INTERVAL_MS,
   };
-  const plain = await UdpTransport.bind({ ...socketOptions, port: config.COAP_PORT });
+  const plain = config.UDP_SOCKET_THREAD === 'all' ? await SocketThreadTransport.bind({ ...socketOptions, port: config.COAP_PORT }) : await UdpTransport.bind({ ...socketOptions, port: config.COAP_PORT });
   const dtlsEvents = new DtlsEventCounter();
   const secure =
     config.COAPS_PORT < 0
@@ -76,6 +78,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       : await DtlsTransport.bind({
           ...socketOptions,
           port: config.COAPS_PORT,
+          socketThread: config.UDP_SOCKET_THREAD !== 'none',
           credentials: dtlsCredentials(stores.provisioning),
           ...(dtlsIdentity.server !== undefined ? { serverIdentity: dtlsIdentity.server } : {}),
           trustAnchors: dtlsIdentity.trustAnchors,

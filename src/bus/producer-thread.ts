@@ -8,10 +8,8 @@
  * A thread that dies fails what it was sending (retriable: the batcher sends it again) and the
  * next call starts a new one.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ConfigError } from '../errors';
+import { workerScript } from '../worker-script';
 import type { BusLog } from './kafka-config';
 import type { ProducerPort, ProducerRecord, ProducerRequestInfo } from './kafka-producer';
 import { packRecords, type FromProducer, type ProducerThreadOptions, type ToProducer, type WireError, type WireRecord } from './producer-protocol';
@@ -146,10 +144,5 @@ function threadError(e: WireError): Error {
 }
 
 function defaultScript(): string {
-  const beside = join(__dirname, 'producer-worker.js');
-  if (existsSync(beside)) return beside;
-  // Running from the TypeScript sources (tests): the worker compiled by `npm run build`.
-  const built = resolve(__dirname, '..', '..', 'dist', 'src', 'bus', 'producer-worker.js');
-  if (existsSync(built)) return built;
-  throw new ConfigError(`the Kafka producer thread needs ${beside} or ${built}: run \`npm run build\` (or set KAFKA_PRODUCER_THREAD=false)`);
+  return workerScript(__dirname, 'producer-worker.js', 'the Kafka producer thread (or set KAFKA_PRODUCER_THREAD=false)');
 }

@@ -26,6 +26,8 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['COAP_MAX_RETRANSMIT', '-1'],
     ['DEBUG_ENDPOINTS', 'yes'],
+    ['UDP_SOCKET_THREAD', 'plain'],
+    ['UDP_SOCKET_THREAD_INTERVAL_MS', '-1'],
   ])('rejects %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}="${value}"`));

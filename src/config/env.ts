@@ -14,6 +14,10 @@ export const envSchema = z.object({
   COAP_PORT: int(0, 65535).default(5683),
   /** CoAPS (DTLS 1.2) port; -1 turns CoAPS off (docs/dtls.md). */
   COAPS_PORT: int(-1, 65535).default(5684),
+  /** Which UDP sockets run on a thread of their own (their system calls leave the main thread): none, the CoAPS socket, or both. */
+  UDP_SOCKET_THREAD: z.enum(['none', 'coaps', 'all']).default('coaps'),
+  /** Under load, datagrams cross between a socket thread and the main thread at most once per this interval each way (0: once per event-loop turn). */
+  UDP_SOCKET_THREAD_INTERVAL_MS: int(0, 100).default(0),
   /** Secret shared by every instance (16+ characters): keys the DTLS cookies and seals DTLS session state in Redis; random per process when empty (then sessions do not move between instances). */
   DTLS_SHARED_SECRET: z.string().refine((v) => v === '' || v.length >= 16, 'must be at least 16 characters (or empty for a random one per process)').default(''),
   /** Length of the DTLS connection IDs issued (RFC 9146); 0 issues none. */

@@ -186,7 +186,8 @@ export class DtlsServer {
       if (this.handshakes.other(r, peer)) return;
       return this.drop(peer, 'unexpected', `epoch-0 record of type ${r.type} outside a handshake`);
     }
-    if (this.handshakes.protected(r, peer)) return;
+    // An epoch-1 record of a handshake in progress (its Finished); none is in progress most of the time.
+    if (this.handshakes.size > 0 && this.handshakes.protected(r, peer)) return;
     const key = peerKey(peer);
     const c = this.connections.get(key);
     if (c !== undefined) return this.connectionRecord(c, r, peer);
@@ -205,7 +206,7 @@ export class DtlsServer {
   private connectionRecord(c: DtlsConnection, r: DtlsRecord, peer: Peer): void {
     const opened = c.open(r);
     if (opened === undefined) return this.drop(peer, 'unauthentic', 'record replayed or not authentic');
-    if (opened.newest && peerKey(peer) !== peerKey(c.peer)) this.move(c, peer);
+    if (opened.newest && (peer.port !== c.peer.port || peer.address !== c.peer.address)) this.move(c, peer);
     this.shared?.afterRead(c);
     if (opened.type === ContentType.APPLICATION_DATA) return this.opts.deliver(opened.content, c.peer, c);
     if (opened.type === ContentType.ALERT) {

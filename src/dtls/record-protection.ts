@@ -13,7 +13,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEq
 import type { CipherSuite } from './cipher-suites';
 import { keyBlockLength } from './cipher-suites';
 import { keyBlock } from './prf';
-import { ContentType, DTLS_1_2, encodeRecord, type DtlsRecord } from './record';
+import { ContentType, DTLS_1_2, RECORD_HEADER_LENGTH, encodeRecord, writeRecordHeader, type DtlsRecord } from './record';
 
 export interface DirectionKeys {
   readonly macKey: Buffer;
@@ -45,19 +45,17 @@ const CBC_BLOCK = 16;
 const MAC_LENGTH = 32;
 const PLACEHOLDER = Buffer.alloc(8, 0xff);
 
-/** Epoch and sequence number as the 8-byte "seq_num" of TLS (RFC 6347 §4.1.2.1). */
-function seqNum(epoch: number, sequence: number): Buffer {
-  const b = Buffer.allocUnsafe(8);
-  b.writeUInt16BE(epoch, 0);
-  b.writeUIntBE(sequence, 2, 6);
-  return b;
+/** Epoch and sequence number as the 8-byte "seq_num" of TLS (RFC 6347 §4.1.2.1), written at `at`. */
+function writeSeqNum(b: Buffer, at: number, epoch: number, sequence: number): void {
+  b.writeUInt16BE(epoch, at);
+  b.writeUIntBE(sequence, at + 2, 6);
 }
 
 /** The AAD of an AEAD record, or the MAC header of a CBC record, for `length` bytes of content. */
 function additionalData(type: number, epoch: number, sequence: number, length: number, cid: Buffer | undefined): Buffer {
   if (cid === undefined) {
     const b = Buffer.allocUnsafe(13);
-    seqNum(epoch, sequence).copy(b, 0);
+    writeSeqNum(b, 0, epoch, sequence);
     b[8] = type;
     b.writeUInt16BE(DTLS_1_2, 9);
     b.writeUInt16BE(length, 11);
@@ -69,10 +67,18 @@ function additionalData(type: number, epoch: number, sequence: number, length: n
   b[9] = cid.length;
   b[10] = ContentType.TLS12_CID;
   b.writeUInt16BE(DTLS_1_2, 11);
-  seqNum(epoch, sequence).copy(b, 13);
+  writeSeqNum(b, 13, epoch, sequence);
   cid.copy(b, 21);
   b.writeUInt16BE(length, 21 + cid.length);
   return b;
+}
+
+/** The AEAD nonce: the key block's fixed IV, then the record's explicit nonce (RFC 5288 §3, RFC 6655 §3). */
+function aeadNonce(fixedIv: Buffer, explicit: Buffer): Buffer {
+  const nonce = Buffer.allocUnsafe(fixedIv.length + EXPLICIT_NONCE);
+  fixedIv.copy(nonce, 0);
+  explicit.copy(nonce, fixedIv.length, 0, EXPLICIT_NONCE);
+  return nonce;
 }
 
 /** One direction's protection: the server seals with its write keys and opens with the client's. */
@@ -86,8 +92,8 @@ export class RecordProtection {
   seal(type: number, epoch: number, sequence: number, content: Buffer, cid?: Buffer): Buffer {
     const inner = cid !== undefined ? Buffer.concat([content, Buffer.from([type])]) : content;
     const outerType = cid !== undefined ? ContentType.TLS12_CID : type;
-    const fragment = this.suite.cipher === 'cbc' ? this.sealCbc(outerType, epoch, sequence, inner, cid) : this.sealAead(outerType, epoch, sequence, inner, cid);
-    return encodeRecord(type, epoch, sequence, fragment, cid);
+    if (this.suite.cipher !== 'cbc') return this.sealAead(outerType, epoch, sequence, inner, cid);
+    return encodeRecord(type, epoch, sequence, this.sealCbc(outerType, epoch, sequence, inner, cid), cid);
   }
 
   /** The content and its type, or undefined when the record does not authenticate. */
@@ -102,27 +108,33 @@ export class RecordProtection {
     return { type: inner[end - 1] as number, content: inner.subarray(0, end - 1) };
   }
 
+  /** An AEAD record built in one buffer: header, explicit nonce, ciphertext and tag. */
   private sealAead(type: number, epoch: number, sequence: number, content: Buffer, cid: Buffer | undefined): Buffer {
-    const explicit = seqNum(epoch, sequence);
-    const nonce = Buffer.concat([this.keys.fixedIv, explicit]);
+    const tagLength = this.suite.cipher === 'ccm8' ? TAG.ccm8 : TAG.gcm;
+    const headerLength = RECORD_HEADER_LENGTH + (cid?.length ?? 0);
+    const fragmentLength = EXPLICIT_NONCE + content.length + tagLength;
+    const out = Buffer.allocUnsafe(headerLength + fragmentLength);
+    writeRecordHeader(out, type, epoch, sequence, fragmentLength, cid);
+    writeSeqNum(out, headerLength, epoch, sequence);
+    const nonce = aeadNonce(this.keys.fixedIv, out.subarray(headerLength));
     const aad = additionalData(type, epoch, sequence, content.length, cid);
-    if (this.suite.cipher === 'ccm8') {
-      const c = createCipheriv('aes-128-ccm', this.keys.encKey, nonce, { authTagLength: TAG.ccm8 });
-      c.setAAD(aad, { plaintextLength: content.length });
-      const body = Buffer.concat([c.update(content), c.final()]);
-      return Buffer.concat([explicit, body, c.getAuthTag()]);
-    }
-    const c = createCipheriv('aes-128-gcm', this.keys.encKey, nonce);
-    c.setAAD(aad);
-    const body = Buffer.concat([c.update(content), c.final()]);
-    return Buffer.concat([explicit, body, c.getAuthTag()]);
+    const c =
+      this.suite.cipher === 'ccm8'
+        ? createCipheriv('aes-128-ccm', this.keys.encKey, nonce, { authTagLength: TAG.ccm8 }).setAAD(aad, { plaintextLength: content.length })
+        : createCipheriv('aes-128-gcm', this.keys.encKey, nonce).setAAD(aad);
+    const body = headerLength + EXPLICIT_NONCE;
+    // Counter-mode ciphers give all of the ciphertext from update(); final() adds nothing but the tag.
+    c.update(content).copy(out, body);
+    c.final();
+    c.getAuthTag().copy(out, body + content.length);
+    return out;
   }
 
   private openAead(record: DtlsRecord): Buffer | undefined {
     const tagLength = this.suite.cipher === 'ccm8' ? TAG.ccm8 : TAG.gcm;
     const f = record.fragment;
     if (f.length < EXPLICIT_NONCE + tagLength) return undefined;
-    const nonce = Buffer.concat([this.keys.fixedIv, f.subarray(0, EXPLICIT_NONCE)]);
+    const nonce = aeadNonce(this.keys.fixedIv, f);
     const body = f.subarray(EXPLICIT_NONCE, f.length - tagLength);
     const tag = f.subarray(f.length - tagLength);
     const aad = additionalData(record.type, record.epoch, record.sequence, body.length, record.cid);
@@ -138,7 +150,9 @@ export class RecordProtection {
       const d = createDecipheriv('aes-128-gcm', this.keys.encKey, nonce);
       d.setAuthTag(tag);
       d.setAAD(aad);
-      return Buffer.concat([d.update(body), d.final()]);
+      const out = d.update(body);
+      d.final();
+      return out;
     } catch {
       return undefined;
     }

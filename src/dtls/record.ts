@@ -82,14 +82,20 @@ export function parseRecords(datagram: Buffer, cidLength: number): { records: Dt
 
 /** One record's bytes: header (with the connection ID when given) and fragment. */
 export function encodeRecord(type: number, epoch: number, sequence: number, fragment: Buffer, cid?: Buffer, version = DTLS_1_2): Buffer {
+  const headerLength = RECORD_HEADER_LENGTH + (cid?.length ?? 0);
+  const out = Buffer.allocUnsafe(headerLength + fragment.length);
+  writeRecordHeader(out, type, epoch, sequence, fragment.length, cid, version);
+  fragment.copy(out, headerLength);
+  return out;
+}
+
+/** A record header at the start of `out`, for a fragment of `length` bytes to follow it. */
+export function writeRecordHeader(out: Buffer, type: number, epoch: number, sequence: number, length: number, cid?: Buffer, version = DTLS_1_2): void {
   const cidLength = cid?.length ?? 0;
-  const out = Buffer.allocUnsafe(RECORD_HEADER_LENGTH + cidLength + fragment.length);
   out[0] = cid !== undefined ? ContentType.TLS12_CID : type;
   out.writeUInt16BE(version, 1);
   out.writeUInt16BE(epoch, 3);
   out.writeUIntBE(sequence, 5, 6);
   if (cid !== undefined) cid.copy(out, 11);
-  out.writeUInt16BE(fragment.length, 11 + cidLength);
-  fragment.copy(out, RECORD_HEADER_LENGTH + cidLength);
-  return out;
+  out.writeUInt16BE(length, 11 + cidLength);
 }

@@ -5,10 +5,15 @@
  * connection is dropped (a server never starts a handshake; the device does).
  */
 import { DtlsServer, type DtlsServerOptions } from '../dtls/dtls-server';
+import { SocketThreadTransport } from './socket-thread';
 import type { DatagramHandler, DatagramTransport, Peer } from './types';
 import { UdpTransport, type UdpTransportOptions } from './udp';
 
-export type DtlsTransportOptions = UdpTransportOptions & Omit<DtlsServerOptions, 'send' | 'deliver'>;
+export type DtlsTransportOptions = UdpTransportOptions &
+  Omit<DtlsServerOptions, 'send' | 'deliver'> & {
+    /** The UDP socket on its own thread (socket-thread.ts): the system calls leave the main thread. */
+    readonly socketThread?: boolean;
+  };
 
 export class DtlsTransport implements DatagramTransport {
   private handler: DatagramHandler = () => undefined;
@@ -17,7 +22,7 @@ export class DtlsTransport implements DatagramTransport {
   unsent = 0;
 
   private constructor(
-    private readonly udp: UdpTransport,
+    private readonly udp: DatagramTransport,
     opts: Omit<DtlsServerOptions, 'send' | 'deliver'>,
   ) {
     this.dtls = new DtlsServer({
@@ -29,7 +34,7 @@ export class DtlsTransport implements DatagramTransport {
   }
 
   static async bind(opts: DtlsTransportOptions): Promise<DtlsTransport> {
-    return new DtlsTransport(await UdpTransport.bind(opts), opts);
+    return new DtlsTransport(await (opts.socketThread === true ? SocketThreadTransport.bind(opts) : UdpTransport.bind(opts)), opts);
   }
 
   send(data: Buffer, peer: Peer): void {

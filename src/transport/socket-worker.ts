@@ -1,0 +1,46 @@
+/**
+ * The entry of a UDP socket's own thread (worker_threads), driven by SocketThreadTransport
+ * (socket-thread.ts). The socket is a UdpTransport; what it receives goes
+ * to the main thread in batches (socket-thread-protocol.ts), and each batch from the main thread is
+ * sent in order.
+ */
+import { parentPort } from 'node:worker_threads';
+import { BatchOutbox, eachDatagram, type FromSocketThread, type ToSocketThread } from './socket-thread-protocol';
+import { UdpTransport } from './udp';
+
+const port = parentPort;
+if (port === null) throw new Error('socket-worker.js runs as a worker thread only');
+
+const post = (m: FromSocketThread, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
+let socket: UdpTransport | undefined;
+let received: BatchOutbox | undefined;
+
+port.on('message', (m: ToSocketThread) => {
+  switch (m.type) {
+    case 'bind':
+      UdpTransport.bind({ ...m.options, onError: (err) => post({ type: 'error', message: err.message }) }).then(
+        (s) => {
+          socket = s;
+          const outbox = new BatchOutbox((batch, transfer) => {
+            post({ type: 'datagrams', ...batch }, transfer);
+            return true;
+          }, m.intervalMs);
+          received = outbox;
+          s.onDatagram((data, peer) => outbox.push(data, peer));
+          const local = s.local();
+          post({ type: 'bound', address: local.address, port: local.port });
+        },
+        (err: unknown) => post({ type: 'bind-failed', message: err instanceof Error ? err.message : String(err) }),
+      );
+      return;
+    case 'send': {
+      const s = socket;
+      if (s !== undefined) eachDatagram(m, (data, peer) => s.send(data, peer));
+      return;
+    }
+    case 'close':
+      received?.flush();
+      void (socket?.close() ?? Promise.resolve()).then(() => post({ type: 'closed' }));
+      return;
+  }
+});
