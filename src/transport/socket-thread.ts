@@ -1,8 +1,8 @@
 /**
  * A UDP socket on a thread of its own (worker_threads), as a DatagramTransport. The system calls
  * (one sendmsg per datagram, the receives) and dgram's per-datagram work run beside the main
- * thread instead of on it; datagrams cross in batches (socket-thread-protocol.ts): under load, at
- * most one message per millisecond each way. Order is kept in each direction.
+ * thread instead of on it; datagrams cross in batches (socket-thread-protocol.ts), by default one
+ * message per event-loop turn each way. Order is kept in each direction.
  *
  * A thread that dies is started again on the same port; what was sent meanwhile waits for it.
  */
@@ -15,7 +15,7 @@ import type { UdpTransportOptions } from './udp';
 export interface SocketThreadTransportOptions extends UdpTransportOptions {
   /** The worker script; default: socket-worker.js beside this module, or in dist/ from the sources. */
   readonly script?: string;
-  /** Batches cross at most once per interval each way under load (socket-thread-protocol.ts). Default 1 ms. */
+  /** Batches cross at most once per interval each way under load (socket-thread-protocol.ts). Default 0: once per event-loop turn. */
   readonly batchIntervalMs?: number;
 }
 
@@ -43,7 +43,7 @@ export class SocketThreadTransport implements DatagramTransport {
   }
 
   static async bind(opts: SocketThreadTransportOptions): Promise<SocketThreadTransport> {
-    const script = opts.script ?? workerScript(__dirname, 'socket-worker.js', 'a UDP socket thread (or set UDP_SOCKET_THREAD=false)');
+    const script = opts.script ?? workerScript(__dirname, 'socket-worker.js', 'a UDP socket thread (or set UDP_SOCKET_THREAD=none)');
     return new SocketThreadTransport(opts, script, await start(script, socketOptions(opts, opts.port), opts.batchIntervalMs ?? DEFAULT_INTERVAL_MS));
   }
 

@@ -1,8 +1,8 @@
 /**
  * The entry of a UDP socket's own thread (worker_threads), driven by SocketThreadTransport
- * (socket-thread.ts). The socket is a UdpTransport; what it receives goes
- * to the main thread in batches (socket-thread-protocol.ts), and each batch from the main thread is
- * sent in order.
+ * (socket-thread.ts). The socket is a UdpTransport; what it receives goes to the main thread in
+ * batches (socket-thread-protocol.ts), and each batch from the main thread is sent in order. A
+ * datagram that cannot be sent (a bad destination) is reported and skipped, never fatal.
  */
 import { parentPort } from 'node:worker_threads';
 import { BatchOutbox, eachDatagram, type FromSocketThread, type ToSocketThread } from './socket-thread-protocol';
@@ -35,7 +35,14 @@ port.on('message', (m: ToSocketThread) => {
       return;
     case 'send': {
       const s = socket;
-      if (s !== undefined) eachDatagram(m, (data, peer) => s.send(data, peer));
+      if (s === undefined) return;
+      eachDatagram(m, (data, peer) => {
+        try {
+          s.send(data, peer);
+        } catch (err) {
+          post({ type: 'error', message: `datagram to ${peer.address}:${peer.port} not sent: ${err instanceof Error ? err.message : String(err)}` });
+        }
+      });
       return;
     }
     case 'close':

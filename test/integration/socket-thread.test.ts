@@ -95,6 +95,18 @@ describe('UDP socket on its own thread', () => {
     expect(c.received[0]?.data.toString()).toBe('v4');
   });
 
+  it('a datagram to a destination that cannot be sent to is reported, and the thread goes on', async () => {
+    const errors: string[] = [];
+    const t = await transport({ onError: (err) => errors.push(err.message) });
+    t.onDatagram((data, peer) => t.send(data, peer));
+    t.send(Buffer.from('nowhere'), { address: '127.0.0.1', port: 0 });
+    await until('the error reported', () => errors.find((e) => e.includes('127.0.0.1:0 not sent')));
+    const c = await client();
+    c.socket.send(Buffer.from('still here'), t.local().port, '127.0.0.1');
+    await until('the echo', () => c.received[0]);
+    expect(c.received[0]?.data.toString()).toBe('still here');
+  });
+
   it('a port in use is a bind error naming it', async () => {
     const taken = await client();
     const port = taken.socket.address().port;
