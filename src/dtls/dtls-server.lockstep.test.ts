@@ -174,11 +174,8 @@ describe('DTLS handshake flights in lockstep', () => {
   it('with a connection ID, follows the client to a new address without a new handshake (RFC 9146 §6)', async () => {
     const h = harness();
     const client = new ScriptedPskClient({ identity: 'dev', key: KEY, cidLength: 0 });
-    for (const d of await toFlight4(h, client)) client.onDatagram(d);
+    await establish(h, client);
     expect(client.serverCid).toHaveLength(6);
-    for (const d of client.flight5()) h.server.receive(d, PEER);
-    await settle();
-    for (const d of h.out.splice(0)) client.onDatagram(d);
     expect(client.established).toBe(true);
     const moved: Peer = { address: '198.51.100.9', port: 50123 };
     h.server.receive(client.seal(Buffer.from('after NAT rebinding')), moved);
@@ -219,11 +216,8 @@ describe('DTLS handshake flights in lockstep', () => {
   it('agrees to max_fragment_length and keeps every record within it (RFC 6066 §4)', async () => {
     const h = harness();
     const client = new ScriptedPskClient({ identity: 'dev', key: KEY, maxFragmentLength: 1 });
-    for (const d of await toFlight4(h, client)) client.onDatagram(d);
+    await establish(h, client);
     expect(client.agreedMaxFragment).toBe(512);
-    for (const d of client.flight5()) h.server.receive(d, PEER);
-    await settle();
-    for (const d of h.out.splice(0)) client.onDatagram(d);
     expect(client.established).toBe(true);
     expect(h.server.send(Buffer.alloc(512, 1), PEER)).toBe(true);
     expect(h.server.send(Buffer.alloc(513, 1), PEER)).toBe(false);

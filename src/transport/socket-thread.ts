@@ -19,7 +19,7 @@ export interface SocketThreadTransportOptions extends UdpTransportOptions {
   readonly batchIntervalMs?: number;
 }
 
-const DEFAULT_INTERVAL_MS = 0;
+const intervalOf = (opts: SocketThreadTransportOptions): number => opts.batchIntervalMs ?? 0;
 
 export class SocketThreadTransport implements DatagramTransport {
   private handler: DatagramHandler = () => undefined;
@@ -38,13 +38,13 @@ export class SocketThreadTransport implements DatagramTransport {
       if (this.worker === undefined) return false;
       this.worker.postMessage({ type: 'send', ...batch } satisfies ToSocketThread, transfer);
       return true;
-    }, opts.batchIntervalMs ?? DEFAULT_INTERVAL_MS);
+    }, intervalOf(opts));
     this.adopt(first.worker);
   }
 
   static async bind(opts: SocketThreadTransportOptions): Promise<SocketThreadTransport> {
     const script = opts.script ?? workerScript(__dirname, 'socket-worker.js', 'a UDP socket thread (or set UDP_SOCKET_THREAD=none)');
-    return new SocketThreadTransport(opts, script, await start(script, socketOptions(opts, opts.port), opts.batchIntervalMs ?? DEFAULT_INTERVAL_MS));
+    return new SocketThreadTransport(opts, script, await start(script, socketOptions(opts, opts.port), intervalOf(opts)));
   }
 
   send(data: Buffer, peer: Peer): void {
@@ -92,7 +92,7 @@ export class SocketThreadTransport implements DatagramTransport {
   }
 
   private restart(): void {
-    start(this.script, socketOptions(this.opts, this.bound.port), this.opts.batchIntervalMs ?? DEFAULT_INTERVAL_MS).then(
+    start(this.script, socketOptions(this.opts, this.bound.port), intervalOf(this.opts)).then(
       ({ worker, local }) => {
         if (this.closing) return void worker.terminate();
         this.bound = local;

@@ -7,9 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process';
+import { bridgeMetric, realInfraEnv, startBridgeProcess, type BridgeProcess } from '../support/bridge-process';
 import { runCoapClient } from '../support/coap-cli';
-import { testKafkaBrokers, testRedisUrl } from '../support/infra';
+import { testKafkaBrokers } from '../support/infra';
 import { KafkaRecords } from '../support/kafka-records';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { until } from '../support/until';
@@ -33,14 +33,6 @@ async function provision(endpoint: string, credentials: Record<string, string> |
   await producer.send({ topic: topics.devices, messages: [{ key: endpoint, value: credentials === null ? null : JSON.stringify({ endpoint, credentials }) }] });
 }
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${bridge.httpPort}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-}
-
 /** coap-client-openssl's Register over CoAPS: the response line, or what it printed when there was none. */
 async function registerWithLibcoap(endpoint: string, identity: string, key: string): Promise<string> {
   const url = `coaps://127.0.0.1:${bridge.coapsPort}/rd?ep=${endpoint}&lt=60&b=U`;
@@ -59,19 +51,7 @@ beforeAll(async () => {
   await producer.connect();
   await provision('dtls-b-1', { mode: 'psk', identity: 'id-b-1', key: hex(KEY_1) });
   records = await KafkaRecords.follow(testKafkaBrokers(), [topics.responses]);
-  bridge = await startBridgeProcess({
-    COAP_HOST: '127.0.0.1',
-    COAP_PORT: '0',
-    COAPS_PORT: '0',
-    HTTP_PORT: '0',
-    HTTP_API_TOKEN: 'secret',
-    LOG_LEVEL: 'debug',
-    REDIS_URL: testRedisUrl(),
-    REDIS_KEY_PREFIX: `dtlsb-${run}`,
-    KAFKA_BROKERS: testKafkaBrokers().join(','),
-    KAFKA_TOPIC_PREFIX: prefix,
-    DTLS_SHARED_SECRET: 'a-shared-cookie-secret-for-tests',
-  });
+  bridge = await startBridgeProcess(realInfraEnv(`dtlsb-${run}`, prefix, { LOG_LEVEL: 'debug', DTLS_SHARED_SECRET: 'a-shared-cookie-secret-for-tests' }));
 });
 
 afterAll(async () => {
@@ -91,13 +71,13 @@ it('a provisioned Leshan client registers with PSK and is driven by RPC from Kaf
   await producer.send({ topic: topics.requests, messages: [{ key: 'dtls-b-1', value: JSON.stringify({ id, endpoint: 'dtls-b-1', method: 'Read', params: { id: '/3/0/9' } }) }] });
   const res = await records.waitFor((r) => r.value.id === id, 30_000, `response ${id}`);
   expect(res.value).toMatchObject({ result: 'CONTENT', value: { '/3/0/9': 87 } });
-  expect(await metric('lwm2m_dtls_handshakes_total')).toBeGreaterThanOrEqual(1);
+  expect(await bridgeMetric(bridge, 'lwm2m_dtls_handshakes_total')).toBeGreaterThanOrEqual(1);
 });
 
 it('refuses a plaintext Register of an endpoint provisioned for PSK (4.03), counted', async () => {
   const r = await runCoapClient(['-m', 'post', '-t', '40', '-e', '</3/0>', '-v', '6', '-B', '3', `coap://127.0.0.1:${bridge.coapPort}/rd?ep=dtls-b-1&lt=60`], { timeoutMs: 20_000 });
   expect(`${r.stdout}\n${r.stderr}`).toMatch(/c:4\.03/);
-  expect(await metric('lwm2m_rejected_requests_total{operation="/rd",code="4.03"}')).toBeGreaterThanOrEqual(1);
+  expect(await bridgeMetric(bridge, 'lwm2m_rejected_requests_total{operation="/rd",code="4.03"}')).toBeGreaterThanOrEqual(1);
 });
 
 it('takes a credential provisioned after start without restart, and a revoked one stops new sessions', async () => {
@@ -113,7 +93,7 @@ it('takes a credential provisioned after start without restart, and a revoked on
     return /c:2\.01/.test(line) ? undefined : line;
   }, 20_000, 200);
   expect(refused).not.toMatch(/c:2\.01/);
-  expect(await metric('lwm2m_dtls_handshake_failures_total{alert="unknown_psk_identity"}')).toBeGreaterThanOrEqual(1);
+  expect(await bridgeMetric(bridge, 'lwm2m_dtls_handshake_failures_total{alert="unknown_psk_identity"}')).toBeGreaterThanOrEqual(1);
 });
 
 it('drops malformed, oversized and unauthentic records on the CoAPS port, counts them, and keeps serving', async () => {
@@ -126,11 +106,11 @@ it('drops malformed, oversized and unauthentic records on the CoAPS port, counts
     Buffer.concat([Buffer.from('17fefd00010000000000014801', 'hex'), Buffer.alloc(0x4801)]), // over 2^14 + 2048
     Buffer.concat([Buffer.from('17fefd00010000000000070020', 'hex'), Buffer.alloc(32, 7)]), // epoch 1, no connection
   ];
-  const before = await metric('lwm2m_dtls_records_dropped_total');
+  const before = await bridgeMetric(bridge, 'lwm2m_dtls_records_dropped_total');
   for (const d of datagrams) sock.send(d, bridge.coapsPort as number, '127.0.0.1');
-  await until('the drops are counted', async () => ((await metric('lwm2m_dtls_records_dropped_total')) >= before + datagrams.length ? true : undefined), 20_000, 200);
+  await until('the drops are counted', async () => ((await bridgeMetric(bridge, 'lwm2m_dtls_records_dropped_total')) >= before + datagrams.length ? true : undefined), 20_000, 200);
   sock.close();
-  expect(await metric('lwm2m_dtls_records_dropped_total{kind="malformed"}')).toBeGreaterThanOrEqual(3);
+  expect(await bridgeMetric(bridge, 'lwm2m_dtls_records_dropped_total{kind="malformed"}')).toBeGreaterThanOrEqual(3);
   // Still serving: a registered device still answers an RPC over DTLS.
   const id = `dtls-rpc-${randomUUID()}`;
   await producer.send({ topic: topics.requests, messages: [{ key: 'dtls-b-1', value: JSON.stringify({ id, endpoint: 'dtls-b-1', method: 'Read', params: { id: '/3/0/9' } }) }] });

@@ -9,8 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process';
-import { testKafkaBrokers, testRedisUrl } from '../support/infra';
+import { bridgeMetric, realInfraEnv, startBridgeProcess, type BridgeProcess } from '../support/bridge-process';
+import { testKafkaBrokers } from '../support/infra';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { UdpBalancer } from '../support/udp-balancer';
 import { runCoapClient } from '../support/coap-cli';
@@ -28,26 +28,8 @@ let c: BridgeProcess | undefined;
 let lb: UdpBalancer;
 const clients: LeshanClientHandle[] = [];
 
-const env = (instance: string): Record<string, string> => ({
-  INSTANCE_ID: instance,
-  COAP_HOST: '127.0.0.1',
-  COAP_PORT: '0',
-  COAPS_PORT: '0',
-  HTTP_PORT: '0',
-  HTTP_API_TOKEN: 'secret',
-  REDIS_URL: testRedisUrl(),
-  REDIS_KEY_PREFIX: `dtlsc-${run}`,
-  KAFKA_BROKERS: testKafkaBrokers().join(','),
-  KAFKA_TOPIC_PREFIX: prefix,
-  INSTANCE_HEARTBEAT_MS: '300',
-  DTLS_SHARED_SECRET: `cluster-secret-${run}`,
-});
-
-async function metric(bridge: BridgeProcess, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${bridge.httpPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
-}
+const env = (instance: string): Record<string, string> =>
+  realInfraEnv(`dtlsc-${run}`, prefix, { INSTANCE_ID: instance, INSTANCE_HEARTBEAT_MS: '300', DTLS_SHARED_SECRET: `cluster-secret-${run}` });
 
 beforeAll(async () => {
   const kafka = new Kafka({ clientId: `dtlsc-${run}`, brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING });
@@ -83,13 +65,13 @@ it('handshakes on one instance; the other continues the DTLS connections from Re
   );
   const first = a as BridgeProcess;
   const second = b as BridgeProcess;
-  expect(await metric(first, 'lwm2m_dtls_handshakes_total')).toBe(2);
+  expect(await bridgeMetric(first, 'lwm2m_dtls_handshakes_total')).toBe(2);
 
   // Moved while the first instance still runs: the next Update reaches the second one.
   lb.switchTo(second.coapsPort as number);
   one?.send('update');
   await one?.waitFor(/^UPDATED$/, 30_000);
-  expect(await metric(second, 'lwm2m_dtls_connections_continued_total')).toBe(1);
+  expect(await bridgeMetric(second, 'lwm2m_dtls_connections_continued_total')).toBe(1);
   // A downlink from the second instance goes through the continued connection.
   const read = await fetch(`http://127.0.0.1:${second.httpPort}/devices/dtlsc-1/rpc`, { method: 'POST', headers: { authorization: 'Bearer secret', 'content-type': 'application/json' }, body: JSON.stringify({ method: 'Read', params: { id: '/3/0/9' }, timeoutMs: 20_000 }) });
   expect(await read.json()).toMatchObject({ result: 'CONTENT', value: { '/3/0/9': 87 } });
@@ -99,8 +81,8 @@ it('handshakes on one instance; the other continues the DTLS connections from Re
   a = undefined;
   two?.send('update');
   await two?.waitFor(/^UPDATED$/, 30_000);
-  expect(await metric(second, 'lwm2m_dtls_connections_continued_total')).toBe(2);
-  expect(await metric(second, 'lwm2m_dtls_handshakes_total')).toBe(0);
+  expect(await bridgeMetric(second, 'lwm2m_dtls_connections_continued_total')).toBe(2);
+  expect(await bridgeMetric(second, 'lwm2m_dtls_handshakes_total')).toBe(0);
   for (const c of [one, two]) expect(c?.lines.filter((l) => l.startsWith('REGISTERED '))).toHaveLength(1);
 });
 
@@ -115,7 +97,7 @@ it('without CID or resumption, a new handshake on another instance works, and th
   // Each coap-client run is a fresh full handshake: this one on the third instance.
   const updated = await runCoapClient(['-m', 'post', ...psk, '-v', '6', '-B', '5', `coaps://127.0.0.1:${third.coapsPort}/rd/${id}?lt=600`], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
   expect(`${updated.stdout}\n${updated.stderr}`).toMatch(/c:2\.04/);
-  expect(await metric(third, 'lwm2m_dtls_handshakes_total')).toBe(1);
+  expect(await bridgeMetric(third, 'lwm2m_dtls_handshakes_total')).toBe(1);
   const view = (await (await fetch(`http://127.0.0.1:${third.httpPort}/devices/dtlsc-3`, { headers: { authorization: 'Bearer secret' } })).json()) as { registration: { id: string; lifetime: number; security?: unknown } };
   expect(view.registration).toMatchObject({ id, lifetime: 600, security: { mode: 'psk', name: 'id-dtlsc-3' } });
 });

@@ -9,8 +9,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process';
-import { testKafkaBrokers, testRedisUrl } from '../support/infra';
+import { bridgeMetric, realInfraEnv, startBridgeProcess, type BridgeProcess } from '../support/bridge-process';
+import { testKafkaBrokers } from '../support/infra';
 import { KafkaRecords, waitForStableGroup, type CollectedRecord } from '../support/kafka-records';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { UdpBalancer } from '../support/udp-balancer';
@@ -35,25 +35,17 @@ let profilesDir: string;
 /** Keys only the battery level and drops the rest: an RPC observation of anything else gives notification events. */
 const PROFILE = { name: 'cluster-drop', updatedAt: '2026-11-21T12:00:00Z', unmappedPaths: 'drop', observeAttr: { keyName: { '/3/0/9': 'battery' }, telemetry: ['/3/0/9'] } };
 
-const env = (instance: string): Record<string, string> => ({
-  INSTANCE_ID: instance,
-  COAP_HOST: '127.0.0.1',
-  COAP_PORT: '0',
-  COAPS_PORT: '0',
-  HTTP_PORT: '0',
-  HTTP_API_TOKEN: 'secret',
-  REDIS_URL: testRedisUrl(),
-  REDIS_KEY_PREFIX: `rpcc-${run}`,
-  KAFKA_BROKERS: testKafkaBrokers().join(','),
-  KAFKA_TOPIC_PREFIX: prefix,
-  KAFKA_RPC_GROUP_ID: GROUP,
-  KAFKA_RPC_SESSION_TIMEOUT_MS: '6000',
-  INSTANCE_HEARTBEAT_MS: '300',
-  LWM2M_QUEUE_AWAKE_MS: String(AWAKE_MS),
-  RPC_DEFAULT_TIMEOUT_MS: '30000',
-  PROFILES_DIR: profilesDir,
-  PROFILE_RULES: JSON.stringify([{ pattern: 'cl-*', profile: PROFILE.name }]),
-});
+const env = (instance: string): Record<string, string> =>
+  realInfraEnv(`rpcc-${run}`, prefix, {
+    INSTANCE_ID: instance,
+    KAFKA_RPC_GROUP_ID: GROUP,
+    KAFKA_RPC_SESSION_TIMEOUT_MS: '6000',
+    INSTANCE_HEARTBEAT_MS: '300',
+    LWM2M_QUEUE_AWAKE_MS: String(AWAKE_MS),
+    RPC_DEFAULT_TIMEOUT_MS: '30000',
+    PROFILES_DIR: profilesDir,
+    PROFILE_RULES: JSON.stringify([{ pattern: 'cl-*', profile: PROFILE.name }]),
+  });
 
 async function waitForGroupMembers(n: number): Promise<void> {
   const admin = kafka.admin();
@@ -63,12 +55,6 @@ async function waitForGroupMembers(n: number): Promise<void> {
   } finally {
     await admin.disconnect();
   }
-}
-
-async function metric(bridge: BridgeProcess, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${bridge.httpPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
 }
 
 async function request(endpoint: string, method: string, params: Record<string, unknown>, partition?: number, extra: Record<string, unknown> = {}): Promise<string> {
@@ -115,11 +101,11 @@ afterAll(async () => {
 it('a request consumed by the instance that does not reach the device is run by the one that does', async () => {
   const ep = `cl-${run}-1`;
   await leshan(ep);
-  const takenBefore = [await metric(a as BridgeProcess, 'lwm2m_rpc_requests_taken_total'), await metric(b as BridgeProcess, 'lwm2m_rpc_requests_taken_total')];
+  const takenBefore = [await bridgeMetric(a as BridgeProcess, 'lwm2m_rpc_requests_taken_total'), await bridgeMetric(b as BridgeProcess, 'lwm2m_rpc_requests_taken_total')];
   // One request on every partition: each instance owns some, so both take requests for this device.
   const ids = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => request(ep, 'Read', { id: '/3/0/0' }, p)));
   for (const id of ids) expect((await responseOf(id)).value).toMatchObject({ id, endpoint: ep, method: 'Read', result: 'CONTENT', value: { '/3/0/0': expect.any(String) } });
-  const taken = [await metric(a as BridgeProcess, 'lwm2m_rpc_requests_taken_total'), await metric(b as BridgeProcess, 'lwm2m_rpc_requests_taken_total')];
+  const taken = [await bridgeMetric(a as BridgeProcess, 'lwm2m_rpc_requests_taken_total'), await bridgeMetric(b as BridgeProcess, 'lwm2m_rpc_requests_taken_total')];
   expect(taken[0]).toBeGreaterThan(takenBefore[0] as number);
   expect(taken[1]).toBeGreaterThan(takenBefore[1] as number);
   // Every downlink to this device came from instance A, the one its traffic reaches.

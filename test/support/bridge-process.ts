@@ -6,6 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { testKafkaBrokers, testRedisUrl } from './infra';
 
 export interface BridgeProcess {
   readonly coapPort: number;
@@ -20,6 +21,34 @@ export interface BridgeProcess {
 }
 
 const MAIN = join(__dirname, '../../dist/src/main.js');
+
+/**
+ * The environment of a bridge on the test Redis and Kafka, every port free (0) on loopback, the
+ * HTTP API behind the token "secret"; `extra` adds or overrides variables.
+ */
+export function realInfraEnv(redisKeyPrefix: string, kafkaTopicPrefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    COAP_HOST: '127.0.0.1',
+    COAP_PORT: '0',
+    COAPS_PORT: '0',
+    HTTP_PORT: '0',
+    HTTP_API_TOKEN: 'secret',
+    REDIS_URL: testRedisUrl(),
+    REDIS_KEY_PREFIX: redisKeyPrefix,
+    KAFKA_BROKERS: testKafkaBrokers().join(','),
+    KAFKA_TOPIC_PREFIX: kafkaTopicPrefix,
+    ...extra,
+  };
+}
+
+/** The sum of a metric's series on the bridge's /metrics: `name` alone, or a series with its labels. */
+export async function bridgeMetric(bridge: BridgeProcess, series: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${bridge.httpPort}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${series} `) || l.startsWith(`${series}{`))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
 
 export async function startBridgeProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<BridgeProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
