@@ -17,5 +17,12 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
+    {
+      // The Helm chart and deployment files: helm lint/template, a real kube-apiserver, config consistency.
+      displayName: 'deploy',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/test/deploy/**/*.test.ts'],
+    },
   ],
 };

@@ -5,7 +5,7 @@
  *
  *   npm run build && node dist/scripts/gen-builtin-models.js [--registry DIR] [--out FILE]
  *
- * Defaults: DIR = <repo>/../shared/lwm2m-registry, FILE = <repo>/src/lwm2m/model/builtin-models.json.
+ * Defaults: DIR = <repo>/models/oma-registry, FILE = <repo>/src/lwm2m/model/builtin-models.json.
  */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -42,7 +42,7 @@ function option(args: readonly string[], name: string): string | undefined {
 }
 
 async function main(args: readonly string[]): Promise<void> {
-  const registryDir = path.resolve(option(args, '--registry') ?? path.join(repoRoot(), '..', 'shared', 'lwm2m-registry'));
+  const registryDir = path.resolve(option(args, '--registry') ?? path.join(repoRoot(), 'models', 'oma-registry'));
   const outFile = path.resolve(option(args, '--out') ?? path.join(repoRoot(), 'src', 'lwm2m', 'model', 'builtin-models.json'));
 
   const { models, errors } = await loadDdfDirectory(registryDir);

@@ -32,6 +32,7 @@ import { CookieJar } from './dtls/cookie';
 import { dtlsCredentials, provisionedMode } from './bridge/security';
 import { loadDtlsIdentity } from './bridge/dtls-identity';
 import { DtlsEventCounter, registerDtlsMetrics } from './observability/dtls-metrics';
+import { runShutdown, type ShutdownReport } from './bridge/shutdown';
 
 export interface App {
   readonly server: Lwm2mServer;
@@ -40,7 +41,8 @@ export interface App {
   readonly coapsPort?: number;
   readonly httpPort?: number;
   ready(): boolean;
-  stop(): Promise<void>;
+  /** SIGTERM: not ready at once, serve for SHUTDOWN_DRAIN_MS, hand back and flush; always within SHUTDOWN_TIMEOUT_MS. */
+  stop(): Promise<ShutdownReport>;
 }
 
 export async function startApp(config: Config, log: Logger): Promise<App> {
@@ -205,15 +207,34 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     ...(httpPort !== undefined ? { httpPort } : {}),
     ready,
     async stop() {
+      // Not ready at once (invariant 1: the load balancer moves new traffic to the others).
       stopping = true;
       clearTimeout(consumeRetry);
-      // Stop taking datagrams first, then flush what is buffered, then release the stores.
-      rpc.stop();
-      await server.stop();
-      await profiles.stop();
-      await bus.close(config.SHUTDOWN_TIMEOUT_MS).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'bus flush incomplete'));
-      await stores.close();
-      if (http) await new Promise<void>((resolve) => http?.close(() => resolve()));
+      return runShutdown(
+        [
+          { name: 'drain', run: (left) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(left, config.SHUTDOWN_DRAIN_MS))) },
+          // RPC requests not yet taken stay uncommitted on Kafka; those taken stay in the queue.
+          { name: 'rpc intake', run: async () => rpc.stop() },
+          // Closing the endpoint cuts exchanges short: their requests go back to the queue.
+          { name: 'coap sockets', run: () => server.stop() },
+          { name: 'rpc hand-back', run: () => rpc.idle(), leftover: () => `${rpc.inFlight} device queue(s) still running here; their requests come back when their lease passes` },
+          { name: 'profiles', run: () => profiles.stop() },
+          { name: 'kafka flush', run: (left) => bus.close(left), leftover: () => `${bus.stats().bufferedRecords} record(s) not acknowledged` },
+          { name: 'redis', run: () => stores.close() },
+          {
+            name: 'http',
+            run: (left) =>
+              new Promise<void>((resolve) => {
+                if (http === undefined) return resolve();
+                const h = http;
+                h.close(() => resolve());
+                h.closeIdleConnections();
+                setTimeout(() => h.closeAllConnections(), Math.max(0, left - 50)).unref();
+              }),
+          },
+        ],
+        config.SHUTDOWN_TIMEOUT_MS,
+      );
     },
   };
 }

@@ -32,10 +32,26 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ signal, budgetMs: config.SHUTDOWN_TIMEOUT_MS, drainMs: config.SHUTDOWN_DRAIN_MS }, 'shutting down');
+    // The last resort: whatever still runs, the process is gone within the budget (a kubelet
+    // sends SIGKILL at terminationGracePeriodSeconds anyway; this exits first, saying so).
+    setTimeout(() => {
+      log.error({ budgetMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown budget spent; exiting now');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS + 250).unref();
     app.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      (report) => {
+        if (report.unfinished.length === 0) {
+          log.info({ elapsedMs: report.elapsedMs }, 'shut down');
+          process.exit(0);
+        }
+        log.warn({ elapsedMs: report.elapsedMs, unfinished: report.unfinished }, 'shut down with work left unfinished');
+        process.exit(1);
+      },
+      (err: unknown) => {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+        process.exit(1);
+      },
     );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -6,6 +6,7 @@ import type { KafkaBusOptions } from '../bus/kafka-config';
 import { resolveTopics, type Topics } from '../bus/topics';
 import type { Config } from '../config/env';
 import type { Logger } from '../observability/logger';
+import { kafkaTls } from './kafka-tls';
 
 export interface BridgeBus {
   readonly created: CreatedBus;
@@ -16,6 +17,7 @@ export function createBridgeBus(config: Config, log: Logger, onProduceLatency?: 
   const brokers = config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter((b) => b !== '');
   const sasl: Pick<KafkaBusOptions, 'sasl'> =
     config.KAFKA_SASL_MECHANISM === '' ? {} : { sasl: { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME, password: config.KAFKA_SASL_PASSWORD } };
+  const ssl = kafkaTls(config);
   const topics = resolveTopics(config.KAFKA_TOPIC_PREFIX, {
     telemetry: config.KAFKA_TOPIC_TELEMETRY,
     attributes: config.KAFKA_TOPIC_ATTRIBUTES,
@@ -29,7 +31,7 @@ export function createBridgeBus(config: Config, log: Logger, onProduceLatency?: 
     brokers,
     instanceId: config.INSTANCE_ID,
     clientId: config.KAFKA_CLIENT_ID,
-    ssl: config.KAFKA_SSL,
+    ...(ssl !== undefined ? { ssl } : {}),
     ...sasl,
     lingerMs: config.KAFKA_LINGER_MS,
     maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS,

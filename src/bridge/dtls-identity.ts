@@ -3,20 +3,11 @@
  * DTLS_SERVER_CERT and DTLS_TRUSTED_CA each hold PEM text or the path of a PEM file. Anything
  * unusable stops the start with a ConfigError naming the variable (exit code 2).
  */
-import { readFileSync } from 'node:fs';
 import type { X509Certificate } from 'node:crypto';
 import type { Config } from '../config/env';
 import { certificatesFromPem, loadServerIdentity, type ServerIdentity } from '../dtls/server-identity';
 import { ConfigError } from '../errors';
-
-function pem(name: string, value: string): string {
-  if (value.includes('-----BEGIN')) return value;
-  try {
-    return readFileSync(value, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${name}: cannot read ${value} (${err instanceof Error ? err.message : String(err)})`);
-  }
-}
+import { pemFromConfig as pem } from '../config/pem';
 
 export interface DtlsIdentity {
   readonly server?: ServerIdentity;

@@ -17,12 +17,20 @@ export interface KafkaSasl {
   readonly password: string;
 }
 
+/** TLS towards the brokers: PEM texts (the trust anchors, and a client certificate and key for mutual TLS). */
+export interface KafkaTls {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+}
+
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
   /** Identifies this bridge process: the `instance-id` header and part of consumer group ids. */
   readonly instanceId: string;
   readonly clientId?: string;
-  readonly ssl?: boolean;
+  /** true: TLS with the system's trust store; an object: TLS with these PEM texts. */
+  readonly ssl?: boolean | KafkaTls;
   readonly sasl?: KafkaSasl;
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
@@ -125,7 +133,7 @@ export function createKafkaClient(o: ResolvedKafkaBusOptions): Kafka {
     brokers: [...o.brokers],
     connectionTimeout: o.connectionTimeoutMs,
     requestTimeout: o.requestTimeoutMs,
-    ...(o.ssl === true ? { ssl: true } : {}),
+    ...(o.ssl === true ? { ssl: true } : typeof o.ssl === 'object' ? { ssl: { ...o.ssl } } : {}),
     ...(o.sasl !== undefined ? { sasl: sasl(o.sasl) } : {}),
     retry: { initialRetryTime: o.retryInitialMs, maxRetryTime: o.retryMaxMs, retries: 5 },
     logLevel: LEVELS[o.kafkaLogLevel],

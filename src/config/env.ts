@@ -65,11 +65,19 @@ export const envSchema = z.object({
   RETRY_AFTER_S: int(1, 3600).default(30),
   /** How long a Send may wait for Kafka's acknowledgement before the device gets 5.03. */
   SEND_ACK_TIMEOUT_MS: int(100, 120_000).default(5000),
-  /** Flush budget on SIGTERM. */
+  /** After SIGTERM the process exits within this budget in every case, naming what it could not finish (drain included). */
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  /** After SIGTERM, how long the bridge reports not ready and still serves, so load balancers stop sending first (part of SHUTDOWN_TIMEOUT_MS). */
+  SHUTDOWN_DRAIN_MS: int(0, 600_000).default(0),
 
   // --- Redis (empty URL: in-memory store, embedded mode) ---
   REDIS_URL: z.string().default(''),
+  /** Redis Cluster: REDIS_URL is then a comma-separated list of seed node URLs (redis:// or rediss://). */
+  REDIS_CLUSTER: bool.default('false'),
+  /** Password (AUTH) for Redis, overriding one in REDIS_URL; kept apart so that it can come from a Secret. */
+  REDIS_PASSWORD: z.string().default(''),
+  /** TLS towards Redis (also implied by rediss:// URLs). */
+  REDIS_TLS: bool.default('false'),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _.:- only').default('lwm2m'),
   REDIS_CACHE_TTL_MS: int(0, 3_600_000).default(60_000),
   REDIS_CACHE_MAX: int(0, 10_000_000).default(100_000),
@@ -86,6 +94,12 @@ export const envSchema = z.object({
   KAFKA_TOPIC_DEVICES: z.string().min(1).default('devices'),
   KAFKA_TOPIC_PROFILES: z.string().min(1).default('profiles'),
   KAFKA_SSL: bool.default('false'),
+  /** Trust anchors for the brokers' TLS certificates: PEM text or a PEM file path; empty: the system's CAs. Implies KAFKA_SSL. */
+  KAFKA_SSL_CA: z.string().default(''),
+  /** Client certificate (mutual TLS): PEM text or a PEM file path; needs KAFKA_SSL_KEY. */
+  KAFKA_SSL_CERT: z.string().default(''),
+  /** Client private key (mutual TLS): PEM text or a PEM file path; needs KAFKA_SSL_CERT. */
+  KAFKA_SSL_KEY: z.string().default(''),
   KAFKA_SASL_MECHANISM: z.enum(['', 'plain', 'scram-sha-256', 'scram-sha-512']).default(''),
   KAFKA_SASL_USERNAME: z.string().default(''),
   KAFKA_SASL_PASSWORD: z.string().default(''),

@@ -56,11 +56,11 @@ async function devices(deps: HttpApiDeps, req: IncomingMessage, url: URL): Promi
 }
 
 function reply(res: ServerResponse, r: ApiReply): void {
-  json(res, r.status, r.body);
+  json(res, r.status, r.body, r.headers);
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function json(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+  res.writeHead(status, { ...headers, 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
 

@@ -25,6 +25,7 @@ export interface DeviceApiDeps {
 export interface ApiReply {
   readonly status: number;
   readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -121,8 +122,13 @@ export async function postRpc(deps: DeviceApiDeps, endpoint: string, req: Incomi
   const wait = Math.max(0, outcome.deadline - Date.now()) + RESPONSE_GRACE_MS;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, wait, undefined)));
-  const response = await Promise.race([outcome.response, late]);
+  const shutdown = deps.rpc.stoppedSignal.then(() => 'shutdown' as const);
+  const response = await Promise.race([outcome.response, late, shutdown]);
   clearTimeout(timer);
+  if (response === 'shutdown') {
+    // The caller's connection ends with this instance; the request does not (invariant 3).
+    return { status: 503, headers: { 'retry-after': '1' }, body: { id: parsed.id, error: 'this instance is shutting down: the request stays queued and another instance runs it; its response is published on the RPC responses topic' } };
+  }
   if (response === undefined) return { status: 504, body: { id: parsed.id, error: 'no response reached this instance in time; it is published on the RPC responses topic' } };
   return { status: 200, body: response };
 }

@@ -92,6 +92,11 @@ export class RpcService {
   private readonly unsubscribe: () => void;
   private sweeping = false;
   private stopped = false;
+  /** Drain loops running here: shutdown waits for them to hand their requests back. */
+  private readonly running = new Set<Promise<void>>();
+  private announceStop: () => void = () => undefined;
+  /** Settles when stop() is called: HTTP callers still waiting are told their request stays queued. */
+  readonly stoppedSignal: Promise<void> = new Promise<void>((resolve) => (this.announceStop = resolve));
 
   constructor(private readonly opts: RpcServiceOptions) {
     this.now = opts.now ?? Date.now;
@@ -150,11 +155,26 @@ export class RpcService {
     return this.opts.queue.pending(endpoint);
   }
 
-  /** Stops taking work; requests in flight here come back to the queue when their lease passes. */
+  /**
+   * Stops taking work. A request whose exchange is cut short by the shutdown (the CoAP endpoint
+   * closing) is released back to the head of its queue for another instance; one whose release
+   * cannot be written comes back when its lease passes. idle() resolves once the loops ended.
+   */
   stop(): void {
     this.stopped = true;
     clearInterval(this.sweeper);
     this.unsubscribe();
+    this.announceStop();
+  }
+
+  /** Resolves when no drain loop runs here any more (after stop(): every request handed back). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  /** Drain loops running here (what a shutdown may leave unfinished). */
+  get inFlight(): number {
+    return this.running.size;
   }
 
   /** Hands the device's queue to the instance that reaches the device, or drains it here. */
@@ -183,12 +203,19 @@ export class RpcService {
   }
 
   /** One drain loop per endpoint on this instance; a request to drain meanwhile runs it again. */
-  private async drain(endpoint: string, seenAt?: number): Promise<void> {
+  private drain(endpoint: string, seenAt?: number): Promise<void> {
     if (this.draining.has(endpoint)) {
       this.again.add(endpoint);
-      return;
+      return Promise.resolve();
     }
     this.draining.add(endpoint);
+    const loop = this.drainLoop(endpoint, seenAt);
+    this.running.add(loop);
+    void loop.finally(() => this.running.delete(loop));
+    return loop;
+  }
+
+  private async drainLoop(endpoint: string, seenAt?: number): Promise<void> {
     try {
       do {
         this.again.delete(endpoint);

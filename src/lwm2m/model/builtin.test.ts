@@ -7,7 +7,7 @@ import builtinJson from './builtin-models.json';
 import { loadDdfDirectory } from './ddf-loader';
 import { toModelJson } from './model-json';
 
-const REGISTRY_DIR = path.resolve(__dirname, '../../../../shared/lwm2m-registry');
+const REGISTRY_DIR = path.resolve(__dirname, '../../../models/oma-registry');
 
 describe('built-in models', () => {
   const registry = createBuiltinRegistry();
