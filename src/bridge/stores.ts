@@ -1,7 +1,8 @@
 /**
  * Session stores: Redis when REDIS_URL is set (shared by every instance), else in memory.
+ * Redis is one server or a Redis Cluster (REDIS_CLUSTER; redis-connection.ts): every key a script
+ * touches shares one hash tag (store/redis/keys.ts; Redis Cluster spec, "Hash tags").
  */
-import { Redis } from 'ioredis';
 import type { Config } from '../config/env';
 import type { Logger } from '../observability/logger';
 import { MemoryRegistrationStore } from '../store/memory-registration-store';
@@ -9,6 +10,7 @@ import { MemoryObservationStore, type ObservationStore } from '../store/observat
 import { CacheInvalidation, createRedisStores, RedisStats } from '../store/redis';
 import { RedisKeys } from '../store/redis/keys';
 import { redisVersionProblem } from '../store/redis/redis-version';
+import { createRedisClient, duplicateRedisClient } from './redis-connection';
 import type { RegistrationStore } from '../store/registration-store';
 import { MemoryProvisioningStore, type ProvisioningStore } from '../profile/provisioning';
 import { RedisProvisioningStore } from '../store/redis/redis-provisioning-store';
@@ -56,19 +58,22 @@ export function createStores(config: Config, log: Logger): Stores {
       close: async () => undefined,
     };
   }
-  const redis = new Redis(config.REDIS_URL, {
-    // Fail fast while Redis is away: the device gets 5.03 instead of a request that hangs.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times) => Math.min(2000, 50 * 2 ** Math.min(times, 6)),
-    lazyConnect: false,
-    enableAutoPipelining: true,
-  });
+  // A bad REDIS_URL (or seed list) throws ConfigError here: exit code 2 naming REDIS_URL.
+  const redis = createRedisClient(config);
+  const cluster = config.REDIS_CLUSTER;
   let lastError = '';
   redis.on('error', (err: Error) => {
     if (err.message !== lastError) log.warn({ err: err.message }, 'redis error');
     lastError = err.message;
   });
+  // A cluster reports a failing node apart from the client's own state.
+  if (cluster) {
+    redis.on('node error', (err: Error, node: string) => {
+      const text = `${node}: ${err.message}`;
+      if (text !== lastError) log.warn({ err: err.message, node }, 'redis cluster node error');
+      lastError = text;
+    });
+  }
   // Not ready while the server is too old for the stores' commands: the logs say why.
   let incompatible: string | undefined;
   redis.on('ready', () => {
@@ -93,8 +98,9 @@ export function createStores(config: Config, log: Logger): Stores {
   });
   const keys = new RedisKeys(config.REDIS_KEY_PREFIX);
   // Its own connection: a subscribed connection runs no other command. Its errors are the main
-  // connection's (same server), which logs them.
-  const subscriber = redis.duplicate();
+  // connection's (same server), which logs them. On a cluster the duplicate subscribes on one
+  // node, which hears every node's PUBLISH (Redis Cluster spec, "Pub/Sub").
+  const subscriber = duplicateRedisClient(redis);
   subscriber.on('error', () => undefined);
   const invalidation = new CacheInvalidation({
     subscriber,
@@ -105,13 +111,14 @@ export function createStores(config: Config, log: Logger): Stores {
     onMalformed: (message) => log.warn({ message: message.slice(0, 200) }, 'unreadable cache invalidation message ignored'),
   });
   const io = new RedisIo(redis, stores.stats);
-  const peerConnection = redis.duplicate();
+  const peerConnection = duplicateRedisClient(redis);
   peerConnection.on('error', () => undefined);
   const peers = new RedisPeers({
     self: config.INSTANCE_ID,
     io,
     keys,
     subscriber: peerConnection,
+    publishCountIsNodeLocal: cluster,
     heartbeatMs: config.INSTANCE_HEARTBEAT_MS,
     onMalformed: (text) => log.warn({ message: text.slice(0, 200) }, 'unreadable instance message ignored'),
   });

@@ -8,13 +8,13 @@
  * are off from the moment the connection drops until the channel is subscribed again, and are
  * cleared then. What stays cached is thus either announced-fresh or bounded by the cache TTL.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-io';
 import type { RedisStats } from './redis-stats';
 import type { InvalidationKind, SessionCache } from './session-context';
 
 export interface CacheInvalidationOptions {
   /** A connection of its own (e.g. `redis.duplicate()`), used for nothing else. */
-  readonly subscriber: Redis;
+  readonly subscriber: RedisClient;
   readonly channel: string;
   readonly cache: SessionCache;
   /** This instance: its own messages are skipped (its writes invalidated its cache already). */

@@ -5,7 +5,7 @@
  * secret cannot read it (it then makes a new handshake).
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-io';
 import { WRITE_BLOCK, type SharedSession, type SharedSessionStore } from '../../dtls/shared-sessions';
 import { redisCall } from './redis-call';
 import { RedisKeys } from './keys';
@@ -31,7 +31,7 @@ interface SealedJson {
 }
 
 export interface RedisDtlsSessionsOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keyPrefix: string;
   readonly secret: Buffer;
   readonly ttlMs: number;

@@ -3,8 +3,15 @@
  * key (instanceAlive, PX = 3 heartbeats) and listens on its own channel (instanceChannel) on a
  * connection of its own (a subscribed connection runs no other command). PUBLISH answers how
  * many listeners got the message, so a gone instance is noticed at the first send.
+ *
+ * Redis Cluster: PUBLISH is forwarded to every node over the cluster bus, but its reply counts
+ * only the subscribers connected to the node that took it (Redis PUBLISH reference: "in a Redis
+ * Cluster, only clients that are connected to the same node as the publishing client are
+ * included in the count"; spec, "Pub/Sub"). There a count of 0 says nothing, and the heartbeat
+ * key decides (publishCountIsNodeLocal). So that the heartbeat means "listening", an instance
+ * beats only while its channel is subscribed.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-io';
 import { parsePeerMessage, type PeerMessage, type RpcPeers } from '../../rpc/rpc-peers';
 import type { RedisKeys } from './keys';
 import type { RedisIo } from './redis-io';
@@ -14,7 +21,9 @@ export interface RedisPeersOptions {
   readonly io: RedisIo;
   readonly keys: RedisKeys;
   /** A connection of its own (e.g. `redis.duplicate()`), used for nothing else. */
-  readonly subscriber: Redis;
+  readonly subscriber: RedisClient;
+  /** True on a Redis Cluster: a PUBLISH reply of 0 does not mean nobody listens (see above). */
+  readonly publishCountIsNodeLocal?: boolean;
   /** Heartbeat period (ms); an instance counts as gone 3 periods after its last beat. Default 5000. */
   readonly heartbeatMs?: number;
   readonly onMalformed?: (text: string) => void;
@@ -25,6 +34,8 @@ export class RedisPeers implements RpcPeers {
   private handler: ((message: PeerMessage) => void) | undefined;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  /** The channel is subscribed: only then does the heartbeat say this instance can be reached. */
+  private listening = false;
 
   constructor(private readonly opts: RedisPeersOptions) {
     this.self = opts.self;
@@ -35,13 +46,20 @@ export class RedisPeers implements RpcPeers {
       if (message === undefined) opts.onMalformed?.(text);
       else this.handler?.(message);
     });
-    opts.subscriber.on('ready', () => {
-      if (!this.closed) opts.subscriber.subscribe(channel).catch(() => undefined); // the next 'ready' retries
-    });
     const period = opts.heartbeatMs ?? 5000;
+    opts.subscriber.on('ready', () => {
+      if (this.closed) return;
+      opts.subscriber.subscribe(channel).then(
+        () => {
+          this.listening = true;
+          void this.beat(period);
+        },
+        () => undefined, // the next 'ready' retries
+      );
+    });
+    opts.subscriber.on('close', () => (this.listening = false));
     this.timer = setInterval(() => void this.beat(period), period);
     this.timer.unref();
-    void this.beat(period);
   }
 
   async alive(instance: string): Promise<boolean> {
@@ -51,7 +69,9 @@ export class RedisPeers implements RpcPeers {
 
   async send(instance: string, message: PeerMessage): Promise<boolean> {
     const n = await this.opts.io.call('instance', (c) => c.publish(this.opts.keys.instanceChannel(instance), JSON.stringify(message)));
-    return n > 0;
+    if (n > 0) return true;
+    // Cluster: the listener may sit on another node, which got the message all the same.
+    return this.opts.publishCountIsNodeLocal === true && (await this.alive(instance));
   }
 
   onMessage(handler: (message: PeerMessage) => void): void {
@@ -67,7 +87,7 @@ export class RedisPeers implements RpcPeers {
   }
 
   private async beat(period: number): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || !this.listening) return;
     await this.opts.io.bestEffort('instance', (c) => c.set(this.opts.keys.instanceAlive(this.self), String(Date.now()), 'PX', period * 3));
   }
 }

@@ -3,7 +3,7 @@
  * the device's hash tag, so that every instance sees the same assignment. The profile layer's
  * assigner keeps its own bounded cache in front of it.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-io';
 import { parseProvisioningRecord, type ProvisioningRecord, type ProvisioningStore } from '../../profile/provisioning';
 import { credentialKey, sameCredentialKey, type CredentialKind } from '../../security/credentials';
 import { redisCall } from './redis-call';
@@ -13,7 +13,7 @@ export class RedisProvisioningStore implements ProvisioningStore {
   private readonly keys: RedisKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyPrefix: string,
   ) {
     this.keys = new RedisKeys(keyPrefix);
