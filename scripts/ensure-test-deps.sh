@@ -121,3 +121,5 @@ resolve_kafka() {
 install_missing_commands
 build_leshan_launcher
 resolve_kafka
+# helm, kube-apiserver, etcd and the Prometheus Operator CRDs for the deploy tests, built from Go modules.
+bash scripts/ensure-k8s-tools.sh || die "could not build the Kubernetes test tools (log above); missing: helm, kube-apiserver, etcd or the monitoring CRDs"
