@@ -24,5 +24,13 @@ module.exports = {
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/test/deploy/**/*.test.ts'],
     },
+    {
+      // The bridge behind a kube-proxy-style UDP load balancer in network namespaces (root; its own
+      // Redis and Kafka). scripts/test-all.sh runs it alone, after the others, so that it has the machine.
+      displayName: 'cluster',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
+    },
   ],
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs, only when it is missing; safe to run again and again.
-#   - Debian packages: libcoap3-bin (coap-client-notls...), redis-server, a JDK and Maven
+#   - Debian packages: libcoap3-bin (coap-client-notls...), redis-server and redis-tools, a JDK and
+#     Maven, and for the load-balancer tests iproute2, nftables and conntrack
 #   - the Leshan launcher jar (test/interop/leshan-client), rebuilt when its sources are newer
 #   - the Apache Kafka broker jars (test/infra/kafka/pom.xml) and their runtime classpath file
 #     (.cache/kafka-classpath.txt), resolved again when missing, older than the pom, or naming a
@@ -25,13 +26,18 @@ die() {
 }
 
 # command -> Debian package providing it
-COMMANDS=(coap-client-notls coap-client-openssl coap-client-gnutls openssl redis-server java javac mvn)
+COMMANDS=(coap-client-notls coap-client-openssl coap-client-gnutls openssl redis-server redis-cli java javac mvn ip nft conntrack setpriv)
 declare -A PACKAGE_FOR=(
   [coap-client-notls]=libcoap3-bin
   [coap-client-openssl]=libcoap3-bin
   [coap-client-gnutls]=libcoap3-bin
   [openssl]=openssl
   [redis-server]=redis-server
+  [redis-cli]=redis-tools
+  [ip]=iproute2
+  [nft]=nftables
+  [conntrack]=conntrack
+  [setpriv]=util-linux
   [java]=openjdk-17-jdk-headless
   [javac]=openjdk-17-jdk-headless
   [mvn]=maven

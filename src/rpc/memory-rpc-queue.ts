@@ -32,11 +32,11 @@ export class MemoryRpcQueue implements RpcQueue {
     return 'queued';
   }
 
-  async lease(endpoint: string, holder: string, now: number, maxExchangeMs: number): Promise<LeaseOutcome> {
+  async lease(endpoint: string, holder: string, now: number, maxExchangeMs: number, takeOverFrom?: string): Promise<LeaseOutcome> {
     const d = this.devices.get(endpoint);
     if (d === undefined) return { kind: 'empty' };
     if (d.flight !== undefined) {
-      if (d.flight.until > now) return { kind: 'busy' };
+      if (d.flight.until > now && d.flight.holder !== takeOverFrom) return { kind: 'busy', holder: d.flight.holder };
       const entry = d.flight.entry;
       d.flight = { entry, holder, until: leaseUntil(entry, now, maxExchangeMs) };
       return { kind: 'leased', entry };

@@ -22,8 +22,8 @@ export interface QueuedRpc {
 
 export type LeaseOutcome =
   | { readonly kind: 'leased'; readonly entry: QueuedRpc }
-  /** The head request is in flight on a live lease (this or another instance runs it). */
-  | { readonly kind: 'busy' }
+  /** The head request is in flight on a live lease (this or another instance runs it): `holder`. */
+  | { readonly kind: 'busy'; readonly holder: string }
   | { readonly kind: 'empty' };
 
 export interface PendingRpc {
@@ -50,9 +50,9 @@ export interface RpcQueue {
   /**
    * Takes the head of the device's queue into flight for `holder`, until leaseUntil() of it. A
    * lease that passed is taken over (the previous holder died mid-request: at least once towards
-   * the device).
+   * the device), and so is a live one held by `takeOverFrom` (an instance known to be gone).
    */
-  lease(endpoint: string, holder: string, now: number, maxExchangeMs: number): Promise<LeaseOutcome>;
+  lease(endpoint: string, holder: string, now: number, maxExchangeMs: number, takeOverFrom?: string): Promise<LeaseOutcome>;
   /** Removes the request (queued or in flight): true for exactly one caller, who answers it. */
   complete(endpoint: string, id: string): Promise<boolean>;
   /** Puts an in-flight request back at the head (the device fell asleep before answering). */

@@ -6,7 +6,7 @@ import { MemoryRpcQueue } from './memory-rpc-queue';
 import type { RpcRequest } from './request';
 import type { PeerMessage, RpcPeers } from './rpc-peers';
 import type { RpcQueue } from './rpc-queue';
-import { RpcService } from './rpc-service';
+import { RpcService, UNSEEN_ATTEMPT_MS } from './rpc-service';
 
 const reg = (endpoint: string, queueMode: boolean): Registration =>
   ({ id: `r-${endpoint}`, endpoint, address: '127.0.0.1', port: 1, lifetime: 60, lwm2mVersion: '1.1', binding: queueMode ? 'UQ' : 'U', queueMode, rootPath: '/', objects: [], objectLinks: '', registeredAt: 0, lastUpdate: 0, expiresAt: 1e13 }) as Registration;
@@ -45,13 +45,15 @@ function setup(o: Setup) {
   const events = new ServerEvents();
   const published: BusRecord[] = [];
   const ran: string[] = [];
+  const timeouts: number[] = [];
   const regs = new Map<string, Registration>([['ep', reg('ep', o.queueMode)]]);
   const net = o.net ?? new PeerNet();
   const queue = o.queue ?? new MemoryRpcQueue(1000, () => now);
   const service = new RpcService({
     executor: {
-      execute: async (req: RpcRequest): Promise<RpcResponseRecord> => {
+      execute: async (req: RpcRequest, timeoutMs: number): Promise<RpcResponseRecord> => {
         ran.push(req.id);
+        timeouts.push(timeoutMs);
         return { id: req.id, endpoint: req.endpoint, method: req.method, result: o.answer?.(req) ?? 'CONTENT', ts: now };
       },
     },
@@ -76,7 +78,7 @@ function setup(o: Setup) {
   };
   const pendingIds = async () => (await service.pending('ep')).map((p) => p.id);
   const sweep = () => (service as unknown as { sweep(): Promise<void> }).sweep();
-  return { service, events, ran, regs, queue, net, request, types, responses, settled, pendingIds, sweep, advance: (ms: number) => (now += ms) };
+  return { service, events, ran, timeouts, regs, queue, net, request, types, responses, settled, pendingIds, sweep, advance: (ms: number) => (now += ms) };
 }
 
 describe('RpcService', () => {
@@ -205,6 +207,39 @@ describe('RpcService', () => {
     await t.settled();
     expect(t.ran).toEqual(['z']);
     expect(t.responses()).toEqual(['z:CONTENT']);
+    t.service.stop();
+  });
+
+  it('takes over at once a request in flight on an instance known to be gone, when the device shows up', async () => {
+    const queue = new MemoryRpcQueue();
+    const t = setup({ queueMode: false, self: 'B', queue });
+    // Instance "A" leased it and died (no heartbeat): its lease has not passed.
+    await queue.enqueue({ req: t.request('k'), deadline: 1_000_000 + 600_000, takenAt: 1_000_000 }, 1_000_000);
+    expect(await queue.lease('ep', 'A', 1_000_000, 120_000)).toMatchObject({ kind: 'leased' });
+    t.events.emit({ type: 'send', registration: t.regs.get('ep') as Registration, entries: [] });
+    await t.settled();
+    expect(t.ran).toEqual(['k']);
+    expect(t.responses()).toEqual(['k:CONTENT']);
+    t.service.stop();
+  });
+
+  it('a request for a device whose owner is gone gets a short try from here, then waits for the instance that sees the device next', async () => {
+    const net = new PeerNet();
+    let tries = 0;
+    const t = setup({ queueMode: false, self: 'B', owner: 'A-dead', net, answer: () => (++tries === 1 ? 'TIMEOUT' : 'CONTENT') });
+    await t.service.submit(t.request('u'));
+    await t.settled();
+    // Unanswered from here (behind its NAT the device may accept only the instance it talks to): not TIMEOUT, back in the queue.
+    expect(t.ran).toEqual(['u']);
+    expect(t.timeouts).toEqual([UNSEEN_ATTEMPT_MS]);
+    expect(t.responses()).toEqual([]);
+    expect(await t.pendingIds()).toEqual(['u']);
+    // The device's next uplink reaches this instance: the request runs with the full exchange time and is answered once.
+    t.events.emit({ type: 'send', registration: t.regs.get('ep') as Registration, entries: [] });
+    await t.settled();
+    expect(t.ran).toEqual(['u', 'u']);
+    expect(t.timeouts[1]).toBeGreaterThan(UNSEEN_ATTEMPT_MS);
+    expect(t.responses()).toEqual(['u:CONTENT']);
     t.service.stop();
   });
 

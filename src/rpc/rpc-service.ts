@@ -33,6 +33,13 @@ import type { PendingRpc, QueuedRpc, RpcQueue } from './rpc-queue';
 export const MAX_EXCHANGE_MS = 120_000;
 /** An instance re-records itself as a device's owner at most this often while it keeps seeing it. */
 const OWNER_REFRESH_MS = 300_000;
+/**
+ * How long a request is tried from an instance that has not seen the device while the device's
+ * recorded owner is gone. Behind a NAT or a load balancer the device may accept datagrams only
+ * from the instance its own traffic reaches now (DESIGN invariant 2); unanswered, the request
+ * goes back to the head of the queue for the instance that sees the device's next uplink.
+ */
+export const UNSEEN_ATTEMPT_MS = 5_000;
 
 /** The instance that last saw a device, and when. */
 export interface Owner {
@@ -240,17 +247,30 @@ export class RpcService {
       }
       if (reg.queueMode && !this.isAwake(endpoint, seenAt)) return;
       const now = this.now();
-      const lease = await queue.lease(endpoint, peers.self, now, MAX_EXCHANGE_MS);
+      let lease = await queue.lease(endpoint, peers.self, now, MAX_EXCHANGE_MS);
+      if (lease.kind === 'busy' && lease.holder !== peers.self && lease.holder !== '' && !(await this.isAlive(lease.holder))) {
+        // Its holder died mid-request: taken over now rather than when the lease passes (at least once towards the device).
+        lease = await queue.lease(endpoint, peers.self, now, MAX_EXCHANGE_MS, lease.holder);
+      }
       if (lease.kind !== 'leased') return;
       const { entry } = lease;
       if (entry.deadline <= now) {
         await this.settle(entry, { result: 'TIMEOUT', error: 'the request\'s deadline passed before the device could be reached' });
         continue;
       }
+      const goneOwner = await this.goneOwner(endpoint);
       void this.event(entry.req, 'rpc-sent');
-      const res = await this.opts.executor.execute(entry.req, Math.max(1, Math.min(entry.deadline - now, MAX_EXCHANGE_MS)));
+      const limit = goneOwner === undefined ? MAX_EXCHANGE_MS : UNSEEN_ATTEMPT_MS;
+      const res = await this.opts.executor.execute(entry.req, Math.max(1, Math.min(entry.deadline - now, limit)));
       if (this.stopped && (res.result === 'TIMEOUT' || res.result === 'INTERNAL_SERVER_ERROR')) {
         await queue.release(endpoint, entry.req.id); // cut short by shutdown: another instance runs it
+        return;
+      }
+      if (res.result === 'TIMEOUT' && goneOwner !== undefined && this.now() < entry.deadline) {
+        // Not reachable from here: back to the head, for the instance that sees the device next.
+        await queue.release(endpoint, entry.req.id);
+        const owner = await this.ownerOf(endpoint);
+        if (owner !== undefined && owner.instance !== goneOwner) void this.route(endpoint, owner);
         return;
       }
       if (res.result === 'TIMEOUT') {
@@ -265,6 +285,27 @@ export class RpcService {
         void this.event(entry.req, 'rpc-delivered', res.result);
       }
       await this.settle(entry, res);
+    }
+  }
+
+  /**
+   * The device's recorded owner when it is another instance that is gone and this instance has
+   * not seen the device lately: a request sent from here may not get through (UNSEEN_ATTEMPT_MS).
+   */
+  private async goneOwner(endpoint: string): Promise<string | undefined> {
+    if (this.owned.get(endpoint) !== undefined) return undefined;
+    const owner = await this.ownerOf(endpoint);
+    if (owner === undefined || owner.instance === this.opts.peers.self) return undefined;
+    return (await this.isAlive(owner.instance)) ? undefined : owner.instance;
+  }
+
+  /** Whether another instance is alive; one that cannot be checked counts as alive (the usual path). */
+  private async isAlive(instance: string): Promise<boolean> {
+    try {
+      return await this.opts.peers.alive(instance);
+    } catch (err) {
+      this.opts.onError?.(err, `rpc peer ${instance}`);
+      return true;
     }
   }
 

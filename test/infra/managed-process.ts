@@ -40,6 +40,8 @@ export interface SpawnOptions {
   readonly args: readonly string[];
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Run inside this network namespace (`ip netns exec`, which execs: same pid). */
+  readonly netns?: string;
 }
 
 interface CleanupRegistry {
@@ -185,11 +187,12 @@ export class ManagedProcess {
 
   static spawn(options: SpawnOptions): ManagedProcess {
     const setpriv = findSetpriv();
+    const inner = options.netns !== undefined ? ['ip', 'netns', 'exec', options.netns, options.command, ...options.args] : [options.command, ...options.args];
     // setpriv sets the parent-death signal, then execs the command (same pid).
     const [command, args] =
       setpriv !== undefined
-        ? [setpriv, ['--pdeathsig', 'KILL', '--', options.command, ...options.args]]
-        : [options.command, [...options.args]];
+        ? [setpriv, ['--pdeathsig', 'KILL', '--', ...inner]]
+        : [inner[0] as string, inner.slice(1)];
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,

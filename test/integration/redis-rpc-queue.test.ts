@@ -42,7 +42,9 @@ describeRedisTargets('RPC queue and peers', (target) => {
       expect(await q.enqueue(entry(e, 'a'), T0 + 5)).toBe('duplicate');
       const first = await q.lease(e, 'A', T0, 120_000);
       expect(first).toMatchObject({ kind: 'leased', entry: { req: { id: 'a' } } });
-      expect(await q.lease(e, 'B', T0, 120_000)).toEqual({ kind: 'busy' });
+      expect(await q.lease(e, 'B', T0, 120_000)).toEqual({ kind: 'busy', holder: 'A' });
+      // A live lease is taken over only from the holder named as gone.
+      expect(await q.lease(e, 'B', T0, 120_000, 'C')).toEqual({ kind: 'busy', holder: 'A' });
       expect((await q.pending(e)).map((p) => `${p.id}:${p.running ? p.instance ?? '?' : '-'}`)).toEqual(['a:A', 'b:-']);
       expect(await q.complete(e, 'a')).toBe(true);
       expect(await q.complete(e, 'a')).toBe(false);
@@ -56,6 +58,19 @@ describeRedisTargets('RPC queue and peers', (target) => {
       expect(await q.lease(e, 'B', T0, 120_000)).toEqual({ kind: 'empty' });
       // The id stays taken after the queue emptied.
       expect(await q.enqueue(entry(e, 'b'), T0)).toBe('duplicate');
+    });
+
+    it('takes a live lease over from a holder named as gone, once, and from no other', async () => {
+      const e = ep();
+      const q = queue();
+      await q.enqueue(entry(e, 'f', T0 + 600_000), T0);
+      expect(await q.lease(e, 'dead', T0, 120_000)).toMatchObject({ kind: 'leased' });
+      const [first, second] = await Promise.all([q.lease(e, 'B', T0 + 10, 120_000, 'dead'), q.lease(e, 'C', T0 + 10, 120_000, 'dead')]);
+      // One of the two takes it; the other now sees the taker's live lease.
+      const outcomes = [first, second].map((o) => o?.kind).sort();
+      expect(outcomes).toEqual(['busy', 'leased']);
+      expect((await q.pending(e)).map((p) => p.instance)).toEqual([first?.kind === 'leased' ? 'B' : 'C']);
+      expect(await q.complete(e, 'f')).toBe(true); // leaves nothing for the sweep test
     });
 
     it('lets exactly one of many concurrent claimers answer a request', async () => {

@@ -7,8 +7,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { testKafkaBrokers, testRedisUrl } from './infra';
+import { REPO_ROOT } from './test-deps';
 
 export interface BridgeProcess {
+  readonly pid: number | undefined;
   readonly coapPort: number;
   /** The CoAPS port (COAPS_PORT defaults to 0 here: a free one). */
   readonly coapsPort: number | undefined;
@@ -20,7 +22,7 @@ export interface BridgeProcess {
   terminate(): Promise<number | null>;
 }
 
-const MAIN = join(__dirname, '../../dist/src/main.js');
+const MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
 
 /**
  * The environment of a bridge on the test Redis and Kafka, every port free (0) on loopback, the
@@ -50,9 +52,19 @@ export async function bridgeMetric(bridge: BridgeProcess, series: string): Promi
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
-export async function startBridgeProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<BridgeProcess> {
+export interface BridgeProcessOptions {
+  /** Bound on the wait for the "listening" line. */
+  readonly timeoutMs?: number;
+  /** Run inside this network namespace (a pod of test/support/netns/lb-network.ts). */
+  readonly netns?: string;
+}
+
+export async function startBridgeProcess(env: Record<string, string>, options: number | BridgeProcessOptions = {}): Promise<BridgeProcess> {
+  const { timeoutMs = 30_000, netns } = typeof options === 'number' ? { timeoutMs: options } : options;
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [MAIN], { env: { ...process.env, LOG_LEVEL: 'info', COAPS_PORT: '0', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  // `ip netns exec` execs node: the child's pid is the bridge's, so kill() reaches it directly.
+  const [command, args] = netns !== undefined ? ['ip', ['netns', 'exec', netns, process.execPath, MAIN]] : [process.execPath, [MAIN]];
+  const child: ChildProcessWithoutNullStreams = spawn(command, args, { env: { ...process.env, LOG_LEVEL: 'info', COAPS_PORT: '0', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -73,6 +85,7 @@ export async function startBridgeProcess(env: Record<string, string>, timeoutMs 
   });
   const ports = await listening;
   return {
+    pid: child.pid,
     coapPort: ports.coap,
     coapsPort: ports.coaps,
     httpPort: ports.http,

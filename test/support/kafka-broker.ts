@@ -46,6 +46,8 @@ export function requireKafkaClasspath(file = kafkaClasspathFile()): string {
 }
 
 export interface KafkaBrokerOptions {
+  /** Inside this network namespace (a fresh one: the ports are then fixed, 9092 and 9093), listening on `host`. */
+  netns?: { readonly name: string; readonly host: string };
   /** Partitions of auto-created topics (num.partitions); default 1. */
   partitions?: number;
   /** Bound on the wait for the broker to answer, per start; default 60 s. */
@@ -70,6 +72,9 @@ export interface KafkaBrokerHandle {
   down(): Promise<void>;
   /** Starts it again on the same ports with the same data and waits until it answers. */
   up(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the broker keeps its connections but answers nothing meanwhile. */
+  pause(): void;
+  resume(): void;
   /** down() then up(): an outage of the broker. */
   restart(): Promise<void>;
   /** Final: stops the broker and removes its directory. Safe to call twice. */
@@ -82,7 +87,7 @@ const DEFAULT_READY_TIMEOUT_MS = 60_000;
 const DEFAULT_STOP_GRACE_MS = 15_000;
 const POLL_INTERVAL_MS = 250;
 const START_ATTEMPTS = 3;
-const HOST = '127.0.0.1';
+const LOOPBACK = '127.0.0.1';
 
 /** A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, as Kafka's Uuid prints it. */
 function newClusterId(): string {
@@ -98,6 +103,7 @@ function serverProperties(
   controllerPort: number,
   options: KafkaBrokerOptions,
 ): string {
+  const HOST = options.netns?.host ?? LOOPBACK;
   const props: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
@@ -213,9 +219,9 @@ class KafkaBroker extends LocalServer implements KafkaBrokerHandle {
 
   /** Writes the configuration for fresh ports and formats an empty data directory. */
   async configure(): Promise<void> {
-    const [brokerPort, controllerPort] = await findFreePorts(2, HOST);
+    const [brokerPort, controllerPort] = this.options.netns !== undefined ? [9092, 9093] : await findFreePorts(2, LOOPBACK);
     if (brokerPort === undefined || controllerPort === undefined) throw new Error('findFreePorts returned too few ports');
-    this.brokers = [`${HOST}:${brokerPort}`];
+    this.brokers = [`${this.options.netns?.host ?? LOOPBACK}:${brokerPort}`];
     // A fresh start: forget an earlier failed attempt's log and data.
     writeFileSync(this.logFile, '');
     this.forgetRuns();
@@ -246,6 +252,7 @@ class KafkaBroker extends LocalServer implements KafkaBrokerHandle {
       command: javaCommand(),
       args: this.jvm('kafka.Kafka', [this.propertiesFile], this.options.jvmArgs ?? ['-Xmx512m', '-Xms256m']),
       cwd: this.dir,
+      ...(this.options.netns !== undefined ? { netns: this.options.netns.name } : {}),
     });
   }
 

@@ -35,6 +35,8 @@ export interface LeshanClientOptions {
   cidLength?: number;
   /** Defaults to the jar built by scripts/ensure-test-deps.sh. */
   jarPath?: string;
+  /** Run the client inside this network namespace (behind a test NAT). */
+  netns?: string;
 }
 
 export interface LeshanClientHandle {
@@ -216,7 +218,9 @@ export async function startLeshanClient(opts: LeshanClientOptions): Promise<Lesh
   const jar = requireLeshanClientJar(opts.jarPath);
   const java = javaCommand();
   // Fast JVM start-up matters more than peak speed for a short-lived test client.
-  const child = spawn(java, ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-jar', jar, ...launcherArgs(opts)], {
+  const jvm = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-jar', jar, ...launcherArgs(opts)];
+  const [command, args] = opts.netns !== undefined ? ['ip', ['netns', 'exec', opts.netns, java, ...jvm]] : [java, jvm];
+  const child = spawn(command, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const spawned = new Promise<void>((resolve, reject) => {

@@ -49,6 +49,18 @@ export abstract class LocalServer {
     }
   }
 
+  /** SIGSTOP: the process holds its sockets but answers nothing (an unreachable server). */
+  pause(): void {
+    const pid = this.process?.pid;
+    if (pid !== undefined && this.isRunning()) process.kill(pid, 'SIGSTOP');
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    const pid = this.process?.pid;
+    if (pid !== undefined && this.isRunning()) process.kill(pid, 'SIGCONT');
+  }
+
   async down(): Promise<void> {
     if (this.process === undefined) return;
     await this.process.stop(this.stopGraceMs);

@@ -21,6 +21,8 @@ import { LocalServer } from './local-server';
 import { requireOnPath } from './test-deps';
 
 export interface RedisServerOptions {
+  /** Inside this network namespace (a fresh one: the port is then fixed, 6379), bound to `host`. */
+  netns?: { readonly name: string; readonly host: string };
   /** Bound on the wait for PONG, per start; default 15 s. */
   readyTimeoutMs?: number;
   /** Time between SIGTERM and SIGKILL when stopping; default 5 s. */
@@ -34,6 +36,9 @@ export interface RedisHandle {
   isRunning(): boolean;
   /** Stops the server process (SIGTERM, SIGKILL after the grace period), keeping the port. */
   down(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the server keeps its connections but answers nothing meanwhile. */
+  pause(): void;
+  resume(): void;
   /** Starts it again on the same port (empty: no persistence) and waits for PONG. */
   up(): Promise<void>;
   /** down() then up(). */
@@ -93,7 +98,7 @@ class RedisServer extends LocalServer implements RedisHandle {
   }
 
   get url(): string {
-    return `redis://${HOST}:${this.port}`;
+    return `redis://${this.options.netns?.host ?? HOST}:${this.port}`;
   }
 
   protected spawn(): ManagedProcess {
@@ -102,7 +107,9 @@ class RedisServer extends LocalServer implements RedisHandle {
       command: this.command,
       args: [
         '--port', String(this.port),
-        '--bind', HOST,
+        '--bind', this.options.netns?.host ?? HOST,
+        // Clients in other namespaces (pods) reach it on a private address: no protected mode there.
+        '--protected-mode', this.options.netns !== undefined ? 'no' : 'yes',
         '--save', '',
         '--appendonly', 'no',
         '--dir', this.dir,
@@ -110,6 +117,7 @@ class RedisServer extends LocalServer implements RedisHandle {
         '--logfile', '',
       ],
       cwd: this.dir,
+      ...(this.options.netns !== undefined ? { netns: this.options.netns.name } : {}),
     });
   }
 
@@ -136,7 +144,7 @@ class RedisServer extends LocalServer implements RedisHandle {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisHandle> {
   const command = requireOnPath('redis-server', 'redis-server');
   for (let attempt = 1; ; attempt++) {
-    const [port] = await findFreePorts(1, HOST);
+    const [port] = options.netns !== undefined ? [6379] : await findFreePorts(1, HOST);
     if (port === undefined) throw new Error('findFreePorts returned no port');
     const dir = await createTempDir('redis');
     const server = new RedisServer(command, dir, port, options);

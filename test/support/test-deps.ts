@@ -4,9 +4,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
+/** The checkout, whether this runs from test/support (jest) or from dist/test/support (compiled, for benchmarks). */
+const UP_TWO = resolve(__dirname, '..', '..');
+export const REPO_ROOT = basename(UP_TWO) === 'dist' ? dirname(UP_TWO) : UP_TWO;
 const INSTALL_HINT = 'run `bash scripts/ensure-test-deps.sh` (npm test runs it) to install it';
 
 export class MissingTestDependencyError extends Error {

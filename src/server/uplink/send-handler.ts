@@ -1,6 +1,7 @@
 /**
  * Send (LwM2M-Core 1.2 §6.4.3, Transport 1.2 §6.4): POST /dp with SenML JSON, SenML CBOR or
- * LwM2M CBOR. The sender is identified by the address its registration lives at.
+ * LwM2M CBOR. The sender is identified by the address its registration lives at, or over DTLS
+ * by its authenticated identity.
  * 2.04 on success — only once the sink (the bus) has accepted the data, so that an acknowledged
  * Send is never lost; 4.15 for other formats; 4.00 for undecodable content; 4.04 when
  * unregistered. A sink that is unavailable throws a retriable error: the router answers 5.03.
@@ -36,8 +37,8 @@ export class SendHandler {
     if (format === undefined || !this.deps.codecs.supportsComposite(format)) {
       return { code: Code.UNSUPPORTED_CONTENT_FORMAT, payload: Buffer.from(`Send needs SenML JSON (110), SenML CBOR (112) or LwM2M CBOR (11544), got ${format ?? 'none'}`) };
     }
-    const reg = await this.deps.store.getByAddress(req.peer.address, req.peer.port);
-    if (reg === undefined) return { code: Code.NOT_FOUND, payload: Buffer.from('Send from an address with no registration') };
+    const reg = await this.registrationOf(req);
+    if (reg === undefined) return { code: Code.NOT_FOUND, payload: Buffer.from(req.identity === undefined ? 'Send from an address with no registration' : `Send from "${req.identity.endpoint}", which has no registration`) };
     const refusal = actRefusal(reg, req.identity);
     if (refusal !== undefined) return { code: Code.FORBIDDEN, payload: Buffer.from(refusal) };
     let entries;
@@ -51,5 +52,19 @@ export class SendHandler {
     if (this.deps.sink) await this.deps.sink(reg, entries);
     this.deps.events.emit({ type: 'send', registration: reg, entries });
     return { code: Code.CHANGED };
+  }
+
+  /**
+   * In plaintext only the source address names the sender (LwM2M-Core 1.2 §6.4.3). Over DTLS the
+   * authenticated identity does, wherever its records come from: with a connection ID the
+   * connection survives a NAT rebinding (RFC 9146 §6), and the registration then moves to the
+   * new address so that downlinks follow the device.
+   */
+  private async registrationOf(req: InboundRequest): Promise<Registration | undefined> {
+    if (req.identity === undefined) return this.deps.store.getByAddress(req.peer.address, req.peer.port);
+    const reg = await this.deps.store.getByEndpoint(req.identity.endpoint);
+    if (reg === undefined || (reg.address === req.peer.address && reg.port === req.peer.port)) return reg;
+    const moved = await this.deps.store.update(reg.id, { address: req.peer.address, port: req.peer.port }, Date.now());
+    return moved?.after ?? reg;
   }
 }

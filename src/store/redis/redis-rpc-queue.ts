@@ -49,12 +49,12 @@ export class RedisRpcQueue implements RpcQueue {
     return 'queued';
   }
 
-  async lease(endpoint: string, holder: string, now: number, maxExchangeMs: number): Promise<LeaseOutcome> {
+  async lease(endpoint: string, holder: string, now: number, maxExchangeMs: number, takeOverFrom = ''): Promise<LeaseOutcome> {
     for (;;) {
-      const reply = replyArray(await this.io.script('rpcQueue', RPC_LEASE, this.deviceKeys(endpoint), [holder, now, maxExchangeMs, LEASE_MARGIN_MS]), 'rpc lease');
+      const reply = replyArray(await this.io.script('rpcQueue', RPC_LEASE, this.deviceKeys(endpoint), [holder, now, maxExchangeMs, LEASE_MARGIN_MS, takeOverFrom]), 'rpc lease');
       const state = replyNumber(reply[0], 'rpc lease');
       if (state === 0) return { kind: 'empty' };
-      if (state === 1) return { kind: 'busy' };
+      if (state === 1) return { kind: 'busy', holder: replyString(reply[1], 'rpc lease') };
       if (state === 3) continue;
       const text = replyString(reply[1], 'rpc lease');
       const entry = decodeQueued(text);

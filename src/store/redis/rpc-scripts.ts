@@ -38,16 +38,17 @@ return 1
 
 /**
  * RPC_LEASE. KEYS: queue, entries, flight. ARGV[1] holder, ARGV[2] now, ARGV[3] longest
- * exchange (ms), ARGV[4] margin (ms). Lease deadline = min(deadline, now + longest) + margin
- * (rpc-queue.ts leaseUntil). Returns {0} empty, {1} busy (live lease), {2, entry, until, id} leased,
+ * exchange (ms), ARGV[4] margin (ms), ARGV[5] a holder known to be gone ('' for none), whose live
+ * lease is taken over. Lease deadline = min(deadline, now + longest) + margin (rpc-queue.ts
+ * leaseUntil). Returns {0} empty, {1, holder} busy (live lease), {2, entry, until, id} leased,
  * {3} an id without entry was dropped (call again).
  */
 export const RPC_LEASE = new LuaScript('rpc-lease', `${FMT}
 local now = tonumber(ARGV[2])
-local cur = redis.call('HMGET', KEYS[3], 'id', 'until')
+local cur = redis.call('HMGET', KEYS[3], 'id', 'until', 'by')
 local id
 if cur[1] then
-  if tonumber(cur[2]) and tonumber(cur[2]) > now then return {1} end
+  if tonumber(cur[2]) and tonumber(cur[2]) > now and (ARGV[5] == '' or cur[3] ~= ARGV[5]) then return {1, cur[3] or ''} end
   id = cur[1]
 else
   id = redis.call('LPOP', KEYS[1])
