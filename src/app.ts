@@ -147,6 +147,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     peers: stores.peers,
     owner: (endpoint) => stores.owner(endpoint),
     markSeen: (endpoint, now) => stores.markSeen(endpoint, now),
+    onForeignWrite: (listener) => stores.onForeignWrite(listener),
     onResponse: (res, ms) => rpcMetrics.observeResponse(res, ms),
     publish: (records) => bus.publish(records),
     topics: { responses: topics.rpcResponses, events: topics.events },
@@ -187,6 +188,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       rpc,
       ...(embedded ? {} : { token: config.HTTP_API_TOKEN }),
       ready,
+      serving: () => !stopping,
       debugEndpoints: config.DEBUG_ENDPOINTS,
     });
     const h = http;
@@ -213,8 +215,15 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       return runShutdown(
         [
           { name: 'drain', run: (left) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(left, config.SHUTDOWN_DRAIN_MS))) },
-          // RPC requests not yet taken stay uncommitted on Kafka; those taken stay in the queue.
-          { name: 'rpc intake', run: async () => rpc.stop() },
+          // RPC requests not yet taken stay uncommitted on Kafka; those taken stay in the queue. The
+          // instance leaves the peers at once: a request handed to it now would find no taker.
+          {
+            name: 'rpc intake',
+            run: async () => {
+              rpc.stop();
+              await stores.peers.close();
+            },
+          },
           // Closing the endpoint cuts exchanges short: their requests go back to the queue.
           { name: 'coap sockets', run: () => server.stop() },
           { name: 'rpc hand-back', run: () => rpc.idle(), leftover: () => `${rpc.inFlight} device queue(s) still running here; their requests come back when their lease passes` },

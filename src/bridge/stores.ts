@@ -36,6 +36,8 @@ export interface Stores {
   owner(endpoint: string): Promise<{ instance: string; at: number } | undefined>;
   /** Records this instance as the one that sees the device now. */
   markSeen(endpoint: string, now: number): Promise<void>;
+  /** Calls `listener` when another instance writes a device's registration (and may now be its owner). */
+  onForeignWrite(listener: (endpoint: string) => void): void;
   readonly redisStats?: RedisStats;
   /** DTLS connection state shared by every instance (Redis only; sealed under the shared secret). */
   dtlsSessions?(secret: Buffer, ttlMs: number): SharedSessionStore;
@@ -54,6 +56,7 @@ export function createStores(config: Config, log: Logger): Stores {
       peers: new LocalPeers(config.INSTANCE_ID),
       owner: async () => undefined,
       markSeen: async () => undefined,
+      onForeignWrite: () => undefined,
       ready: () => true,
       close: async () => undefined,
     };
@@ -102,6 +105,7 @@ export function createStores(config: Config, log: Logger): Stores {
   // node, which hears every node's PUBLISH (Redis Cluster spec, "Pub/Sub").
   const subscriber = duplicateRedisClient(redis);
   subscriber.on('error', () => undefined);
+  const writeListeners: Array<(endpoint: string) => void> = [];
   const invalidation = new CacheInvalidation({
     subscriber,
     channel: keys.cacheInvalidationChannel(),
@@ -109,6 +113,7 @@ export function createStores(config: Config, log: Logger): Stores {
     instanceId: config.INSTANCE_ID,
     stats: stores.stats,
     onMalformed: (message) => log.warn({ message: message.slice(0, 200) }, 'unreadable cache invalidation message ignored'),
+    onRegistrationWrite: (endpoint) => writeListeners.forEach((l) => l(endpoint)),
   });
   const io = new RedisIo(redis, stores.stats);
   const peerConnection = duplicateRedisClient(redis);
@@ -131,6 +136,7 @@ export function createStores(config: Config, log: Logger): Stores {
       return seen === undefined ? undefined : { instance: seen.instanceId, at: seen.at };
     },
     markSeen: async (endpoint, now) => void (await stores.registrations.markSeen(endpoint, now)),
+    onForeignWrite: (listener) => void writeListeners.push(listener),
     registrations: stores.registrations,
     observations: stores.observations,
     provisioning: new RedisProvisioningStore(redis, config.REDIS_KEY_PREFIX),

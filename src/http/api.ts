@@ -8,7 +8,10 @@ import { authorize, listDevices, postRpc, showDevice, type ApiReply, type Device
 
 export interface HttpApiDeps extends DeviceApiDeps {
   readonly metrics: Registry;
+  /** Redis and Kafka reachable, and not shutting down (GET /readyz). */
   readonly ready: () => boolean;
+  /** Started and not shutting down (GET /readyz/serving: the Kubernetes readiness probe). */
+  readonly serving: () => boolean;
   readonly debugEndpoints: boolean;
 }
 
@@ -23,6 +26,10 @@ async function route(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespons
   const path = url.pathname;
   if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
   if (req.method === 'GET' && path === '/readyz') return deps.ready() ? json(res, 200, { status: 'ready' }) : json(res, 503, { status: 'not ready' });
+  // For a load balancer's readiness probe: started and not shutting down. Redis and Kafka are not
+  // part of it: every instance shares them, so their outage would empty the Service, and devices
+  // would get silence instead of 5.03 with Max-Age (DESIGN invariant 3).
+  if (req.method === 'GET' && path === '/readyz/serving') return deps.serving() ? json(res, 200, { status: 'serving' }) : json(res, 503, { status: 'shutting down' });
   if (req.method === 'GET' && path === '/metrics') {
     const body = await deps.metrics.metrics();
     res.writeHead(200, { 'content-type': deps.metrics.contentType });

@@ -243,6 +243,33 @@ describe('RpcService', () => {
     t.service.stop();
   });
 
+  it('runs an unanswered request again when the device moved meanwhile (a NAT rebinding shown by its Update)', async () => {
+    let tries = 0;
+    const t = setup({
+      queueMode: false,
+      answer: () => {
+        if (++tries > 1) return 'CONTENT';
+        // While the first try waits, the device's Update records its new public port.
+        t.regs.set('ep', { ...(t.regs.get('ep') as Registration), port: 2 });
+        return 'TIMEOUT';
+      },
+    });
+    await t.service.submit(t.request('m'));
+    await t.settled();
+    expect(t.ran).toEqual(['m', 'm']);
+    expect(t.responses()).toEqual(['m:CONTENT']);
+    t.service.stop();
+  });
+
+  it('answers TIMEOUT when the device neither answers nor moved', async () => {
+    const t = setup({ queueMode: false, answer: () => 'TIMEOUT' });
+    await t.service.submit(t.request('n'));
+    await t.settled();
+    expect(t.ran).toEqual(['n']);
+    expect(t.responses()).toEqual(['n:TIMEOUT']);
+    t.service.stop();
+  });
+
   it('rejects a bad record with BAD_REQUEST and the error, keeping id and endpoint', async () => {
     const t = setup({ queueMode: false });
     await t.service.reject({ id: 'bad', endpoint: 'ep', error: 'params.id: Read needs "id"' });

@@ -57,6 +57,8 @@ export interface RpcServiceOptions {
   readonly owner: (endpoint: string) => Promise<Owner | undefined>;
   /** Records this instance as the one that sees the device now. */
   readonly markSeen: (endpoint: string, now: number) => Promise<void>;
+  /** Subscribes to writes of another instance to a device's registration: it may own the device now. */
+  readonly onForeignWrite?: (listener: (endpoint: string) => void) => void;
   readonly publish: (records: BusRecord[]) => Promise<void>;
   readonly topics: { readonly responses: string; readonly events: string };
   readonly events: ServerEvents;
@@ -113,6 +115,8 @@ export class RpcService {
     this.sweeper.unref();
     this.unsubscribe = opts.events.on((e) => this.onServerEvent(e));
     opts.peers.onMessage((m) => this.onPeerMessage(m));
+    // This instance saw the device lately, but another one saw it since: the next uplink here records it again.
+    opts.onForeignWrite?.((endpoint) => this.owned.delete(endpoint));
   }
 
   /**
@@ -259,6 +263,7 @@ export class RpcService {
         continue;
       }
       const goneOwner = await this.goneOwner(endpoint);
+      const sentAt = this.now();
       void this.event(entry.req, 'rpc-sent');
       const limit = goneOwner === undefined ? MAX_EXCHANGE_MS : UNSEEN_ATTEMPT_MS;
       const res = await this.opts.executor.execute(entry.req, Math.max(1, Math.min(entry.deadline - now, limit)));
@@ -266,12 +271,20 @@ export class RpcService {
         await queue.release(endpoint, entry.req.id); // cut short by shutdown: another instance runs it
         return;
       }
-      if (res.result === 'TIMEOUT' && goneOwner !== undefined && this.now() < entry.deadline) {
-        // Not reachable from here: back to the head, for the instance that sees the device next.
-        await queue.release(endpoint, entry.req.id);
-        const owner = await this.ownerOf(endpoint);
-        if (owner !== undefined && owner.instance !== goneOwner) void this.route(endpoint, owner);
-        return;
+      if (res.result === 'TIMEOUT' && this.now() < entry.deadline) {
+        if (goneOwner !== undefined) {
+          // Not reachable from here: back to the head, for the instance that sees the device next.
+          await queue.release(endpoint, entry.req.id);
+          const owner = await this.ownerOf(endpoint);
+          if (owner !== undefined && owner.instance !== goneOwner) void this.route(endpoint, owner);
+          return;
+        }
+        if (await this.movedSince(reg, sentAt)) {
+          // The device moved while it was waited for (a NAT rebinding, another instance): again, from where it is now.
+          await queue.release(endpoint, entry.req.id);
+          void this.route(endpoint);
+          return;
+        }
       }
       if (res.result === 'TIMEOUT') {
         void this.event(entry.req, 'unreachable');
@@ -297,6 +310,15 @@ export class RpcService {
     const owner = await this.ownerOf(endpoint);
     if (owner === undefined || owner.instance === this.opts.peers.self) return undefined;
     return (await this.isAlive(owner.instance)) ? undefined : owner.instance;
+  }
+
+  /** Whether the device has a new address, or was seen by another instance, since `since`. */
+  private async movedSince(before: Registration, since: number): Promise<boolean> {
+    const now = await this.opts.registration(before.endpoint);
+    if (now === undefined) return false;
+    if (now.address !== before.address || now.port !== before.port) return true;
+    const owner = await this.ownerOf(before.endpoint);
+    return owner !== undefined && owner.instance !== this.opts.peers.self && owner.at >= since;
   }
 
   /** Whether another instance is alive; one that cannot be checked counts as alive (the usual path). */

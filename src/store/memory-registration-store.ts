@@ -3,7 +3,7 @@
  * makes each method atomic.
  */
 import type { Registration } from '../server/registration/registration';
-import type { RegisterResult, RegistrationChanges, RegistrationStore, UpdateResult } from './registration-store';
+import { indexedByAddress, type RegisterResult, type RegistrationChanges, type RegistrationStore, type UpdateResult } from './registration-store';
 
 export class MemoryRegistrationStore implements RegistrationStore {
   private readonly byId = new Map<string, Registration>();
@@ -16,7 +16,7 @@ export class MemoryRegistrationStore implements RegistrationStore {
     if (replaced !== undefined) this.unindex(replaced);
     this.byId.set(reg.id, reg);
     this.idByEndpoint.set(reg.endpoint, reg.id);
-    this.idByAddress.set(addressKey(reg.address, reg.port), reg.id);
+    if (indexedByAddress(reg)) this.idByAddress.set(addressKey(reg.address, reg.port), reg.id);
     return replaced ? { replaced } : {};
   }
 
@@ -29,7 +29,7 @@ export class MemoryRegistrationStore implements RegistrationStore {
     if (after.address !== before.address || after.port !== before.port) {
       const oldKey = addressKey(before.address, before.port);
       if (this.idByAddress.get(oldKey) === id) this.idByAddress.delete(oldKey);
-      this.idByAddress.set(addressKey(after.address, after.port), id);
+      if (indexedByAddress(after)) this.idByAddress.set(addressKey(after.address, after.port), id);
     }
     return { before, after };
   }

@@ -26,10 +26,20 @@ export interface RegistrationStore {
   deregister(id: string): Promise<Registration | undefined>;
   getById(id: string): Promise<Registration | undefined>;
   getByEndpoint(endpoint: string): Promise<Registration | undefined>;
-  /** The registration whose device currently sends from this address (Send, LwM2M-Core 1.2 §6.4.3). */
+  /** The plaintext registration whose device currently sends from this address (Send, LwM2M-Core 1.2 §6.4.3; see indexedByAddress). */
   getByAddress(address: string, port: number): Promise<Registration | undefined>;
   /** Removes and returns registrations whose expiresAt + grace is before now; each is returned once. */
   takeExpired(now: number, graceMs: number): Promise<Registration[]>;
   count(): Promise<number>;
   list(offset: number, limit: number): Promise<Registration[]>;
+}
+
+/**
+ * Only plaintext registrations are found by address (a plaintext Send names its device by its
+ * source address alone). A DTLS device is found by its authenticated identity: behind a NAT with
+ * endpoint-dependent mapping a plaintext device and a DTLS device can share one public address
+ * and port (their flows go to different server ports), and must not shadow each other.
+ */
+export function indexedByAddress(reg: Pick<Registration, 'security'>): boolean {
+  return reg.security === undefined;
 }

@@ -30,8 +30,10 @@ export const DEFAULT_PARAMS: FailoverParams = { plain: 1500, dtls: 500, queueEve
 export interface RpcCounts {
   sent: number;
   answered: number;
-  /** Requests with more than one response record. */
+  /** Requests answered more than once (response records that differ): the target is 0. */
   duplicated: number;
+  /** Requests whose one response Kafka delivered more than once (identical records: at least once, consumers deduplicate by id). */
+  redelivered: number;
   unanswered: number;
   byResult: Record<string, number>;
 }
@@ -66,6 +68,7 @@ export interface FailoverReport {
     rpcsSent: number;
     rpcsAnswered: number;
     rpcsDuplicated: number;
+    rpcsRedelivered: number;
     rpcsUnanswered: number;
     downlinksNotFromVip: number;
   };
@@ -157,7 +160,7 @@ export class FailoverRun {
       retransmissions: d.retransmissions,
       downlinks: d.downlinks,
       downlinksNotFromVip: d.wrongSource,
-      rpcs: { sent: 0, answered: 0, duplicated: 0, unanswered: 0, byResult: {} },
+      rpcs: { sent: 0, answered: 0, duplicated: 0, redelivered: 0, unanswered: 0, byResult: {} },
       leshan: { notificationsOnKafka: this.leshanNotifications() - leshanBefore, registrations: this.registrationsOnKafka(`leshan-${this.cluster.run}`) - leshanRegsBefore },
       unexpected: d.unexpected,
       ...(typeof note === 'string' ? { note } : {}),
@@ -252,14 +255,22 @@ export class FailoverRun {
     }
     // Every RPC must get exactly one response: wait (bounded by their deadline) for the last ones.
     const allIds = [...this.rpcIds.values()].flat();
+    /** Response records per id, as "result@ts by instance": a Kafka redelivery repeats one exactly. */
     const responses = (): Map<string, string[]> => {
       const m = new Map<string, string[]>();
-      for (const r of this.cluster.records.records) if (r.topic.endsWith('rpc.responses')) m.set(String(r.value.id), [...(m.get(String(r.value.id)) ?? []), String(r.value.result)]);
+      for (const r of this.cluster.records.records) {
+        if (!r.topic.endsWith('rpc.responses')) continue;
+        const id = String(r.value.id);
+        m.set(id, [...(m.get(id) ?? []), `${String(r.value.result)}@${String(r.value.ts)} by ${r.headers['instance-id'] ?? '?'}`]);
+      }
       return m;
     };
     const detail = (id: string): string => {
       const r = this.cluster.records.records.find((x) => x.topic.endsWith('rpc.responses') && x.value.id === id);
-      return `rpc ${id} ${String(r?.value.endpoint)} ${String(r?.value.result)} ${String(r?.value.error ?? '')}`;
+      const events = this.cluster.records.records
+        .filter((x) => x.topic.endsWith('events') && (x.value.detail as { rpcId?: string } | undefined)?.rpcId === id)
+        .map((x) => `${String(x.value.type)}@${String(x.value.ts)} by ${x.headers['instance-id'] ?? '?'}`);
+      return `rpc ${id} ${String(r?.value.endpoint)} ${String(r?.value.result)} ${String(r?.value.error ?? '')}; responses ${JSON.stringify(responses().get(id))}; events ${events.join(', ')}`;
     };
     for (let waited = 0; allIds.some((id) => !responses().has(id)) && waited < 100_000; waited += 1000) await sleep(1000);
     await sleep(2000); // a duplicate would come right after its first
@@ -271,15 +282,18 @@ export class FailoverRun {
       for (const [ep, vs] of Object.entries(to)) inPhase[ep] = vs.slice(from[ep]?.length ?? 0);
       phase.uplinks.acknowledgedMissingFromKafka = missing(inPhase, seen);
       const ids = this.rpcIds.get(phase.phase) ?? [];
-      const counts: RpcCounts = { sent: ids.length, answered: 0, duplicated: 0, unanswered: 0, byResult: {} };
+      const counts: RpcCounts = { sent: ids.length, answered: 0, duplicated: 0, redelivered: 0, unanswered: 0, byResult: {} };
       for (const id of ids) {
         const r = res.get(id);
         if (r === undefined) counts.unanswered++;
         else {
           counts.answered++;
-          if (r.length > 1) counts.duplicated++;
-          if (r[0] !== 'CONTENT') phase.unexpected.push(detail(id));
-          counts.byResult[r[0] as string] = (counts.byResult[r[0] as string] ?? 0) + 1;
+          const distinct = new Set(r);
+          if (distinct.size > 1) counts.duplicated++;
+          if (r.length > distinct.size) counts.redelivered++;
+          if (distinct.size > 1 || r.length > distinct.size || !(r[0] as string).startsWith('CONTENT@')) phase.unexpected.push(detail(id));
+          const result = (r[0] as string).split('@')[0] as string;
+          counts.byResult[result] = (counts.byResult[result] ?? 0) + 1;
         }
       }
       Object.assign(phase.rpcs, counts);
@@ -302,6 +316,7 @@ export class FailoverRun {
         rpcsSent: rpcs.reduce((n, r) => n + r.sent, 0),
         rpcsAnswered: rpcs.reduce((n, r) => n + r.answered, 0),
         rpcsDuplicated: rpcs.reduce((n, r) => n + r.duplicated, 0),
+        rpcsRedelivered: rpcs.reduce((n, r) => n + r.redelivered, 0),
         rpcsUnanswered: rpcs.reduce((n, r) => n + r.unanswered, 0),
         downlinksNotFromVip: c.wrongSource,
       },

@@ -134,8 +134,8 @@ describe('HTTP: probes and metrics on routes the bridge serves, on its port', ()
   const apiSource = readFileSync(join(REPO_ROOT, 'src', 'http', 'api.ts'), 'utf8');
   const getRoutes = new Set([...apiSource.matchAll(/req\.method === 'GET' && path === '(\/[^']*)'/g)].map((m) => m[1] as string));
 
-  test('src/http/api.ts serves GET /healthz, /readyz and /metrics', () => {
-    expect([...getRoutes]).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/metrics']));
+  test('src/http/api.ts serves GET /healthz, /readyz, /readyz/serving and /metrics', () => {
+    expect([...getRoutes]).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/readyz/serving', '/metrics']));
   });
 
   test.each(CASES)('$name', (c) => {

@@ -98,11 +98,11 @@ describe.each(CASES)('$name', (c) => {
     expect(pod.automountServiceAccountToken).toBe(false);
   });
 
-  test('probes: liveness and start-up on /healthz, readiness on /readyz, on the HTTP port', () => {
+  test('probes: liveness and start-up on /healthz, readiness on /readyz/serving, on the HTTP port', () => {
     const k = render(c).container;
     expect(k.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(k.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    expect(k.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(k.readinessProbe?.httpGet).toEqual({ path: '/readyz/serving', port: 'http' });
     expect(k.ports?.filter((p) => p.name === 'http')).toEqual([{ name: 'http', containerPort: expect.any(Number), protocol: 'TCP' }]);
   });
 

@@ -66,6 +66,8 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const register = (ep: string): Promise<Received> => post(['rd'], [`ep=${ep}`, 'lwm2m=1.1'], '</3303/0>', 40);
 const send = (v: number): Promise<Received> => post(['dp'], [], JSON.stringify([{ bn: '/3303/0/5700', v }]), 110);
 const readyz = async (): Promise<number> => (await fetch(`http://127.0.0.1:${app.httpPort}/readyz`)).status;
+/** The load balancer's probe: the instance keeps its traffic (and answers 5.03) while a shared dependency is away. */
+const serving = async (): Promise<number> => (await fetch(`http://127.0.0.1:${app.httpPort}/readyz/serving`)).status;
 
 async function telemetryValues(): Promise<number[]> {
   const client = new Kafka({ clientId: 'outage-reader', brokers: kafka.brokers, logLevel: logLevel.NOTHING });
@@ -104,6 +106,7 @@ it('Kafka down: Send and Register get 5.03 + Max-Age, readiness drops, then ever
   expect(during.msg.code).toBe(Code.SERVICE_UNAVAILABLE);
   expect(getUintOption(during.msg, Opt.MAX_AGE)).toBe(9);
   expect(await readyz()).toBe(503);
+  expect(await serving()).toBe(200);
   expect((await register('out-2')).msg.code).toBe(Code.SERVICE_UNAVAILABLE);
 
   await kafka.up();
@@ -128,6 +131,7 @@ it('Redis down: requests get 5.03 + Max-Age, readiness drops, the process lives,
   expect(during.msg.code).toBe(Code.SERVICE_UNAVAILABLE);
   expect(getUintOption(during.msg, Opt.MAX_AGE)).toBe(9);
   expect(await readyz()).toBe(503);
+  expect(await serving()).toBe(200);
   await redis.up();
   let again: Received | undefined;
   const deadline = Date.now() + 30_000;

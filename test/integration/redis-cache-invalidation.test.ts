@@ -25,11 +25,11 @@ interface Instance extends RedisStores {
 }
 
 describeRedisTargets('cache invalidation', (target) => {
-  async function instance(name: string): Promise<Instance> {
+  async function instance(name: string, onRegistrationWrite?: (endpoint: string) => void): Promise<Instance> {
     const redis = target().client({ maxRetriesPerRequest: 2 });
     const stores = createRedisStores({ redis, keyPrefix: prefix, instanceId: name, cacheTtlMs: HOUR, cacheMax: 1000, clock: () => 1_000_000 });
     const subscriber = duplicateRedisClient(redis);
-    const invalidation = new CacheInvalidation({ subscriber, channel, cache: stores.cache, instanceId: name, stats: stores.stats });
+    const invalidation = new CacheInvalidation({ subscriber, channel, cache: stores.cache, instanceId: name, stats: stores.stats, ...(onRegistrationWrite !== undefined ? { onRegistrationWrite } : {}) });
     closers.push(() => invalidation.close());
     await until(() => invalidation.coherent, `${name} subscribed to ${channel}`);
     return { ...stores, invalidation, subscriber };
@@ -61,6 +61,27 @@ describeRedisTargets('cache invalidation', (target) => {
   });
 
   describe('cache invalidation across instances', () => {
+    it('tells the other instances when a device is seen by a new instance, and only then', async () => {
+      const heardByA: string[] = [];
+      const a = await instance('own-a', (endpoint) => heardByA.push(endpoint));
+      const b = await instance('own-b');
+      const reg = registration();
+      await a.registrations.register(reg);
+      await until(() => b.stats.invalidationsApplied === 1, "b hears of a's Register");
+      expect(await a.registrations.markSeen(reg.endpoint, 1)).toBe(true);
+      const applied = b.stats.invalidationsApplied;
+      expect(await b.registrations.markSeen(reg.endpoint, 2)).toBe(true);
+      await until(() => heardByA.includes(reg.endpoint), 'a hears that b sees the device now');
+      // Seen again by the same instance: no owner change, nothing announced.
+      expect(await a.registrations.markSeen(reg.endpoint, 3)).toBe(true);
+      expect(await a.registrations.markSeen(reg.endpoint, 4)).toBe(true);
+      await until(() => b.stats.invalidationsApplied === applied + 1, 'b hears that a has it back (once)');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(b.stats.invalidationsApplied).toBe(applied + 1);
+      expect(heardByA.filter((e) => e === reg.endpoint)).toHaveLength(1);
+      await a.registrations.deregister(reg.id);
+    });
+
     it("drops another instance's cached registration as soon as it is updated or de-registered", async () => {
       const a = await instance('a');
       const b = await instance('b');

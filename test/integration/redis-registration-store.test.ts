@@ -73,6 +73,22 @@ describeRedisTargets('RedisRegistrationStore', (target) => {
       expect(await b.getByEndpoint('no-such-endpoint')).toBeUndefined();
     });
 
+    it('finds only plaintext registrations by address: a DTLS device sharing the public address and port never shadows one', async () => {
+      const a = store();
+      const b = store();
+      const dtls = registration({ security: { mode: 'psk', name: 'dtls-id' } });
+      const plain = registration({ address: dtls.address, port: dtls.port });
+      await a.register(plain);
+      await a.register(dtls);
+      expect(await b.getByAddress(dtls.address, dtls.port)).toEqual(plain);
+      expect(await b.getByEndpoint(dtls.endpoint)).toEqual(dtls);
+      await a.deregister(plain.id);
+      // (b would hear of it through the invalidation channel, which this suite does not run.)
+      expect(await a.getByAddress(dtls.address, dtls.port)).toBeUndefined();
+      expect(await store().getByAddress(dtls.address, dtls.port)).toBeUndefined();
+      await a.deregister(dtls.id);
+    });
+
     it('records which instance last saw the device', async () => {
       const a = store();
       const reg = registration();

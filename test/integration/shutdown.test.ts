@@ -69,6 +69,7 @@ it('exits within SHUTDOWN_TIMEOUT_MS with an RPC in flight, and the request is h
   // Unready at once, while it still answers during the drain interval.
   const readyz = await fetch(`http://127.0.0.1:${a.httpPort}/readyz`);
   expect(readyz.status).toBe(503);
+  expect((await fetch(`http://127.0.0.1:${a.httpPort}/readyz/serving`)).status).toBe(503);
   expect(performance.now() - signalled).toBeLessThan(DRAIN_MS);
   const ping = mid++;
   dev.send({ type: MessageType.CON, code: Code.EMPTY, messageId: ping }, at(a));

@@ -188,7 +188,8 @@ HTTP_API_TOKEN
 
 {{/* ---------------------------------------------------------------- pod spec pieces */}}
 
-{{/* Probes on the HTTP port: /healthz (alive, and start-up), /readyz (Redis and Kafka reachable). */}}
+{{/* Probes on the HTTP port: /healthz (alive, and start-up), /readyz/serving (not shutting down; Redis
+and Kafka are left out on purpose: their outage must not empty the Service, see values.yaml). */}}
 {{- define "lwm2m-bridge.probes" -}}
 {{- $p := .Values.probes -}}
 startupProbe:
@@ -207,7 +208,7 @@ livenessProbe:
   failureThreshold: {{ $p.liveness.failureThreshold }}
 readinessProbe:
   httpGet:
-    path: /readyz
+    path: /readyz/serving
     port: http
   periodSeconds: {{ $p.readiness.periodSeconds }}
   timeoutSeconds: {{ $p.readiness.timeoutSeconds }}

@@ -22,6 +22,8 @@ export interface CacheInvalidationOptions {
   /** Counters (invalidationsApplied, invalidationsMalformed, cacheSuspensions, cacheCoherent). */
   readonly stats: RedisStats;
   readonly onMalformed?: (message: string) => void;
+  /** Another instance wrote this registration (Register, Update, or it now sees the device). */
+  readonly onRegistrationWrite?: (endpoint: string) => void;
 }
 
 export class CacheInvalidation {
@@ -84,8 +86,10 @@ export class CacheInvalidation {
     const [kind, instanceId, key] = parsed;
     if (instanceId === this.opts.instanceId) return;
     this.opts.stats.invalidationsApplied++;
-    if (kind === 'r') this.opts.cache.registrationByEndpoint.invalidate(key);
-    else this.opts.cache.observationByToken.invalidate(key);
+    if (kind === 'r') {
+      this.opts.cache.registrationByEndpoint.invalidate(key);
+      this.opts.onRegistrationWrite?.(key);
+    } else this.opts.cache.observationByToken.invalidate(key);
   }
 }
 

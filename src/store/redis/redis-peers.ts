@@ -79,6 +79,7 @@ export class RedisPeers implements RpcPeers {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
     // Gone at once for the others, rather than after 3 heartbeats.

@@ -16,7 +16,7 @@
  * because its entry carries the write version the script assigns (scripts.ts).
  */
 import type { Registration } from '../../server/registration/registration';
-import type { RegisterResult, RegistrationChanges, RegistrationStore, UpdateResult } from '../registration-store';
+import { indexedByAddress, type RegisterResult, type RegistrationChanges, type RegistrationStore, type UpdateResult } from '../registration-store';
 import { StoreError } from '../errors';
 import { RETIRE_MS, addressEntry, endpointOfAddressEntry, indexDeadline } from './keys';
 import { DELETE_IF_EQUAL, DEREGISTER, MARK_SEEN, REGISTER, SET_IF_NEWER, UPDATE } from './scripts';
@@ -64,7 +64,7 @@ export class RedisRegistrationStore implements RegistrationStore {
       cache.registrationByEndpoint.invalidate(ep);
       this.ctx.announce('r', ep);
       cache.endpointById.set(reg.id, ep);
-      cache.endpointByAddress.set(addressHint(reg.address, reg.port), ep);
+      if (indexedByAddress(reg)) cache.endpointByAddress.set(addressHint(reg.address, reg.port), ep);
     }
   }
 
@@ -91,7 +91,7 @@ export class RedisRegistrationStore implements RegistrationStore {
         moved ? this.dropAddress(before, 'update') : undefined,
         ...replyStrings(tokensReply, 'update').map((t) => io.bestEffort('update', (c) => c.pexpireat(keys.observationByToken(t), deadline))),
       ]);
-      cache.endpointByAddress.set(addressHint(after.address, after.port), ep);
+      if (indexedByAddress(after)) cache.endpointByAddress.set(addressHint(after.address, after.port), ep);
       return { before: before.registration, after };
     } finally {
       cache.registrationByEndpoint.invalidate(ep);
@@ -221,7 +221,9 @@ export class RedisRegistrationStore implements RegistrationStore {
   async markSeen(endpoint: string, now: number): Promise<boolean> {
     this.ctx.stats.operations.markSeen.calls++;
     const reply = await this.ctx.io.script('markSeen', MARK_SEEN, [this.ctx.keys.registrationByEndpoint(endpoint)], [this.ctx.instanceId, now]);
-    return reply === 1;
+    // The device moved here: the instance that saw it before must stop taking itself for its owner.
+    if (reply === 2) this.ctx.announce('r', endpoint);
+    return reply === 1 || reply === 2;
   }
 
   /** Which instance last saw the device, and when (ms); undefined when not registered. */
@@ -254,8 +256,9 @@ export class RedisRegistrationStore implements RegistrationStore {
     ]);
   }
 
-  /** Points the address index at a device state, unless a newer write got there first. */
+  /** Points the address index at a device state, unless a newer write got there first (plaintext only: see indexedByAddress). */
   private async setAddress(reg: Registration, version: number, deadline: number, op: StoreOperation): Promise<void> {
+    if (!indexedByAddress(reg)) return;
     const key = this.ctx.keys.endpointByAddress(reg.address, reg.port);
     await this.ctx.io.script(op, SET_IF_NEWER, [key], [addressEntry(reg.endpoint, version), version, deadline]);
   }
@@ -263,6 +266,7 @@ export class RedisRegistrationStore implements RegistrationStore {
   /** Removes the address index entry a registration state wrote, unless a newer write replaced it. */
   private async dropAddress(state: StoredRegistration, op: StoreOperation): Promise<void> {
     const r = state.registration;
+    if (!indexedByAddress(r)) return;
     const hint = addressHint(r.address, r.port);
     if (this.ctx.cache.endpointByAddress.get(hint) === r.endpoint) this.ctx.cache.endpointByAddress.delete(hint);
     await this.ctx.io.bestEffortScript(op, DELETE_IF_EQUAL, [this.ctx.keys.endpointByAddress(r.address, r.port)], [addressEntry(r.endpoint, state.meta.version)]);

@@ -142,12 +142,15 @@ return {live, removed}
 
 /**
  * MARK_SEEN: records which instance last saw the device, without creating a partial hash.
- * KEYS: registrationByEndpoint. ARGV[1] instance id, ARGV[2] now. Returns 1, or 0 when absent.
+ * KEYS: registrationByEndpoint. ARGV[1] instance id, ARGV[2] now. Returns 1 (this instance had
+ * it already), 2 (another instance had it), or 0 when absent.
  */
 export const MARK_SEEN = new LuaScript('mark-seen', `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local before = redis.call('HGET', KEYS[1], 'in')
 redis.call('HSET', KEYS[1], 'in', ARGV[1], 'sn', ARGV[2])
-return 1
+if before == ARGV[1] then return 1 end
+return 2
 `);
 
 /**
