@@ -8,8 +8,10 @@
  * uplinks missing from Kafka, RPCs without exactly one response, downlinks not from the VIP.
  * Used by test/cluster/failover.test.ts and bench/failover.ts.
  */
+import Redis from 'ioredis';
+import { RedisKeys } from '../../src/store/redis/keys';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
-import { VIP } from '../support/netns/lb-network';
+import { NAT_PUBLIC_IP, VIP } from '../support/netns/lb-network';
 import { Cluster } from './cluster';
 import { Fleet } from './fleet';
 import { fleetKey, type FleetCounters, type FleetStats } from './fleet-protocol';
@@ -91,6 +93,10 @@ export class FailoverRun {
   private fleet!: Fleet;
   private leshan: LeshanClientHandle | undefined;
   private readonly rpcIds = new Map<string, string[]>();
+  /** What was found when a device got 4.04 to a Send (taken into the phase report). */
+  private notices: string[] = [];
+  /** Each RPC's device and when it was sent, for diagnostics. */
+  private readonly rpcTargets = new Map<string, string>();
   private endpoints: string[] = [];
   readonly phases: PhaseReport[] = [];
   /** The fleet's state when each phase began (parallel to `phases`). */
@@ -111,6 +117,7 @@ export class FailoverRun {
     for (let i = 0; i < instances; i++) await c.addInstance();
     this.log(`${instances} instances ready behind ${VIP}`);
     this.fleet = Fleet.start(c.net.devNs);
+    this.fleet.onNotice = (n) => void this.lookAt(n.endpoint, n.localPort).then((line) => this.notices.push(`${new Date(n.at).toISOString()} ${line}`));
     const started = Date.now();
     this.opened = await this.fleet.open({ vip: VIP, plain: this.p.plain, dtls: this.p.dtls, queueEvery: this.p.queueEvery, prefix: fleetPrefix, sendIntervalMs: this.p.sendIntervalMs, lifetimeS: 3600 });
     this.endpoints = Object.keys(this.opened.acked);
@@ -127,7 +134,9 @@ export class FailoverRun {
     this.rpcIds.set(phase, ids);
     for (let i = 0; i < n; i++) {
       const endpoint = targets[Math.floor(Math.random() * targets.length)] as string;
-      ids.push(await this.cluster.rpc(endpoint, 'Read', { id: '/3303/0/5700' }));
+      const id = await this.cluster.rpc(endpoint, 'Read', { id: '/3303/0/5700' });
+      this.rpcTargets.set(id, `${endpoint} at ${new Date().toISOString()}`);
+      ids.push(id);
       await sleep(overMs / n);
     }
   }
@@ -165,10 +174,32 @@ export class FailoverRun {
       unexpected: d.unexpected,
       ...(typeof note === 'string' ? { note } : {}),
     };
+    report.unexpected.push(...this.notices.splice(0));
     this.phases.push(report);
     this.snapshots.push(before);
     this.log(`  ${JSON.stringify(report)}`);
     return report;
+  }
+
+  /**
+   * A device got 4.04 to a Send: its public address now (the NAT's mapping), its registration in
+   * Redis, and what the address index holds there.
+   */
+  private async lookAt(endpoint: string, localPort: number): Promise<string> {
+    const redis = new Redis(this.cluster.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      const publicPort = this.cluster.net.publicPort(localPort);
+      await redis.connect();
+      const keys = new RedisKeys(`cl-${this.cluster.run}`);
+      const [address, port, id] = await redis.hmget(keys.registrationByEndpoint(endpoint), 'a', 'p', 'id');
+      const atRegistration = address === null || port === null ? null : await redis.get(keys.endpointByAddress(address, Number(port)));
+      const atPublic = publicPort === undefined ? null : await redis.get(keys.endpointByAddress(NAT_PUBLIC_IP, publicPort));
+      return `not found: ${endpoint} sends from ${NAT_PUBLIC_IP}:${publicPort}; registration ${id} at ${address}:${port} (index there: ${atRegistration}); index at the public port: ${atPublic}`;
+    } catch (err) {
+      return `not found: ${endpoint}: could not look (${err instanceof Error ? err.message : String(err)})`;
+    } finally {
+      redis.disconnect();
+    }
   }
 
   steady(): Promise<PhaseReport> {
@@ -267,10 +298,11 @@ export class FailoverRun {
     };
     const detail = (id: string): string => {
       const r = this.cluster.records.records.find((x) => x.topic.endsWith('rpc.responses') && x.value.id === id);
+      const target = this.rpcTargets.get(id);
       const events = this.cluster.records.records
         .filter((x) => x.topic.endsWith('events') && (x.value.detail as { rpcId?: string } | undefined)?.rpcId === id)
         .map((x) => `${String(x.value.type)}@${String(x.value.ts)} by ${x.headers['instance-id'] ?? '?'}`);
-      return `rpc ${id} ${String(r?.value.endpoint)} ${String(r?.value.result)} ${String(r?.value.error ?? '')}; responses ${JSON.stringify(responses().get(id))}; events ${events.join(', ')}`;
+      return `rpc ${id} to ${target} ${String(r?.value.result)} ${String(r?.value.error ?? '')}; responses ${JSON.stringify(responses().get(id))}; events ${events.join(', ')}`;
     };
     for (let waited = 0; allIds.some((id) => !responses().has(id)) && waited < 100_000; waited += 1000) await sleep(1000);
     await sleep(2000); // a duplicate would come right after its first
@@ -285,7 +317,10 @@ export class FailoverRun {
       const counts: RpcCounts = { sent: ids.length, answered: 0, duplicated: 0, redelivered: 0, unanswered: 0, byResult: {} };
       for (const id of ids) {
         const r = res.get(id);
-        if (r === undefined) counts.unanswered++;
+        if (r === undefined) {
+          counts.unanswered++;
+          phase.unexpected.push(`unanswered ${detail(id)}`);
+        }
         else {
           counts.answered++;
           const distinct = new Set(r);

@@ -139,7 +139,11 @@ export class FleetDevice {
         const k = formatCode(res.code);
         this.c.sendsOther[k] = (this.c.sendsOther[k] ?? 0) + 1;
         if (this.c.unexpected.length < 20) this.c.unexpected.push(`${new Date().toISOString()} ${this.setup.endpoint} send ${k} ${res.payload.toString('utf8').slice(0, 120)}`);
-        if (res.code === Code.NOT_FOUND) void this.reregister();
+        if (res.code === Code.NOT_FOUND) {
+          // A second before registering again, so that the test can look at what the bridge holds.
+          process.send?.({ notice: 'send-not-found', endpoint: this.setup.endpoint, localPort: this.localPort, at: Date.now() });
+          setTimeout(() => void this.reregister(), 1000);
+        }
       }
     }, seq);
   }

@@ -69,6 +69,14 @@ export interface FleetStats {
   readonly acked: Record<string, number[]>;
 }
 
+/** Sent by the fleet unasked: a device got 4.04 to a Send (it registers again a second later). */
+export interface FleetNotice {
+  readonly notice: 'send-not-found';
+  readonly endpoint: string;
+  readonly localPort: number;
+  readonly at: number;
+}
+
 export type FleetReply =
   | { readonly id: number; readonly ok: true; readonly stats?: FleetStats; readonly ports?: Record<string, number> }
   | { readonly id: number; readonly ok: false; readonly error: string };

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/test-deps';
-import type { FleetCommand, FleetConfig, FleetReply, FleetStats } from './fleet-protocol';
+import type { FleetCommand, FleetConfig, FleetNotice, FleetReply, FleetStats } from './fleet-protocol';
 
 const WORKER = join(REPO_ROOT, 'dist', 'test', 'cluster', 'fleet-worker.js');
 
@@ -17,9 +17,12 @@ export class Fleet {
   private readonly waiting = new Map<number, (r: FleetReply) => void>();
   private exited: string | undefined;
   private stderr = '';
+  /** Called with what the fleet reports unasked. */
+  onNotice: ((n: FleetNotice) => void) | undefined;
 
   private constructor(private readonly child: ChildProcess) {
-    child.on('message', (r: FleetReply) => {
+    child.on('message', (r: FleetReply | FleetNotice) => {
+      if ('notice' in r) return this.onNotice?.(r);
       this.waiting.get(r.id)?.(r);
       this.waiting.delete(r.id);
     });

@@ -40,6 +40,29 @@ function sh(command: string, args: readonly string[], input?: string): string {
   }
 }
 
+/** Namespaces left by a test process that died before destroy() (named lbt-<pid>-...): removed. */
+function removeOrphans(): void {
+  const names = sh('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0] ?? '');
+  for (const name of names) {
+    const pid = /^lbt-(\d+)-/.exec(name)?.[1];
+    if (pid === undefined || alive(Number(pid))) continue;
+    try {
+      execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+    } catch {
+      // removed meanwhile
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class LbNetwork {
   readonly nodeNs: string;
   readonly natNs: string;
@@ -55,9 +78,9 @@ export class LbNetwork {
   private constructor() {
     this.tag = randomBytes(2).toString('hex');
     this.subnet = 1 + (randomBytes(1)[0] as number) % 250;
-    this.nodeNs = `lbt-${this.tag}-node`;
-    this.natNs = `lbt-${this.tag}-nat`;
-    this.devNs = `lbt-${this.tag}-dev`;
+    this.nodeNs = `lbt-${process.pid}-${this.tag}-node`;
+    this.natNs = `lbt-${process.pid}-${this.tag}-nat`;
+    this.devNs = `lbt-${process.pid}-${this.tag}-dev`;
     this.rootLink = `lbt${this.tag}r`;
   }
 
@@ -69,6 +92,7 @@ export class LbNetwork {
   static create(): LbNetwork {
     for (const [tool, pkg] of [['ip', 'iproute2'], ['nft', 'nftables'], ['conntrack', 'conntrack']] as const) requireOnPath(tool, pkg);
     if (process.getuid?.() !== 0) throw new MissingTestDependencyError('root', 'network namespaces, nftables and conntrack need root');
+    removeOrphans();
     const net = new LbNetwork();
     try {
       net.build();
@@ -126,7 +150,7 @@ export class LbNetwork {
   /** A new pod namespace on the pod bridge (as the kubelet and the CNI make one). */
   addPod(): Pod {
     const index = ++this.podCount;
-    const pod: Pod = { name: `pod${index}`, ns: `lbt-${this.tag}-p${index}`, ip: `10.244.${this.subnet}.${10 + index}` };
+    const pod: Pod = { name: `pod${index}`, ns: `lbt-${process.pid}-${this.tag}-p${index}`, ip: `10.244.${this.subnet}.${10 + index}` };
     sh('ip', ['netns', 'add', pod.ns]);
     this.ip(pod.ns, 'link', 'set', 'lo', 'up');
     this.ip(this.nodeNs, 'link', 'add', `veth${index}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod.ns);
@@ -176,6 +200,14 @@ export class LbNetwork {
     let n = 0;
     for (const port of devicePorts) n += this.deleteConntrack(this.natNs, ['-p', 'udp', '--orig-src', DEVICE_IP, '--orig-port-src', String(port)]);
     return n;
+  }
+
+  /** The public port the NAT maps a device's local port to, for its flow to the VIP's CoAP port. */
+  publicPort(devicePort: number): number | undefined {
+    const out = this.inNs(this.natNs, 'conntrack', ['-L', '-p', 'udp', '--orig-src', DEVICE_IP, '--orig-port-src', String(devicePort), '--orig-port-dst', String(COAP_PORT)]);
+    // The reply direction comes second on the line: its dport is the public port.
+    const ports = [...(out.split('\n').find((l) => l.startsWith('udp')) ?? '').matchAll(/ dport=(\d+)/g)].map((m) => Number(m[1]));
+    return ports.length === 2 ? ports[1] : undefined;
   }
 
   private deleteConntrack(ns: string, filter: readonly string[]): number {
