@@ -33,13 +33,7 @@ import type { PendingRpc, QueuedRpc, RpcQueue } from './rpc-queue';
 export const MAX_EXCHANGE_MS = 120_000;
 /** An instance re-records itself as a device's owner at most this often while it keeps seeing it. */
 const OWNER_REFRESH_MS = 300_000;
-/**
- * How long a request is tried from an instance that has not seen the device while the device's
- * recorded owner is gone. Behind a NAT or a load balancer the device may accept datagrams only
- * from the instance its own traffic reaches now (DESIGN invariant 2); unanswered, the request
- * goes back to the head of the queue for the instance that sees the device's next uplink.
- */
-export const UNSEEN_ATTEMPT_MS = 5_000;
+
 
 /** The instance that last saw a device, and when. */
 export interface Owner {
@@ -262,29 +256,28 @@ export class RpcService {
         await this.settle(entry, { result: 'TIMEOUT', error: 'the request\'s deadline passed before the device could be reached' });
         continue;
       }
-      const goneOwner = await this.goneOwner(endpoint);
+      if ((await this.goneOwner(endpoint)) !== undefined) {
+        // The instance that reached the device is gone and this one has not seen it. Behind a NAT
+        // and a conntrack load balancer the device accepts datagrams only from the instance its
+        // own flow goes to (DESIGN invariant 2), and a datagram sent from another instance would
+        // even make the node's conntrack re-map the device's next flow to this one (its reply
+        // tuple taken). So the request waits, first in line, for the instance that gets the
+        // device's next uplink; TIMEOUT if none comes before its deadline.
+        await queue.release(endpoint, entry.req.id);
+        return;
+      }
       const sentAt = this.now();
       void this.event(entry.req, 'rpc-sent');
-      const limit = goneOwner === undefined ? MAX_EXCHANGE_MS : UNSEEN_ATTEMPT_MS;
-      const res = await this.opts.executor.execute(entry.req, Math.max(1, Math.min(entry.deadline - now, limit)));
+      const res = await this.opts.executor.execute(entry.req, Math.max(1, Math.min(entry.deadline - now, MAX_EXCHANGE_MS)));
       if (this.stopped && (res.result === 'TIMEOUT' || res.result === 'INTERNAL_SERVER_ERROR')) {
         await queue.release(endpoint, entry.req.id); // cut short by shutdown: another instance runs it
         return;
       }
-      if (res.result === 'TIMEOUT' && this.now() < entry.deadline) {
-        if (goneOwner !== undefined) {
-          // Not reachable from here: back to the head, for the instance that sees the device next.
-          await queue.release(endpoint, entry.req.id);
-          const owner = await this.ownerOf(endpoint);
-          if (owner !== undefined && owner.instance !== goneOwner) void this.route(endpoint, owner);
-          return;
-        }
-        if (await this.movedSince(reg, sentAt)) {
-          // The device moved while it was waited for (a NAT rebinding, another instance): again, from where it is now.
-          await queue.release(endpoint, entry.req.id);
-          void this.route(endpoint);
-          return;
-        }
+      if (res.result === 'TIMEOUT' && this.now() < entry.deadline && (await this.movedSince(reg, sentAt))) {
+        // The device moved while it was waited for (a NAT rebinding, another instance): again, from where it is now.
+        await queue.release(endpoint, entry.req.id);
+        void this.route(endpoint);
+        return;
       }
       if (res.result === 'TIMEOUT') {
         void this.event(entry.req, 'unreachable');
@@ -303,7 +296,7 @@ export class RpcService {
 
   /**
    * The device's recorded owner when it is another instance that is gone and this instance has
-   * not seen the device lately: a request sent from here may not get through (UNSEEN_ATTEMPT_MS).
+   * not seen the device lately: a request sent from here would not get through.
    */
   private async goneOwner(endpoint: string): Promise<string | undefined> {
     if (this.owned.get(endpoint) !== undefined) return undefined;
