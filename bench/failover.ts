@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     const file = join(resultsDir(), `failover-${at.replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, `${JSON.stringify({ bench: 'failover', at, params: p, targets, ...report }, null, 2)}\n`);
     log(JSON.stringify(report.totals));
-    log(`written ${file}`);
+    log(`written ${file}; the instances' logs: ${cluster.writeLogs()}`);
   } finally {
     await run.stop();
     await cluster.stop();

@@ -257,6 +257,26 @@ describe('RpcService', () => {
     t.service.stop();
   });
 
+  it('publishes a claimed response however long the bus refuses it', async () => {
+    let refusals = 3;
+    const published: string[] = [];
+    const t = setup({ queueMode: false, answer: () => 'TIMEOUT' });
+    const service = new RpcService({
+      ...(t.service as unknown as { opts: ConstructorParameters<typeof RpcService>[0] }).opts,
+      responseRetryMs: 1,
+      publish: async (records) => {
+        if (records.some((r) => r.topic === 'responses') && refusals-- > 0) throw new Error('Kafka is unavailable');
+        for (const r of records) if (r.topic === 'responses') published.push((r.value as RpcResponseRecord).id);
+      },
+    });
+    t.service.stop();
+    await service.submit(t.request('r'));
+    for (let i = 0; i < 100 && published.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(published).toEqual(['r']);
+    expect(refusals).toBe(-1);
+    service.stop();
+  });
+
   it('rejects a bad record with BAD_REQUEST and the error, keeping id and endpoint', async () => {
     const t = setup({ queueMode: false });
     await t.service.reject({ id: 'bad', endpoint: 'ep', error: 'params.id: Read needs "id"' });

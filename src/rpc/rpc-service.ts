@@ -31,6 +31,8 @@ import type { PendingRpc, QueuedRpc, RpcQueue } from './rpc-queue';
 
 /** Longest a request runs on the device: bounds the lease, after which another instance may take it over. */
 export const MAX_EXCHANGE_MS = 120_000;
+/** How long a claimed response is retried while the bus refuses it (Kafka away). */
+const RESPONSE_RETRY_MS = 15 * 60_000;
 /** An instance re-records itself as a device's owner at most this often while it keeps seeing it. */
 const OWNER_REFRESH_MS = 300_000;
 
@@ -64,6 +66,8 @@ export interface RpcServiceOptions {
   readonly sweepMs?: number;
   readonly now?: () => number;
   readonly onError?: (err: unknown, context: string) => void;
+  /** First delay between attempts to publish a response the bus refused (doubling, at most 10 s); default 500 ms. */
+  readonly responseRetryMs?: number;
   /** Every final response, with the time from taking the request to answering it. */
   readonly onResponse?: (res: RpcResponseRecord, latencyMs: number) => void;
 }
@@ -343,10 +347,20 @@ export class RpcService {
     else if (entry.replyTo !== undefined) {
       this.opts.peers.send(entry.replyTo, { kind: 'response', response: res }).catch((err: unknown) => this.opts.onError?.(err, `rpc reply ${res.id}`));
     }
-    try {
-      await this.opts.publish([{ topic: this.opts.topics.responses, key: res.endpoint, value: res }]);
-    } catch (err) {
-      this.opts.onError?.(err, `rpc response ${res.id}`);
+    // Claimed: this is the request's one response, so it is published however long Kafka is away
+    // (DESIGN invariant 3), retried with backoff until it is taken or the instance stops.
+    const started = this.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.opts.publish([{ topic: this.opts.topics.responses, key: res.endpoint, value: res }]);
+        return;
+      } catch (err) {
+        if (this.stopped || this.now() - started > RESPONSE_RETRY_MS) {
+          this.opts.onError?.(err, `rpc response ${res.id} not published${this.stopped ? ' (shutting down)' : ` after ${attempt + 1} attempts`}`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, (this.opts.responseRetryMs ?? 500) * 2 ** attempt)));
+      }
     }
   }
 

@@ -6,6 +6,7 @@
  * killed, terminated and replaced). Shared by test/cluster and bench:failover.
  */
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,8 @@ export class Cluster {
   readonly instances: Instance[] = [];
   /** Instances removed from the Service (killed or terminated), for the report. */
   readonly gone: string[] = [];
+  /** Every instance's log lines (warnings and errors; info while starting), kept after it went. */
+  private readonly logs: Array<{ pod: string; lines: readonly string[] }> = [];
   records!: KafkaRecords;
   producer!: Producer;
   private profilesDir = '';
@@ -118,6 +121,7 @@ export class Cluster {
       { timeoutMs: 60_000, intervalMs: 200, what: `${pod.name} ready` },
     );
     const instance = { pod, bridge };
+    this.logs.push({ pod: pod.name, lines: bridge.lines });
     this.instances.push(instance);
     this.net.setBackends(this.instances.map((i) => i.pod));
     return instance;
@@ -161,6 +165,13 @@ export class Cluster {
     const id = `rpc-${randomUUID()}`;
     await this.producer.send({ topic: `${this.prefix}rpc.requests`, messages: [{ key: endpoint, value: JSON.stringify({ id, endpoint, method, params, timeoutMs }) }] });
     return id;
+  }
+
+  /** Writes every instance's log to one file in the temporary directory; returns its path. */
+  writeLogs(): string {
+    const file = join(tmpdir(), `cluster-${this.run}.log`);
+    writeFileSync(file, this.logs.map((l) => l.lines.map((line) => `${l.pod} ${line}`).join('\n')).join('\n'));
+    return file;
   }
 
   async stop(): Promise<void> {

@@ -22,6 +22,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (cluster !== undefined) log(`the instances' logs: ${cluster.writeLogs()}`);
   await run?.stop();
   await cluster?.stop();
 });
