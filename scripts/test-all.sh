@@ -23,12 +23,14 @@ if ! npm run --silent build; then
   echo "test-all: type check failed (counted as one failure)" >&2
 fi
 
-# A watchdog: a run that hangs (an open handle after the last test) fails visibly instead of stalling CI.
-timeout --kill-after=30 1500 npx jest --ci --json --outputFile="$RESULTS" --selectProjects unit integration deploy
+# A watchdog: a run that hangs fails visibly instead of stalling CI. --forceExit: once the results
+# are written, a handle left open by a test (jest still prints its "did not exit" warning) must not
+# keep the process, and so CI, waiting.
+timeout --kill-after=30 1500 npx jest --ci --forceExit --json --outputFile="$RESULTS" --selectProjects unit integration deploy
 jest_status=$?
 # The cluster scenarios (test/cluster) alone afterwards: 3 bridges, Redis, Kafka, a device fleet
 # and Leshan on 2 cores leave no room for other suites running beside them.
-timeout --kill-after=30 1500 npx jest --ci --json --outputFile="$CLUSTER_RESULTS" --selectProjects cluster
+timeout --kill-after=30 1500 npx jest --ci --forceExit --json --outputFile="$CLUSTER_RESULTS" --selectProjects cluster
 cluster_status=$?
 [ "$jest_status" -eq 0 ] && jest_status=$cluster_status
 
