@@ -213,6 +213,23 @@ describe('RpcService', () => {
     t.service.stop();
   });
 
+  it('an owner whose heartbeat lingers after it died (nobody on its channel) counts as gone: no blind send from here', async () => {
+    const net = new PeerNet();
+    const t = setup({ queueMode: false, self: 'B', owner: 'A-just-died', net });
+    const peers = net.peers('B');
+    // Alive by heartbeat, but a hand-off reaches nobody.
+    (t.service as unknown as { opts: { peers: RpcPeers } }).opts.peers = { ...peers, alive: async () => true, send: async () => false };
+    await t.service.submit(t.request('d'));
+    await t.settled();
+    expect(t.ran).toEqual([]);
+    expect(await t.pendingIds()).toEqual(['d']);
+    t.events.emit({ type: 'send', registration: t.regs.get('ep') as Registration, entries: [] });
+    await t.settled();
+    expect(t.ran).toEqual(['d']);
+    expect(t.responses()).toEqual(['d:CONTENT']);
+    t.service.stop();
+  });
+
   it('a request for a device whose owner is gone waits, first in line, for the instance that sees the device next', async () => {
     const net = new PeerNet();
     const t = setup({ queueMode: false, self: 'B', owner: 'A-dead', net });

@@ -33,9 +33,10 @@ import type { PendingRpc, QueuedRpc, RpcQueue } from './rpc-queue';
 export const MAX_EXCHANGE_MS = 120_000;
 /** How long a claimed response is retried while the bus refuses it (Kafka away). */
 const RESPONSE_RETRY_MS = 15 * 60_000;
+/** How long an instance that a hand-off did not reach counts as gone (longer than its heartbeat's expiry). */
+const UNREACHABLE_MS = 30_000;
 /** An instance re-records itself as a device's owner at most this often while it keeps seeing it. */
 const OWNER_REFRESH_MS = 300_000;
-
 
 /** The instance that last saw a device, and when. */
 export interface Owner {
@@ -92,6 +93,8 @@ export class RpcService {
   private readonly again = new Set<string>();
   /** Queue-mode devices seen within their awake window: endpoint → until. */
   private readonly awakeUntil: TtlLruCache<number>;
+  /** Instances that heard no hand-off lately although their heartbeat was still there (just died). */
+  private readonly unreachable: TtlLruCache<true>;
   /** Devices this instance recorded itself as the owner of, recently. */
   private readonly owned: TtlLruCache<true>;
   private readonly now: () => number;
@@ -109,6 +112,7 @@ export class RpcService {
     this.now = opts.now ?? Date.now;
     this.awakeUntil = new TtlLruCache(opts.maxTracked ?? 1_000_000, opts.awakeMs, this.now);
     this.owned = new TtlLruCache(opts.maxTracked ?? 1_000_000, OWNER_REFRESH_MS, this.now);
+    this.unreachable = new TtlLruCache(1000, UNREACHABLE_MS, this.now);
     this.sweeper = setInterval(() => void this.sweep(), opts.sweepMs ?? 1000);
     this.sweeper.unref();
     this.unsubscribe = opts.events.on((e) => this.onServerEvent(e));
@@ -204,6 +208,8 @@ export class RpcService {
       const peers = this.opts.peers;
       if (owner !== undefined && owner.instance !== peers.self && (await peers.alive(owner.instance))) {
         if (await peers.send(owner.instance, { kind: 'drain', endpoint })) return;
+        // Its heartbeat has not expired yet, but nobody listens on its channel: it just died.
+        this.unreachable.set(owner.instance, true);
       }
       await this.drain(endpoint, owner?.at);
     } catch (err) {
@@ -306,6 +312,7 @@ export class RpcService {
     if (this.owned.get(endpoint) !== undefined) return undefined;
     const owner = await this.ownerOf(endpoint);
     if (owner === undefined || owner.instance === this.opts.peers.self) return undefined;
+    if (this.unreachable.get(owner.instance) !== undefined) return owner.instance;
     return (await this.isAlive(owner.instance)) ? undefined : owner.instance;
   }
 

@@ -194,7 +194,8 @@ export class FailoverRun {
       const [address, port, id] = await redis.hmget(keys.registrationByEndpoint(endpoint), 'a', 'p', 'id');
       const atRegistration = address === null || port === null ? null : await redis.get(keys.endpointByAddress(address, Number(port)));
       const atPublic = publicPort === undefined ? null : await redis.get(keys.endpointByAddress(NAT_PUBLIC_IP, publicPort));
-      return `not found: ${endpoint} sends from ${NAT_PUBLIC_IP}:${publicPort}; registration ${id} at ${address}:${port} (index there: ${atRegistration}); index at the public port: ${atPublic}`;
+      const flows = publicPort === undefined ? [] : this.cluster.net.nodeFlows(publicPort);
+      return `not found: ${endpoint} sends from ${NAT_PUBLIC_IP}:${publicPort}; registration ${id} at ${address}:${port} (index there: ${atRegistration}); index at the public port: ${atPublic}; node flows: ${flows.join(' | ')}`;
     } catch (err) {
       return `not found: ${endpoint}: could not look (${err instanceof Error ? err.message : String(err)})`;
     } finally {

@@ -202,6 +202,12 @@ export class LbNetwork {
     return n;
   }
 
+  /** The node's conntrack entries of flows from or to this public port of the devices' NAT (diagnostics). */
+  nodeFlows(publicPort: number): string[] {
+    const lines = (args: string[]): string[] => this.inNs(this.nodeNs, 'conntrack', ['-L', '-p', 'udp', ...args]).split('\n').filter((l) => l.startsWith('udp'));
+    return [...lines(['--orig-src', NAT_PUBLIC_IP, '--orig-port-src', String(publicPort)]), ...lines(['--orig-dst', NAT_PUBLIC_IP, '--orig-port-dst', String(publicPort)])].map((l) => l.replace(/\s+/g, ' '));
+  }
+
   /** The public port the NAT maps a device's local port to, for its flow to the VIP's CoAP port. */
   publicPort(devicePort: number): number | undefined {
     const out = this.inNs(this.natNs, 'conntrack', ['-L', '-p', 'udp', '--orig-src', DEVICE_IP, '--orig-port-src', String(devicePort), '--orig-port-dst', String(COAP_PORT)]);
