@@ -38,6 +38,10 @@ interface Setup {
   owner?: string;
   queue?: RpcQueue;
   net?: PeerNet;
+  /** Changes the instance's view of its peers (e.g. a heartbeat that outlives its channel). */
+  peers?: (base: RpcPeers) => RpcPeers;
+  /** The bus refuses this many response records first (Kafka away). */
+  refuseResponses?: number;
 }
 
 function setup(o: Setup) {
@@ -45,24 +49,30 @@ function setup(o: Setup) {
   const events = new ServerEvents();
   const published: BusRecord[] = [];
   const ran: string[] = [];
-  const timeouts: number[] = [];
+  let refused = 0;
   const regs = new Map<string, Registration>([['ep', reg('ep', o.queueMode)]]);
   const net = o.net ?? new PeerNet();
   const queue = o.queue ?? new MemoryRpcQueue(1000, () => now);
   const service = new RpcService({
     executor: {
-      execute: async (req: RpcRequest, timeoutMs: number): Promise<RpcResponseRecord> => {
+      execute: async (req: RpcRequest): Promise<RpcResponseRecord> => {
         ran.push(req.id);
-        timeouts.push(timeoutMs);
         return { id: req.id, endpoint: req.endpoint, method: req.method, result: o.answer?.(req) ?? 'CONTENT', ts: now };
       },
     },
     registration: async (ep) => regs.get(ep),
     queue,
-    peers: net.peers(o.self ?? 'me'),
+    peers: (o.peers ?? ((p) => p))(net.peers(o.self ?? 'me')),
     owner: async () => (o.owner !== undefined ? { instance: o.owner, at: now } : undefined),
     markSeen: async () => undefined,
-    publish: async (records) => void published.push(...records),
+    publish: async (records) => {
+      if (refused < (o.refuseResponses ?? 0) && records.some((r) => r.topic === 'responses')) {
+        refused++;
+        throw new Error('Kafka is unavailable');
+      }
+      published.push(...records);
+    },
+    responseRetryMs: 1,
     topics: { responses: 'responses', events: 'events' },
     events,
     defaultTimeoutMs: 10_000,
@@ -78,7 +88,7 @@ function setup(o: Setup) {
   };
   const pendingIds = async () => (await service.pending('ep')).map((p) => p.id);
   const sweep = () => (service as unknown as { sweep(): Promise<void> }).sweep();
-  return { service, events, ran, timeouts, regs, queue, net, request, types, responses, settled, pendingIds, sweep, advance: (ms: number) => (now += ms) };
+  return { service, events, ran, refused: () => refused, regs, queue, net, request, types, responses, settled, pendingIds, sweep, advance: (ms: number) => (now += ms) };
 }
 
 describe('RpcService', () => {
@@ -215,10 +225,8 @@ describe('RpcService', () => {
 
   it('an owner whose heartbeat lingers after it died (nobody on its channel) counts as gone: no blind send from here', async () => {
     const net = new PeerNet();
-    const t = setup({ queueMode: false, self: 'B', owner: 'A-just-died', net });
-    const peers = net.peers('B');
     // Alive by heartbeat, but a hand-off reaches nobody.
-    (t.service as unknown as { opts: { peers: RpcPeers } }).opts.peers = { ...peers, alive: async () => true, send: async () => false };
+    const t = setup({ queueMode: false, self: 'B', owner: 'A-just-died', net, peers: (p) => ({ ...p, alive: async () => true, send: async () => false }) });
     await t.service.submit(t.request('d'));
     await t.settled();
     expect(t.ran).toEqual([]);
@@ -275,23 +283,12 @@ describe('RpcService', () => {
   });
 
   it('publishes a claimed response however long the bus refuses it', async () => {
-    let refusals = 3;
-    const published: string[] = [];
-    const t = setup({ queueMode: false, answer: () => 'TIMEOUT' });
-    const service = new RpcService({
-      ...(t.service as unknown as { opts: ConstructorParameters<typeof RpcService>[0] }).opts,
-      responseRetryMs: 1,
-      publish: async (records) => {
-        if (records.some((r) => r.topic === 'responses') && refusals-- > 0) throw new Error('Kafka is unavailable');
-        for (const r of records) if (r.topic === 'responses') published.push((r.value as RpcResponseRecord).id);
-      },
-    });
+    const t = setup({ queueMode: false, answer: () => 'TIMEOUT', refuseResponses: 3 });
+    await t.service.submit(t.request('r'));
+    for (let i = 0; i < 100 && t.responses().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(t.responses()).toEqual(['r:TIMEOUT']);
+    expect(t.refused()).toBe(3);
     t.service.stop();
-    await service.submit(t.request('r'));
-    for (let i = 0; i < 100 && published.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(published).toEqual(['r']);
-    expect(refusals).toBe(-1);
-    service.stop();
   });
 
   it('rejects a bad record with BAD_REQUEST and the error, keeping id and endpoint', async () => {

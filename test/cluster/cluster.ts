@@ -35,8 +35,6 @@ export class Cluster {
   readonly run = randomUUID().slice(0, 8);
   readonly prefix = `cl-${this.run}.`;
   readonly instances: Instance[] = [];
-  /** Instances removed from the Service (killed or terminated), for the report. */
-  readonly gone: string[] = [];
   /** Every instance's log lines (warnings and errors; info while starting), kept after it went. */
   private readonly logs: Array<{ pod: string; lines: readonly string[] }> = [];
   records!: KafkaRecords;
@@ -131,7 +129,6 @@ export class Cluster {
   private unpublish(instance: Instance): number {
     this.instances.splice(this.instances.indexOf(instance), 1);
     this.net.setBackends(this.instances.map((i) => i.pod));
-    this.gone.push(instance.pod.name);
     return this.net.forgetFlowsTo(instance.pod);
   }
 

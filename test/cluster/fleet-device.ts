@@ -88,15 +88,7 @@ export class FleetDevice {
 
   private async handshake(): Promise<void> {
     const client = new ScriptedPskClient({ identity: this.setup.endpoint, key: this.setup.psk as Buffer, suites: [0xc0a8], cidLength: 0 });
-    const raw = new Set<(d: Buffer) => void>();
-    const listener = { on: (_e: 'message', f: (d: Buffer) => void) => raw.add(f), off: (_e: 'message', f: (d: Buffer) => void) => raw.delete(f) };
-    const forward = (d: Buffer): void => raw.forEach((f) => f(d));
-    this.socket.on('message', forward);
-    try {
-      await handshakeOver(client, listener, (d) => this.socket.send(d, this.setup.port, this.setup.vip), 15_000);
-    } finally {
-      this.socket.off('message', forward);
-    }
+    await handshakeOver(client, this.socket, (d) => this.socket.send(d, this.setup.port, this.setup.vip), 15_000);
     this.c.handshakes++;
     this.dtls = client;
   }

@@ -16,7 +16,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { createTempDir, describeExit, findFreePorts, forgetTempDir, ManagedProcess, pollUntil } from '../infra/managed-process';
-import { waitForRedis } from './redis-server';
+import { redisServerArgs, waitForRedis } from './redis-server';
 import { requireOnPath } from './test-deps';
 
 export interface RedisClusterHandle {
@@ -109,18 +109,7 @@ class RedisCluster implements RedisClusterHandle {
         ManagedProcess.spawn({
           name: `redis-server (cluster node ${port})`,
           command: server,
-          args: [
-            '--port', String(port),
-            '--bind', HOST,
-            '--cluster-enabled', 'yes',
-            '--cluster-config-file', join(this.dir, `nodes-${port}.conf`),
-            '--cluster-node-timeout', '5000',
-            '--save', '',
-            '--appendonly', 'no',
-            '--dir', this.dir,
-            '--daemonize', 'no',
-            '--logfile', '',
-          ],
+          args: [...redisServerArgs(port, HOST, this.dir), '--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, `nodes-${port}.conf`), '--cluster-node-timeout', '5000'],
           cwd: this.dir,
         }),
       );

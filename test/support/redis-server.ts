@@ -87,6 +87,11 @@ export async function waitForRedis(
   );
 }
 
+/** A test redis-server in the foreground on `host:port`, without persistence, its files in `dir`. */
+export function redisServerArgs(port: number, host: string, dir: string): string[] {
+  return ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--logfile', ''];
+}
+
 class RedisServer extends LocalServer implements RedisHandle {
   constructor(
     private readonly command: string,
@@ -106,15 +111,9 @@ class RedisServer extends LocalServer implements RedisHandle {
       name: 'redis-server',
       command: this.command,
       args: [
-        '--port', String(this.port),
-        '--bind', this.options.netns?.host ?? HOST,
+        ...redisServerArgs(this.port, this.options.netns?.host ?? HOST, this.dir),
         // Clients in other namespaces (pods) reach it on a private address: no protected mode there.
         '--protected-mode', this.options.netns !== undefined ? 'no' : 'yes',
-        '--save', '',
-        '--appendonly', 'no',
-        '--dir', this.dir,
-        '--daemonize', 'no',
-        '--logfile', '',
       ],
       cwd: this.dir,
       ...(this.options.netns !== undefined ? { netns: this.options.netns.name } : {}),

@@ -186,12 +186,6 @@ export class LbNetwork {
     return this.deleteConntrack(this.nodeNs, ['-p', 'udp', '--reply-src', pod.ip]);
   }
 
-  /** Flows DNATed to the pod right now. */
-  flowsTo(pod: Pod): number {
-    const out = this.inNs(this.nodeNs, 'conntrack', ['-L', '-p', 'udp', '--reply-src', pod.ip]);
-    return out.split('\n').filter((l) => l.startsWith('udp')).length;
-  }
-
   /**
    * A NAT rebinding: the NAT forgets the mappings of these device ports, so their next datagram
    * leaves from a new public port. Returns how many mappings were dropped.
