@@ -1,12 +1,12 @@
 /**
- * The DTLS server of the handshake benchmark, as its own process: src/transport/dtls-transport.ts
+ * The DTLS server of the handshake benchmark, as its own process: src/dtls/dtls-transport.ts
  * on 127.0.0.1 port 0 (cookies, connection IDs, the bridge's engine), PSK identities
  * "bench-0".."bench-<n-1>" each with its own key, and for ECDHE_ECDSA a fresh P-256 server key
  * with every client raw public key accepted; application data echoed. Prints
  * {"port": N} once listening, then on SIGUSR2 its counters as one JSON line.
  */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { DtlsTransport } from '../src/transport/dtls-transport';
+import { DtlsTransport } from '../src/dtls/dtls-transport';
 import { benchKey } from './dtls-keys';
 
 async function main(): Promise<void> {

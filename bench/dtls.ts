@@ -26,6 +26,7 @@ import { benchKey } from './dtls-keys';
 import { choiceFlag, positiveFlag } from './flags';
 import { resultsDir } from './report';
 import { median, SampleBuffer, summarize, type LatencySummary } from './stats';
+import { errorStack } from '../src/common/error-message';
 
 const TARGETS = { psk: 2000, ecdhe: 300 } as const;
 type Mode = keyof typeof TARGETS;
@@ -163,6 +164,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench dtls failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`bench dtls failed: ${errorStack(err)}\n`);
   process.exit(1);
 });

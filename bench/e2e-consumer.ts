@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import type { ConsumerCommand, ConsumerReply, ConsumedWindow } from './e2e-consumer-protocol';
 import { summarize } from './stats';
+import { errorStack } from '../src/common/error-message';
 
 class Samples {
   private data = new Float64Array(1 << 16);
@@ -134,6 +135,6 @@ async function handle(cmd: ConsumerCommand): Promise<ConsumerReply> {
 
 const send = (r: ConsumerReply): void => void process.send?.(r);
 process.on('message', (cmd: ConsumerCommand) => {
-  handle(cmd).then(send, (err: unknown) => send({ kind: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) }));
+  handle(cmd).then(send, (err: unknown) => send({ kind: 'error', message: errorStack(err) }));
 });
 process.on('disconnect', () => process.exit(0));

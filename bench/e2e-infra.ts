@@ -16,6 +16,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createTempDir, forgetTempDir } from '../test/infra/managed-process';
 import { startKafkaBroker, type KafkaBrokerHandle } from '../test/support/kafka-broker';
 import { startRedisServer, type RedisHandle } from '../test/support/redis-server';
+import { errorMessage } from '../src/common/error-message';
 
 export const PROFILE_NAME = 'bench-thermometer';
 /** Notifications of /3303/0/5700 become telemetry under "temperature"; nothing is read or written at registration. */
@@ -80,7 +81,7 @@ export async function startInfra(log: (s: string) => void, brokerHeap: string): 
     forgetTempDir(profilesDir);
   });
   const stopAll = async (): Promise<void> => {
-    for (const s of stops.reverse()) await s().catch((err: unknown) => log(`cleanup: ${err instanceof Error ? err.message : String(err)}`));
+    for (const s of stops.reverse()) await s().catch((err: unknown) => log(`cleanup: ${errorMessage(err)}`));
   };
   try {
     writeFileSync(join(profilesDir, `${PROFILE_NAME}.json`), JSON.stringify(PROFILE));

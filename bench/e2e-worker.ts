@@ -14,6 +14,7 @@ import { NotifyLoop } from './notify-loop';
 import { addCounters, newCounters, type RegisterReply } from './protocol';
 import { registerDevices } from './register-loop';
 import { SampleBuffer } from './stats';
+import { errorStack } from '../src/common/error-message';
 
 interface Observed {
   token: Buffer | undefined;
@@ -175,6 +176,6 @@ port.on('message', (cmd: E2eCommand) => {
       const buf = 'latenciesMs' in reply ? reply.latenciesMs.buffer : 'ackLatenciesMs' in reply ? reply.ackLatenciesMs.buffer : undefined;
       port.postMessage(reply, buf ? [buf] : []);
     },
-    (err: unknown) => port.postMessage({ kind: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies E2eReply),
+    (err: unknown) => port.postMessage({ kind: 'error', message: errorStack(err) } satisfies E2eReply),
   );
 });

@@ -31,6 +31,7 @@ import { machineInfo } from './proc';
 import { resultsDir } from './report';
 import { ServerProcess } from './server-process';
 import { WorkerPool } from './worker-pool';
+import { errorMessage, errorStack } from '../src/common/error-message';
 
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
@@ -188,7 +189,7 @@ const params = ((): E2eParams => {
   try {
     return parseE2eParams(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`${errorMessage(err)}\n`);
     return process.exit(2);
   }
 })();
@@ -199,7 +200,7 @@ setTimeout(() => {
 main(params).then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`bench e2e failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`bench e2e failed: ${errorStack(err)}\n`);
     process.exit(1);
   },
 );

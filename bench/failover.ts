@@ -12,6 +12,7 @@ import { Cluster } from '../test/cluster/cluster';
 import { DEFAULT_PARAMS, FailoverRun, type FailoverParams } from '../test/cluster/failover';
 import { positiveFlag } from './flags';
 import { resultsDir } from './report';
+import { errorStack } from '../src/common/error-message';
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`bench:failover failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`bench:failover failed: ${errorStack(err)}\n`);
     process.exit(1);
   },
 );

@@ -11,6 +11,7 @@ import { closeDevices, openDevices, type DatagramSink, type Device } from './dev
 import { addCounters, newCounters, type Command, type RegisterReply, type Reply, type SendReply } from './protocol';
 import { registerDevices } from './register-loop';
 import { SampleBuffer } from './stats';
+import { errorStack } from '../src/common/error-message';
 
 let devices: Device[] = [];
 let sink: DatagramSink = () => undefined;
@@ -108,6 +109,6 @@ port.on('message', (cmd: Command) => {
       const transfer = 'latenciesMs' in reply ? [reply.latenciesMs.buffer] : [];
       port.postMessage(reply, transfer);
     },
-    (err: unknown) => port.postMessage({ kind: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies Reply),
+    (err: unknown) => port.postMessage({ kind: 'error', message: errorStack(err) } satisfies Reply),
   );
 });

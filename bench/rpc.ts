@@ -28,6 +28,7 @@ import { positiveFlag } from './flags';
 import { resultsDir } from './report';
 import { ServerProcess, SERVER_HOST } from './server-process';
 import { median, SampleBuffer, summarize, type LatencySummary } from './stats';
+import { errorStack } from '../src/common/error-message';
 
 interface Params {
   readonly rate: number;
@@ -235,6 +236,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench rpc failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`bench rpc failed: ${errorStack(err)}\n`);
   process.exit(1);
 });

@@ -18,6 +18,7 @@ import { machineInfo } from './proc';
 import { TARGET_REQUESTS_PER_SECOND, resultsDir, summary, writeResults, type BenchResults } from './report';
 import { ServerProcess } from './server-process';
 import { openDevices, registerAll, sendRuns } from './throughput-phase';
+import { errorStack } from '../src/common/error-message';
 
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
@@ -88,6 +89,6 @@ async function throughput(params: BenchParams, gen: LoadGenerator, profileDir: s
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench failed: ${errorStack(err)}\n`);
   process.exit(1);
 });

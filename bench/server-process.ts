@@ -10,6 +10,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cpuSeconds, rss, type Rss } from './proc';
+import { errorMessage } from '../src/common/error-message';
 
 export interface ServerOptions {
   /** Extra node flags, e.g. ["--cpu-prof", "--cpu-prof-dir=..."]. */
@@ -135,7 +136,7 @@ export class ServerProcess {
         await this.http('GET', '/readyz');
         return;
       } catch (err) {
-        if (Date.now() > until) throw new Error(`server not ready within ${timeoutMs} ms: ${err instanceof Error ? err.message : String(err)}`);
+        if (Date.now() > until) throw new Error(`server not ready within ${timeoutMs} ms: ${errorMessage(err)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }

@@ -10,11 +10,12 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ModelError } from '../src/errors';
+import { ModelError } from '../src/common/errors';
 import { loadDdfDirectory } from '../src/lwm2m/model/ddf-loader';
 import { formatModelsJson, toModelJson } from '../src/lwm2m/model/model-json';
 import { compareObjectVersions, parseObjectVersion, type ObjectVersion } from '../src/lwm2m/model/object-version';
 import type { ObjectModel } from '../src/lwm2m/model/types';
+import { errorMessage } from '../src/common/error-message';
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -65,7 +66,7 @@ async function main(args: readonly string[]): Promise<void> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch((e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`${errorMessage(e)}\n`);
     process.exitCode = 1;
   });
 }

@@ -5,11 +5,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import { createBridgeBus } from './bridge/bus';
-import { BusPublisher } from './bridge/bus-publisher';
-import { publishLifecycleEvents } from './bridge/lifecycle-events';
-import { ProfileLayer } from './bridge/profiles';
-import { createStores } from './bridge/stores';
+import { createBridgeBus } from './wiring/bus';
+import { BusPublisher } from './wiring/bus-publisher';
+import { publishLifecycleEvents } from './wiring/lifecycle-events';
+import { ProfileLayer } from './wiring/profiles';
+import { createStores } from './wiring/stores';
 import { BusUnavailableError } from './bus/types';
 import { szxFor } from './coap/options';
 import type { Config } from './config/env';
@@ -26,13 +26,14 @@ import { registerRpcMetrics } from './observability/rpc-metrics';
 import { Lwm2mServer } from './server/lwm2m-server';
 import { SocketThreadTransport } from './transport/socket-thread';
 import { UdpTransport } from './transport/udp';
-import { DtlsTransport } from './transport/dtls-transport';
+import { DtlsTransport } from './dtls/dtls-transport';
 import { DualTransport } from './transport/dual-transport';
 import { CookieJar } from './dtls/cookie';
-import { dtlsCredentials, provisionedMode } from './bridge/security';
-import { loadDtlsIdentity } from './bridge/dtls-identity';
+import { dtlsCredentials, provisionedMode } from './wiring/security';
+import { loadDtlsIdentity } from './wiring/dtls-identity';
 import { DtlsEventCounter, registerDtlsMetrics } from './observability/dtls-metrics';
-import { runShutdown, type ShutdownReport } from './bridge/shutdown';
+import { runShutdown, type ShutdownReport } from './wiring/shutdown';
+import { errorMessage } from './common/error-message';
 
 export interface App {
   readonly server: Lwm2mServer;
@@ -59,7 +60,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   if (created.kind === 'kafka') {
     created.bus.start().catch((err: unknown) => log.error({ err: String(err) }, 'kafka start failed'));
     await created.bus.ensureCompactedTopics([topics.devices, topics.profiles]).catch((err: unknown) => {
-      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not create the provisioning topics');
+      log.warn({ err: errorMessage(err) }, 'could not create the provisioning topics');
     });
   }
   const busAvailable = (): boolean => created.kind === 'memory' || bus.stats().available;
@@ -120,14 +121,14 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       if (!busAvailable()) throw new BusUnavailableError('Kafka is unavailable: registrations are refused until it is back');
     },
     coapEvents: { onDrop: (reason, peer, detail) => log.debug({ reason, peer, detail }, 'coap drop') },
-    onError: (err, context) => log.error({ err: err instanceof Error ? err.message : String(err), context }, 'server error'),
+    onError: (err, context) => log.error({ err: errorMessage(err), context }, 'server error'),
   });
   server.events.on((e) => {
     if (e.type === 'registered' || e.type === 'deregistered' || e.type === 'expired') {
       log.info({ event: e.type, endpoint: e.registration.endpoint, id: e.registration.id }, 'registration');
     }
   });
-  publishLifecycleEvents(server.events, bus, topics, (err, endpoint) => log.warn({ err: err instanceof Error ? err.message : String(err), endpoint }, 'event not published'));
+  publishLifecycleEvents(server.events, bus, topics, (err, endpoint) => log.warn({ err: errorMessage(err), endpoint }, 'event not published'));
   await profiles.start(server, bus, topics, created.kind === 'kafka');
   server.start();
 
@@ -154,7 +155,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     events: server.events,
     defaultTimeoutMs: config.RPC_DEFAULT_TIMEOUT_MS,
     awakeMs: config.LWM2M_QUEUE_AWAKE_MS,
-    onError: (err, context) => log.warn({ err: err instanceof Error ? err.message : String(err), context }, 'rpc error'),
+    onError: (err, context) => log.warn({ err: errorMessage(err), context }, 'rpc error'),
   });
   const rpcGroup = config.KAFKA_RPC_GROUP_ID || `${config.KAFKA_CLIENT_ID}.rpc`;
   let stopping = false;
@@ -163,7 +164,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     if (stopping) return;
     bus.consume(topics.rpcRequests, rpcGroup, rpcIntake(rpc, rpcStats, { stopping: () => stopping })).catch((err: unknown) => {
       if (stopping) return;
-      log.warn({ err: err instanceof Error ? err.message : String(err), topic: topics.rpcRequests }, 'cannot consume RPC requests yet; retrying in 5 s');
+      log.warn({ err: errorMessage(err), topic: topics.rpcRequests }, 'cannot consume RPC requests yet; retrying in 5 s');
       consumeRetry = setTimeout(consumeRpc, 5000).unref();
     });
   };

@@ -2,9 +2,10 @@
  * Process entry point: configuration, logging, signals. Everything else is wired in app.ts.
  */
 import { loadConfig } from './config/env';
-import { ConfigError } from './errors';
+import { ConfigError } from './common/errors';
 import { startApp } from './app';
 import { createLogger } from './observability/logger';
+import { errorMessage } from './common/error-message';
 
 async function main(): Promise<void> {
   let config;
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
         process.exit(1);
       },
       (err: unknown) => {
-        log.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+        log.error({ err: errorMessage(err) }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -59,6 +60,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`lwm2m-bridge: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`lwm2m-bridge: failed to start: ${errorMessage(err)}\n`);
   process.exit(1);
 });

@@ -16,6 +16,7 @@
  */
 import { BusRejectedError, BusUnavailableError } from './types';
 import type { EncodedRecord } from './encode';
+import { errorMessage } from '../common/error-message';
 
 export interface BatcherOptions {
   readonly lingerMs: number;
@@ -227,7 +228,7 @@ export class Batcher {
         this.sendErrors++;
         if (this.opts.isPermanent?.(err) === true) {
           this.progressAt = this.now(); // the broker answered: it is reachable
-          this.settle(batch, new BusRejectedError(`broker refused ${batch.length} records: ${err instanceof Error ? err.message : String(err)}`, err));
+          this.settle(batch, new BusRejectedError(`broker refused ${batch.length} records: ${errorMessage(err)}`, err));
           return;
         }
         this.opts.onSendError?.(err, attempt, batch.length);

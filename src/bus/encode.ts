@@ -4,8 +4,9 @@
  * in real (UTF-8) bytes and a value that cannot be serialised is refused at once. The text is
  * turned into bytes where it is sent (the producer thread), not here.
  */
-import { CONTENT_TYPE_JSON, HEADER_CONTENT_TYPE, HEADER_INSTANCE_ID, HEADER_SCHEMA_VERSION, SCHEMA_VERSION } from './contract/version';
+import { CONTENT_TYPE_JSON, HEADER_CONTENT_TYPE, HEADER_INSTANCE_ID, HEADER_SCHEMA_VERSION, SCHEMA_VERSION } from '../contract/version';
 import { BusRejectedError, type BusRecord } from './types';
+import { errorMessage } from '../common/error-message';
 
 export interface EncodedRecord {
   readonly topic: string;
@@ -29,7 +30,7 @@ export function encodeRecord(record: BusRecord, base: Readonly<Record<string, st
   try {
     json = JSON.stringify(record.value);
   } catch (err) {
-    throw new BusRejectedError(`record for ${record.key} on ${record.topic} is not JSON-serialisable: ${err instanceof Error ? err.message : String(err)}`, err);
+    throw new BusRejectedError(`record for ${record.key} on ${record.topic} is not JSON-serialisable: ${errorMessage(err)}`, err);
   }
   if (json === undefined) throw new BusRejectedError(`record for ${record.key} on ${record.topic} has no JSON value`);
   return { topic: record.topic, key: record.key, value: json, headers, bytes: recordBytes(record, Buffer.byteLength(json), headers) };

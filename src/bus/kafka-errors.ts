@@ -2,6 +2,7 @@
  * What a kafkajs send error means for the records (kafkajs wraps the broker's error in
  * KafkaJSNonRetriableError / KafkaJSNumberOfRetriesExceeded; the chain is followed via `cause`).
  */
+import { errorMessage } from '../common/error-message';
 
 /** Broker errors that refuse the records themselves: sending them again cannot succeed. */
 const RECORDS_REFUSED = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'INVALID_TOPIC_EXCEPTION', 'UNSUPPORTED_FOR_MESSAGE_FORMAT']);
@@ -30,7 +31,7 @@ export function needsNewProducer(err: unknown): boolean {
 /** A short description for logs: the message and the broker error type, if any. */
 export function describeKafkaError(err: unknown): { message: string; type?: string } {
   const type = errorTypes(err)[0];
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return type === undefined ? { message } : { message, type };
 }
 

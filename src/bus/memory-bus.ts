@@ -14,6 +14,7 @@
 import { defaultHeaders, encodeRecords, type EncodedRecord } from './encode';
 import type { BusLog } from './kafka-config';
 import { BusUnavailableError, type Bus, type BusRecord, type BusStats, type ConsumedRecord } from './types';
+import { errorMessage } from '../common/error-message';
 
 export interface MemoryBusOptions {
   readonly instanceId?: string;
@@ -192,7 +193,7 @@ export class MemoryBus implements Bus {
       try {
         await f.handler(record);
       } catch (err) {
-        this.opts.log?.warn({ topic: record.topic, key: record.key, offset: record.offset, err: err instanceof Error ? err.message : String(err) }, 'follow handler failed; record skipped');
+        this.opts.log?.warn({ topic: record.topic, key: record.key, offset: record.offset, err: errorMessage(err) }, 'follow handler failed; record skipped');
       }
     });
     return f.chain;

@@ -9,7 +9,7 @@
  * next call starts a new one.
  */
 import { Worker } from 'node:worker_threads';
-import { workerScript } from '../worker-script';
+import { workerScript } from '../common/worker-script';
 import type { BusLog } from './kafka-config';
 import type { ProducerPort, ProducerRecord, ProducerRequestInfo } from './kafka-producer';
 import { packRecords, type FromProducer, type ProducerThreadOptions, type ToProducer, type WireError, type WireRecord } from './producer-protocol';

@@ -7,6 +7,7 @@ import { createKafkaClient, resolveKafkaBusOptions } from './kafka-config';
 import { errorTypes } from './kafka-errors';
 import { KafkaProducer, type ProducerRecord } from './kafka-producer';
 import { unpackRecords, type FromProducer, type ToProducer, type WireError, type WireRecord } from './producer-protocol';
+import { errorMessage } from '../common/error-message';
 
 const port = parentPort;
 if (port === null) throw new Error('producer-worker.js runs as a worker thread only');
@@ -15,7 +16,7 @@ const post = (m: FromProducer): void => port.postMessage(m);
 let producer: KafkaProducer | undefined;
 
 function wireError(err: unknown): WireError {
-  return { message: err instanceof Error ? err.message : String(err), types: errorTypes(err) };
+  return { message: errorMessage(err), types: errorTypes(err) };
 }
 
 function toRecord([topic, key, value, headers]: WireRecord): ProducerRecord {

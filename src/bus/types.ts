@@ -2,7 +2,7 @@
  * The bus the bridge publishes to and consumes provisioning from. Kafka in production, an
  * in-process bus in embedded mode. Small on purpose, so that it can be swapped.
  */
-import { BridgeError } from '../errors';
+import { BridgeError } from '../common/errors';
 
 export interface BusRecord {
   readonly topic: string;

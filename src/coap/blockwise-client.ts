@@ -6,7 +6,7 @@
  *   same options (without Observe, §2.6 for notifications), checking ETag consistency, up to a
  *   bounded body size.
  */
-import { BridgeError } from '../errors';
+import { BridgeError } from '../common/errors';
 import type { Peer } from '../transport/types';
 import type { CoapEndpoint } from './endpoint';
 import { Code, Opt, type CoapMessage, type CoapOption } from './message';

@@ -7,7 +7,7 @@
  * - Block2 (§2.4): responses larger than the preferred block size are sliced statelessly:
  *   each block request re-runs the handler and returns the requested slice with Size2.
  */
-import { CoapFormatError } from '../errors';
+import { CoapFormatError } from '../common/errors';
 import { peerKey } from '../transport/types';
 import type { InboundRequest, RequestHandler, Responder, ResponseSpec } from './endpoint';
 import { Code, Opt, type CoapMessage, type CoapOption } from './message';

@@ -2,7 +2,7 @@
  * CoAP codec golden bytes (RFC 7252 §3, §3.1, Appendix A) and every decode rejection rule.
  * The cross-check against the independent `coap-packet` implementation is in codec-interop.test.ts.
  */
-import { CoapFormatError } from '../errors';
+import { CoapFormatError } from '../common/errors';
 import { decode, emptyMessage, encode } from './codec';
 import { Code, EMPTY_BUFFER, Method, MessageType, Opt, type CoapMessage, type CoapOption } from './message';
 

@@ -3,7 +3,7 @@
  * CoapFormatError carrying the header when it could be read, so that the message layer can
  * answer a malformed CON with RST (§4.2) and count the drop.
  */
-import { CoapFormatError } from '../errors';
+import { CoapFormatError } from '../common/errors';
 import { EMPTY_BUFFER, type CoapMessage, type CoapOption, MessageType } from './message';
 
 const PAYLOAD_MARKER = 0xff;

@@ -6,7 +6,7 @@
  * longer matches a pending exchange go to the notification handler, which matches by token alone
  * (RFC 7641 §3.2) so that any instance holding the observation can take them.
  */
-import { CoapFormatError, CoapResetError } from '../errors';
+import { CoapFormatError, CoapResetError } from '../common/errors';
 import { peerKey, type DatagramTransport, type Peer, type PeerIdentity } from '../transport/types';
 import { decode, emptyMessage, encode } from './codec';
 import { Deduplicator, type DedupEntry } from './dedup';
@@ -14,6 +14,7 @@ import { Code, type CoapMessage, type CoapOption, EMPTY_BUFFER, MessageType, Opt
 import { DEFAULT_TRANSMISSION, exchangeLifetimeMs, type TransmissionParams } from './params';
 import { CoapStats, type CoapEventSink } from './stats';
 import { OutboundExchanges, randomToken, type OutboundRequest } from './outbound';
+import { errorMessage } from '../common/error-message';
 
 export interface ResponseSpec {
   readonly code: number;
@@ -151,7 +152,7 @@ export class CoapEndpoint {
 
   private onMalformed(err: unknown, peer: Peer): void {
     this.stats.malformed++;
-    const detail = err instanceof Error ? err.message : String(err);
+    const detail = errorMessage(err);
     this.events.onDrop?.('malformed', peerKey(peer), detail);
     // RFC 7252 §4.2: a CON with a message format error is rejected with RST; NON and others are silently ignored.
     if (err instanceof CoapFormatError && err.header && err.header.type === MessageType.CON) {
@@ -207,7 +208,7 @@ export class CoapEndpoint {
       this.requestHandler(identity !== undefined ? { peer, message: msg, identity } : { peer, message: msg }, respond);
     } catch (err) {
       this.stats.handlerErrors++;
-      this.events.onDrop?.('handler-error', peerKey(peer), err instanceof Error ? err.message : String(err));
+      this.events.onDrop?.('handler-error', peerKey(peer), errorMessage(err));
       if (!pending.done) respond({ code: Code.INTERNAL_SERVER_ERROR });
       return;
     }
@@ -281,7 +282,7 @@ export class CoapEndpoint {
     if (this.outbound.onSeparate(msg, peer)) return this.acceptResponse(msg, peer, entry, true);
     const failed = (err: unknown): void => {
       this.stats.handlerErrors++;
-      this.events.onDrop?.('handler-error', peerKey(peer), err instanceof Error ? err.message : String(err));
+      this.events.onDrop?.('handler-error', peerKey(peer), errorMessage(err));
       this.acceptResponse(msg, peer, entry, false);
     };
     let known: boolean | Promise<boolean>;

@@ -1,7 +1,7 @@
 /**
  * Option value helpers: uint (RFC 7252 §3.2), Block1/Block2 (RFC 7959 §2.2), accessors and list edits.
  */
-import { CoapFormatError } from '../errors';
+import { CoapFormatError } from '../common/errors';
 import { EMPTY_BUFFER, MessageType, Opt, type CoapMessage, type CoapOption } from './message';
 import {
   blockSize,

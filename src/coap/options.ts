@@ -1,7 +1,7 @@
 /**
  * Option value helpers: uint (RFC 7252 §3.2), Block1/Block2 (RFC 7959 §2.2), and accessors.
  */
-import { CoapFormatError } from '../errors';
+import { CoapFormatError } from '../common/errors';
 import { type CoapMessage, type CoapOption, EMPTY_BUFFER, Opt } from './message';
 
 const UINT_CACHE: Buffer[] = [];

@@ -5,7 +5,7 @@
  * Responses are matched by Message ID for ACKs and by token + peer for separate responses (§5.3.2).
  */
 import { randomBytes } from 'node:crypto';
-import { CoapResetError, CoapTimeoutError } from '../errors';
+import { CoapResetError, CoapTimeoutError } from '../common/errors';
 import { displayAddress, peerKey, type Peer } from '../transport/types';
 import { encode } from './codec';
 import { EMPTY_BUFFER, MessageType, type CoapMessage, type CoapOption } from './message';

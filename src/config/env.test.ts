@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors';
+import { ConfigError } from '../common/errors';
 import { envSchema, loadConfig } from './env';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

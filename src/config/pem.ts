@@ -4,13 +4,14 @@
  * ConfigError naming the variable.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../common/errors';
+import { errorMessage } from '../common/error-message';
 
 export function pemFromConfig(name: string, value: string): string {
   if (value.includes('-----BEGIN')) return value;
   try {
     return readFileSync(value, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${name}: cannot read ${value} (${err instanceof Error ? err.message : String(err)})`);
+    throw new ConfigError(`${name}: cannot read ${value} (${errorMessage(err)})`);
   }
 }

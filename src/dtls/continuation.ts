@@ -13,6 +13,7 @@ import { deriveKeys } from './record-protection';
 import type { Established } from './server-handshake';
 import { WRITE_BLOCK, type SharedSession, type SharedSessionStore } from './shared-sessions';
 import type { Peer } from '../transport/types';
+import { errorMessage } from '../common/error-message';
 
 const MAX_HELD_PER_KEY = 16;
 const MAX_LOOKUPS = 1000;
@@ -83,7 +84,7 @@ export class Continuations {
     }
     if (this.held.size >= MAX_LOOKUPS) return this.hooks.missed([{ record, peer }], 'too many shared-store lookups in progress');
     this.held.set(key, [{ record, peer }]);
-    this.continueFrom(key, lookup, peer).catch((err: unknown) => this.finish(key, undefined, `shared store: ${err instanceof Error ? err.message : String(err)}`));
+    this.continueFrom(key, lookup, peer).catch((err: unknown) => this.finish(key, undefined, `shared store: ${errorMessage(err)}`));
   }
 
   private async continueFrom(key: string, lookup: () => Promise<SharedSession | undefined>, peer: Peer): Promise<void> {

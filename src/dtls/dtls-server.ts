@@ -1,6 +1,6 @@
 /**
  * The DTLS 1.2 server engine (RFC 6347): datagrams in, datagrams out, plaintext delivered per
- * peer. No sockets: the transport (src/transport/dtls-transport.ts) gives it datagrams and sends
+ * peer. No sockets: the transport (src/dtls/dtls-transport.ts) gives it datagrams and sends
  * what it returns.
  *
  * - A ClientHello without a valid cookie is answered with a HelloVerifyRequest and leaves no
@@ -27,6 +27,7 @@ import { MemorySessionCache, type SessionCache } from './session-cache';
 import { SharedConnections } from './shared-connections';
 import { WRITE_BLOCK, type SharedSessionStore } from './shared-sessions';
 import type { X509Certificate } from 'node:crypto';
+import { errorMessage } from '../common/error-message';
 
 export type { DropKind, DtlsEvent, SessionSummary } from './dtls-events';
 
@@ -238,7 +239,7 @@ export class DtlsServer {
     if (this.shared !== undefined) this.shared.save(params, peer, peerKey(peer));
     else if (!params.resumed) {
       const stored = { sessionId: params.sessionId, suite: params.suite.id, master: params.master, extendedMasterSecret: params.extendedMasterSecret, identity: params.identity, createdAt: Date.now(), ...(params.rpkDer !== undefined ? { rpkDer: params.rpkDer } : {}) };
-      this.sessions.put(stored).catch((err: unknown) => this.opts.onEvent?.({ type: 'store-failed', peer, reason: `session not stored: ${err instanceof Error ? err.message : String(err)}` }));
+      this.sessions.put(stored).catch((err: unknown) => this.opts.onEvent?.({ type: 'store-failed', peer, reason: `session not stored: ${errorMessage(err)}` }));
     }
   }
 

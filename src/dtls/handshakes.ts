@@ -6,7 +6,7 @@
  * records kept for a ChangeCipherSpec that comes late, and fatal alerts. A finished handshake is
  * handed to the host (./dtls-server.ts), which keeps the connection.
  */
-import { DtlsDecodeError, DtlsHandshakeError } from '../errors';
+import { DtlsDecodeError, DtlsHandshakeError } from '../common/errors';
 import { peerKey, type Peer } from '../transport/types';
 import { AlertDescription, AlertLevel, alertBody, alertName } from './alert';
 import type { DtlsConnection } from './connection';
@@ -22,6 +22,7 @@ import { ContentType, encodeRecord, type DtlsRecord } from './record';
 import { RecordProtection } from './record-protection';
 import { ServerHandshake, type Established, type HandshakeOptions } from './server-handshake';
 import type { StoredSession } from './session-cache';
+import { errorMessage } from '../common/error-message';
 
 export interface Handshaking extends RecordWriter {
   readonly hs: ServerHandshake;
@@ -267,7 +268,7 @@ export class Handshakes {
       this.host.event({ type: 'handshake-done', peer: h.peer, session: summarize(params) });
     } catch (err) {
       if (err instanceof DtlsHandshakeError) return this.failHandshake(h, err.alert, err.message);
-      this.failHandshake(h, AlertDescription.INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
+      this.failHandshake(h, AlertDescription.INTERNAL_ERROR, errorMessage(err));
     }
   }
 
@@ -290,7 +291,7 @@ export class Handshakes {
   private alertAndReport(peer: Peer, err: unknown): void {
     const alert = err instanceof DtlsHandshakeError ? err.alert : AlertDescription.INTERNAL_ERROR;
     this.sendAlert(peer, alert);
-    this.host.event({ type: 'handshake-failed', peer, alert: alertName(alert), reason: err instanceof Error ? err.message : String(err) });
+    this.host.event({ type: 'handshake-failed', peer, alert: alertName(alert), reason: errorMessage(err) });
   }
 
   end(h: Handshaking, reason: string, alert?: number): void {

@@ -7,7 +7,7 @@
  *   raw public key, its ephemeral key and a CertificateVerify, and is identified by that key.
  */
 import { createPublicKey, type ECDH, type KeyObject } from 'node:crypto';
-import { DtlsHandshakeError } from '../errors';
+import { DtlsHandshakeError } from '../common/errors';
 import type { PeerIdentity } from '../transport/types';
 import { AlertDescription } from './alert';
 import { encodeCertificateChain, encodeRawPublicKey, parseCertificateChain, parseRawPublicKey } from './handshake/certificate';

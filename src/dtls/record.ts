@@ -13,7 +13,7 @@
  *
  * A datagram can carry several records (§4.1.1); a record never spans datagrams.
  */
-import { DtlsDecodeError } from '../errors';
+import { DtlsDecodeError } from '../common/errors';
 
 export const ContentType = {
   CHANGE_CIPHER_SPEC: 20,

@@ -18,7 +18,7 @@
  * offered are answered. A failure throws DtlsHandshakeError with the alert to send.
  */
 import { randomBytes, timingSafeEqual, type X509Certificate } from 'node:crypto';
-import { DtlsHandshakeError } from '../errors';
+import { DtlsHandshakeError } from '../common/errors';
 import type { PeerIdentity } from '../transport/types';
 import { AlertDescription } from './alert';
 import { chooseSuite, cipherSuite, type CipherSuite } from './cipher-suites';

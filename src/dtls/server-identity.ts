@@ -5,7 +5,8 @@
  * be used is refused at start-up with the reason.
  */
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../common/errors';
+import { errorMessage } from '../common/error-message';
 
 export interface ServerIdentity {
   readonly privateKey: KeyObject;
@@ -24,7 +25,7 @@ export function certificatesFromPem(pem: string, what: string): X509Certificate[
     try {
       return new X509Certificate(b);
     } catch (err) {
-      throw new ConfigError(`${what}: certificate ${i + 1} cannot be parsed (${err instanceof Error ? err.message : String(err)})`);
+      throw new ConfigError(`${what}: certificate ${i + 1} cannot be parsed (${errorMessage(err)})`);
     }
   });
 }
@@ -34,7 +35,7 @@ export function loadServerIdentity(keyPem: string, certPem: string | undefined, 
   try {
     privateKey = createPrivateKey(keyPem);
   } catch (err) {
-    throw new ConfigError(`${what}: the private key cannot be read (${err instanceof Error ? err.message : String(err)})`);
+    throw new ConfigError(`${what}: the private key cannot be read (${errorMessage(err)})`);
   }
   if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new ConfigError(`${what}: the private key must be an EC key on P-256 (secp256r1), not ${privateKey.asymmetricKeyType ?? 'unknown'} ${privateKey.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());

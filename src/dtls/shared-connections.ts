@@ -11,6 +11,7 @@ import type { DtlsEvent } from './dtls-events';
 import type { DtlsRecord } from './record';
 import type { Established } from './server-handshake';
 import { WRITE_BLOCK, type SharedSession, type SharedSessionStore } from './shared-sessions';
+import { errorMessage } from '../common/error-message';
 
 export interface SharedConnectionHooks {
   /** A connection continued from the store: register it, then take the records held for it. */
@@ -20,7 +21,7 @@ export interface SharedConnectionHooks {
   readonly event: (e: DtlsEvent) => void;
 }
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const message = (err: unknown): string => errorMessage(err);
 
 export class SharedConnections {
   private readonly continuations: Continuations;

@@ -3,7 +3,7 @@
  * 3 and 6 bytes, and vectors with a 1-, 2- or 3-byte length prefix. A read past the end throws
  * DtlsDecodeError naming what was being read.
  */
-import { DtlsDecodeError } from '../errors';
+import { DtlsDecodeError } from '../common/errors';
 
 export class WireReader {
   private pos: number;

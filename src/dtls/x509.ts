@@ -6,6 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { AlertDescription } from './alert';
+import { errorMessage } from '../common/error-message';
 
 export type ChainVerdict =
   | { readonly ok: true; readonly commonName: string; readonly leaf: X509Certificate }
@@ -24,7 +25,7 @@ export function verifyClientChain(chainDer: readonly Buffer[], anchors: readonly
   try {
     chain = chainDer.map((der) => new X509Certificate(der));
   } catch (err) {
-    return fail(AlertDescription.BAD_CERTIFICATE, `a client certificate cannot be parsed: ${err instanceof Error ? err.message : String(err)}`);
+    return fail(AlertDescription.BAD_CERTIFICATE, `a client certificate cannot be parsed: ${errorMessage(err)}`);
   }
   const leaf = chain[0] as X509Certificate;
   for (const c of chain) {

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { authorize, listDevices, postRpc, showDevice, type ApiReply, type DeviceApiDeps } from './device-api';
+import { errorMessage } from '../common/error-message';
 
 export interface HttpApiDeps extends DeviceApiDeps {
   readonly metrics: Registry;
@@ -17,7 +18,7 @@ export interface HttpApiDeps extends DeviceApiDeps {
 
 export function createHttpApi(deps: HttpApiDeps): Server {
   return createServer((req, res) => {
-    route(deps, req, res).catch((err: unknown) => json(res, 500, { error: err instanceof Error ? err.message : String(err) }));
+    route(deps, req, res).catch((err: unknown) => json(res, 500, { error: errorMessage(err) }));
   });
 }
 

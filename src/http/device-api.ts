@@ -7,12 +7,13 @@
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { compilePattern } from '../profile/provisioning';
+import { compilePattern } from '../common/pattern';
 import { isRejection, parseRpcRequest } from '../rpc/request';
 import type { RpcService } from '../rpc/rpc-service';
 import type { Lwm2mServer } from '../server/lwm2m-server';
 import type { Registration } from '../server/registration/registration';
-import type { RegistrationStore } from '../store/registration-store';
+import type { RegistrationStore } from '../server/registration/registration-store';
+import { errorMessage } from '../common/error-message';
 
 export interface DeviceApiDeps {
   readonly registrations: RegistrationStore;
@@ -59,7 +60,7 @@ export async function listDevices(deps: DeviceApiDeps, q: URLSearchParams, offse
   try {
     pattern = q.has('endpoint') ? compilePattern(q.get('endpoint') as string) : undefined;
   } catch (err) {
-    return { status: 400, body: { error: `endpoint: ${err instanceof Error ? err.message : String(err)}` } };
+    return { status: 400, body: { error: `endpoint: ${errorMessage(err)}` } };
   }
   // Filters scan the store page by page (bounded): `next` continues where this page stopped.
   const items: Registration[] = [];
@@ -104,7 +105,7 @@ export async function postRpc(deps: DeviceApiDeps, endpoint: string, req: Incomi
   try {
     body = await readJson(req);
   } catch (err) {
-    return { status: 400, body: { result: 'BAD_REQUEST', error: `body: ${err instanceof Error ? err.message : String(err)}` } };
+    return { status: 400, body: { result: 'BAD_REQUEST', error: `body: ${errorMessage(err)}` } };
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { status: 400, body: { result: 'BAD_REQUEST', error: 'body: expected a JSON object {method, params}' } };
   const record = { id: randomUUID(), ...body, endpoint };
@@ -114,7 +115,7 @@ export async function postRpc(deps: DeviceApiDeps, endpoint: string, req: Incomi
   try {
     outcome = await deps.rpc.submit(parsed, { wait: true });
   } catch (err) {
-    return { status: 503, body: { id: parsed.id, error: `the request could not be queued: ${err instanceof Error ? err.message : String(err)}` } };
+    return { status: 503, body: { id: parsed.id, error: `the request could not be queued: ${errorMessage(err)}` } };
   }
   if (outcome.duplicate || outcome.response === undefined) return { status: 409, body: { id: parsed.id, error: 'a request with this id was already taken' } };
   // The response comes from whichever instance reaches the device; should its hand-back be

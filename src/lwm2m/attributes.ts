@@ -3,7 +3,7 @@
  * pmin, pmax, gt, lt, st, epmin, epmax (and 1.2's edge, con, hqmax). Sent as Uri-Query;
  * a parameter without value removes the attribute (LwM2M-Core 1.1 §5.1.2).
  */
-import { BridgeError } from '../errors';
+import { BridgeError } from '../common/errors';
 
 export interface NotificationAttributes {
   readonly pmin?: number | null;

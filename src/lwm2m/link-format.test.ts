@@ -1,4 +1,4 @@
-import { LinkFormatError } from '../errors';
+import { LinkFormatError } from '../common/errors';
 import { parseLinkFormat, serializeLinkFormat, type Link } from './link-format';
 
 const link = (uri: string, params: Record<string, string | true> = {}): Link => ({ uri, params });

@@ -9,7 +9,7 @@
  * case-insensitive (RFC 8288 §3) and are returned lower-cased; quoted values are unquoted
  * (backslash escapes resolved). When a parameter repeats, the first occurrence counts (RFC 8288 §3.3).
  */
-import { LinkFormatError } from '../errors';
+import { LinkFormatError } from '../common/errors';
 
 export type LinkParams = Record<string, string | true>;
 

@@ -1,4 +1,4 @@
-import { LinkFormatError } from '../errors';
+import { LinkFormatError } from '../common/errors';
 import { parseObjectLinks } from './object-links';
 
 describe('parseObjectLinks', () => {

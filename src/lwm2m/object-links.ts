@@ -12,7 +12,7 @@
  * - Interop: links without the alternate-path prefix are accepted too (Wakaama announces
  *   `</alt>;rt="oma.lwm2m"` with unprefixed object links); no ambiguity, as the prefix is not numeric.
  */
-import { LinkFormatError } from '../errors';
+import { LinkFormatError } from '../common/errors';
 import { parseLinkFormat, type Link } from './link-format';
 import { canonicalObjectVersion } from './model/object-version';
 import { MAX_ID } from './path';

@@ -3,7 +3,7 @@
  * The root path "/" is used by Read-Composite, Discover on the root and Send.
  * Versioned object ids as used by ThingsBoard profiles ("/3_1.2/0/9") are accepted by `parseVersionedPath`.
  */
-import { PathError } from '../errors';
+import { PathError } from '../common/errors';
 
 export interface LwM2mPath {
   readonly objectId?: number;

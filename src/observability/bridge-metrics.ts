@@ -4,7 +4,7 @@
  */
 import { Histogram, type Registry } from 'prom-client';
 import type { BusStats } from '../bus/types';
-import type { RedisStats, StoreOperation } from '../store/redis';
+import type { RedisStats, StoreOperation } from '../store';
 import { pulledCounter, pulledGauge } from './pulled-metrics';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];

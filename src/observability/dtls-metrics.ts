@@ -6,7 +6,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { DtlsEvent, DropKind } from '../dtls/dtls-server';
-import type { DtlsTransport } from '../transport/dtls-transport';
+import type { DtlsTransport } from '../dtls/dtls-transport';
 import type { Logger } from './logger';
 import { pulledCounter, pulledGauge, pulledLabelledCounter } from './pulled-metrics';
 

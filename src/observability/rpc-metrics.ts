@@ -4,7 +4,7 @@
  * its final response (Kafka record timestamp → response, queue-mode waiting included).
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { RpcResponseRecord } from '../bus/contract/rpc-records';
+import type { RpcResponseRecord } from '../contract/rpc-records';
 import type { RpcIntakeStats } from '../rpc/rpc-intake';
 import { pulledCounter } from './pulled-metrics';
 

@@ -4,6 +4,7 @@
  */
 import type { ServerEvents } from '../server/events';
 import type { Lwm2mServer } from '../server/lwm2m-server';
+import { errorMessage } from '../common/error-message';
 
 export type DeviceManagement = Pick<
   Lwm2mServer,
@@ -14,7 +15,7 @@ export type DeviceManagement = Pick<
 export type FailureReporter = (err: unknown, context: string) => void;
 
 export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 export function isNotRegistered(err: unknown): boolean {

@@ -2,7 +2,7 @@
  * Errors of the profile layer: a profile or provisioning record that cannot be used.
  * The message names every offending field ("observeAttr.attributeLwm2m./3/0/9.pmax: ...").
  */
-import { BridgeError } from '../errors';
+import { BridgeError } from '../common/errors';
 
 export interface ProfileIssue {
   /** Dotted path of the field in the document as given, e.g. "observeAttr.telemetry.2". */

@@ -1,9 +1,9 @@
 /**
- * Typed JSON for mapped values: the Kafka contract's value encoding (src/bus/contract/values.ts,
+ * Typed JSON for mapped values: the Kafka contract's value encoding (src/contract/values.ts,
  * LwM2M-Core 1.2 Appendix C types: numbers, booleans, strings; OPAQUE base64, TIME ISO 8601,
  * OBJLNK "oid:iid"; structured values as objects keyed by id).
  */
-import { leafToJson, type JsonLeaf, type JsonObject, type JsonValue } from '../bus/contract/values';
+import { leafToJson, type JsonLeaf, type JsonObject, type JsonValue } from '../contract/values';
 import type { LwM2mValue, ResourceType } from '../lwm2m/value';
 
 export type { JsonLeaf, JsonObject, JsonValue };

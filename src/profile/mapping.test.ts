@@ -1,6 +1,6 @@
 import { instance, multi, object, resourceInstance, single, type LwM2mNode } from '../lwm2m/node';
 import { mapNodes } from './mapping';
-import { profile } from './test-fixtures';
+import { profile } from '../../test/support/profile-fixtures';
 
 const nodes = (...entries: Array<[string, LwM2mNode | null]>): Map<string, LwM2mNode | null> => new Map(entries);
 

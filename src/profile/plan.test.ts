@@ -1,6 +1,6 @@
 import { attributeWrites } from './device-setup';
 import { planObservations, planSetup } from './plan';
-import { profile, registration } from './test-fixtures';
+import { profile, registration } from '../../test/support/profile-fixtures';
 
 const observed = (strategy: string) =>
   profile({

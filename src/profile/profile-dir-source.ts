@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ProfileError } from './errors';
 import type { ProfileRegistry, ProfileSource } from './profile-registry';
 import { parseProfile, type ProfileDefinition } from './schema';
+import { errorMessage } from '../common/error-message';
 
 export interface ProfileDirSourceOptions {
   readonly dir: string;
@@ -101,7 +102,7 @@ export class ProfileDirSource implements ProfileSource {
       names = (await readdir(this.opts.dir)).filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
     } catch (err) {
       // The profiles already loaded stay in force while the directory is unreadable.
-      const problem = err instanceof Error ? err.message : String(err);
+      const problem = errorMessage(err);
       if (this.dirProblem !== problem) this.report(err, `reading profile directory ${this.opts.dir}`);
       this.dirProblem = problem;
       return;
@@ -162,7 +163,7 @@ function parseFile(text: string, origin: string): ProfileDefinition[] {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new ProfileError(`${origin} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ProfileError(`${origin} is not valid JSON: ${errorMessage(err)}`);
   }
   const docs = Array.isArray(doc) ? doc : [doc];
   const defs = docs.map((d, i) => parseProfile(d, docs.length > 1 ? `${origin}[${i}]` : origin));

@@ -2,8 +2,8 @@
  * Events of the profile layer, per device. They go to listeners (metrics, logs) and, through the
  * Publisher, to the events topic. Listeners are called synchronously and must not throw.
  */
-import type { EventDetail } from '../bus/contract/event-records';
-import type { JsonObject } from '../bus/contract/values';
+import type { EventDetail } from '../contract/event-records';
+import type { JsonObject } from '../contract/values';
 import type { ResourceType } from '../lwm2m/value';
 import type { ObserveStrategy } from './schema';
 import type { SkippedPath, VersionMismatch } from './plan';
@@ -50,7 +50,7 @@ export class ProfileEvents {
 }
 
 /**
- * The `detail` of the events-topic record for a profile event (src/bus/contract/event-records.ts);
+ * The `detail` of the events-topic record for a profile event (src/contract/event-records.ts);
  * the record's `type` is `event.type`.
  */
 export function profileEventDetail(event: ProfileEvent): EventDetail {

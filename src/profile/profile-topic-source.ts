@@ -8,6 +8,7 @@ import type { Bus, ConsumedRecord } from '../bus/types';
 import { ProfileError } from './errors';
 import type { ProfileRegistry, ProfileSource } from './profile-registry';
 import { parseProfile } from './schema';
+import { errorMessage } from '../common/error-message';
 
 export interface ProfileTopicSourceOptions {
   readonly bus: Pick<Bus, 'follow'>;
@@ -44,7 +45,7 @@ export class ProfileTopicSource implements ProfileSource {
       try {
         doc = JSON.parse(record.value.toString('utf8'));
       } catch (err) {
-        throw new ProfileError(`record at ${where} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+        throw new ProfileError(`record at ${where} is not valid JSON: ${errorMessage(err)}`);
       }
       const def = parseProfile(doc, where);
       if (record.key !== null && record.key !== def.name) {

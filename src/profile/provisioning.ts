@@ -6,7 +6,10 @@
  */
 import { z } from 'zod';
 import { credentialKey, credentialsSchema, sameCredentialKey, type CredentialKind, type CredentialsInput } from '../security/credentials';
+import { compilePattern } from '../common/pattern';
+import { TtlLruCache } from '../common/lru-cache';
 import { ProfileError, type ProfileIssue } from './errors';
+import { errorMessage } from '../common/error-message';
 
 export interface ProvisioningRecord {
   readonly endpoint: string;
@@ -84,7 +87,7 @@ export const assignmentRulesSchema = z.array(
     try {
       compilePattern(r.pattern);
     } catch (err) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['pattern'], message: err instanceof Error ? err.message : String(err) });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['pattern'], message: errorMessage(err) });
     }
   }),
 );
@@ -95,22 +98,6 @@ export function parseAssignmentRules(input: unknown, origin = 'configuration'): 
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => ({ field: i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') || '(rules)', message: i.message }));
   throw new ProfileError(`profile assignment rules from ${origin} are invalid`, issues);
-}
-
-const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/s;
-
-/** A glob (whole name; `*` any run, `?` one character) or a /regex/flags (searched as written). */
-export function compilePattern(pattern: string): RegExp {
-  const m = REGEX_LITERAL.exec(pattern);
-  if (m) {
-    try {
-      return new RegExp(m[1] as string, (m[2] as string).replace('g', '').replace('y', ''));
-    } catch (err) {
-      throw new ProfileError(`invalid regular expression ${pattern}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, 's');
 }
 
 export type AssignmentSource = 'provisioning' | 'rule';
@@ -133,7 +120,8 @@ export interface ProfileAssignerOptions {
 /** Resolves endpoint → profile name, with a bounded cache (it runs for every notification). */
 export class ProfileAssigner {
   private readonly rules: ReadonlyArray<{ readonly re: RegExp; readonly profile: string }>;
-  private readonly cache = new Map<string, { readonly value: Assignment | undefined; readonly until: number }>();
+  /** Endpoint → assignment; the wrapper caches "no assignment" too. */
+  private readonly cache: TtlLruCache<{ readonly value: Assignment | undefined }>;
   private readonly inflight = new Map<string, Promise<Assignment | undefined>>();
   private readonly now: () => number;
   private generation = 0;
@@ -141,6 +129,7 @@ export class ProfileAssigner {
   constructor(private readonly opts: ProfileAssignerOptions) {
     this.rules = (opts.rules ?? []).map((r) => ({ re: compilePattern(r.pattern), profile: r.profile }));
     this.now = opts.now ?? Date.now;
+    this.cache = new TtlLruCache(opts.cacheSize ?? 100_000, opts.cacheTtlMs ?? 30_000, this.now);
   }
 
   get store(): ProvisioningStore {
@@ -155,8 +144,7 @@ export class ProfileAssigner {
 
   /** The cached assignment when fresh (undefined when not cached or stale). */
   cached(endpoint: string): { readonly value: Assignment | undefined } | undefined {
-    const hit = this.cache.get(endpoint);
-    return hit !== undefined && hit.until > this.now() ? hit : undefined;
+    return this.cache.get(endpoint);
   }
 
   resolve(endpoint: string): Promise<Assignment | undefined> {
@@ -189,22 +177,10 @@ export class ProfileAssigner {
    * idle device's entry is released without waiting for the size bound. Returns how many.
    */
   pruneExpired(maxScan: number): number {
-    const now = this.now();
-    let dropped = 0;
-    for (const [endpoint, entry] of this.cache) {
-      // Entries are in the order they were remembered, with one TTL: the first fresh one ends the run.
-      if (dropped >= maxScan || entry.until > now) break;
-      this.cache.delete(endpoint);
-      dropped++;
-    }
-    return dropped;
+    return this.cache.pruneExpired(maxScan);
   }
 
   private remember(endpoint: string, value: Assignment | undefined): void {
-    const max = this.opts.cacheSize ?? 100_000;
-    if (max <= 0) return;
-    this.cache.delete(endpoint);
-    if (this.cache.size >= max) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(endpoint, { value, until: this.now() + (this.opts.cacheTtlMs ?? 30_000) });
+    this.cache.set(endpoint, { value });
   }
 }

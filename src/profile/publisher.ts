@@ -1,6 +1,6 @@
 /**
  * Where uplink records go. The application implements it on top of the Bus and the Kafka
- * contract (src/bus/contract: telemetry, attributes and events records, key = endpoint). Each
+ * contract (src/contract: telemetry, attributes and events records, key = endpoint). Each
  * call resolves once the record is accepted (at least once) and rejects with a retriable error
  * (BusUnavailableError) when the bus cannot take it now.
  */

@@ -3,8 +3,8 @@ import type { ProfileEvent } from './profile-events';
 import { ProfileRegistry } from './profile-registry';
 import { MemoryProvisioningStore, ProfileAssigner } from './provisioning';
 import { RegistrationFlow } from './registration-flow';
-import { FakeDevices, RecordingPublisher } from './test-doubles';
-import { registration } from './test-fixtures';
+import { FakeDevices, RecordingPublisher } from '../../test/support/profile-doubles';
+import { registration } from '../../test/support/profile-fixtures';
 import { Uplink } from './uplink';
 
 const VALUES = new Map<string, LwM2mNode>([

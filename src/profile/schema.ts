@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { AttributeError, ATTRIBUTE_NAMES, attributesToQuery, type NotificationAttributes } from '../lwm2m/attributes';
 import { formatPath, parseVersionedPath, pathLevel } from '../lwm2m/path';
 import { ProfileError, type ProfileIssue } from './errors';
+import { errorMessage } from '../common/error-message';
 
 export const OBSERVE_STRATEGIES = ['SINGLE', 'COMPOSITE_ALL', 'COMPOSITE_BY_OBJECT'] as const;
 export type ObserveStrategy = (typeof OBSERVE_STRATEGIES)[number];
@@ -24,7 +25,7 @@ const pathText = z.string().superRefine((text, ctx) => {
   try {
     if (pathLevel(parseVersionedPath(text).path) === 'root') ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'the root path "/" cannot be mapped' });
   } catch (err) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: err instanceof Error ? err.message : String(err) });
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: errorMessage(err) });
   }
 });
 

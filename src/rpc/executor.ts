@@ -4,9 +4,9 @@
  * operation's result → `value`/`types` keyed by path, `links`, `count`, `location`.
  * Never throws: every failure becomes a response with a result name and an `error`.
  */
-import type { RpcResponseRecord } from '../bus/contract/rpc-records';
-import { nodeResourceType, nodeToJson, type JsonValue } from '../bus/contract/values';
-import { BridgeError } from '../errors';
+import type { RpcResponseRecord } from '../contract/rpc-records';
+import { nodeResourceType, nodeToJson, type JsonValue } from '../contract/values';
+import { BridgeError } from '../common/errors';
 import type { ObjectModelLookup } from '../lwm2m/model/types';
 import type { LwM2mNode, ObjectInstance } from '../lwm2m/node';
 import { formatPath, pathLevel, type LwM2mPath } from '../lwm2m/path';
@@ -20,6 +20,7 @@ import { objectVersions, type Registration } from '../server/registration/regist
 import { jsonToInstance, jsonToNode, RpcValueError, type NodeContext } from './json-to-node';
 import type { RpcRequest } from './request';
 import { resolveName, resolveTarget, resolveTargets, type TargetContext } from './targets';
+import { errorMessage } from '../common/error-message';
 
 export interface RpcExecutorDeps {
   readonly server: Lwm2mServer;
@@ -38,7 +39,7 @@ export function rpcResponse(req: { readonly id: string; readonly endpoint: strin
 
 /** A thrown error as a response body: its kind decides the result name. */
 export function errorBody(err: unknown): Body {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   if (!(err instanceof BridgeError)) return { result: 'INTERNAL_SERVER_ERROR', error: message };
   switch (err.code) {
     case 'LWM2M_NOT_REGISTERED':

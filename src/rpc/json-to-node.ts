@@ -1,5 +1,5 @@
 /**
- * Typed JSON (the contract's value encoding, src/bus/contract/values.ts) → LwM2M nodes, typed by
+ * Typed JSON (the contract's value encoding, src/contract/values.ts) → LwM2M nodes, typed by
  * the object model, for Write, Write-Composite and Create requests:
  *
  * | Resource type       | accepted JSON                                                          |
@@ -16,7 +16,7 @@
  * Structured values are objects keyed by id, as in records: a multi-instance resource
  * `{"<riid>": value}`, an object instance `{"<rid>": value}`. Every error names the path.
  */
-import { BridgeError } from '../errors';
+import { BridgeError } from '../common/errors';
 import type { ObjectModelLookup, ResourceModel } from '../lwm2m/model/types';
 import type { LwM2mNode, ObjectInstance, Resource } from '../lwm2m/node';
 import { instance, multi, resourceInstance, single } from '../lwm2m/node';

@@ -2,7 +2,7 @@
  * The RPC queue of embedded mode (one process, nothing shared): the same rules as the Redis one
  * (./rpc-queue.ts), held in maps. Lost on restart, which embedded mode accepts.
  */
-import { TtlLruCache } from '../store/redis/lru-cache';
+import { TtlLruCache } from '../common/lru-cache';
 import { DEDUP_WINDOW_MS, leaseUntil, type LeaseOutcome, type PendingRpc, describeQueued, type QueuedRpc, type RpcQueue, type SweepOutcome } from './rpc-queue';
 
 interface Flight {

@@ -1,11 +1,12 @@
 /**
- * An RPC request record, validated: the zod schema (src/bus/contract/rpc-records.ts), then what
+ * An RPC request record, validated: the zod schema (src/contract/rpc-records.ts), then what
  * each method needs (a target, a value, attributes...). Every rejection names the field, and
  * keeps whatever id, endpoint and method could be read, so the BAD_REQUEST response reaches the
  * caller that sent it.
  */
 import type { ZodIssue } from 'zod';
-import { CONTENT_FORMAT_NAMES, rpcRequestRecordSchema, type RpcMethod, type RpcParams, type RpcRequestRecord } from '../bus/contract/rpc-records';
+import { CONTENT_FORMAT_NAMES, rpcRequestRecordSchema, type RpcMethod, type RpcParams, type RpcRequestRecord } from '../contract/rpc-records';
+import { errorMessage } from '../common/error-message';
 
 export interface RpcRequest extends RpcRequestRecord {
   /** contentFormat as a number. */
@@ -98,7 +99,7 @@ export function parseRpcRequest(value: Buffer | string | null): RpcRequest | Rpc
   try {
     raw = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
   } catch (err) {
-    return { error: `record: not JSON (${err instanceof Error ? err.message : String(err)})` };
+    return { error: `record: not JSON (${errorMessage(err)})` };
   }
   const parsed = rpcRequestRecordSchema.safeParse(raw);
   if (!parsed.success) return partial(raw, parsed.error.issues.map(issueText).join('; '));

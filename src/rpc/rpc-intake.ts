@@ -6,9 +6,10 @@
  * the queue is unreachable it retries, holding the partition (order per device is kept).
  */
 import { RecordNotTakenError, type ConsumedRecord } from '../bus/types';
-import { BridgeError } from '../errors';
+import { BridgeError } from '../common/errors';
 import { isRejection, parseRpcRequest } from './request';
 import type { RpcService } from './rpc-service';
+import { errorMessage } from '../common/error-message';
 
 export interface RpcIntakeStats {
   taken: number;
@@ -44,7 +45,7 @@ export function rpcIntake(service: RpcService, stats: RpcIntakeStats, o: RpcInta
       } catch (err) {
         if (!(err instanceof BridgeError) || !err.retriable) {
           // The store answered but refused (a bug or a corrupt queue): say so to whoever sent it.
-          await service.reject({ id: parsed.id, endpoint: parsed.endpoint, method: parsed.method, error: `the request could not be queued: ${err instanceof Error ? err.message : String(err)}` }, 'INTERNAL_SERVER_ERROR');
+          await service.reject({ id: parsed.id, endpoint: parsed.endpoint, method: parsed.method, error: `the request could not be queued: ${errorMessage(err)}` }, 'INTERNAL_SERVER_ERROR');
           return;
         }
         stats.retries++;

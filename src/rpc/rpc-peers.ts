@@ -3,9 +3,9 @@
  * to the instance that reaches E, and a finished response to the instance whose HTTP caller
  * waits for it. Delivery is at most once: a lost "drain" costs latency (the device's next uplink
  * or the sweep drains), a lost response costs the HTTP caller a 504 (the response is on Kafka).
- * In Redis: src/store/redis/redis-peers.ts; in one process: LocalPeers.
+ * In Redis: src/store/redis-peers.ts; in one process: LocalPeers.
  */
-import type { RpcResponseRecord } from '../bus/contract/rpc-records';
+import type { RpcResponseRecord } from '../contract/rpc-records';
 
 export type PeerMessage = { readonly kind: 'drain'; readonly endpoint: string } | { readonly kind: 'response'; readonly response: RpcResponseRecord };
 

@@ -1,6 +1,6 @@
 /**
  * The per-device RPC queue (docs/rpc-routing.md): the one place a request lives between being
- * taken and being answered. In Redis (src/store/redis/redis-rpc-queue.ts) it is shared by every
+ * taken and being answered. In Redis (src/store/redis-rpc-queue.ts) it is shared by every
  * instance and survives restarts; in memory (./memory-rpc-queue.ts) it serves embedded mode.
  *
  * Exactly one final response per request id rests on two rules of every implementation:

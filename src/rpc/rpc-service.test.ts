@@ -1,4 +1,4 @@
-import type { RpcResponseRecord } from '../bus/contract/rpc-records';
+import type { RpcResponseRecord } from '../contract/rpc-records';
 import type { BusRecord } from '../bus/types';
 import { ServerEvents } from '../server/events';
 import type { Registration } from '../server/registration/registration';

@@ -18,12 +18,12 @@
  *   A device not in queue mode that does not answer gets TIMEOUT and an `unreachable` event.
  * - De-registration and expiry answer every queued request NOT_REGISTERED.
  */
-import type { EventType } from '../bus/contract/event-records';
-import type { RpcResponseRecord } from '../bus/contract/rpc-records';
+import type { EventType } from '../contract/event-records';
+import type { RpcResponseRecord } from '../contract/rpc-records';
 import type { BusRecord } from '../bus/types';
 import type { ServerEvent, ServerEvents } from '../server/events';
 import type { Registration } from '../server/registration/registration';
-import { TtlLruCache } from '../store/redis/lru-cache';
+import { TtlLruCache } from '../common/lru-cache';
 import { rpcResponse, type RpcExecutor } from './executor';
 import type { RpcRejection, RpcRequest } from './request';
 import type { PeerMessage, RpcPeers } from './rpc-peers';

@@ -9,6 +9,7 @@ import { parseVersionedPath, type LwM2mPath } from '../lwm2m/path';
 import type { CompiledProfile } from '../profile/compile';
 import { objectVersions, type Registration } from '../server/registration/registration';
 import { RpcValueError } from './json-to-node';
+import { errorMessage } from '../common/error-message';
 
 export interface TargetContext {
   readonly registration: Registration;
@@ -28,7 +29,7 @@ function byId(ctx: TargetContext, text: string, field: string): LwM2mPath {
   try {
     parsed = parseVersionedPath(text);
   } catch (err) {
-    throw new RpcValueError(`${field}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new RpcValueError(`${field}: ${errorMessage(err)}`);
   }
   const { path, objectVersion } = parsed;
   if (objectVersion !== undefined && path.objectId !== undefined) {

@@ -4,7 +4,7 @@
  */
 import type { Peer } from '../transport/types';
 import type { LwM2mNode } from '../lwm2m/node';
-import type { Observation } from '../store/observation-store';
+import type { Observation } from './observation/observation-store';
 import type { Registration } from './registration/registration';
 
 export type NodesByPath = Map<string, LwM2mNode | null>;

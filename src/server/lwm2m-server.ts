@@ -9,14 +9,14 @@ import { BlockwiseServer } from '../coap/blockwise-server';
 import { CoapEndpoint } from '../coap/endpoint';
 import { exchangeLifetimeMs, type TransmissionParams } from '../coap/params';
 import type { CoapEventSink } from '../coap/stats';
-import { BridgeError } from '../errors';
+import { BridgeError } from '../common/errors';
 import type { NotificationAttributes } from '../lwm2m/attributes';
 import type { ContentCodecs } from '../lwm2m/codec/registry';
 import type { ObjectModelLookup } from '../lwm2m/model/types';
 import type { LwM2mNode, ObjectInstance } from '../lwm2m/node';
 import type { LwM2mPath } from '../lwm2m/path';
-import type { ObservationStore } from '../store/observation-store';
-import type { RegistrationStore } from '../store/registration-store';
+import type { ObservationStore } from './observation/observation-store';
+import type { RegistrationStore } from './registration/registration-store';
 import type { DatagramTransport } from '../transport/types';
 import type { DownlinkContext, RequestOptions } from './downlink/context';
 import { FormatPolicy, type FormatPreferences } from './downlink/formats';
@@ -30,7 +30,7 @@ import { ObservationLifecycle } from './observation/observation-lifecycle';
 import { RegistrationHandler } from './registration/registration-handler';
 import type { Registration } from './registration/registration';
 import { createRouter } from './router';
-import { SendHandler, type SendEntries } from './uplink/send-handler';
+import { SendHandler, type SendEntries } from './send/send-handler';
 
 export interface Lwm2mServerOptions {
   readonly transport: DatagramTransport;

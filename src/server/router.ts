@@ -6,12 +6,12 @@
  * Neither ever crashes the process.
  */
 import type { RequestHandler, ResponseSpec, InboundRequest } from '../coap/endpoint';
-import { BridgeError } from '../errors';
+import { BridgeError } from '../common/errors';
 import { Code, Method, Opt } from '../coap/message';
 import { uintOption, uriPath } from '../coap/options';
 import type { ServerEvents } from './events';
 import type { RegistrationHandler } from './registration/registration-handler';
-import type { SendHandler } from './uplink/send-handler';
+import type { SendHandler } from './send/send-handler';
 
 export interface RouterDeps {
   readonly registration: RegistrationHandler;

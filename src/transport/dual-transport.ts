@@ -3,8 +3,7 @@
  * to a peer marked `secure` (it came over DTLS, or its registration did) only ever leaves through
  * its DTLS connection: without one here it is dropped, never sent in plaintext.
  */
-import type { DtlsTransport } from './dtls-transport';
-import type { DatagramHandler, DatagramTransport, Peer } from './types';
+import type { DatagramHandler, DatagramTransport, Peer, SecureDatagramTransport } from './types';
 
 export class DualTransport implements DatagramTransport {
   /** Datagrams for a secure peer that has no DTLS connection on this instance. */
@@ -12,7 +11,7 @@ export class DualTransport implements DatagramTransport {
 
   constructor(
     private readonly plain: DatagramTransport,
-    readonly secure: DtlsTransport,
+    readonly secure: SecureDatagramTransport,
   ) {}
 
   send(data: Buffer, peer: Peer): void {

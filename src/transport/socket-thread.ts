@@ -7,10 +7,11 @@
  * A thread that dies is started again on the same port; what was sent meanwhile waits for it.
  */
 import { Worker } from 'node:worker_threads';
-import { workerScript } from '../worker-script';
+import { workerScript } from '../common/worker-script';
 import { BatchOutbox, eachDatagram, type FromSocketThread, type SocketThreadOptions, type ToSocketThread } from './socket-thread-protocol';
 import type { DatagramHandler, DatagramTransport, Peer } from './types';
 import type { UdpTransportOptions } from './udp';
+import { errorMessage } from '../common/error-message';
 
 export interface SocketThreadTransportOptions extends UdpTransportOptions {
   /** The worker script; default: socket-worker.js beside this module, or in dist/ from the sources. */
@@ -99,7 +100,7 @@ export class SocketThreadTransport implements DatagramTransport {
         this.adopt(worker);
       },
       (err: unknown) => {
-        this.opts.onError?.(new Error(`UDP socket thread not started again: ${err instanceof Error ? err.message : String(err)}`));
+        this.opts.onError?.(new Error(`UDP socket thread not started again: ${errorMessage(err)}`));
         if (!this.closing) setTimeout(() => this.restart(), 1000).unref();
       },
     );

@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { BatchOutbox, eachDatagram, type FromSocketThread, type ToSocketThread } from './socket-thread-protocol';
 import { UdpTransport } from './udp';
+import { errorMessage } from '../common/error-message';
 
 const port = parentPort;
 if (port === null) throw new Error('socket-worker.js runs as a worker thread only');
@@ -30,7 +31,7 @@ port.on('message', (m: ToSocketThread) => {
           const local = s.local();
           post({ type: 'bound', address: local.address, port: local.port });
         },
-        (err: unknown) => post({ type: 'bind-failed', message: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) => post({ type: 'bind-failed', message: errorMessage(err) }),
       );
       return;
     case 'send': {
@@ -40,7 +41,7 @@ port.on('message', (m: ToSocketThread) => {
         try {
           s.send(data, peer);
         } catch (err) {
-          post({ type: 'error', message: `datagram to ${peer.address}:${peer.port} not sent: ${err instanceof Error ? err.message : String(err)}` });
+          post({ type: 'error', message: `datagram to ${peer.address}:${peer.port} not sent: ${errorMessage(err)}` });
         }
       });
       return;

@@ -1,6 +1,7 @@
 /**
  * The datagram transport contract. Only `transport/` code imports `node:dgram`; everything above
- * sees peers and buffers, so that DTLS (a later transport) and in-memory test pairs plug in here.
+ * sees peers and buffers, so that the DTLS transport (src/dtls/dtls-transport.ts) and the in-memory
+ * pair of the tests plug in here.
  */
 export interface Peer {
   readonly address: string;
@@ -26,6 +27,15 @@ export interface DatagramTransport {
   /** The local address the transport is bound to. */
   local(): Peer;
   close(): Promise<void>;
+}
+
+/**
+ * A transport that reaches a peer only through a secure connection the peer opened (CoAPS,
+ * RFC 7252 §9): the DTLS transport implements it, the dual transport depends on it alone.
+ */
+export interface SecureDatagramTransport extends DatagramTransport {
+  /** Sends through the peer's secure connection; false when it has none here. */
+  sendIfConnected(data: Buffer, peer: Peer): boolean;
 }
 
 /** A stable string key for a peer ("1.2.3.4:5683", "[::1]:5683"). */

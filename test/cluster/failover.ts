@@ -9,12 +9,13 @@
  * Used by test/cluster/failover.test.ts and bench/failover.ts.
  */
 import Redis from 'ioredis';
-import { RedisKeys } from '../../src/store/redis/keys';
+import { RedisKeys } from '../../src/store/keys';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { NAT_PUBLIC_IP, VIP } from '../support/netns/lb-network';
 import { Cluster } from './cluster';
 import { Fleet } from './fleet';
 import { fleetKey, type FleetCounters, type FleetStats } from './fleet-protocol';
+import { errorMessage } from '../../src/common/error-message';
 
 export interface FailoverParams {
   readonly plain: number;
@@ -197,7 +198,7 @@ export class FailoverRun {
       const flows = publicPort === undefined ? [] : this.cluster.net.nodeFlows(publicPort);
       return `not found: ${endpoint} sends from ${NAT_PUBLIC_IP}:${publicPort}; registration ${id} at ${address}:${port} (index there: ${atRegistration}); index at the public port: ${atPublic}; node flows: ${flows.join(' | ')}`;
     } catch (err) {
-      return `not found: ${endpoint}: could not look (${err instanceof Error ? err.message : String(err)})`;
+      return `not found: ${endpoint}: could not look (${errorMessage(err)})`;
     } finally {
       redis.disconnect();
     }

@@ -5,6 +5,7 @@
  */
 import { FleetDevice } from './fleet-device';
 import { fleetKey, type FleetCommand, type FleetConfig, type FleetCounters, type FleetReply, type FleetStats } from './fleet-protocol';
+import { errorMessage } from '../../src/common/error-message';
 
 const counters: FleetCounters = {
   devices: 0,
@@ -99,7 +100,7 @@ async function handle(m: FleetCommand): Promise<FleetReply> {
 process.on('message', (m: FleetCommand) => {
   handle(m).then(
     (reply) => process.send?.(reply),
-    (err: unknown) => process.send?.({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    (err: unknown) => process.send?.({ id: m.id, ok: false, error: errorMessage(err) }),
   );
 });
 process.on('disconnect', () => process.exit(0));

@@ -9,15 +9,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { parse as parseYaml } from 'yaml';
-import { RPC_RESULTS, type RpcResponseRecord } from '../../src/bus/contract/rpc-records';
+import { RPC_RESULTS, type RpcResponseRecord } from '../../src/contract/rpc-records';
 import { CoapStats } from '../../src/coap/stats';
 import { registerBusMetrics, registerRedisMetrics } from '../../src/observability/bridge-metrics';
 import { DtlsEventCounter, registerDtlsMetrics } from '../../src/observability/dtls-metrics';
 import { createMetrics } from '../../src/observability/metrics';
 import { registerRpcMetrics } from '../../src/observability/rpc-metrics';
 import { ServerEvents } from '../../src/server/events';
-import { RedisStats } from '../../src/store/redis/redis-stats';
-import type { DtlsTransport } from '../../src/transport/dtls-transport';
+import { RedisStats } from '../../src/store/redis-stats';
+import type { DtlsTransport } from '../../src/dtls/dtls-transport';
 import { REPO_ROOT } from '../support/test-deps';
 import { exampleValuesFiles, renderChart, REQUIRED_SETS, type PrometheusRule } from '../support/helm';
 

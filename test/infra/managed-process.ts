@@ -18,6 +18,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOnPath } from '../support/test-deps';
+import { errorMessage } from '../../src/common/error-message';
 
 const OUTPUT_LIMIT = 64 * 1024;
 
@@ -287,7 +288,7 @@ export async function pollUntil<T>(attempt: () => Promise<T>, options: PollOptio
     try {
       return await attempt();
     } catch (error) {
-      lastError = error instanceof Error ? error.message : String(error);
+      lastError = errorMessage(error);
     }
     if (Date.now() + options.intervalMs > deadline) {
       throw new Error(`${options.what}: not ready after ${options.timeoutMs} ms (last error: ${lastError})`);

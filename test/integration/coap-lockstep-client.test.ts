@@ -3,7 +3,7 @@
  * separate responses (RFC 7252 §5.2), retransmission with exponential back-off (§4.2, §4.8),
  * RST (§4.2) and token matching (§5.3.2), against a scripted raw UDP peer.
  */
-import { CoapResetError, CoapTimeoutError } from '../../src/errors';
+import { CoapResetError, CoapTimeoutError } from '../../src/common/errors';
 import type { CoapEndpoint } from '../../src/coap/endpoint';
 import { Code, Method, MessageType, type CoapMessage } from '../../src/coap/message';
 import { pathOptions, uriPath } from '../../src/coap/options';

@@ -10,7 +10,7 @@ import * as nodertc from '@nodertc/dtls';
 import { DtlsServer, type DtlsEvent } from '../../src/dtls/dtls-server';
 import { certificatesFromPem, loadServerIdentity } from '../../src/dtls/server-identity';
 import { publicKeyDer, rpkFingerprint } from '../../src/security/credentials';
-import { DtlsTransport } from '../../src/transport/dtls-transport';
+import { DtlsTransport } from '../../src/dtls/dtls-transport';
 import { UdpTransport } from '../../src/transport/udp';
 import { runCoapClient } from '../support/coap-cli';
 import { opensslDtlsClient } from '../support/openssl-client';

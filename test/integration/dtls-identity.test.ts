@@ -9,7 +9,7 @@ import { decode, encode } from '../../src/coap/codec';
 import { Code, Method, MessageType, Opt, type CoapMessage } from '../../src/coap/message';
 import { pathOptions, uintOption } from '../../src/coap/options';
 import { parsePath } from '../../src/lwm2m/path';
-import { DtlsTransport } from '../../src/transport/dtls-transport';
+import { DtlsTransport } from '../../src/dtls/dtls-transport';
 import { handshakeOver, ScriptedPskClient } from '../support/dtls-psk-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { until } from '../support/until';

@@ -12,7 +12,7 @@ import { DtlsServer, type DtlsEvent } from '../../src/dtls/dtls-server';
 import { encodeHandshake, HandshakeType, parseHandshakeFragments } from '../../src/dtls/handshake/header';
 import { ContentType, encodeRecord, parseRecords, DTLS_1_0 } from '../../src/dtls/record';
 import { WireWriter } from '../../src/dtls/wire';
-import { DtlsTransport } from '../../src/transport/dtls-transport';
+import { DtlsTransport } from '../../src/dtls/dtls-transport';
 import { UdpTransport } from '../../src/transport/udp';
 import { runCoapClient } from '../support/coap-cli';
 import { opensslDtlsClient } from '../support/openssl-client';

@@ -10,6 +10,7 @@ import { KafkaBus } from '../../src/bus/kafka-bus';
 import type { KafkaBusOptions } from '../../src/bus/kafka-config';
 import { BusUnavailableError, type BusRecord } from '../../src/bus/types';
 import { startKafkaBroker, type KafkaBrokerHandle } from '../support/kafka-broker';
+import { errorMessage } from '../../src/common/error-message';
 
 const WAIT_MS = 30_000;
 
@@ -77,7 +78,7 @@ function tracked(b: KafkaBus, records: BusRecord[]): { settled: () => string; do
   let state = 'pending';
   const done = b.publish(records).then(
     () => void (state = 'resolved'),
-    (e: unknown) => void (state = `rejected: ${e instanceof Error ? e.message : String(e)}`),
+    (e: unknown) => void (state = `rejected: ${errorMessage(e)}`),
   );
   return { settled: () => state, done };
 }

@@ -7,7 +7,7 @@
 import { parsePath } from '../../src/lwm2m/path';
 import { ContentFormat } from '../../src/lwm2m/codec/types';
 import type { LwM2mNode } from '../../src/lwm2m/node';
-import { DtlsTransport } from '../../src/transport/dtls-transport';
+import { DtlsTransport } from '../../src/dtls/dtls-transport';
 import type { DtlsEvent } from '../../src/dtls/dtls-server';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { makePki, type Pki } from '../support/pki';

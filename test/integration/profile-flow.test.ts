@@ -14,7 +14,7 @@ import { ProfileRegistry } from '../../src/profile/profile-registry';
 import { MemoryProvisioningStore, ProfileAssigner } from '../../src/profile/provisioning';
 import { RegistrationFlow } from '../../src/profile/registration-flow';
 import type { ObserveStrategy } from '../../src/profile/schema';
-import { RecordingPublisher } from '../../src/profile/test-doubles';
+import { RecordingPublisher } from '../support/profile-doubles';
 import { Uplink } from '../../src/profile/uplink';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { startTestServer, type TestServer } from '../support/test-server';

@@ -8,10 +8,10 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Registration } from '../../src/server/registration/registration';
-import type { Observation } from '../../src/store/observation-store';
-import { CacheInvalidation, createRedisStores, type RedisClient, type RedisStores } from '../../src/store/redis';
-import { duplicateRedisClient } from '../../src/bridge/redis-connection';
-import { RedisKeys } from '../../src/store/redis/keys';
+import type { Observation } from '../../src/server/observation/observation-store';
+import { CacheInvalidation, createRedisStores, type RedisClient, type RedisStores } from '../../src/store';
+import { duplicateRedisClient } from '../../src/wiring/redis-connection';
+import { RedisKeys } from '../../src/store/keys';
 import { describeRedisTargets } from '../support/redis-targets';
 
 const prefix = `t-${randomUUID()}`;

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster } from 'ioredis';
-import { RedisRegistrationStore } from '../../src/store/redis';
+import { RedisRegistrationStore } from '../../src/store';
 import { bridgeMetric, realInfraEnv, startBridgeProcess, type BridgeProcess } from '../support/bridge-process';
 import { runCoapClient } from '../support/coap-cli';
 import { startRedisCluster, type RedisClusterHandle } from '../support/redis-cluster';

@@ -9,11 +9,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Registration } from '../../src/server/registration/registration';
-import type { Observation } from '../../src/store/observation-store';
-import { StoreError } from '../../src/store/errors';
-import { RedisKeys } from '../../src/store/redis/keys';
-import { EXPIRY_LEASE } from '../../src/store/redis/scripts';
-import { createRedisStores, type RedisStores } from '../../src/store/redis';
+import type { Observation } from '../../src/server/observation/observation-store';
+import { StoreError } from '../../src/common/store-errors';
+import { RedisKeys } from '../../src/store/keys';
+import { EXPIRY_LEASE } from '../../src/store/scripts';
+import { createRedisStores, type RedisStores } from '../../src/store';
 import { describeRedisTargets } from '../support/redis-targets';
 
 const prefix = `t-${randomUUID()}`;

@@ -7,8 +7,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WRITE_BLOCK, type SharedSession } from '../../src/dtls/shared-sessions';
-import { RedisDtlsSessions } from '../../src/store/redis/redis-dtls-sessions';
-import type { RedisClient } from '../../src/store/redis';
+import { RedisDtlsSessions } from '../../src/store/redis-dtls-sessions';
+import type { RedisClient } from '../../src/store';
 import { describeRedisTargets } from '../support/redis-targets';
 
 const prefix = `dtlss-${randomUUID().slice(0, 8)}`;

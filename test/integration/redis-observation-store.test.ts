@@ -7,10 +7,10 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Registration } from '../../src/server/registration/registration';
-import type { Observation } from '../../src/store/observation-store';
-import { StoreError } from '../../src/store/errors';
-import { RedisKeys } from '../../src/store/redis/keys';
-import { createRedisStores, type RedisStores } from '../../src/store/redis';
+import type { Observation } from '../../src/server/observation/observation-store';
+import { StoreError } from '../../src/common/store-errors';
+import { RedisKeys } from '../../src/store/keys';
+import { createRedisStores, type RedisStores } from '../../src/store';
 import { describeRedisTargets } from '../support/redis-targets';
 
 const prefix = `t-${randomUUID()}`;

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { RedisProvisioningStore } from '../../src/store/redis/redis-provisioning-store';
-import type { RedisClient } from '../../src/store/redis';
+import { RedisProvisioningStore } from '../../src/store/redis-provisioning-store';
+import type { RedisClient } from '../../src/store';
 import { describeRedisTargets } from '../support/redis-targets';
 
 const prefix = `prov-${randomUUID().slice(0, 8)}`;

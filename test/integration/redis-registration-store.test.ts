@@ -7,8 +7,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Registration } from '../../src/server/registration/registration';
-import { RedisKeys } from '../../src/store/redis/keys';
-import { createRedisStores, RedisRegistrationStore, RedisStats } from '../../src/store/redis';
+import { RedisKeys } from '../../src/store/keys';
+import { createRedisStores, RedisRegistrationStore, RedisStats } from '../../src/store';
 import { describeRedisTargets } from '../support/redis-targets';
 
 const prefix = `t-${randomUUID()}`;

@@ -9,13 +9,13 @@ import { randomUUID } from 'node:crypto';
 import type { RpcRequest } from '../../src/rpc/request';
 import type { PeerMessage } from '../../src/rpc/rpc-peers';
 import type { QueuedRpc } from '../../src/rpc/rpc-queue';
-import { RedisKeys } from '../../src/store/redis/keys';
-import { RedisIo } from '../../src/store/redis/redis-io';
-import { RedisPeers } from '../../src/store/redis/redis-peers';
-import { RedisRpcQueue } from '../../src/store/redis/redis-rpc-queue';
-import { RPC_DUE_SETTLE } from '../../src/store/redis/rpc-scripts';
-import type { LuaScript } from '../../src/store/redis/scripts';
-import { RedisStats } from '../../src/store/redis/redis-stats';
+import { RedisKeys } from '../../src/store/keys';
+import { RedisIo } from '../../src/store/redis-io';
+import { RedisPeers } from '../../src/store/redis-peers';
+import { RedisRpcQueue } from '../../src/store/redis-rpc-queue';
+import { RPC_DUE_SETTLE } from '../../src/store/rpc-scripts';
+import type { LuaScript } from '../../src/store/scripts';
+import { RedisStats } from '../../src/store/redis-stats';
 import { describeRedisTargets } from '../support/redis-targets';
 
 const prefix = `rq-${randomUUID().slice(0, 8)}`;
@@ -151,7 +151,7 @@ describeRedisTargets('RPC queue and peers', (target) => {
   describe('RedisPeers', () => {
     it('knows live instances by their heartbeat, delivers to them, and reports a gone one', async () => {
       const got: PeerMessage[] = [];
-      // As the bridge sets it (src/bridge/stores.ts): on a cluster PUBLISH counts one node's listeners only.
+      // As the bridge sets it (src/wiring/stores.ts): on a cluster PUBLISH counts one node's listeners only.
       const publishCountIsNodeLocal = target().name === 'cluster';
       const a = new RedisPeers({ self: `a-${randomUUID()}`, io: new RedisIo(client(), new RedisStats()), keys, subscriber: client(), heartbeatMs: 200, publishCountIsNodeLocal });
       const b = new RedisPeers({ self: `b-${randomUUID()}`, io: new RedisIo(client(), new RedisStats()), keys, subscriber: client(), heartbeatMs: 200, publishCountIsNodeLocal });

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import Redis from 'ioredis';
 import type { Registration } from '../../src/server/registration/registration';
-import { StoreError, StoreUnavailableError } from '../../src/store/errors';
-import { createRedisStores, type RedisStores } from '../../src/store/redis';
-import { storeError } from '../../src/store/redis/redis-io';
+import { StoreError, StoreUnavailableError } from '../../src/common/store-errors';
+import { createRedisStores, type RedisStores } from '../../src/store';
+import { storeError } from '../../src/store/redis-io';
 import { testRedisUrl } from '../support/infra';
 
 async function closedPort(): Promise<number> {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp, type App } from '../../src/app';
-import type { RpcResponseRecord } from '../../src/bus/contract/rpc-records';
+import type { RpcResponseRecord } from '../../src/contract/rpc-records';
 import { loadConfig } from '../../src/config/env';
 import { createLogger } from '../../src/observability/logger';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';

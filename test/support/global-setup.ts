@@ -12,6 +12,7 @@ import { KAFKA_BROKERS_VAR, REDIS_URL_VAR } from './infra';
 import { requireKafkaClasspath, startKafkaBroker, waitForKafka, type KafkaBrokerHandle } from './kafka-broker';
 import { startRedisServer, waitForRedis, type RedisHandle } from './redis-server';
 import { findMissingTestDependencies, MissingTestDependencyError, problemsOf, requireOnPath } from './test-deps';
+import { errorMessage } from '../../src/common/error-message';
 
 /** What globalSetup started, for globalTeardown (same process, separate module loads). */
 export interface StartedTestInfra {
@@ -43,7 +44,7 @@ function findProblems(redisUrl: string | undefined, kafkaBrokers: string | undef
 async function provideRedis(url: string | undefined, started: StartedTestInfra): Promise<string> {
   if (url !== undefined) {
     await waitForRedis(url, EXTERNAL_READY_TIMEOUT_MS).catch((error: unknown) => {
-      throw new Error(`REDIS_URL=${url} does not answer PING: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`REDIS_URL=${url} does not answer PING: ${errorMessage(error)}`);
     });
     return url;
   }
@@ -54,7 +55,7 @@ async function provideRedis(url: string | undefined, started: StartedTestInfra):
 async function provideKafka(brokers: string | undefined, started: StartedTestInfra): Promise<string> {
   if (brokers !== undefined) {
     await waitForKafka(brokers.split(','), EXTERNAL_READY_TIMEOUT_MS).catch((error: unknown) => {
-      throw new Error(`KAFKA_BROKERS=${brokers} does not answer: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`KAFKA_BROKERS=${brokers} does not answer: ${errorMessage(error)}`);
     });
     return brokers;
   }
@@ -92,7 +93,7 @@ export default async function globalSetup(): Promise<void> {
     await stopTestInfra(started);
     const failures = [redis, kafka]
       .filter((result): result is PromiseRejectedResult => result.status === 'rejected')
-      .map((result) => (result.reason instanceof Error ? result.reason.message : String(result.reason)));
+      .map((result) => errorMessage(result.reason));
     throw new Error(`integration tests cannot run, the test infrastructure did not start:\n${failures.join('\n\n')}`);
   }
   process.env[REDIS_URL_VAR] = redis.value;

@@ -23,6 +23,7 @@ import {
 } from '../infra/managed-process';
 import { LocalServer } from './local-server';
 import { javaCommand, MissingTestDependencyError, REPO_ROOT } from './test-deps';
+import { errorMessage } from '../../src/common/error-message';
 
 /** Written by scripts/ensure-test-deps.sh; KAFKA_CLASSPATH_FILE overrides it. */
 export function kafkaClasspathFile(): string {
@@ -263,7 +264,7 @@ class KafkaBroker extends LocalServer implements KafkaBrokerHandle {
   }
 
   protected override startFailure(error: unknown): Error {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     return new Error(`the test Kafka broker did not start: ${message}\n--- broker log (tail) ---\n${this.logs(8_000)}`);
   }
 

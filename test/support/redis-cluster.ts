@@ -18,6 +18,7 @@ import Redis from 'ioredis';
 import { createTempDir, describeExit, findFreePorts, forgetTempDir, ManagedProcess, pollUntil } from '../infra/managed-process';
 import { redisServerArgs, waitForRedis } from './redis-server';
 import { requireOnPath } from './test-deps';
+import { errorMessage } from '../../src/common/error-message';
 
 export interface RedisClusterHandle {
   /** redis://127.0.0.1:<port> of each master. */
@@ -171,7 +172,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
       const logs = cluster.logs();
       await cluster.stop();
       if (attempt < START_ATTEMPTS && lostPort) continue;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       throw new Error(`the test Redis Cluster did not start: ${message}\n${logs}`);
     }
   }

@@ -19,6 +19,7 @@ import {
 } from '../infra/managed-process';
 import { LocalServer } from './local-server';
 import { requireOnPath } from './test-deps';
+import { errorMessage } from '../../src/common/error-message';
 
 export interface RedisServerOptions {
   /** Inside this network namespace (a fresh one: the port is then fixed, 6379), bound to `host`. */
@@ -155,7 +156,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       const logs = server.logs().slice(-8_000);
       await server.stop();
       if (attempt < START_ATTEMPTS && lostPort) continue;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       throw new Error(`the test Redis server did not start: ${message}\n--- redis-server output (tail) ---\n${logs}`);
     }
   }

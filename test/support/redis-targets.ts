@@ -14,7 +14,7 @@
  * master or every key on its own.
  */
 import { Cluster, Redis } from 'ioredis';
-import type { RedisClient } from '../../src/store/redis';
+import type { RedisClient } from '../../src/store';
 import { testRedisUrl } from './infra';
 import { startRedisCluster, type RedisClusterHandle } from './redis-cluster';
 

@@ -6,8 +6,8 @@ import { createDefaultCodecs } from '../../src/lwm2m/codec/default-codecs';
 import { createBuiltinRegistry } from '../../src/lwm2m/model/builtin';
 import type { ServerEvent } from '../../src/server/events';
 import { Lwm2mServer, type Lwm2mServerOptions } from '../../src/server/lwm2m-server';
-import { MemoryRegistrationStore } from '../../src/store/memory-registration-store';
-import { MemoryObservationStore } from '../../src/store/observation-store';
+import { MemoryRegistrationStore } from '../../src/server/registration/memory-registration-store';
+import { MemoryObservationStore } from '../../src/server/observation/observation-store';
 import { UdpTransport } from '../../src/transport/udp';
 import type { Peer } from '../../src/transport/types';
 

@@ -9,7 +9,7 @@
  *     Extension extensions<0..2^16-1>;   // optional
  *   } ClientHello;
  */
-import { DtlsDecodeError } from '../../errors';
+import { DtlsDecodeError } from '../../common/errors';
 import { WireReader } from '../wire';
 import { parseExtensions } from './extensions';
 

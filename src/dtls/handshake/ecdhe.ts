@@ -12,7 +12,7 @@
  *                       handshake message before it
  */
 import { createECDH, sign, verify, type ECDH, type KeyObject } from 'node:crypto';
-import { DtlsHandshakeError } from '../../errors';
+import { DtlsHandshakeError } from '../../common/errors';
 import { AlertDescription } from '../alert';
 import { WireReader, WireWriter } from '../wire';
 import { NAMED_GROUP_SECP256R1, SIGNATURE_ECDSA_SECP256R1_SHA256 } from './extensions';

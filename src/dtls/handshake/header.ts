@@ -10,7 +10,7 @@
  * The transcript (Finished, extended master secret) hashes each message as if sent in one
  * fragment (§4.2.6): header with offset 0 and fragment_length = length, then the whole body.
  */
-import { DtlsDecodeError } from '../../errors';
+import { DtlsDecodeError } from '../../common/errors';
 
 export const HandshakeType = {
   HELLO_REQUEST: 0,

@@ -4,7 +4,7 @@
  * of the next expected one is buffered (bounded), one behind it is a retransmission (reported so
  * that the caller can retransmit its own last flight, §4.2.4).
  */
-import { DtlsDecodeError } from '../../errors';
+import { DtlsDecodeError } from '../../common/errors';
 import type { HandshakeFragment } from './header';
 
 export interface HandshakeMessage {

@@ -1,10 +1,10 @@
-import { BridgeError, CodecError } from '../../errors';
+import { BridgeError, CodecError } from '../../common/errors';
 import { parsePath } from '../path';
 import { multi, resourceInstance, single, type LwM2mNode } from '../node';
 import type { ResourceType } from '../value';
 import type { CodecContext } from './types';
 import { cborCodec } from './cbor';
-import { testModel, T } from './test-model';
+import { testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

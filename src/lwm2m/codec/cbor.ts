@@ -13,7 +13,7 @@
  * integers beyond 32 bits as floats and bigints always in 8 bytes.
  */
 import { Decoder, Encoder } from 'cbor-x';
-import { BridgeError } from '../../errors';
+import { BridgeError } from '../../common/errors';
 import { formatPath, type LwM2mPath } from '../path';
 import type { LwM2mNode } from '../node';
 import type { LwM2mValue, ObjLink, ResourceType } from '../value';
@@ -35,6 +35,7 @@ import {
   requireLeafPath,
   secondsToDate,
 } from './codec-common';
+import { errorMessage } from '../../common/error-message';
 
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 const encoder = new Encoder({ useRecords: false });
@@ -44,7 +45,7 @@ function parseItem(payload: Buffer, where: string): unknown {
   try {
     return decoder.decode(payload) as unknown;
   } catch (e) {
-    throw fail(`malformed CBOR: ${e instanceof Error ? e.message : String(e)}`, where);
+    throw fail(`malformed CBOR: ${errorMessage(e)}`, where);
   }
 }
 
@@ -149,7 +150,7 @@ function encodeValue(value: LwM2mValue, type: ResourceType, where: string): Buff
     return encoder.encode(type === 'OBJLNK' ? formatObjlnk(v as ObjLink) : v);
   } catch (e) {
     if (e instanceof BridgeError) throw e;
-    throw fail(`cannot encode CBOR: ${e instanceof Error ? e.message : String(e)}`, where);
+    throw fail(`cannot encode CBOR: ${errorMessage(e)}`, where);
   }
 }
 

@@ -4,7 +4,7 @@
  * Everything thrown here is a CodecError naming the path concerned.
  */
 import { isUtf8 } from 'node:buffer';
-import { CodecError } from '../../errors';
+import { CodecError } from '../../common/errors';
 import { formatPath, pathLevel, type LwM2mPath } from '../path';
 import { resourceInstance, single, type LwM2mNode, type ResourceInstance, type SingleResource } from '../node';
 import { isObjLink, type LwM2mValue, type ObjLink, type ResourceType } from '../value';

@@ -10,7 +10,7 @@
  * Decoding yields resolved SenML-like records so the SenML records → nodes layer is shared;
  * encoding writes leaves, collapsing single-child chains into array keys.
  */
-import { CodecError } from '../../errors';
+import { CodecError } from '../../common/errors';
 import { MAX_ID } from '../path';
 import { CborWriter } from './senml/cbor-writer';
 import { decodeCbor } from './senml/cbor-records';

@@ -3,7 +3,7 @@
  * nested maps keyed by path ids, e.g. Read /3/0 → {[3, 0]: {0: "Open Mobile Alliance", 9: 100}}.
  * Single-path payloads and the composite operations; the format carries no timestamps.
  */
-import { CodecError } from '../../errors';
+import { CodecError } from '../../common/errors';
 import type { LwM2mNode } from '../node';
 import { formatPath, fromIds, pathIds, pathLevel, type LwM2mPath } from '../path';
 import { readLwm2mCbor, writeLwm2mCbor } from './lwm2m-cbor-tree';

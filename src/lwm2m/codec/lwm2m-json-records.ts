@@ -7,7 +7,7 @@
  * A small strict parser rather than JSON.parse: it rejects unknown and duplicate keys and keeps integer
  * literals beyond 2^53 exact (as bigint), which JSON.parse would round.
  */
-import type { CodecError } from '../../errors';
+import type { CodecError } from '../../common/errors';
 import { fail } from './codec-common';
 
 export interface JsonEntry {

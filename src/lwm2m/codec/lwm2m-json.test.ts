@@ -1,10 +1,10 @@
-import { BridgeError, CodecError } from '../../errors';
+import { BridgeError, CodecError } from '../../common/errors';
 import { parsePath } from '../path';
 import { instance, multi, object, resourceInstance, single, type LwM2mNode } from '../node';
 import { ContentFormat, type CodecContext } from './types';
 import { createLwm2mJsonCodec, lwm2mJsonCodec } from './lwm2m-json';
 import { tlvCodec } from './tlv';
-import { testModel, T } from './test-model';
+import { testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
 const dec = (text: string, path: string): LwM2mNode => lwm2mJsonCodec.decode(Buffer.from(text, 'utf8'), parsePath(path), ctx);

@@ -1,9 +1,9 @@
-import { CodecError } from '../../errors';
+import { CodecError } from '../../common/errors';
 import { parsePath } from '../path';
 import { multi, resourceInstance, single, type LwM2mNode } from '../node';
 import type { CodecContext } from './types';
 import { opaqueCodec } from './opaque';
-import { testModel, T } from './test-model';
+import { testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
 const dec = (b: Buffer, path: string): LwM2mNode => opaqueCodec.decode(b, parsePath(path), ctx);

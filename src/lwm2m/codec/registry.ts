@@ -1,7 +1,7 @@
 /**
  * One registry from content format to codec (the server never switches on formats itself).
  */
-import { UnsupportedFormatError } from '../../errors';
+import { UnsupportedFormatError } from '../../common/errors';
 import type { LwM2mNode, TimestampedNode } from '../node';
 import type { LwM2mPath } from '../path';
 import type { CodecContext, CompositeCodec, NodeCodec, TimestampedCodec } from './types';

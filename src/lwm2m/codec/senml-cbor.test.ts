@@ -7,7 +7,7 @@ import { Decoder } from 'cbor-x';
 import { instance, multi, resourceInstance, single, type LwM2mNode } from '../node';
 import { parsePath } from '../path';
 import { senmlCborCodec as codec } from './senml-cbor';
-import { codecError, deviceInstanceExample, TEST_OBJECT_ID, testModel } from './senml/test-model';
+import { codecError, deviceInstanceExample, TEST_OBJECT_ID, testModel } from '../../../test/support/senml-model';
 import { ContentFormat, type CodecContext } from './types';
 
 const ctx: CodecContext = { model: testModel };

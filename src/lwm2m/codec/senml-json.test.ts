@@ -5,7 +5,7 @@
 import { instance, multi, object, resourceInstance, single, type LwM2mNode } from '../node';
 import { parsePath } from '../path';
 import { senmlJsonCodec as codec } from './senml-json';
-import { codecError, deviceInstanceExample, TEST_OBJECT_ID, testModel } from './senml/test-model';
+import { codecError, deviceInstanceExample, TEST_OBJECT_ID, testModel } from '../../../test/support/senml-model';
 import { ContentFormat, type CodecContext } from './types';
 
 const ctx: CodecContext = { model: testModel };

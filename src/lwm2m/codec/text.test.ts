@@ -1,9 +1,9 @@
-import { CodecError } from '../../errors';
+import { CodecError } from '../../common/errors';
 import { parsePath } from '../path';
 import { instance, multi, resourceInstance, single, type LwM2mNode } from '../node';
 import type { CodecContext } from './types';
 import { createTextCodec, textCodec } from './text';
-import { testModel, T } from './test-model';
+import { testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
 const dec = (text: string | Buffer, path: string, c: CodecContext = ctx): LwM2mNode =>

@@ -1,4 +1,4 @@
-import { CodecError } from '../../errors';
+import { CodecError } from '../../common/errors';
 import { decodeTlv, encodeTlv, TlvKind, type TlvRecord } from './tlv-records';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -1,9 +1,9 @@
-import { CodecError } from '../../errors';
+import { CodecError } from '../../common/errors';
 import { parsePath } from '../path';
 import { single, type LwM2mNode } from '../node';
 import type { CodecContext } from './types';
 import { tlvCodec } from './tlv';
-import { testModel, T } from './test-model';
+import { testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -1,9 +1,9 @@
-import { BridgeError, CodecError } from '../../errors';
+import { BridgeError, CodecError } from '../../common/errors';
 import { parsePath } from '../path';
 import { instance, multi, object, resourceInstance, single, type LwM2mNode, type LwM2mObject, type ObjectInstance } from '../node';
 import { ContentFormat, type CodecContext } from './types';
 import { createTlvCodec, tlvCodec } from './tlv';
-import { testModel, T } from './test-model';
+import { testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ModelError } from '../../errors';
+import { ModelError } from '../../common/errors';
 import { builtinModels, createBuiltinRegistry, createModelRegistry } from './builtin';
 import builtinJson from './builtin-models.json';
 import { loadDdfDirectory } from './ddf-loader';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ModelError } from '../../errors';
+import { ModelError } from '../../common/errors';
 import { loadDdfDirectory, parseDdf } from './ddf-loader';
 
 function item(id: string | null, fields: Record<string, string | null>): string {

@@ -6,12 +6,13 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { ModelError } from '../../errors';
+import { ModelError } from '../../common/errors';
 import { MAX_ID } from '../path';
 import type { ResourceType } from '../value';
 import { attribute, childText, children, elementNames, isXmlNode, parseXml, type XmlNode } from './ddf-xml';
 import { DEFAULT_OBJECT_VERSION, canonicalObjectVersion } from './object-version';
 import type { ObjectModel, Operations, ResourceModel } from './types';
+import { errorMessage } from '../../common/error-message';
 
 /**
  * DDF <Type> values (LwM2M-Core 1.1 Appendix C), compared without case or blanks. Empty is NONE: Execute
@@ -184,7 +185,7 @@ export async function loadDdfDirectory(dir: string): Promise<DdfDirectoryResult>
       .map((e) => e.name)
       .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   } catch (e) {
-    throw new ModelError(`cannot read object model directory ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ModelError(`cannot read object model directory ${dir}: ${errorMessage(e)}`);
   }
 
   const outcomes: Array<{ file: string; doc?: DdfDocument; error?: ModelError }> = [];
@@ -194,7 +195,7 @@ export async function loadDdfDirectory(dir: string): Promise<DdfDirectoryResult>
       try {
         return { file, doc: readDdf(await readFile(file, 'utf8'), file) };
       } catch (e) {
-        const error = e instanceof ModelError ? e : new ModelError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+        const error = e instanceof ModelError ? e : new ModelError(`${file}: ${errorMessage(e)}`);
         return { file, error };
       }
     });

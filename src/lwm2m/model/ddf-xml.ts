@@ -4,6 +4,7 @@
  * case-insensitively, exact spelling first.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { errorMessage } from '../../common/error-message';
 
 export type XmlNode = { readonly [key: string]: unknown };
 
@@ -40,7 +41,7 @@ export function parseXml(xml: string): XmlParseResult {
   try {
     doc = parser.parse(text);
   } catch (e) {
-    return { ok: false, problem: `malformed XML: ${e instanceof Error ? e.message : String(e)}` };
+    return { ok: false, problem: `malformed XML: ${errorMessage(e)}` };
   }
   return isXmlNode(doc) ? { ok: true, doc } : { ok: false, problem: 'no root element' };
 }

@@ -2,7 +2,7 @@
  * JSON form of object models: structural data only (ids, names, versions, flags, operations, type,
  * units, range), no OMA descriptions. Used for the built-in models generated from the OMA registry.
  */
-import { ModelError } from '../../errors';
+import { ModelError } from '../../common/errors';
 import type { ResourceType } from '../value';
 import { canonicalObjectVersion } from './object-version';
 import type { ObjectModel, Operations, ResourceModel } from './types';

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { ModelError } from '../../errors';
+import { ModelError } from '../../common/errors';
 import { loadDdfDirectory, type DdfDirectoryResult } from './ddf-loader';
 
 const REGISTRY_DIR = path.resolve(__dirname, '../../../models/oma-registry');

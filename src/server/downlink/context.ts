@@ -9,7 +9,7 @@ import type { ContentCodecs } from '../../lwm2m/codec/registry';
 import type { CodecContext } from '../../lwm2m/codec/types';
 import type { ObjectModelLookup } from '../../lwm2m/model/types';
 import { pathIds, type LwM2mPath } from '../../lwm2m/path';
-import type { ObservationStore } from '../../store/observation-store';
+import type { ObservationStore } from '../observation/observation-store';
 import { objectVersions, type Registration } from '../registration/registration';
 import type { FormatPolicy } from './formats';
 

@@ -4,7 +4,7 @@
  */
 import { encode as encodeCbor } from 'cbor-x';
 import { createDefaultCodecs } from '../../lwm2m/codec/default-codecs';
-import { testModel } from '../../lwm2m/codec/test-model';
+import { testModel } from '../../../test/support/codec-model';
 import { ContentFormat, type CodecContext } from '../../lwm2m/codec/types';
 import { parsePath } from '../../lwm2m/path';
 import { decodeContent } from './decode-response';

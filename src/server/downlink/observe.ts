@@ -13,7 +13,7 @@ import { Method, Opt } from '../../coap/message';
 import { contentFormat, observeValue, uintOption } from '../../coap/options';
 import { OBSERVE_DEREGISTER, OBSERVE_REGISTER } from '../../coap/observe';
 import { formatPath, parsePath, type LwM2mPath } from '../../lwm2m/path';
-import type { Observation } from '../../store/observation-store';
+import type { Observation } from '../observation/observation-store';
 import type { ServerEvents } from '../events';
 import type { Registration } from '../registration/registration';
 import { codecContext, send, targetOptions, type DownlinkContext, type RequestOptions } from './context';

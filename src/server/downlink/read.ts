@@ -6,7 +6,7 @@
  */
 import { Method, Opt } from '../../coap/message';
 import { contentFormat, uintOption } from '../../coap/options';
-import { BridgeError } from '../../errors';
+import { BridgeError } from '../../common/errors';
 import { ContentFormat } from '../../lwm2m/codec/types';
 import { parseLinkFormat } from '../../lwm2m/link-format';
 import { formatPath, type LwM2mPath } from '../../lwm2m/path';

@@ -3,7 +3,7 @@
  */
 import type { Link } from '../../lwm2m/link-format';
 import type { LwM2mNode } from '../../lwm2m/node';
-import type { Observation } from '../../store/observation-store';
+import type { Observation } from '../observation/observation-store';
 import type { NodesByPath } from '../events';
 
 const NAMES: ReadonlyMap<number, string> = new Map([

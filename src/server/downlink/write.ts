@@ -10,7 +10,7 @@
  */
 import { Method, Opt } from '../../coap/message';
 import { getOptions, uintOption } from '../../coap/options';
-import { BridgeError } from '../../errors';
+import { BridgeError } from '../../common/errors';
 import { attributesToQuery, type NotificationAttributes } from '../../lwm2m/attributes';
 import { ContentFormat } from '../../lwm2m/codec/types';
 import type { LwM2mNode, ObjectInstance } from '../../lwm2m/node';

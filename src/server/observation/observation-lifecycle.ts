@@ -1,7 +1,7 @@
 /**
  * Ends observations when their registration goes away, and says so once per observation.
  */
-import type { ObservationStore } from '../../store/observation-store';
+import type { ObservationStore } from './observation-store';
 import type { ServerEvents } from '../events';
 import type { Registration } from '../registration/registration';
 

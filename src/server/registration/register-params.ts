@@ -3,7 +3,7 @@
  * Table "Registration Interface" parameters): ep, lt, lwm2m, b, sms, Q. Each violation is a
  * BadRequest naming the parameter; the router answers it with 4.00 and this text.
  */
-import { BridgeError } from '../../errors';
+import { BridgeError } from '../../common/errors';
 import { SUPPORTED_VERSIONS, type Lwm2mVersion } from './registration';
 
 export class BadRequest extends BridgeError {

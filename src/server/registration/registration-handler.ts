@@ -6,12 +6,12 @@
  * Unknown locations get 4.04, bad parameters and payloads 4.00 with a reason.
  */
 import { randomBytes } from 'node:crypto';
-import { LinkFormatError } from '../../errors';
+import { LinkFormatError } from '../../common/errors';
 import { contentFormat } from '../../coap/options';
 import { Code, Method, Opt, type CoapOption } from '../../coap/message';
 import type { InboundRequest, ResponseSpec } from '../../coap/endpoint';
 import { parseObjectLinks } from '../../lwm2m/object-links';
-import type { RegistrationStore } from '../../store/registration-store';
+import type { RegistrationStore } from './registration-store';
 import type { ServerEvents } from '../events';
 import type { ObservationLifecycle } from '../observation/observation-lifecycle';
 import { BadRequest, parseRegisterParams, parseUpdateParams } from './register-params';

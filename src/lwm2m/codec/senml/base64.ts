@@ -3,7 +3,7 @@
  * (RFC 8428 §4.3, §5; RFC 4648 §5). Decoding also accepts the standard alphabet and padding,
  * which some clients send, but rejects anything else (Buffer.from would silently skip it).
  */
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 
 const BASE64 = /^[A-Za-z0-9_\-+/]*={0,2}$/;
 

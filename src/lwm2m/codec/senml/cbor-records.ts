@@ -6,9 +6,10 @@
  * (tag 4); Time values may also be CBOR date/time items (tags 0/1, LwM2M-Core 1.2 Table C.-2).
  */
 import { Decoder } from 'cbor-x';
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 import { CborWriter } from './cbor-writer';
 import { CborLabel, OBJLNK_LABEL, type RawRecord, type RecordValue, type ValueKind } from './record';
+import { errorMessage } from '../../../common/error-message';
 
 // Integer keys must stay numbers and maps must stay Maps: mapsAsObjects would stringify them.
 // copyBuffers: Opaque values must not alias the (possibly reused) datagram buffer.
@@ -19,7 +20,7 @@ export function decodeCbor(payload: Buffer, where: string, format: string): unkn
   try {
     return decoder.decode(payload) as unknown;
   } catch (e) {
-    throw new CodecError(`invalid ${format}: ${e instanceof Error ? e.message : String(e)}`, where);
+    throw new CodecError(`invalid ${format}: ${errorMessage(e)}`, where);
   }
 }
 

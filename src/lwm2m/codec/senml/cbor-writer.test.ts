@@ -3,7 +3,7 @@
  * (RFC 8949 §4.2.1, §4.2.2; RFC 8949 Appendix A examples), cross-checked by decoding with cbor-x.
  */
 import { Decoder } from 'cbor-x';
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 import { CborWriter, toHalf } from './cbor-writer';
 
 const decoder = new Decoder({ mapsAsObjects: false, useRecords: false });

@@ -8,7 +8,7 @@
  *   RFC 8428 §6, LwM2M-Core 1.2 §7.4.7);
  * - definite lengths only (RFC 8428 §6: a SenML pack MUST use a definite-length array).
  */
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 
 const UINT64_MAX = (1n << 64n) - 1n;
 const TWO_32 = 0x100000000;

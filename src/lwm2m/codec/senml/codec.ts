@@ -4,7 +4,7 @@
  * operations (Read-/Observe-/Write-Composite) and timestamped content (Send, historical
  * notifications).
  */
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 import type { LwM2mNode, TimestampedNode } from '../../node';
 import { formatPath, fromIds, pathIds, pathLevel, type LwM2mPath } from '../../path';
 import type { CodecContext, CompositeCodec, NodeCodec, TimestampedCodec } from '../types';

@@ -5,7 +5,7 @@
  * as exact bigints (JSON.parse would round them), and records are filled directly without an
  * intermediate object tree. Unknown labels are skipped (RFC 8428 §4.4) whatever their JSON value.
  */
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 import { decodeBase64Url } from './base64';
 import { OBJLNK_LABEL, type RawRecord, type RecordValue, type ValueKind } from './record';
 

@@ -5,7 +5,7 @@
  * (base fields, name, unit, time, value), which reproduces the examples of RFC 8428 §5.1 and
  * LwM2M-Core 1.1 §7.4.5.
  */
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 import { encodeBase64Url } from './base64';
 import { readSenmlJson } from './json-reader';
 import type { RawRecord, RecordValue, ValueKind } from './record';

@@ -2,7 +2,7 @@
  * LwM2M nodes → leaves (one per resource or resource-instance value), the common input of the
  * SenML and LwM2M CBOR encoders, and leaves → SenML raw records.
  */
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 import type { LwM2mNode, ObjectInstance } from '../../node';
 import { pathIds, pathLevel, type LwM2mPath } from '../../path';
 import type { LwM2mValue, ResourceType } from '../../value';

@@ -2,7 +2,7 @@
  * SenML names ↔ LwM2M paths. In LwM2M the concatenated name (bn + n) of a record is an absolute
  * path "/oid[/iid[/rid[/riid]]]" (LwM2M-Core 1.1 §7.4.5); "/" names the root (composite requests).
  */
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 import { MAX_ID } from '../../path';
 
 const SLASH = 0x2f;

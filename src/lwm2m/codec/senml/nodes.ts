@@ -4,7 +4,7 @@
  * (/oid/iid/rid/riid) value (LwM2M-Core 1.1 §7.4.5). Resources unknown to the model are typed from
  * the value kind; they are multi-instance when a record names a resource instance.
  */
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 import type { LwM2mNode, ObjectInstance, Resource } from '../../node';
 import type { LwM2mValue, ResourceType } from '../../value';
 import type { ResourceModel } from '../../model/types';

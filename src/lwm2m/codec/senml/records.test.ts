@@ -2,7 +2,7 @@
  * SenML record layer: RFC 8428 examples (JSON §5.1, CBOR §6), resolution (§4.6), extensibility
  * (§4.4) and the JSON/CBOR readers' error handling.
  */
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 import { readSenmlCbor, writeSenmlCbor } from './cbor-records';
 import { readSenmlJson, writeSenmlJson } from './json-records';
 import type { RawRecord } from './record';

@@ -3,7 +3,7 @@
  * carried forward to the following records, names are concatenated and parsed as LwM2M paths,
  * relative times are made absolute against "now".
  */
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 import { normaliseInteger } from '../../value';
 import { formatIds, isCanonical, parseName } from './names';
 import { RELATIVE_TIME_LIMIT, SENML_VERSION, type RawRecord, type RecordValue, type ResolvedRecord, type ValueKind } from './record';

@@ -4,7 +4,7 @@
  * Corelnk in "vs", Boolean in "vb", Opaque in "vd", Objlnk as "oid:iid" in "vlo".
  * Shared by SenML JSON, SenML CBOR and LwM2M CBOR (which carries Objlnk as a text string).
  */
-import { CodecError } from '../../../errors';
+import { CodecError } from '../../../common/errors';
 import { isObjLink, normaliseInteger, type LwM2mValue, type ObjLink, type ResourceType } from '../../value';
 import type { RecordValue, ValueKind } from './record';
 
