@@ -23,7 +23,7 @@ import { RpcExecutor } from './rpc/executor';
 import { rpcIntake, type RpcIntakeStats } from './rpc/rpc-intake';
 import { RpcService } from './rpc/rpc-service';
 import { registerRpcMetrics } from './observability/rpc-metrics';
-import { Lwm2mServer } from './server/lwm2m-server';
+import { LwM2mServer } from './server/lwm2m-server';
 import { SocketThreadTransport } from './transport/socket-thread';
 import { UdpTransport } from './transport/udp';
 import { DtlsTransport } from './dtls/dtls-transport';
@@ -36,7 +36,7 @@ import { runShutdown, type ShutdownReport } from './wiring/shutdown';
 import { errorMessage } from './common/error-message';
 
 export interface App {
-  readonly server: Lwm2mServer;
+  readonly server: LwM2mServer;
   readonly coapPort: number;
   /** The CoAPS (DTLS) port, when CoAPS is on. */
   readonly coapsPort?: number;
@@ -99,7 +99,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   }
   const dual = secure === undefined ? undefined : new DualTransport(plain, secure);
   const transport = dual ?? plain;
-  const server = new Lwm2mServer({
+  const server = new LwM2mServer({
     transport,
     registrations: stores.registrations,
     observations: stores.observations,

@@ -36,7 +36,7 @@ export type RequestHandler = (req: InboundRequest, respond: Responder) => void;
  * reject it with RST (RFC 7641 §3.6). May be asynchronous, e.g. when observations live in Redis.
  */
 /** A CON/NON response that matches no exchange: a notification. `identity` when it came over DTLS. */
-export type NotificationHandler = (peer: Peer, msg: CoapMessage, identity?: PeerIdentity) => boolean | Promise<boolean>;
+export type NotificationListener = (peer: Peer, msg: CoapMessage, identity?: PeerIdentity) => boolean | Promise<boolean>;
 
 export interface CoapEndpointOptions {
   readonly transport: DatagramTransport;
@@ -70,7 +70,7 @@ export class CoapEndpoint {
   private readonly separateDelayMs: number;
   private readonly pending = new Set<PendingInbound>();
   private requestHandler: RequestHandler = (_req, respond) => respond({ code: Code.NOT_FOUND });
-  private notificationHandler: NotificationHandler = () => false;
+  private notificationListener: NotificationListener = () => false;
   private readonly ticker: NodeJS.Timeout;
 
   constructor(opts: CoapEndpointOptions) {
@@ -99,8 +99,8 @@ export class CoapEndpoint {
     this.requestHandler = h;
   }
 
-  setNotificationHandler(h: NotificationHandler): void {
-    this.notificationHandler = h;
+  setNotificationListener(h: NotificationListener): void {
+    this.notificationListener = h;
   }
 
   local(): Peer {
@@ -287,7 +287,7 @@ export class CoapEndpoint {
     };
     let known: boolean | Promise<boolean>;
     try {
-      known = this.notificationHandler(peer, msg, identity);
+      known = this.notificationListener(peer, msg, identity);
     } catch (err) {
       // A throwing handler is treated like a rejected promise; it must not escape into the socket's
       // 'message' event, where it would be an uncaught exception that ends the process.

@@ -2,7 +2,7 @@
 import type { Registration } from '../server/registration/registration';
 import type { Observation } from '../server/observation/observation-store';
 import { ReadThroughCache, TtlLruCache } from './lru-cache';
-import { SessionCache } from '../store/session-context';
+import { StoreCache } from '../store/session-context';
 
 const REG: Registration = {
   id: 'r1', endpoint: 'ep', address: '127.0.0.1', port: 5683, lifetime: 60, lwm2mVersion: '1.1', binding: 'U', queueMode: false,
@@ -42,7 +42,7 @@ describe('TtlLruCache.pruneExpired', () => {
   });
 });
 
-describe('ReadThroughCache and SessionCache pruneExpired', () => {
+describe('ReadThroughCache and StoreCache pruneExpired', () => {
   it('releases expired copies and write marks, and an expired mark no longer blocks a fill', () => {
     const t = clock();
     const c = new ReadThroughCache<string>(10, 100, t.now, 200);
@@ -56,9 +56,9 @@ describe('ReadThroughCache and SessionCache pruneExpired', () => {
     expect(c.get('k')).toBe('v2');
   });
 
-  it('prunes every cache of a SessionCache', () => {
+  it('prunes every cache of a StoreCache', () => {
     const t = clock();
-    const s = new SessionCache(10, 100, t.now);
+    const s = new StoreCache(10, 100, t.now);
     s.registrationByEndpoint.put('ep', REG);
     s.observationByToken.put('tok', OBS);
     t.advance(31_000);

@@ -23,7 +23,7 @@ import { Handshakes } from './handshakes';
 import { ContentType, parseRecords, type DtlsRecord } from './record';
 import type { Established, HandshakeCredentials } from './server-handshake';
 import type { ServerIdentity } from './server-identity';
-import { MemorySessionCache, type SessionCache } from './session-cache';
+import { MemoryResumptionCache, type ResumptionCache } from './resumption-cache';
 import { SharedConnections } from './shared-connections';
 import { WRITE_BLOCK, type SharedSessionStore } from './shared-sessions';
 import type { X509Certificate } from 'node:crypto';
@@ -40,7 +40,7 @@ export interface DtlsServerOptions {
   /** The clock certificates are checked against (default: now). */
   readonly now?: () => Date;
   /** Sessions kept for resumption without a shared store (default: in memory). */
-  readonly sessions?: SessionCache;
+  readonly sessions?: ResumptionCache;
   /** Connection state shared with the other instances: connections continue wherever records arrive. */
   readonly shared?: SharedSessionStore;
   /**
@@ -70,7 +70,7 @@ export class DtlsServer {
   private readonly connections = new Map<string, DtlsConnection>();
   private readonly byCid = new Map<string, DtlsConnection>();
   /** Resumption without a shared store; with one, sessions are found through it. */
-  private readonly sessions: SessionCache;
+  private readonly sessions: ResumptionCache;
   /** Set with a shared store: connections continue on any instance. */
   private readonly shared: SharedConnections | undefined;
   private readonly sweeper: NodeJS.Timeout;
@@ -79,7 +79,7 @@ export class DtlsServer {
   constructor(private readonly opts: DtlsServerOptions) {
     this.sweeper = setInterval(() => this.forgetIdle(Date.now()), Math.min(60_000, opts.idleMs ?? 3_600_000));
     this.sweeper.unref();
-    this.sessions = opts.sessions ?? new MemorySessionCache();
+    this.sessions = opts.sessions ?? new MemoryResumptionCache();
     this.shared =
       opts.shared === undefined
         ? undefined

@@ -21,7 +21,7 @@ import { helloVerifyRequest } from './handshake/server-hello';
 import { ContentType, encodeRecord, type DtlsRecord } from './record';
 import { RecordProtection } from './record-protection';
 import { ServerHandshake, type Established, type HandshakeOptions } from './server-handshake';
-import type { StoredSession } from './session-cache';
+import type { StoredSession } from './resumption-cache';
 import { errorMessage } from '../common/error-message';
 
 export interface Handshaking extends RecordWriter {

@@ -22,7 +22,7 @@ import { DtlsHandshakeError } from '../common/errors';
 import type { PeerIdentity } from '../transport/types';
 import { AlertDescription } from './alert';
 import { chooseSuite, cipherSuite, type CipherSuite } from './cipher-suites';
-import type { StoredSession } from './session-cache';
+import type { StoredSession } from './resumption-cache';
 import type { ClientHello } from './handshake/client-hello';
 import { chooseGroup } from './handshake/ecdhe';
 import { CertificateType, ExtensionType, maxFragmentBytes, RENEGOTIATION_SCSV, SIGNATURE_ECDSA_SECP256R1_SHA256, u16List, u8List } from './handshake/extensions';

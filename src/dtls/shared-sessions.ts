@@ -7,7 +7,7 @@
  * two records with one nonce; the highest authenticated read sequence number is recorded now and
  * then, and an instance taking over accepts only records above it.
  */
-import type { StoredSession } from './session-cache';
+import type { StoredSession } from './resumption-cache';
 
 export interface SharedSession extends StoredSession {
   readonly clientRandom: Buffer;

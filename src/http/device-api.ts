@@ -10,14 +10,14 @@ import type { IncomingMessage } from 'node:http';
 import { compilePattern } from '../common/pattern';
 import { isRejection, parseRpcRequest } from '../rpc/request';
 import type { RpcService } from '../rpc/rpc-service';
-import type { Lwm2mServer } from '../server/lwm2m-server';
+import type { LwM2mServer } from '../server/lwm2m-server';
 import type { Registration } from '../server/registration/registration';
 import type { RegistrationStore } from '../server/registration/registration-store';
 import { errorMessage } from '../common/error-message';
 
 export interface DeviceApiDeps {
   readonly registrations: RegistrationStore;
-  readonly server?: Lwm2mServer;
+  readonly server?: LwM2mServer;
   readonly rpc?: RpcService;
   /** undefined: open (embedded mode); '' : closed (token required but not configured). */
   readonly token?: string;

@@ -35,7 +35,7 @@ export interface RegistrationObjectLinks {
 const LWM2M_RT = 'oma.lwm2m';
 const OBJECT_PATH = /^\/(\d{1,5})(?:\/(\d{1,5}))?\/?$/;
 
-function isLwm2mRoot(link: Link): boolean {
+function isLwM2mRoot(link: Link): boolean {
   const rt = link.params['rt'];
   return typeof rt === 'string' && rt.split(/\s+/).includes(LWM2M_RT);
 }
@@ -69,7 +69,7 @@ function findRoot(links: readonly Link[]): { rootPath: string; ct?: number[] } {
   let rootPath: string | undefined;
   let ctLink: Link | undefined;
   for (const link of links) {
-    if (!isLwm2mRoot(link)) continue;
+    if (!isLwM2mRoot(link)) continue;
     const path = normaliseRoot(link.uri);
     if (rootPath !== undefined && rootPath !== path) {
       throw new LinkFormatError(`two alternate paths announced: <${rootPath}> and <${link.uri}>`);
@@ -100,7 +100,7 @@ export function objectLinksFromLinks(links: readonly Link[]): RegistrationObject
 
   for (const link of links) {
     const uri = link.uri;
-    if (uri === '/' || uri === rootPath || (prefix !== '' && uri === `${prefix}/`) || isLwm2mRoot(link)) continue;
+    if (uri === '/' || uri === rootPath || (prefix !== '' && uri === `${prefix}/`) || isLwM2mRoot(link)) continue;
     const relative = prefix !== '' && uri.startsWith(`${prefix}/`) ? uri.slice(prefix.length) : uri;
     const m = OBJECT_PATH.exec(relative);
     if (!m || m[1] === undefined) {

@@ -1,13 +1,13 @@
 /**
  * The part of the LwM2M server the profile layer uses: device-management operations and events.
- * `Lwm2mServer` satisfies it; tests may pass a fake.
+ * `LwM2mServer` satisfies it; tests may pass a fake.
  */
 import type { ServerEvents } from '../server/events';
-import type { Lwm2mServer } from '../server/lwm2m-server';
+import type { LwM2mServer } from '../server/lwm2m-server';
 import { errorMessage } from '../common/error-message';
 
 export type DeviceManagement = Pick<
-  Lwm2mServer,
+  LwM2mServer,
   'registration' | 'read' | 'readComposite' | 'writeAttributes' | 'observe' | 'observeComposite' | 'cancelObservations' | 'listObservations'
 > & { readonly events: Pick<ServerEvents, 'on'> };
 

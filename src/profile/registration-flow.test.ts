@@ -5,7 +5,7 @@ import { MemoryProvisioningStore, ProfileAssigner } from './provisioning';
 import { RegistrationFlow } from './registration-flow';
 import { FakeDevices, RecordingPublisher } from '../../test/support/profile-doubles';
 import { registration } from '../../test/support/profile-fixtures';
-import { Uplink } from './uplink';
+import { ReportMapper } from './report-mapper';
 
 const VALUES = new Map<string, LwM2mNode>([
   ['/3/0/0', single(0, 'STRING', 'ACME')],
@@ -149,10 +149,10 @@ describe('RegistrationFlow', () => {
   });
 });
 
-describe('Uplink', () => {
+describe('ReportMapper', () => {
   it('maps notifications and Send with the device profile, and the rest under paths', async () => {
     registry.putDocument(SENSOR, 'test');
-    const uplink = new Uplink({ registry, assigner, publisher, onFailure: (e) => failures.push(String(e)), now: () => 2000 });
+    const uplink = new ReportMapper({ registry, assigner, publisher, onFailure: (e) => failures.push(String(e)), now: () => 2000 });
     uplink.attach(devices.events);
     const reg = registration();
     devices.notify({ token: 'a', registrationId: reg.id, endpoint: reg.endpoint, kind: 'single', paths: ['/3303/0'], createdAt: 0 }, reg);

@@ -15,7 +15,7 @@ import type { CompiledProfile } from '../profile/compile';
 import type { RequestOptions } from '../server/downlink/context';
 import type { OperationResult } from '../server/downlink/result';
 import type { NodesByPath } from '../server/events';
-import type { Lwm2mServer } from '../server/lwm2m-server';
+import type { LwM2mServer } from '../server/lwm2m-server';
 import { objectVersions, type Registration } from '../server/registration/registration';
 import { jsonToInstance, jsonToNode, RpcValueError, type NodeContext } from './json-to-node';
 import type { RpcRequest } from './request';
@@ -23,7 +23,7 @@ import { resolveName, resolveTarget, resolveTargets, type TargetContext } from '
 import { errorMessage } from '../common/error-message';
 
 export interface RpcExecutorDeps {
-  readonly server: Lwm2mServer;
+  readonly server: LwM2mServer;
   readonly model: ObjectModelLookup;
   /** The device's profile (for `key` params), if it has one. */
   readonly profileFor: (endpoint: string) => Promise<CompiledProfile | undefined>;

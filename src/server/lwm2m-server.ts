@@ -32,7 +32,7 @@ import type { Registration } from './registration/registration';
 import { createRouter } from './router';
 import { SendHandler, type SendEntries } from './send/send-handler';
 
-export interface Lwm2mServerOptions {
+export interface LwM2mServerOptions {
   readonly transport: DatagramTransport;
   readonly registrations: RegistrationStore;
   readonly observations: ObservationStore;
@@ -66,7 +66,7 @@ export class NotRegisteredError extends BridgeError {
   }
 }
 
-export class Lwm2mServer {
+export class LwM2mServer {
   readonly events = new ServerEvents();
   readonly endpoint: CoapEndpoint;
   readonly blockwiseServer: BlockwiseServer;
@@ -75,7 +75,7 @@ export class Lwm2mServer {
   private readonly lifecycle: ObservationLifecycle;
   private expiryTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly opts: Lwm2mServerOptions) {
+  constructor(private readonly opts: LwM2mServerOptions) {
     const onError = opts.onError ?? (() => undefined);
     this.endpoint = new CoapEndpoint({
       transport: opts.transport,
@@ -126,7 +126,7 @@ export class Lwm2mServer {
       lifetimeMs: exchangeLifetimeMs(opts.transmission),
     });
     this.endpoint.setRequestHandler(this.blockwiseServer.handle);
-    this.endpoint.setNotificationHandler(this.notifications.handle);
+    this.endpoint.setNotificationListener(this.notifications.handle);
   }
 
   start(): void {

@@ -10,13 +10,13 @@
  */
 import type { RedisClient } from './redis-io';
 import type { RedisStats } from './redis-stats';
-import type { InvalidationKind, SessionCache } from './session-context';
+import type { InvalidationKind, StoreCache } from './session-context';
 
 export interface CacheInvalidationOptions {
   /** A connection of its own (e.g. `redis.duplicate()`), used for nothing else. */
   readonly subscriber: RedisClient;
   readonly channel: string;
-  readonly cache: SessionCache;
+  readonly cache: StoreCache;
   /** This instance: its own messages are skipped (its writes invalidated its cache already). */
   readonly instanceId: string;
   /** Counters (invalidationsApplied, invalidationsMalformed, cacheSuspensions, cacheCoherent). */

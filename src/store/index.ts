@@ -5,12 +5,12 @@
 import { RedisObservationStore } from './redis-observation-store';
 import { RedisRegistrationStore } from './redis-registration-store';
 import { RedisStats } from './redis-stats';
-import { SessionCache, type RedisStoreOptions } from './session-context';
+import { StoreCache, type RedisStoreOptions } from './session-context';
 
 export { RedisObservationStore } from './redis-observation-store';
 export { RedisRegistrationStore } from './redis-registration-store';
 export { RedisStats, type StoreOperation, type OperationStats } from './redis-stats';
-export { SessionCache, type RedisStoreOptions } from './session-context';
+export { StoreCache, type RedisStoreOptions } from './session-context';
 export { CacheInvalidation } from './cache-invalidation';
 export type { RedisClient } from './redis-io';
 
@@ -18,12 +18,12 @@ export interface RedisStores {
   readonly registrations: RedisRegistrationStore;
   readonly observations: RedisObservationStore;
   readonly stats: RedisStats;
-  readonly cache: SessionCache;
+  readonly cache: StoreCache;
 }
 
 export function createRedisStores(opts: RedisStoreOptions): RedisStores {
   const stats = opts.stats ?? new RedisStats();
-  const cache = opts.cache ?? new SessionCache(opts.cacheMax, opts.cacheTtlMs, opts.clock);
+  const cache = opts.cache ?? new StoreCache(opts.cacheMax, opts.cacheTtlMs, opts.clock);
   const shared = { ...opts, stats, cache };
   return { registrations: new RedisRegistrationStore(shared), observations: new RedisObservationStore(shared), stats, cache };
 }

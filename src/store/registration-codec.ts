@@ -18,7 +18,7 @@
  * A reader accepts every format up to CURRENT_FORMAT and refuses newer ones with a StoreError:
  * a later format must add a decoder here before it is written.
  */
-import type { Lwm2mVersion, ObjectLinkEntry, Registration } from '../server/registration/registration';
+import type { LwM2mVersion, ObjectLinkEntry, Registration } from '../server/registration/registration';
 import { SUPPORTED_VERSIONS } from '../server/registration/registration';
 import type { RegistrationChanges } from '../server/registration/registration-store';
 import { StoreError } from '../common/store-errors';
@@ -125,7 +125,7 @@ function decodeV1(f: ReadonlyMap<string, string>): StoredRegistration {
     address: str(f, 'a'),
     port: int(f, 'p'),
     lifetime: int(f, 'lt'),
-    lwm2mVersion: lwm2mVersion as Lwm2mVersion,
+    lwm2mVersion: lwm2mVersion as LwM2mVersion,
     binding: str(f, 'b'),
     queueMode: f.get('q') === '1',
     ...(sms !== undefined ? { smsNumber: sms } : {}),

@@ -43,7 +43,7 @@ export interface RedisStoreOptions {
   /** Counters to report into; pass one object to both stores to read them together. */
   readonly stats?: RedisStats;
   /** Caches to share between the registration and observation stores of one instance. */
-  readonly cache?: SessionCache;
+  readonly cache?: StoreCache;
   readonly clock?: () => number;
 }
 
@@ -54,7 +54,7 @@ const RECORD_TTL_JITTER = 0.2;
 /** What an invalidation message names: a registration by endpoint, or an observation by token. */
 export type InvalidationKind = 'r' | 'o';
 
-export class SessionCache {
+export class StoreCache {
   readonly registrationByEndpoint: ReadThroughCache<Registration>;
   readonly observationByToken: ReadThroughCache<Observation>;
   readonly endpointById: TtlLruCache<string>;
@@ -89,7 +89,7 @@ export class SessionContext {
   readonly keys: RedisKeys;
   readonly io: RedisIo;
   readonly stats: RedisStats;
-  readonly cache: SessionCache;
+  readonly cache: StoreCache;
   readonly instanceId: string;
   readonly graceMs: number;
   readonly expiryBatch: number;
@@ -99,7 +99,7 @@ export class SessionContext {
     this.keys = new RedisKeys(opts.keyPrefix);
     this.stats = opts.stats ?? new RedisStats();
     this.io = new RedisIo(opts.redis, this.stats);
-    this.cache = opts.cache ?? new SessionCache(opts.cacheMax, opts.cacheTtlMs, opts.clock);
+    this.cache = opts.cache ?? new StoreCache(opts.cacheMax, opts.cacheTtlMs, opts.clock);
     this.instanceId = opts.instanceId;
     this.graceMs = opts.expiryGraceMs ?? 15_000;
     this.expiryBatch = opts.expiryBatch ?? 500;

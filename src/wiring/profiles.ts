@@ -1,6 +1,6 @@
 /**
  * The profile layer: where profiles and assignments come from, the registration flow that sets
- * devices up, and the uplink that maps notifications and Sends to records.
+ * devices up, and the report mapper that maps notifications and Sends to records.
  */
 import type { Topics } from '../bus/topics';
 import { BusUnavailableError, type Bus } from '../bus/types';
@@ -14,8 +14,8 @@ import { parseAssignmentRules, ProfileAssigner, type ProvisioningStore } from '.
 import { ProvisioningTopicSource } from '../profile/provisioning-topic-source';
 import type { Publisher } from '../profile/publisher';
 import { RegistrationFlow } from '../profile/registration-flow';
-import { Uplink } from '../profile/uplink';
-import type { Lwm2mServer } from '../server/lwm2m-server';
+import { ReportMapper } from '../profile/report-mapper';
+import type { LwM2mServer } from '../server/lwm2m-server';
 import type { Registration } from '../server/registration/registration';
 import type { SendEntries } from '../server/send/send-handler';
 import { DeadlineQueue } from './deadline-queue';
@@ -28,7 +28,7 @@ const ASSIGNMENT_PRUNE_SCAN = 4096;
 export class ProfileLayer {
   readonly registry: ProfileRegistry;
   readonly assigner: ProfileAssigner;
-  readonly uplink: Uplink;
+  readonly reports: ReportMapper;
   private flow: RegistrationFlow | undefined;
   private dirSource: ProfileDirSource | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -56,15 +56,15 @@ export class ProfileLayer {
       cacheSize: config.PROFILE_ASSIGNMENT_CACHE_SIZE,
       cacheTtlMs: config.PROFILE_ASSIGNMENT_CACHE_TTL_MS,
     });
-    this.uplink = new Uplink({ registry: this.registry, assigner: this.assigner, publisher, onFailure: this.onError });
+    this.reports = new ReportMapper({ registry: this.registry, assigner: this.assigner, publisher, onFailure: this.onError });
   }
 
   /** The Send sink: the device is acknowledged once Kafka accepted the records, or gets 5.03 after the deadline. */
   readonly sendSink = (reg: Registration, entries: SendEntries): Promise<void> =>
-    this.sendDeadlines.race(this.uplink.handleSend(reg, entries), () => new BusUnavailableError(`the bus did not acknowledge within ${this.config.SEND_ACK_TIMEOUT_MS} ms`));
+    this.sendDeadlines.race(this.reports.handleSend(reg, entries), () => new BusUnavailableError(`the bus did not acknowledge within ${this.config.SEND_ACK_TIMEOUT_MS} ms`));
 
   /** Loads profiles and assignments (directory, then topics when following Kafka), then starts the flow. */
-  async start(server: Lwm2mServer, bus: Bus, topics: Topics, followTopics: boolean): Promise<void> {
+  async start(server: LwM2mServer, bus: Bus, topics: Topics, followTopics: boolean): Promise<void> {
     const c = this.config;
     if (c.PROFILES_DIR !== '') {
       this.dirSource = new ProfileDirSource({ dir: c.PROFILES_DIR, registry: this.registry, debounceMs: c.PROFILES_DIR_DEBOUNCE_MS, rescanMs: c.PROFILES_DIR_RESCAN_MS, onError: this.onError });
@@ -77,7 +77,7 @@ export class ProfileLayer {
       await new ProvisioningTopicSource({ bus, topic: topics.devices, assigner: this.assigner, onError: this.onError, onChange: (ep) => flow.assignmentChanged(ep) }).start();
     }
     flow.start();
-    this.uplink.attach(server.events, { send: false });
+    this.reports.attach(server.events, { send: false });
     // Releases idle devices' expired assignments (the cache is otherwise only bounded by its size).
     this.pruneTimer = setInterval(() => this.assigner.pruneExpired(ASSIGNMENT_PRUNE_SCAN), ASSIGNMENT_PRUNE_MS);
     this.pruneTimer.unref();

@@ -22,7 +22,7 @@ describe('CoapEndpoint robustness, lockstep', () => {
     peer = await ScriptedPeer.open();
     to = endpointAddress(ep);
     notifications = [];
-    ep.setNotificationHandler((_p, msg) => {
+    ep.setNotificationListener((_p, msg) => {
       if (!msg.token.equals(OBS_TOKEN)) return false;
       notifications.push(msg);
       return true;
@@ -79,7 +79,7 @@ describe('CoapEndpoint robustness, lockstep', () => {
   });
 
   it('a notification handler that throws does not take the endpoint down; treated like a rejection (RST)', async () => {
-    ep.setNotificationHandler(() => {
+    ep.setNotificationListener(() => {
       throw new Error('application bug');
     });
     peer.send(notification(MessageType.CON, 0x1006, OBS_TOKEN, 10), to);
@@ -90,7 +90,7 @@ describe('CoapEndpoint robustness, lockstep', () => {
 
   it('an asynchronous notification handler: ACK once it resolves true, RST when it resolves false or rejects', async () => {
     const decisions: ((known: boolean) => void)[] = [];
-    ep.setNotificationHandler(() => new Promise<boolean>((resolve) => decisions.push(resolve)));
+    ep.setNotificationListener(() => new Promise<boolean>((resolve) => decisions.push(resolve)));
     peer.send(notification(MessageType.CON, 0x1007, OBS_TOKEN, 11), to);
     peer.send(notification(MessageType.CON, 0x1008, OBS_TOKEN, 12), to);
     // Nothing is sent while the handler decides.
@@ -100,7 +100,7 @@ describe('CoapEndpoint robustness, lockstep', () => {
     expect((await peer.next()).msg).toMatchObject({ type: MessageType.RST, messageId: 0x1008 });
     decisions[0]?.(true);
     expect((await peer.next()).msg).toMatchObject({ type: MessageType.ACK, code: Code.EMPTY, messageId: 0x1007 });
-    ep.setNotificationHandler(() => Promise.reject(new Error('store down')));
+    ep.setNotificationListener(() => Promise.reject(new Error('store down')));
     peer.send(notification(MessageType.CON, 0x1009, OBS_TOKEN, 13), to);
     expect((await peer.next()).msg).toMatchObject({ type: MessageType.RST, messageId: 0x1009 });
     expect(ep.stats.handlerErrors).toBe(1);

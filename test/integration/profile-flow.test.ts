@@ -15,7 +15,7 @@ import { MemoryProvisioningStore, ProfileAssigner } from '../../src/profile/prov
 import { RegistrationFlow } from '../../src/profile/registration-flow';
 import type { ObserveStrategy } from '../../src/profile/schema';
 import { RecordingPublisher } from '../support/profile-doubles';
-import { Uplink } from '../../src/profile/uplink';
+import { ReportMapper } from '../../src/profile/report-mapper';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 
@@ -61,7 +61,7 @@ beforeAll(async () => {
   flow = new RegistrationFlow({ server: srv.server, registry, assigner, publisher, onFailure });
   flow.events.on((endpoint, _profile, event) => events.push({ endpoint, event }));
   flow.start();
-  new Uplink({ registry, assigner, publisher, onFailure }).attach(srv.server.events);
+  new ReportMapper({ registry, assigner, publisher, onFailure }).attach(srv.server.events);
 }, 30_000);
 
 afterAll(async () => {

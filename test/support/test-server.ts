@@ -1,18 +1,18 @@
 /**
- * An in-process Lwm2mServer on 127.0.0.1 port 0 with the built-in models and every codec,
+ * An in-process LwM2mServer on 127.0.0.1 port 0 with the built-in models and every codec,
  * recording its events for assertions.
  */
 import { createDefaultCodecs } from '../../src/lwm2m/codec/default-codecs';
 import { createBuiltinRegistry } from '../../src/lwm2m/model/builtin';
 import type { ServerEvent } from '../../src/server/events';
-import { Lwm2mServer, type Lwm2mServerOptions } from '../../src/server/lwm2m-server';
+import { LwM2mServer, type LwM2mServerOptions } from '../../src/server/lwm2m-server';
 import { MemoryRegistrationStore } from '../../src/server/registration/memory-registration-store';
 import { MemoryObservationStore } from '../../src/server/observation/observation-store';
 import { UdpTransport } from '../../src/transport/udp';
 import type { Peer } from '../../src/transport/types';
 
 export interface TestServer {
-  readonly server: Lwm2mServer;
+  readonly server: LwM2mServer;
   readonly address: Peer;
   readonly events: ServerEvent[];
   readonly registrations: MemoryRegistrationStore;
@@ -22,11 +22,11 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<Lwm2mServerOptions> = {}, host = '127.0.0.1'): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<LwM2mServerOptions> = {}, host = '127.0.0.1'): Promise<TestServer> {
   const transport = overrides.transport ?? (await UdpTransport.bind({ host, port: 0 }));
   const registrations = new MemoryRegistrationStore();
   const observations = new MemoryObservationStore();
-  const server = new Lwm2mServer({
+  const server = new LwM2mServer({
     transport,
     registrations,
     observations,

@@ -64,7 +64,7 @@ function walk(map: Map<unknown, unknown>, prefix: readonly number[], out: Resolv
 }
 
 /** Decodes LwM2M CBOR into one record per leaf, with absolute paths. */
-export function readLwm2mCbor(payload: Buffer, where: string): ResolvedRecord[] {
+export function readLwM2mCbor(payload: Buffer, where: string): ResolvedRecord[] {
   const root = decodeCbor(payload, where, FORMAT);
   if (!(root instanceof Map)) throw new CodecError(`${FORMAT}: content must be a CBOR map`, where);
   const out: ResolvedRecord[] = [];
@@ -137,7 +137,7 @@ function writeMap(w: CborWriter, children: Map<number, Trie>, depth: number, key
 }
 
 /** Encodes leaves (absolute paths) as LwM2M CBOR. */
-export function writeLwm2mCbor(leaves: readonly Leaf[]): Buffer {
+export function writeLwM2mCbor(leaves: readonly Leaf[]): Buffer {
   const root = new Map<number, Trie>();
   for (const leaf of leaves) insert(root, leaf);
   const w = new CborWriter(64 + leaves.length * 16);

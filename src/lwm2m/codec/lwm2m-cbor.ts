@@ -6,15 +6,15 @@
 import { CodecError } from '../../common/errors';
 import type { LwM2mNode } from '../node';
 import { formatPath, fromIds, pathIds, pathLevel, type LwM2mPath } from '../path';
-import { readLwm2mCbor, writeLwm2mCbor } from './lwm2m-cbor-tree';
+import { readLwM2mCbor, writeLwM2mCbor } from './lwm2m-cbor-tree';
 import { collectLeaves, type Leaf } from './senml/leaves';
 import { parseName } from './senml/names';
 import { buildComposite, buildNode } from './senml/nodes';
 import { ContentFormat, type CodecContext, type CompositeCodec, type NodeCodec } from './types';
 
-export type Lwm2mCborCodec = NodeCodec & CompositeCodec;
+export type LwM2mCborCodec = NodeCodec & CompositeCodec;
 
-export const lwm2mCborCodec: Lwm2mCborCodec = {
+export const lwm2mCborCodec: LwM2mCborCodec = {
   format: ContentFormat.LWM2M_CBOR,
 
   supports(path: LwM2mPath, node?: LwM2mNode): boolean {
@@ -27,18 +27,18 @@ export const lwm2mCborCodec: Lwm2mCborCodec = {
   },
 
   decode(payload: Buffer, path: LwM2mPath, ctx: CodecContext): LwM2mNode {
-    return buildNode(readLwm2mCbor(payload, formatPath(path)), pathIds(path), ctx);
+    return buildNode(readLwM2mCbor(payload, formatPath(path)), pathIds(path), ctx);
   },
 
   encode(node: LwM2mNode, path: LwM2mPath): Buffer {
     if (pathLevel(path) === 'root') throw new CodecError('LwM2M CBOR cannot encode a node for the root path', '/');
     const leaves: Leaf[] = [];
     collectLeaves(node, path, leaves);
-    return writeLwm2mCbor(leaves);
+    return writeLwM2mCbor(leaves);
   },
 
   decodeNodes(payload: Buffer, paths: readonly LwM2mPath[] | null, ctx: CodecContext): Map<string, LwM2mNode | null> {
-    return buildComposite(readLwm2mCbor(payload, '/'), paths ? paths.map(pathIds) : null, ctx);
+    return buildComposite(readLwM2mCbor(payload, '/'), paths ? paths.map(pathIds) : null, ctx);
   },
 
   encodeNodes(nodes: ReadonlyMap<string, LwM2mNode | null>): Buffer {
@@ -48,16 +48,16 @@ export const lwm2mCborCodec: Lwm2mCborCodec = {
       if (node === null) leaves.push({ ids, type: 'NONE', value: null });
       else collectLeaves(node, fromIds(ids), leaves);
     }
-    return writeLwm2mCbor(leaves);
+    return writeLwM2mCbor(leaves);
   },
 
   /** Composite requests list the paths with null values: {[3, 0, 9]: null, [1, 0, 1]: null}. */
   encodePaths(paths: readonly LwM2mPath[]): Buffer {
-    return writeLwm2mCbor(paths.map((p) => ({ ids: pathIds(p), type: 'NONE', value: null })));
+    return writeLwM2mCbor(paths.map((p) => ({ ids: pathIds(p), type: 'NONE', value: null })));
   },
 
   decodePaths(payload: Buffer): LwM2mPath[] {
-    return readLwm2mCbor(payload, '/').map((r) => {
+    return readLwM2mCbor(payload, '/').map((r) => {
       if (r.kind !== undefined) throw new CodecError('LwM2M CBOR path list carries a value', r.name);
       return fromIds(r.ids);
     });
@@ -65,6 +65,6 @@ export const lwm2mCborCodec: Lwm2mCborCodec = {
 
   /** LwM2M CBOR has no timestamps: one group, "now". */
   decodeTimestampedNodes(payload: Buffer, ctx: CodecContext) {
-    return [{ nodes: buildComposite(readLwm2mCbor(payload, '/'), null, ctx) }];
+    return [{ nodes: buildComposite(readLwM2mCbor(payload, '/'), null, ctx) }];
   },
 };

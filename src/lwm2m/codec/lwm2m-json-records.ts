@@ -178,7 +178,7 @@ function readEntry(r: Reader): JsonEntry {
 }
 
 /** Parses LwM2M JSON text; `where` (the request path) names errors. */
-export function parseLwm2mJson(text: string, where: string): JsonDoc {
+export function parseLwM2mJson(text: string, where: string): JsonDoc {
   const r = new Reader(text, where);
   const doc: { bn?: string; bt?: number; e?: JsonEntry[] } = {};
   r.object((key) => {
@@ -206,7 +206,7 @@ function num(v: number | bigint): string {
 }
 
 /** Serialises a document (no whitespace). Numbers must be finite; strings are JSON-escaped. */
-export function serializeLwm2mJson(doc: JsonDoc): string {
+export function serializeLwM2mJson(doc: JsonDoc): string {
   let s = '{';
   if (doc.bn !== undefined) s += `"bn":${JSON.stringify(doc.bn)},`;
   if (doc.bt !== undefined) s += `"bt":${num(doc.bt)},`;

@@ -2,7 +2,7 @@ import { BridgeError, CodecError } from '../../common/errors';
 import { parsePath } from '../path';
 import { instance, multi, object, resourceInstance, single, type LwM2mNode } from '../node';
 import { ContentFormat, type CodecContext } from './types';
-import { createLwm2mJsonCodec, lwm2mJsonCodec } from './lwm2m-json';
+import { createLwM2mJsonCodec, lwm2mJsonCodec } from './lwm2m-json';
 import { tlvCodec } from './tlv';
 import { testModel, T } from '../../../test/support/codec-model';
 
@@ -98,8 +98,8 @@ describe('LwM2M JSON: spec examples', () => {
   });
 
   it('registers under both content-format numbers', () => {
-    expect(createLwm2mJsonCodec(ContentFormat.JSON).format).toBe(11543);
-    expect(createLwm2mJsonCodec(ContentFormat.JSON_LEGACY).format).toBe(1543);
+    expect(createLwM2mJsonCodec(ContentFormat.JSON).format).toBe(11543);
+    expect(createLwM2mJsonCodec(ContentFormat.JSON_LEGACY).format).toBe(1543);
   });
 });
 

@@ -29,7 +29,7 @@ import {
   resourceModel,
   secondsToDate,
 } from './codec-common';
-import { parseLwm2mJson, serializeLwm2mJson, type JsonEntry } from './lwm2m-json-records';
+import { parseLwM2mJson, serializeLwM2mJson, type JsonEntry } from './lwm2m-json-records';
 import { buildNode, leafPath, nodeLeaves, type Leaf } from './leaf-nodes';
 
 export type JsonFormat = typeof ContentFormat.JSON | typeof ContentFormat.JSON_LEGACY;
@@ -115,7 +115,7 @@ function entryValue(e: JsonEntry, type: ResourceType, where: string): LwM2mValue
 function readLeaves(payload: Buffer, path: LwM2mPath, ctx: CodecContext): TimedLeaf[] {
   const where = formatPath(path);
   if (pathLevel(path) === 'root') throw fail('LwM2M JSON cannot carry the root path', where);
-  const doc = parseLwm2mJson(decodeUtf8(payload, where), where);
+  const doc = parseLwM2mJson(decodeUtf8(payload, where), where);
   const bn = doc.bn ?? '';
   const out: TimedLeaf[] = [];
   for (const e of doc.e) {
@@ -202,10 +202,10 @@ function encode(node: LwM2mNode, path: LwM2mPath, ctx: CodecContext): Buffer {
     }
     e.push(entryFor(leaf, model?.type ?? leaf.type, n, bn));
   }
-  return Buffer.from(serializeLwm2mJson({ bn, e }), 'utf8');
+  return Buffer.from(serializeLwM2mJson({ bn, e }), 'utf8');
 }
 
-export function createLwm2mJsonCodec(format: JsonFormat = ContentFormat.JSON): NodeCodec & TimestampedCodec {
+export function createLwM2mJsonCodec(format: JsonFormat = ContentFormat.JSON): NodeCodec & TimestampedCodec {
   return {
     format,
     supports: isTreeNodeSupported,
@@ -215,5 +215,5 @@ export function createLwm2mJsonCodec(format: JsonFormat = ContentFormat.JSON): N
   };
 }
 
-export const lwm2mJsonCodec = createLwm2mJsonCodec(ContentFormat.JSON);
-export const lwm2mJsonLegacyCodec = createLwm2mJsonCodec(ContentFormat.JSON_LEGACY);
+export const lwm2mJsonCodec = createLwM2mJsonCodec(ContentFormat.JSON);
+export const lwm2mJsonLegacyCodec = createLwM2mJsonCodec(ContentFormat.JSON_LEGACY);

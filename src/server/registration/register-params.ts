@@ -4,7 +4,7 @@
  * BadRequest naming the parameter; the router answers it with 4.00 and this text.
  */
 import { BridgeError } from '../../common/errors';
-import { SUPPORTED_VERSIONS, type Lwm2mVersion } from './registration';
+import { SUPPORTED_VERSIONS, type LwM2mVersion } from './registration';
 
 export class BadRequest extends BridgeError {
   constructor(message: string) {
@@ -15,7 +15,7 @@ export class BadRequest extends BridgeError {
 export interface RegisterParams {
   readonly endpoint: string;
   readonly lifetime: number;
-  readonly lwm2mVersion: Lwm2mVersion;
+  readonly lwm2mVersion: LwM2mVersion;
   readonly binding: string;
   readonly queueMode: boolean;
   readonly smsNumber?: string;
@@ -84,7 +84,7 @@ export function parseRegisterParams(query: readonly string[]): RegisterParams {
   return {
     endpoint,
     lifetime: lifetimeOf(q.get('lt')) ?? DEFAULT_LIFETIME,
-    lwm2mVersion: version as Lwm2mVersion,
+    lwm2mVersion: version as LwM2mVersion,
     binding,
     // LwM2M 1.0 signals queue mode inside the binding ("UQ"); 1.1+ with the Q parameter.
     queueMode: queue || binding.includes('Q'),

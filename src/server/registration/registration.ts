@@ -2,8 +2,8 @@
  * A device registration (LwM2M-Core 1.2 §6.2.1, Transport 1.2 §6.2 "Registration Interface").
  * Plain serialisable data: the store (memory or Redis) keeps it as is.
  */
-export type Lwm2mVersion = '1.0' | '1.1' | '1.2';
-export const SUPPORTED_VERSIONS: readonly Lwm2mVersion[] = ['1.0', '1.1', '1.2'];
+export type LwM2mVersion = '1.0' | '1.1' | '1.2';
+export const SUPPORTED_VERSIONS: readonly LwM2mVersion[] = ['1.0', '1.1', '1.2'];
 
 export interface ObjectLinkEntry {
   readonly objectId: number;
@@ -19,7 +19,7 @@ export interface Registration {
   readonly port: number;
   /** Seconds (lt). */
   readonly lifetime: number;
-  readonly lwm2mVersion: Lwm2mVersion;
+  readonly lwm2mVersion: LwM2mVersion;
   /** Binding mode (b), e.g. "U", "UQ" (1.0), "T", "S". */
   readonly binding: string;
   /** Queue mode: "Q" parameter (1.1+) or "Q" in the 1.0 binding. */

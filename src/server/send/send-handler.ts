@@ -18,7 +18,7 @@ import type { ServerEvents } from '../events';
 import { objectVersions, type Registration } from '../registration/registration';
 import type { NodesByPath } from '../events';
 
-export type SendEntries = ReadonlyArray<{ timestamp?: number; nodes: NodesByPath }>;
+export type SendEntries = ReadonlyArray<{ readonly timestamp?: number; readonly nodes: NodesByPath }>;
 
 export class SendHandler {
   constructor(

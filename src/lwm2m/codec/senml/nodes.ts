@@ -11,7 +11,7 @@ import type { ResourceModel } from '../../model/types';
 import type { CodecContext } from '../types';
 import { formatIds } from './names';
 import type { ResolvedRecord } from './record';
-import { inferType, toLwm2mValue } from './values';
+import { inferType, toLwM2mValue } from './values';
 
 function model(ctx: CodecContext, oid: number, rid: number): ResourceModel | undefined {
   return ctx.model.getResource(oid, rid, ctx.versions?.get(oid));
@@ -39,7 +39,7 @@ function typeOf(m: ResourceModel | undefined, records: readonly ResolvedRecord[]
 
 function valueOf(type: ResourceType, r: ResolvedRecord): LwM2mValue {
   if (r.kind === undefined || r.value === undefined) throw new CodecError('SenML record has no value', r.name);
-  return toLwm2mValue(type, r.kind, r.value, r.name);
+  return toLwM2mValue(type, r.kind, r.value, r.name);
 }
 
 /** One resource from its records, all named /oid/iid/rid or /oid/iid/rid/riid. */

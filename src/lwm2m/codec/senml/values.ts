@@ -83,7 +83,7 @@ function dateFromSeconds(v: number | bigint, where: string): Date {
 }
 
 /** Converts a decoded SenML value to the resource's type. */
-export function toLwm2mValue(type: ResourceType, kind: ValueKind, value: RecordValue, where: string): LwM2mValue {
+export function toLwM2mValue(type: ResourceType, kind: ValueKind, value: RecordValue, where: string): LwM2mValue {
   switch (type) {
     case 'INTEGER':
     case 'UNSIGNED_INTEGER':

@@ -17,12 +17,12 @@ export interface StoredSession {
   readonly createdAt: number;
 }
 
-export interface SessionCache {
+export interface ResumptionCache {
   get(sessionId: Buffer): Promise<StoredSession | undefined>;
   put(session: StoredSession): Promise<void>;
 }
 
-export class MemorySessionCache implements SessionCache {
+export class MemoryResumptionCache implements ResumptionCache {
   private readonly sessions = new Map<string, StoredSession>();
 
   constructor(

@@ -9,6 +9,7 @@
  */
 import type { LwM2mNode } from '../lwm2m/node';
 import type { NodesByPath, ServerEvent, ServerEvents } from '../server/events';
+import type { SendEntries } from '../server/send/send-handler';
 import type { Registration } from '../server/registration/registration';
 import { compileProfile, type CompiledProfile } from './compile';
 import type { FailureReporter } from './device-management';
@@ -22,10 +23,9 @@ import { parseProfile } from './schema';
 export const DEFAULT_PROFILE_NAME = 'default';
 const BUILT_IN_DEFAULT = compileProfile(parseProfile({ name: DEFAULT_PROFILE_NAME, unmappedPaths: 'path' }, 'built-in'));
 
-export type SendEntries = ReadonlyArray<{ readonly timestamp?: number; readonly nodes: NodesByPath }>;
 type NotificationEvent = Extract<ServerEvent, { type: 'notification' }>;
 
-export interface UplinkOptions {
+export interface ReportMapperOptions {
   readonly registry: ProfileRegistry;
   readonly assigner: ProfileAssigner;
   readonly publisher: Publisher;
@@ -34,10 +34,10 @@ export interface UplinkOptions {
   readonly now?: () => number;
 }
 
-export class Uplink {
+export class ReportMapper {
   private readonly now: () => number;
 
-  constructor(private readonly opts: UplinkOptions) {
+  constructor(private readonly opts: ReportMapperOptions) {
     this.now = opts.now ?? Date.now;
   }
 
