@@ -36,8 +36,7 @@ export class BusUnavailableError extends BridgeError {
  */
 export class BusRejectedError extends BridgeError {
   constructor(message: string, cause?: unknown) {
-    // No dedicated ErrorCode yet: shares BUS_UNAVAILABLE but is never retriable.
-    super('BUS_UNAVAILABLE', message, { retriable: false, cause });
+    super('BUS_REJECTED', message, { retriable: false, cause });
   }
 }
 
@@ -47,7 +46,7 @@ export class BusRejectedError extends BridgeError {
  */
 export class RecordNotTakenError extends BridgeError {
   constructor(message: string) {
-    super('BUS_UNAVAILABLE', message, { retriable: true });
+    super('RECORD_NOT_TAKEN', message, { retriable: true });
   }
 }
 

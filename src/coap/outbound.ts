@@ -5,7 +5,7 @@
  * Responses are matched by Message ID for ACKs and by token + peer for separate responses (§5.3.2).
  */
 import { randomBytes } from 'node:crypto';
-import { CoapResetError, CoapTimeoutError } from '../common/errors';
+import { CoapCancelledError, CoapResetError, CoapTimeoutError } from '../common/errors';
 import { displayAddress, peerKey, type Peer } from '../transport/types';
 import { encode } from './codec';
 import { EMPTY_BUFFER, MessageType, type CoapMessage, type CoapOption } from './message';
@@ -119,7 +119,7 @@ export class OutboundExchanges {
   }
 
   cancelAll(): void {
-    for (const ex of [...this.byMid.values()]) this.fail(ex, new CoapTimeoutError('endpoint closed'));
+    for (const ex of [...this.byMid.values()]) this.fail(ex, new CoapCancelledError('endpoint closed'));
   }
 
   get inFlight(): number {

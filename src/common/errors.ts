@@ -6,7 +6,6 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'PATTERN_INVALID'
   | 'COAP_MESSAGE_FORMAT'
-  | 'COAP_BAD_OPTION'
   | 'COAP_TIMEOUT'
   | 'COAP_CANCELLED'
   | 'COAP_RESET'
@@ -16,12 +15,13 @@ export type ErrorCode =
   | 'LWM2M_UNSUPPORTED_FORMAT'
   | 'LWM2M_MODEL'
   | 'LWM2M_LINK_FORMAT'
-  | 'LWM2M_REGISTRATION'
   | 'LWM2M_NOT_REGISTERED'
   | 'LWM2M_BAD_REQUEST'
   | 'STORE'
   | 'STORE_UNAVAILABLE'
   | 'BUS_UNAVAILABLE'
+  | 'BUS_REJECTED'
+  | 'RECORD_NOT_TAKEN'
   | 'PROFILE_INVALID'
   | 'DTLS_DECODE'
   | 'DTLS_HANDSHAKE';
@@ -59,6 +59,16 @@ export class CoapFormatError extends BridgeError {
 export class CoapTimeoutError extends BridgeError {
   constructor(message: string) {
     super('COAP_TIMEOUT', message, { retriable: true });
+  }
+}
+
+/**
+ * An exchange of ours cut short by this side (the endpoint closed at shutdown): the peer may
+ * never have seen the request, so its caller may send it again elsewhere.
+ */
+export class CoapCancelledError extends BridgeError {
+  constructor(message: string) {
+    super('COAP_CANCELLED', message, { retriable: true });
   }
 }
 

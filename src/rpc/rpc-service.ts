@@ -279,7 +279,7 @@ export class RpcService {
       const sentAt = this.now();
       void this.event(entry.req, 'rpc-sent');
       const res = await this.opts.executor.execute(entry.req, Math.max(1, Math.min(entry.deadline - now, MAX_EXCHANGE_MS)));
-      if (this.stopped && (res.result === 'TIMEOUT' || res.result === 'INTERNAL_SERVER_ERROR')) {
+      if (this.stopped && (res.result === 'TIMEOUT' || res.result === 'CANCELLED' || res.result === 'INTERNAL_SERVER_ERROR')) {
         await queue.release(endpoint, entry.req.id); // cut short by shutdown: another instance runs it
         return;
       }

@@ -1,0 +1,64 @@
+/**
+ * The datagram transports: the plain CoAP port (RFC 7252) on a UDP socket, on the main thread or
+ * its own (UDP_SOCKET_THREAD), and, when COAPS_PORT is not negative, the CoAPS port (RFC 7252 §9)
+ * on the DTLS engine; both as one DualTransport for the CoAP layer.
+ */
+import type { Config } from '../config/env';
+import { CookieJar } from '../dtls/cookie';
+import { DtlsTransport } from '../dtls/dtls-transport';
+import type { Logger } from '../observability/logger';
+import { DtlsEventCounter } from '../observability/dtls-metrics';
+import { DualTransport } from '../transport/dual-transport';
+import { SocketThreadTransport } from '../transport/socket-thread';
+import type { DatagramTransport } from '../transport/types';
+import { UdpTransport } from '../transport/udp';
+import type { DtlsIdentity } from './dtls-identity';
+import { dtlsCredentials } from './security';
+import type { Stores } from './stores';
+
+export interface Transports {
+  /** What the LwM2M server is given: the dual transport when CoAPS is on, else the plain one. */
+  readonly transport: DatagramTransport;
+  readonly plain: DatagramTransport;
+  readonly secure?: DtlsTransport;
+  readonly dual?: DualTransport;
+  readonly dtlsEvents: DtlsEventCounter;
+}
+
+export async function bindTransports(config: Config, stores: Stores, dtlsIdentity: DtlsIdentity, log: Logger): Promise<Transports> {
+  const socketOptions = {
+    host: config.COAP_HOST,
+    recvBufferSize: config.COAP_RECV_BUFFER_BYTES,
+    sendBufferSize: config.COAP_RECV_BUFFER_BYTES,
+    onError: (err: Error) => log.warn({ err: err.message }, 'udp socket error'),
+    batchIntervalMs: config.UDP_SOCKET_THREAD_INTERVAL_MS,
+  };
+  const plain =
+    config.UDP_SOCKET_THREAD === 'all'
+      ? await SocketThreadTransport.bind({ ...socketOptions, port: config.COAP_PORT })
+      : await UdpTransport.bind({ ...socketOptions, port: config.COAP_PORT });
+  const dtlsEvents = new DtlsEventCounter();
+  if (config.COAPS_PORT < 0) return { transport: plain, plain, dtlsEvents };
+  const secret = config.DTLS_SHARED_SECRET !== '' ? Buffer.from(config.DTLS_SHARED_SECRET, 'utf8') : undefined;
+  const secure = await DtlsTransport.bind({
+    ...socketOptions,
+    port: config.COAPS_PORT,
+    socketThread: config.UDP_SOCKET_THREAD !== 'none',
+    credentials: dtlsCredentials(stores.provisioning),
+    ...(dtlsIdentity.server !== undefined ? { serverIdentity: dtlsIdentity.server } : {}),
+    trustAnchors: dtlsIdentity.trustAnchors,
+    ...(secret !== undefined ? { cookies: new CookieJar(secret) } : {}),
+    // Connections continue on any instance: their state is in Redis, sealed under the shared secret.
+    ...(secret !== undefined && stores.dtlsSessions !== undefined ? { shared: stores.dtlsSessions(secret, config.DTLS_SESSION_TTL_MS) } : {}),
+    cidLength: config.DTLS_CID_LENGTH,
+    maxHandshakes: config.DTLS_MAX_HANDSHAKES,
+    idleMs: config.DTLS_IDLE_TIMEOUT_MS,
+    maxConnections: config.DTLS_MAX_CONNECTIONS,
+    onEvent: (e) => dtlsEvents.on(e, log),
+  });
+  if (secret === undefined && stores.kind === 'redis') {
+    log.warn('DTLS_SHARED_SECRET is not set: DTLS cookies and sessions stay on their instance (a device moved to another instance makes a new handshake)');
+  }
+  const dual = new DualTransport(plain, secure);
+  return { transport: dual, plain, secure, dual, dtlsEvents };
+}
