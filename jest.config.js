@@ -1,4 +1,4 @@
-/** Two projects: fast pure unit tests, and integration tests on real sockets and real peers. */
+/** The projects: unit, integration (real sockets and peers), lint, deploy (Helm, kube-apiserver) and cluster (network namespaces). */
 const tsJest = ['ts-jest', { diagnostics: false }];
 module.exports = {
   testTimeout: 60000,
@@ -16,6 +16,13 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+    {
+      // The tree itself: the layers (dependency-cruiser), ESLint, Prettier, and a production build without test code.
+      displayName: 'lint',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/test/lint/**/*.test.ts'],
     },
     {
       // The Helm chart and deployment files: helm lint/template, a real kube-apiserver, config consistency.

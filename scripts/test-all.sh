@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command (`npm test`): installs missing test tools, type-checks, runs both
-# jest projects (unit and integration), and ends with exactly one line: "N passed, N failed".
+# jest projects (unit, lint, integration, deploy, then cluster), and ends with exactly one line: "N passed, N failed".
 # Exits non-zero when anything failed, including a type error or a jest run that crashed.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,7 +26,7 @@ fi
 # A watchdog: a run that hangs fails visibly instead of stalling CI. --forceExit: once the results
 # are written, a handle left open by a test (jest still prints its "did not exit" warning) must not
 # keep the process, and so CI, waiting.
-timeout --kill-after=30 1500 npx jest --ci --forceExit --json --outputFile="$RESULTS" --selectProjects unit integration deploy
+timeout --kill-after=30 1500 npx jest --ci --forceExit --json --outputFile="$RESULTS" --selectProjects unit lint integration deploy
 jest_status=$?
 # The cluster scenarios (test/cluster) alone afterwards: 3 bridges, Redis, Kafka, a device fleet
 # and Leshan on 2 cores leave no room for other suites running beside them.

@@ -1,14 +1,5 @@
 /** pruneExpired: idle devices' expired cache entries are released without waiting for a set(). */
-import type { Registration } from '../server/registration/registration';
-import type { Observation } from '../server/observation/observation-store';
 import { ReadThroughCache, TtlLruCache } from './lru-cache';
-import { StoreCache } from '../store/session-context';
-
-const REG: Registration = {
-  id: 'r1', endpoint: 'ep', address: '127.0.0.1', port: 5683, lifetime: 60, lwm2mVersion: '1.1', binding: 'U', queueMode: false,
-  rootPath: '/', objects: [], objectLinks: '', registeredAt: 0, lastUpdate: 0, expiresAt: 60_000,
-};
-const OBS: Observation = { token: 'tok', registrationId: 'r1', endpoint: 'ep', kind: 'single', paths: ['/3303/0/5700'], createdAt: 0 };
 
 function clock(): { now: () => number; advance: (ms: number) => void } {
   let t = 1000;
@@ -42,7 +33,7 @@ describe('TtlLruCache.pruneExpired', () => {
   });
 });
 
-describe('ReadThroughCache and StoreCache pruneExpired', () => {
+describe('ReadThroughCache.pruneExpired', () => {
   it('releases expired copies and write marks, and an expired mark no longer blocks a fill', () => {
     const t = clock();
     const c = new ReadThroughCache<string>(10, 100, t.now, 200);
@@ -54,15 +45,5 @@ describe('ReadThroughCache and StoreCache pruneExpired', () => {
     expect(c.get('k')).toBe('v2');
     c.fill('k', 'stale', ticket); // older than the guard: refused as before
     expect(c.get('k')).toBe('v2');
-  });
-
-  it('prunes every cache of a StoreCache', () => {
-    const t = clock();
-    const s = new StoreCache(10, 100, t.now);
-    s.registrationByEndpoint.put('ep', REG);
-    s.observationByToken.put('tok', OBS);
-    t.advance(31_000);
-    expect(s.pruneExpired(10)).toBe(4); // two copies and their two write marks (30 s guard)
-    expect(s.registrationByEndpoint.get('ep')).toBeUndefined();
   });
 });
