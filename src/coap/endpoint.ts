@@ -32,10 +32,11 @@ export interface InboundRequest {
 export type Responder = (res: ResponseSpec) => void;
 export type RequestHandler = (req: InboundRequest, respond: Responder) => void;
 /**
- * Returns (or resolves to) true when the token belongs to a live observation; false makes us
- * reject it with RST (RFC 7641 §3.6). May be asynchronous, e.g. when observations live in Redis.
+ * Called with a CON/NON response that matches no exchange of ours: a notification; `identity`
+ * when it came over DTLS. Returns (or resolves to) true when the token belongs to a live
+ * observation; false makes us reject it with RST (RFC 7641 §3.6). May be asynchronous, e.g.
+ * when observations live in Redis.
  */
-/** A CON/NON response that matches no exchange: a notification. `identity` when it came over DTLS. */
 export type NotificationListener = (peer: Peer, msg: CoapMessage, identity?: PeerIdentity) => boolean | Promise<boolean>;
 
 export interface CoapEndpointOptions {

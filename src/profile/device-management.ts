@@ -4,7 +4,6 @@
  */
 import type { ServerEvents } from '../server/events';
 import type { LwM2mServer } from '../server/lwm2m-server';
-import { errorMessage } from '../common/error-message';
 
 export type DeviceManagement = Pick<
   LwM2mServer,
@@ -13,10 +12,6 @@ export type DeviceManagement = Pick<
 
 /** Failure callback: logged and counted by the application. */
 export type FailureReporter = (err: unknown, context: string) => void;
-
-export function errorText(err: unknown): string {
-  return errorMessage(err);
-}
 
 export function isNotRegistered(err: unknown): boolean {
   return typeof err === 'object' && err !== null && 'code' in err && (err as { code: unknown }).code === 'LWM2M_NOT_REGISTERED';

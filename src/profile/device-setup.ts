@@ -16,7 +16,8 @@ import { parsePath } from '../lwm2m/path';
 import type { OperationResult } from '../server/downlink/result';
 import type { Registration } from '../server/registration/registration';
 import { canonicalJson, type CompiledProfile } from './compile';
-import { errorText, isNotRegistered, type DeviceManagement, type FailureReporter } from './device-management';
+import { errorMessage } from '../common/error-message';
+import { isNotRegistered, type DeviceManagement, type FailureReporter } from './device-management';
 import type { ValueConverter } from './json-value';
 import { isEmptyMapping, mapNodes, typesOf } from './mapping';
 import { observationKey, planSetup, type ObservationSpec, type SetupPlan } from './plan';
@@ -158,7 +159,7 @@ export class DeviceSetup {
       return { result: await op() };
     } catch (err) {
       if (isNotRegistered(err)) throw err;
-      return { error: errorText(err) };
+      return { error: errorMessage(err) };
     }
   }
 

@@ -11,7 +11,8 @@
 import type { ServerEvent } from '../server/events';
 import type { Registration } from '../server/registration/registration';
 import { compileProfile, type CompiledProfile } from './compile';
-import { errorText, isNotRegistered, type DeviceManagement, type FailureReporter } from './device-management';
+import { errorMessage } from '../common/error-message';
+import { isNotRegistered, type DeviceManagement, type FailureReporter } from './device-management';
 import { DeviceSetup, emitProfileEvent, type PreviousSetup } from './device-setup';
 import type { ValueConverter } from './json-value';
 import { ProfileEvents, type ApplyReason } from './profile-events';
@@ -138,7 +139,7 @@ export class RegistrationFlow {
       .then(() => this.limited(task))
       .catch((err: unknown) => {
         if (isNotRegistered(err)) this.profileOf.delete(endpoint);
-        else this.opts.onFailure(err, `setting up ${endpoint}: ${errorText(err)}`);
+        else this.opts.onFailure(err, `setting up ${endpoint}: ${errorMessage(err)}`);
       })
       .finally(() => {
         if (this.queues.get(endpoint) === next) this.queues.delete(endpoint);

@@ -190,7 +190,6 @@ export class RpcService {
     return this.running.size;
   }
 
-  /** Hands the device's queue to the instance that reaches the device, or drains it here. */
   /** The owner of a device, or undefined when unknown or unreadable (the request then runs here). */
   private async ownerOf(endpoint: string): Promise<Owner | undefined> {
     try {
@@ -201,7 +200,10 @@ export class RpcService {
     }
   }
 
-  /** `known`: the owner, when the caller just read it. */
+  /**
+   * Hands the device's queue to the instance that reaches the device, or drains it here.
+   * `known`: the owner, when the caller just read it.
+   */
   private async route(endpoint: string, known?: Owner): Promise<void> {
     try {
       const owner = known ?? (await this.opts.owner(endpoint));

@@ -1,7 +1,7 @@
 /**
  * Session stores: Redis when REDIS_URL is set (shared by every instance), else in memory.
  * Redis is one server or a Redis Cluster (REDIS_CLUSTER; redis-connection.ts): every key a script
- * touches shares one hash tag (store/redis/keys.ts; Redis Cluster spec, "Hash tags").
+ * touches shares one hash tag (store/keys.ts; Redis Cluster spec, "Hash tags").
  */
 import type { Config } from '../config/env';
 import type { Logger } from '../observability/logger';

@@ -2,7 +2,8 @@
  * The layers of src/ (docs/architecture.md, .dependency-cruiser.cjs): every import points down,
  * no cycles, product code uses neither test code nor devDependencies.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT, runTool } from './run-tool';
@@ -28,6 +29,14 @@ describe('layers', () => {
     expect(report.summary.totalCruised).toBeGreaterThan(200);
     // Listed as text so that a failure says which file broke which rule.
     expect(report.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`)).toEqual([]);
+  });
+
+  it('places every folder of src/ in a layer (a folder in none would be checked in neither direction)', () => {
+    const config = createRequire(__filename)(join(REPO_ROOT, '.dependency-cruiser.cjs')) as { forbidden: readonly { name: string }[] };
+    const layered = config.forbidden.map((r) => r.name).filter((n) => n.startsWith('layer-')).map((n) => n.slice('layer-'.length));
+    const folders = readdirSync(join(REPO_ROOT, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(folders.filter((f) => !layered.includes(f))).toEqual([]);
+    expect(layered.filter((f) => !folders.includes(f))).toEqual([]);
   });
 
   it('reports an upward import, a cycle and product code importing test code, naming the rule', () => {
