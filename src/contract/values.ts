@@ -19,7 +19,7 @@
  */
 import { CodecError } from '../common/errors';
 import type { LwM2mNode } from '../lwm2m/node';
-import { isObjLink, type LwM2mValue, type ResourceType } from '../lwm2m/value';
+import { isObjlnk, type LwM2mValue, type ResourceType } from '../lwm2m/value';
 
 export type JsonLeaf = number | boolean | string;
 export interface JsonObject {
@@ -36,7 +36,7 @@ export function leafToJson(value: LwM2mValue): JsonLeaf {
     if (!Number.isFinite(value.getTime())) throw new CodecError('TIME value is not a valid date');
     return value.toISOString();
   }
-  if (isObjLink(value)) return `${value.objectId}:${value.instanceId}`;
+  if (isObjlnk(value)) return `${value.objectId}:${value.instanceId}`;
   throw new CodecError(`value of unexpected JavaScript type ${typeof value}`);
 }
 

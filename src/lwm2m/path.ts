@@ -74,6 +74,14 @@ export function pathIds(p: LwM2mPath): number[] {
   return out;
 }
 
+/** "/3/0/6/1" from path ids ([] gives "/"). */
+export function formatIds(ids: readonly number[]): string {
+  if (ids.length === 0) return '/';
+  let s = '';
+  for (const id of ids) s += '/' + id;
+  return s;
+}
+
 /** Parses "/3_1.2/0/9" (object id with version) as well as plain paths. */
 export function parseVersionedPath(text: string): { path: LwM2mPath; objectVersion?: string } {
   const m = /^\/?(\d+)_(\d+\.\d+)(\/.*)?$/.exec(text.trim());

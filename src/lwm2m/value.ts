@@ -14,7 +14,7 @@ export type ResourceType =
   | 'NONE';
 
 /** An Objlnk value: a reference to an object instance (LwM2M-Core 1.2 Appendix C). 65535:65535 is the null link. */
-export interface ObjLink {
+export interface Objlnk {
   readonly objectId: number;
   readonly instanceId: number;
 }
@@ -24,11 +24,11 @@ export interface ObjLink {
  * - INTEGER, UNSIGNED_INTEGER: number when within the safe integer range, bigint otherwise.
  * - FLOAT: number. BOOLEAN: boolean. STRING, CORELNK: string. OPAQUE: Buffer.
  * - TIME: Date (seconds resolution on the wire).
- * - OBJLNK: ObjLink.
+ * - OBJLNK: Objlnk.
  */
-export type LwM2mValue = number | bigint | boolean | string | Buffer | Date | ObjLink;
+export type LwM2mValue = number | bigint | boolean | string | Buffer | Date | Objlnk;
 
-export function isObjLink(v: unknown): v is ObjLink {
+export function isObjlnk(v: unknown): v is Objlnk {
   return typeof v === 'object' && v !== null && !(v instanceof Date) && !Buffer.isBuffer(v) && 'objectId' in v && 'instanceId' in v;
 }
 

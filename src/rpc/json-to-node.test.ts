@@ -27,12 +27,12 @@ describe('jsonToValue', () => {
 
   it.each([
     ['INTEGER', 1.5, /expected an integer/],
-    ['INTEGER', '9223372036854775808', /out of the 64-bit range/],
+    ['INTEGER', '9223372036854775808', /9223372036854775808 is out of range for INTEGER/],
     ['UNSIGNED_INTEGER', -1, /expected an unsigned integer/],
     ['BOOLEAN', 1, /expected a boolean/],
     ['OPAQUE', '00AC!', /expected base64 or "0x" hex/],
     ['TIME', 'yesterday', /expected an ISO 8601 time/],
-    ['OBJLNK', '3-0', /expected "objectId:instanceId"/],
+    ['OBJLNK', '3-0', /"3-0" is not an Objlnk "oid:iid"/],
   ] as const)('%s refuses %j', (type, input, message) => {
     expect(() => jsonToValue(type, input, '/x')).toThrow(message);
   });

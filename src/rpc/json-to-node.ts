@@ -16,12 +16,13 @@
  * Structured values are objects keyed by id, as in records: a multi-instance resource
  * `{"<riid>": value}`, an object instance `{"<rid>": value}`. Every error names the path.
  */
-import { BridgeError } from '../common/errors';
+import { BridgeError, CodecError } from '../common/errors';
 import type { ObjectModelLookup, ResourceModel } from '../lwm2m/model/types';
 import type { LwM2mNode, ObjectInstance, Resource } from '../lwm2m/node';
 import { instance, multi, resourceInstance, single } from '../lwm2m/node';
 import { formatPath, MAX_ID, pathLevel, type LwM2mPath } from '../lwm2m/path';
-import type { LwM2mValue, ResourceType } from '../lwm2m/value';
+import type { LwM2mValue, Objlnk, ResourceType } from '../lwm2m/value';
+import { checkInteger, parseObjlnk, type IntegerType } from '../lwm2m/codec/value-rules';
 
 export class RpcValueError extends BridgeError {
   constructor(message: string) {
@@ -37,18 +38,23 @@ function isPlainObject(v: Json): v is Record<string, Json> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function integer(v: Json, where: string, unsigned: boolean): number | bigint {
+function integer(v: Json, where: string, type: IntegerType): number | bigint {
   let n: number | bigint;
   if (typeof v === 'number' && Number.isInteger(v)) n = v;
-  else if (typeof v === 'string' && INTEGER_TEXT.test(v.trim())) {
-    const big = BigInt(v.trim());
-    n = big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
-  } else throw new RpcValueError(`${where}: expected an integer, got ${JSON.stringify(v)}`);
-  if (unsigned && n < 0) throw new RpcValueError(`${where}: expected an unsigned integer, got ${String(n)}`);
-  // LwM2M-Core 1.2 Appendix C: INTEGER is 64-bit signed, UNSIGNED_INTEGER 64-bit unsigned.
-  const big = BigInt(n);
-  if (unsigned ? big > 0xffffffffffffffffn : big < -(2n ** 63n) || big >= 2n ** 63n) throw new RpcValueError(`${where}: ${String(n)} is out of the 64-bit range`);
-  return n;
+  else if (typeof v === 'string' && INTEGER_TEXT.test(v.trim())) n = BigInt(v.trim());
+  else throw new RpcValueError(`${where}: expected an integer, got ${JSON.stringify(v)}`);
+  if (type === 'UNSIGNED_INTEGER' && n < 0) throw new RpcValueError(`${where}: expected an unsigned integer, got ${String(n)}`);
+  // LwM2M-Core 1.2 Appendix C ranges, as every codec checks them (value-rules.ts).
+  return asRpcValue(() => checkInteger(n, type, where));
+}
+
+/** A value rule's CodecError as the RPC's own error (a BAD_REQUEST naming the request's path). */
+function asRpcValue<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    throw err instanceof CodecError ? new RpcValueError(err.message) : err;
+  }
 }
 
 function float(v: Json, where: string): number {
@@ -85,21 +91,18 @@ function time(v: Json, where: string): Date {
   return d;
 }
 
-function objlnk(v: Json, where: string): { objectId: number; instanceId: number } {
-  const m = typeof v === 'string' ? /^(\d{1,5}):(\d{1,5})$/.exec(v) : null;
-  const objectId = m ? Number(m[1]) : NaN;
-  const instanceId = m ? Number(m[2]) : NaN;
-  if (!(objectId <= 65535 && instanceId <= 65535)) throw new RpcValueError(`${where}: expected "objectId:instanceId", got ${JSON.stringify(v)}`);
-  return { objectId, instanceId };
+function objlnk(v: Json, where: string): Objlnk {
+  if (typeof v !== 'string') throw new RpcValueError(`${where}: expected an Objlnk "objectId:instanceId", got ${JSON.stringify(v)}`);
+  return asRpcValue(() => parseObjlnk(v, where));
 }
 
 /** One value of `type` from JSON. */
 export function jsonToValue(type: ResourceType, v: Json, where: string): LwM2mValue {
   switch (type) {
     case 'INTEGER':
-      return integer(v, where, false);
+      return integer(v, where, 'INTEGER');
     case 'UNSIGNED_INTEGER':
-      return integer(v, where, true);
+      return integer(v, where, 'UNSIGNED_INTEGER');
     case 'FLOAT':
       return float(v, where);
     case 'BOOLEAN':

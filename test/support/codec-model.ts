@@ -1,10 +1,13 @@
 /**
- * Test fixture: a tiny in-memory ObjectModelLookup for the codec tests (not used in production).
+ * Test fixture for the codec tests (not used in production): a tiny in-memory ObjectModelLookup, the
+ * Device instance of the LwM2M-Core examples and a CodecError assertion.
  * Resource ids and types follow the OMA registry definitions of objects 1, 2, 3 and 3303; objects 65
  * and 66 are the Objlnk example objects of LwM2M-Core 1.0 §6.4.3.3; 9000 is a synthetic object with
  * one resource of every data type; 9001 exists in two versions to exercise versioned lookups.
  */
+import { CodecError } from '../../src/common/errors';
 import type { ObjectModel, ObjectModelLookup, Operations, ResourceModel } from '../../src/lwm2m/model/types';
+import { instance, multi, single, type ObjectInstance } from '../../src/lwm2m/node';
 import type { ResourceType } from '../../src/lwm2m/value';
 
 function res(id: number, name: string, type: ResourceType, multiple = false, operations: Operations = 'R'): ResourceModel {
@@ -30,6 +33,7 @@ export const T = {
   EXEC: 9,
   MULTI_INTEGER: 10,
   MULTI_STRING: 11,
+  MULTI_FLOAT: 12,
   WIDE_ID_STRING: 300,
 } as const;
 
@@ -37,6 +41,9 @@ const OBJECTS: ObjectModel[] = [
   obj(1, 'LwM2M Server', true, [
     res(0, 'Short Server ID', 'INTEGER'),
     res(1, 'Lifetime', 'INTEGER', false, 'RW'),
+    res(2, 'Default Minimum Period', 'INTEGER', false, 'RW'),
+    res(3, 'Default Maximum Period', 'INTEGER', false, 'RW'),
+    res(5, 'Disable Timeout', 'INTEGER', false, 'RW'),
     res(6, 'Notification Storing When Disabled or Offline', 'BOOLEAN', false, 'RW'),
     res(7, 'Binding', 'STRING', false, 'RW'),
     res(8, 'Registration Update Trigger', 'NONE', false, 'E'),
@@ -93,6 +100,7 @@ const OBJECTS: ObjectModel[] = [
     res(T.EXEC, 'exec', 'NONE', false, 'E'),
     res(T.MULTI_INTEGER, 'multi integer', 'INTEGER', true, 'RW'),
     res(T.MULTI_STRING, 'multi string', 'STRING', true, 'RW'),
+    res(T.MULTI_FLOAT, 'multi float', 'FLOAT', true, 'RW'),
     res(T.WIDE_ID_STRING, 'wide id string', 'STRING', false, 'RW'),
   ]),
   obj(9001, 'Versioned', false, [res(0, 'value', 'STRING')], '1.0'),
@@ -113,3 +121,37 @@ export const testModel: ObjectModelLookup = {
     return this.getObject(objectId, version)?.resources.get(resourceId);
   },
 };
+
+/**
+ * The Device object instance of the Read /3/0 examples in LwM2M-Core 1.1.1 §7.4.3.2 (TLV), §7.4.5
+ * (SenML JSON) and §7.4.6 (SenML CBOR).
+ */
+export function deviceInstanceExample(): ObjectInstance {
+  return instance(0, [
+    single(0, 'STRING', 'Open Mobile Alliance'),
+    single(1, 'STRING', 'Lightweight M2M Client'),
+    single(2, 'STRING', '345000123'),
+    single(3, 'STRING', '1.0'),
+    multi(6, 'INTEGER', [[0, 1], [1, 5]]),
+    multi(7, 'INTEGER', [[0, 3800], [1, 5000]]),
+    multi(8, 'INTEGER', [[0, 125], [1, 900]]),
+    single(9, 'INTEGER', 100),
+    single(10, 'INTEGER', 15),
+    multi(11, 'INTEGER', [[0, 0]]),
+    single(13, 'TIME', new Date(1367491215 * 1000)),
+    single(14, 'STRING', '+02:00'),
+    single(16, 'STRING', 'U'),
+  ]);
+}
+
+/** Runs `fn`, expects it to throw a CodecError (naming `path`, when given) and returns it. */
+export function codecError(fn: () => unknown, path?: string): CodecError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(CodecError);
+    if (path !== undefined) expect((e as CodecError).path).toBe(path);
+    return e as CodecError;
+  }
+  throw new Error('expected a CodecError');
+}

@@ -1,27 +1,16 @@
-import { BridgeError, CodecError } from '../../common/errors';
+import { BridgeError } from '../../common/errors';
 import { parsePath } from '../path';
 import { multi, resourceInstance, single, type LwM2mNode } from '../node';
 import type { ResourceType } from '../value';
 import type { CodecContext } from './types';
 import { cborCodec } from './cbor';
-import { testModel, T } from '../../../test/support/codec-model';
+import { codecError, testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const p = (rid: number): string => `/${T.OBJECT}/0/${rid}`;
 const dec = (bytes: string, path: string): LwM2mNode => cborCodec.decode(hex(bytes), parsePath(path), ctx);
 const enc = (node: LwM2mNode, path: string): string => cborCodec.encode(node, parsePath(path), ctx).toString('hex');
-
-function codecError(fn: () => unknown, path: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(CodecError);
-  expect((thrown as CodecError).path).toBe(path);
-}
 
 // Golden items are the examples of RFC 8949 Appendix A; the LwM2M mapping is LwM2M-Core 1.2
 // Appendix C Table C.2 (CBOR column).
@@ -136,8 +125,15 @@ describe('application/cbor: typing and validation', () => {
     expect(cborCodec.format).toBe(60);
   });
 
+  it('writes floats in the shortest exact form, as SenML CBOR and LwM2M CBOR do (RFC 8949 §4.2.2)', () => {
+    // One CBOR number writer for the three CBOR formats: half precision when exact (this codec used to write binary32).
+    expect(enc(single(T.FLOAT, 'FLOAT', 1.5), p(T.FLOAT))).toBe('f93e00');
+    expect(enc(single(T.FLOAT, 'FLOAT', -4.1), p(T.FLOAT))).toBe('fbc010666666666666');
+    expect(dec('f93e00', p(T.FLOAT))).toEqual(single(T.FLOAT, 'FLOAT', 1.5));
+  });
+
   it('encodes by the model type when the value fits', () => {
-    expect(enc(single(T.FLOAT, 'INTEGER', 3), p(T.FLOAT))).toBe('fa40400000');
+    expect(enc(single(T.FLOAT, 'INTEGER', 3), p(T.FLOAT))).toBe('f94200');
     expect(enc(single(13, 'INTEGER', 1363896240), '/3/0/13')).toBe('c11a514b67b0');
     codecError(() => enc(single(9, 'STRING', 'x'), '/3/0/9'), '/3/0/9');
   });

@@ -11,11 +11,10 @@
  * encoding writes leaves, collapsing single-child chains into array keys.
  */
 import { CodecError } from '../../common/errors';
-import { MAX_ID } from '../path';
-import { CborWriter } from './senml/cbor-writer';
-import { decodeCbor } from './senml/cbor-records';
-import type { Leaf } from './senml/leaves';
-import { formatIds } from './senml/names';
+import { formatIds, MAX_ID } from '../path';
+import { CborWriter } from './cbor-writer';
+import { decodeCbor, writeValueItem } from './senml/cbor-records';
+import type { PathEntry } from './senml/leaves';
 import type { RecordValue, ResolvedRecord, ValueKind } from './senml/record';
 import { toSenmlValue } from './senml/values';
 
@@ -74,10 +73,10 @@ export function readLwM2mCbor(payload: Buffer, where: string): ResolvedRecord[] 
 
 interface Trie {
   children?: Map<number, Trie>;
-  leaf?: Leaf;
+  leaf?: PathEntry;
 }
 
-function insert(root: Map<number, Trie>, leaf: Leaf): void {
+function insert(root: Map<number, Trie>, leaf: PathEntry): void {
   let children = root;
   const ids = leaf.ids;
   if (ids.length === 0) throw new CodecError(`${FORMAT} cannot name the root path`, '/');
@@ -95,18 +94,12 @@ function insert(root: Map<number, Trie>, leaf: Leaf): void {
   }
 }
 
-function writeLeaf(w: CborWriter, leaf: Leaf): void {
+function writeLeaf(w: CborWriter, leaf: PathEntry): void {
   if (leaf.value === null) return void w.null();
   const where = formatIds(leaf.ids);
+  // LwM2M-Core 1.2 Table C.-2: the SenML value of the type, as a bare CBOR item.
   const { kind, value } = toSenmlValue(leaf.type, leaf.value, where);
-  if (kind === 'v' && (typeof value === 'number' || typeof value === 'bigint')) {
-    // LwM2M-Core 1.2 Table C.-2: Float as a CBOR float (shortest exact), integers as major type 0/1.
-    if (leaf.type === 'FLOAT') w.float(Number(value));
-    else w.int(value);
-  } else if ((kind === 'vs' || kind === 'vlo') && typeof value === 'string') w.text(value);
-  else if (kind === 'vb' && typeof value === 'boolean') w.bool(value);
-  else if (kind === 'vd' && Buffer.isBuffer(value)) w.bytes(value);
-  else throw new CodecError(`${FORMAT}: cannot write a ${leaf.type} value`, where);
+  writeValueItem(w, kind, value, leaf.type === 'FLOAT', where);
 }
 
 /**
@@ -136,8 +129,8 @@ function writeMap(w: CborWriter, children: Map<number, Trie>, depth: number, key
   }
 }
 
-/** Encodes leaves (absolute paths) as LwM2M CBOR. */
-export function writeLwM2mCbor(leaves: readonly Leaf[]): Buffer {
+/** Encodes leaves and bare paths (absolute paths) as LwM2M CBOR. */
+export function writeLwM2mCbor(leaves: readonly PathEntry[]): Buffer {
   const root = new Map<number, Trie>();
   for (const leaf of leaves) insert(root, leaf);
   const w = new CborWriter(64 + leaves.length * 16);

@@ -7,7 +7,7 @@ import { Encoder } from 'cbor-x';
 import { instance, multi, resourceInstance, single, type LwM2mNode } from '../node';
 import { parsePath } from '../path';
 import { lwm2mCborCodec as codec } from './lwm2m-cbor';
-import { codecError, deviceInstanceExample, TEST_OBJECT_ID, testModel } from '../../../test/support/senml-model';
+import { codecError, deviceInstanceExample, T, testModel } from '../../../test/support/codec-model';
 import { ContentFormat, type CodecContext } from './types';
 
 const ctx: CodecContext = { model: testModel };
@@ -66,27 +66,27 @@ describe('LwM2M CBOR codec: single path (LwM2M-Core 1.2 §7.4.7)', () => {
 
   it('writes every data type as LwM2M-Core 1.2 Table C.-2 says and reads it back', () => {
     const node = instance(0, [
-      single(0, 'STRING', 'x'),
-      single(1, 'INTEGER', -9223372036854775808n),
-      single(2, 'UNSIGNED_INTEGER', 18446744073709551615n),
-      single(3, 'FLOAT', 22.5),
-      single(4, 'BOOLEAN', true),
-      single(5, 'OPAQUE', Buffer.from([0xde, 0xad])),
-      single(6, 'TIME', new Date(1700000000000)),
-      single(7, 'OBJLNK', { objectId: 66, instanceId: 0 }),
-      single(8, 'CORELNK', '</3/0>'),
-      multi(11, 'FLOAT', [[0, 1e300]]),
+      single(T.STRING, 'STRING', 'x'),
+      single(T.INTEGER, 'INTEGER', -9223372036854775808n),
+      single(T.UNSIGNED, 'UNSIGNED_INTEGER', 18446744073709551615n),
+      single(T.FLOAT, 'FLOAT', 22.5),
+      single(T.BOOLEAN, 'BOOLEAN', true),
+      single(T.OPAQUE, 'OPAQUE', Buffer.from([0xde, 0xad])),
+      single(T.TIME, 'TIME', new Date(1700000000000)),
+      single(T.OBJLNK, 'OBJLNK', { objectId: 66, instanceId: 0 }),
+      single(T.CORELNK, 'CORELNK', '</3/0>'),
+      multi(T.MULTI_FLOAT, 'FLOAT', [[0, 1e300]]),
     ]);
-    const bytes = codec.encode(node, p(`/${TEST_OBJECT_ID}/0`), ctx);
-    // {[33000, 0]: {0: "x", 1: -2^63, 2: 2^64-1, 3: 22.5 (half), 4: true, 5: h'dead', 6: 1700000000,
-    //   7: "66:0", 8: "</3/0>", 11: {0: 1e300 (double)}}}
+    const bytes = codec.encode(node, p(`/${T.OBJECT}/0`), ctx);
+    // {[9000, 0]: {0: "x", 1: -2^63, 2: 2^64-1, 3: 22.5 (half), 4: true, 5: h'dead', 6: 1700000000,
+    //   7: "66:0", 8: "</3/0>", 12: {0: 1e300 (double)}}}
     expect(bytes).toEqual(
       hex(
-        'a1 82 1980e8 00 aa 00 6178 01 3b7fffffffffffffff 02 1bffffffffffffffff 03 f94da0 04 f5 05 42dead' +
-          ' 06 1a6553f100 07 6436363a30 08 663c2f332f303e 0b a1 00 fb7e37e43c8800759c',
+        'a1 82 192328 00 aa 00 6178 01 3b7fffffffffffffff 02 1bffffffffffffffff 03 f94da0 04 f5 05 42dead' +
+          ' 06 1a6553f100 07 6436363a30 08 663c2f332f303e 0c a1 00 fb7e37e43c8800759c',
       ),
     );
-    expect(codec.decode(bytes, p(`/${TEST_OBJECT_ID}/0`), ctx)).toEqual(node);
+    expect(codec.decode(bytes, p(`/${T.OBJECT}/0`), ctx)).toEqual(node);
   });
 
   it('accepts a tagged epoch date for Time and a decimal fraction for Float', () => {
@@ -108,6 +108,8 @@ describe('LwM2M CBOR codec: single path (LwM2M-Core 1.2 §7.4.7)', () => {
     expect(codec.supports(p('/'))).toBe(false);
     expect(codec.supports(p('/3/0/6'), multi(6, 'INTEGER', []))).toBe(true);
     expect(codec.supports(p('/3/0'), resourceInstance(0, 'INTEGER', 1))).toBe(false);
+    // As TLV and LwM2M JSON: a node whose id is not the path's is not supported (encoding refuses it).
+    expect(codec.supports(p('/3/0/9'), single(10, 'INTEGER', 1))).toBe(false);
   });
 });
 

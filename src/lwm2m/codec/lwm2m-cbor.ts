@@ -6,10 +6,11 @@
 import { CodecError } from '../../common/errors';
 import type { LwM2mNode } from '../node';
 import { formatPath, fromIds, pathIds, pathLevel, type LwM2mPath } from '../path';
+import { isTreeNodeSupported } from './codec-common';
+import { nodeLeaves } from './leaf-nodes';
 import { readLwM2mCbor, writeLwM2mCbor } from './lwm2m-cbor-tree';
-import { collectLeaves, type Leaf } from './senml/leaves';
-import { parseName } from './senml/names';
-import { buildComposite, buildNode } from './senml/nodes';
+import { compositeEntries } from './senml/leaves';
+import { buildComposite, buildNodeFromRecords } from './senml/nodes';
 import { ContentFormat, type CodecContext, type CompositeCodec, type NodeCodec } from './types';
 
 export type LwM2mCborCodec = NodeCodec & CompositeCodec;
@@ -17,24 +18,15 @@ export type LwM2mCborCodec = NodeCodec & CompositeCodec;
 export const lwm2mCborCodec: LwM2mCborCodec = {
   format: ContentFormat.LWM2M_CBOR,
 
-  supports(path: LwM2mPath, node?: LwM2mNode): boolean {
-    const level = pathLevel(path);
-    if (level === 'root') return false;
-    if (node === undefined) return true;
-    if (node.kind === 'instance') return level === 'instance' || level === 'object';
-    if (node.kind === 'multiResource') return level === 'resource';
-    return node.kind === level;
-  },
+  supports: isTreeNodeSupported,
 
   decode(payload: Buffer, path: LwM2mPath, ctx: CodecContext): LwM2mNode {
-    return buildNode(readLwM2mCbor(payload, formatPath(path)), pathIds(path), ctx);
+    return buildNodeFromRecords(readLwM2mCbor(payload, formatPath(path)), pathIds(path), ctx);
   },
 
   encode(node: LwM2mNode, path: LwM2mPath): Buffer {
     if (pathLevel(path) === 'root') throw new CodecError('LwM2M CBOR cannot encode a node for the root path', '/');
-    const leaves: Leaf[] = [];
-    collectLeaves(node, path, leaves);
-    return writeLwM2mCbor(leaves);
+    return writeLwM2mCbor(nodeLeaves(node, path));
   },
 
   decodeNodes(payload: Buffer, paths: readonly LwM2mPath[] | null, ctx: CodecContext): Map<string, LwM2mNode | null> {
@@ -42,18 +34,12 @@ export const lwm2mCborCodec: LwM2mCborCodec = {
   },
 
   encodeNodes(nodes: ReadonlyMap<string, LwM2mNode | null>): Buffer {
-    const leaves: Leaf[] = [];
-    for (const [key, node] of nodes) {
-      const ids = parseName(key);
-      if (node === null) leaves.push({ ids, type: 'NONE', value: null });
-      else collectLeaves(node, fromIds(ids), leaves);
-    }
-    return writeLwM2mCbor(leaves);
+    return writeLwM2mCbor(compositeEntries(nodes));
   },
 
   /** Composite requests list the paths with null values: {[3, 0, 9]: null, [1, 0, 1]: null}. */
   encodePaths(paths: readonly LwM2mPath[]): Buffer {
-    return writeLwM2mCbor(paths.map((p) => ({ ids: pathIds(p), type: 'NONE', value: null })));
+    return writeLwM2mCbor(paths.map((p) => ({ ids: pathIds(p), value: null })));
   },
 
   decodePaths(payload: Buffer): LwM2mPath[] {

@@ -1,26 +1,15 @@
-import { BridgeError, CodecError } from '../../common/errors';
+import { BridgeError } from '../../common/errors';
 import { parsePath } from '../path';
 import { instance, multi, object, resourceInstance, single, type LwM2mNode } from '../node';
 import { ContentFormat, type CodecContext } from './types';
 import { createLwM2mJsonCodec, lwm2mJsonCodec } from './lwm2m-json';
 import { tlvCodec } from './tlv';
-import { testModel, T } from '../../../test/support/codec-model';
+import { codecError, testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
 const dec = (text: string, path: string): LwM2mNode => lwm2mJsonCodec.decode(Buffer.from(text, 'utf8'), parsePath(path), ctx);
 const enc = (node: LwM2mNode, path: string): string => lwm2mJsonCodec.encode(node, parsePath(path), ctx).toString('utf8');
 const series = (text: string, path: string) => lwm2mJsonCodec.decodeTimestamped(Buffer.from(text, 'utf8'), parsePath(path), ctx);
-
-function codecError(fn: () => unknown, path?: string): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError);
-    if (path !== undefined) expect((e as CodecError).path).toBe(path);
-    return e as CodecError;
-  }
-  throw new Error('expected a CodecError');
-}
 
 // LwM2M-Core 1.0 §6.4.4 / 1.1 §7.4.4, JSON example: Read /3/0 (the Device object instance).
 const DEVICE_JSON = `{"bn":"/3/0/",

@@ -10,27 +10,14 @@
  * newest value of each path; `decodeTimestamped` returns one node per distinct time, oldest first.
  * Encoding writes bn = the path down to the object instance ("/3/0/") and n relative to it.
  */
-import { formatPath, MAX_ID, pathLevel, type LwM2mPath } from '../path';
+import { formatIds, formatPath, MAX_ID, pathLevel, type LwM2mPath } from '../path';
 import type { LwM2mNode, TimestampedNode } from '../node';
-import type { LwM2mValue, ObjLink, ResourceType } from '../value';
+import type { LwM2mValue, Objlnk, ResourceType } from '../value';
 import { ContentFormat, type CodecContext, type NodeCodec, type TimestampedCodec } from './types';
-import {
-  checkInteger,
-  checkNodeAtPath,
-  coerceValue,
-  dateToSeconds,
-  decodeBase64,
-  decodeUtf8,
-  fail,
-  formatObjlnk,
-  INT64_MAX,
-  isTreeNodeSupported,
-  parseObjlnk,
-  resourceModel,
-  secondsToDate,
-} from './codec-common';
+import { fail, isTreeNodeSupported, resourceModel } from './codec-common';
+import { coerceValue, dateToSeconds, decodeBase64, decodeUtf8, formatObjlnk, integerType, parseObjlnk, typedValue } from './value-rules';
 import { parseLwM2mJson, serializeLwM2mJson, type JsonEntry } from './lwm2m-json-records';
-import { buildNode, leafPath, nodeLeaves, type Leaf } from './leaf-nodes';
+import { buildNodeFromLeaves, nodeLeaves, type Leaf } from './leaf-nodes';
 
 export type JsonFormat = typeof ContentFormat.JSON | typeof ContentFormat.JSON_LEGACY;
 
@@ -75,41 +62,32 @@ function resolveName(name: string, path: LwM2mPath, where: string): number[] {
 function guessType(e: JsonEntry): ResourceType {
   if (e.v !== undefined) {
     if (!e.vInteger) return 'FLOAT';
-    return typeof e.v === 'bigint' && e.v > INT64_MAX ? 'UNSIGNED_INTEGER' : 'INTEGER';
+    return integerType(e.v);
   }
   return e.sv !== undefined ? 'STRING' : e.bv !== undefined ? 'BOOLEAN' : 'OBJLNK';
 }
 
-function entryValue(e: JsonEntry, type: ResourceType, where: string): LwM2mValue {
-  const { v } = e;
+/** The entry's value field for `type` (v, bv, sv or ov), or undefined when the entry has another. */
+function entryField(e: JsonEntry, type: ResourceType, where: string): LwM2mValue | undefined {
   switch (type) {
-    case 'INTEGER':
-    case 'UNSIGNED_INTEGER':
-    case 'TIME':
-      if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) {
-        return type === 'TIME' ? secondsToDate(v, where) : checkInteger(v, type, where);
-      }
-      break;
-    case 'FLOAT':
-      if (v !== undefined) return Number(v);
-      break;
+    case 'OPAQUE':
+      return e.sv === undefined ? undefined : decodeBase64(e.sv, where);
+    case 'OBJLNK':
+      return e.ov === undefined ? undefined : parseObjlnk(e.ov, where);
     case 'BOOLEAN':
-      if (e.bv !== undefined) return e.bv;
-      break;
+      return typedValue(e.bv, type, where);
     case 'STRING':
     case 'CORELNK':
-      if (e.sv !== undefined) return e.sv;
-      break;
-    case 'OPAQUE':
-      if (e.sv !== undefined) return decodeBase64(e.sv, where);
-      break;
-    case 'OBJLNK':
-      if (e.ov !== undefined) return parseObjlnk(e.ov, where);
-      break;
-    case 'NONE':
-      throw fail('an executable resource (type NONE) has no value', where);
+      return typedValue(e.sv, type, where);
+    default:
+      return typedValue(e.v, type, where); // INTEGER, UNSIGNED_INTEGER, FLOAT, TIME (NONE throws)
   }
-  throw fail(`entry value does not fit ${type} (LwM2M-Core 1.1 §7.4.4: v, bv, sv or ov by type)`, where);
+}
+
+function entryValue(e: JsonEntry, type: ResourceType, where: string): LwM2mValue {
+  const value = entryField(e, type, where);
+  if (value === undefined) throw fail(`entry value does not fit ${type} (LwM2M-Core 1.1 §7.4.4: v, bv, sv or ov by type)`, where);
+  return value;
 }
 
 function readLeaves(payload: Buffer, path: LwM2mPath, ctx: CodecContext): TimedLeaf[] {
@@ -123,12 +101,10 @@ function readLeaves(payload: Buffer, path: LwM2mPath, ctx: CodecContext): TimedL
     const ids = resolveName(name, path, where);
     // Ids are validated without leading zeros, so the name is the canonical path string.
     const key = name.charCodeAt(0) === 0x2f ? name : `/${name}`;
-    const objectId = ids[0] as number;
-    const resourceId = ids[2] as number;
-    const type = resourceModel(ctx, objectId, resourceId)?.type ?? guessType(e);
+    const type = resourceModel(ctx, ids[0] as number, ids[2] as number)?.type ?? guessType(e);
     const value = entryValue(e, type, key);
     const timestamp = doc.bt !== undefined || e.t !== undefined ? Math.round(((doc.bt ?? 0) + (e.t ?? 0)) * 1000) : undefined;
-    out.push({ objectId, instanceId: ids[1] as number, resourceId, resourceInstanceId: ids[3], type, value, timestamp, key });
+    out.push({ ids, type, value, timestamp, key });
   }
   return out;
 }
@@ -143,7 +119,7 @@ function decode(payload: Buffer, path: LwM2mPath, ctx: CodecContext): LwM2mNode 
     if (prev && order(prev.timestamp) === order(leaf.timestamp)) throw fail('duplicate value', leaf.key);
     if (!prev || order(prev.timestamp) < order(leaf.timestamp)) newest.set(leaf.key, leaf);
   }
-  return buildNode(path, [...newest.values()], ctx);
+  return buildNodeFromLeaves(path, [...newest.values()], ctx);
 }
 
 function decodeTimestamped(payload: Buffer, path: LwM2mPath, ctx: CodecContext): TimestampedNode[] {
@@ -155,7 +131,7 @@ function decodeTimestamped(payload: Buffer, path: LwM2mPath, ctx: CodecContext):
   }
   const times = [...groups.keys()].sort((a, b) => order(a) - order(b));
   return times.map((t) => {
-    const node = buildNode(path, groups.get(t) as Leaf[], ctx);
+    const node = buildNodeFromLeaves(path, groups.get(t) as Leaf[], ctx);
     return t === undefined ? { node } : { timestamp: t, node };
   });
 }
@@ -177,7 +153,7 @@ function entryFor(leaf: Leaf, type: ResourceType, n: string, bn: string): JsonEn
     case 'OPAQUE':
       return { n, sv: (v as Buffer).toString('base64') };
     case 'OBJLNK':
-      return { n, ov: formatObjlnk(v as ObjLink) };
+      return { n, ov: formatObjlnk(v as Objlnk) };
     default:
       return { n, sv: v as string }; // STRING, CORELNK
   }
@@ -186,19 +162,18 @@ function entryFor(leaf: Leaf, type: ResourceType, n: string, bn: string): JsonEn
 function encode(node: LwM2mNode, path: LwM2mPath, ctx: CodecContext): Buffer {
   const where = formatPath(path);
   if (pathLevel(path) === 'root') throw fail('LwM2M JSON cannot carry the root path', where);
-  checkNodeAtPath(node, path, true);
   // bn down to the object instance when the path has one (as in the §7.4.4 examples), else the object.
   const oid = path.objectId as number;
   const underInstance = path.instanceId !== undefined;
   const bn = underInstance ? `/${oid}/${path.instanceId as number}/` : `/${oid}/`;
   const e: JsonEntry[] = [];
   for (const leaf of nodeLeaves(node, path)) {
-    const riid = leaf.resourceInstanceId;
-    const rel = underInstance ? `${leaf.resourceId}` : `${leaf.instanceId}/${leaf.resourceId}`;
+    const [, iid, rid, riid] = leaf.ids as [number, number, number, number?];
+    const rel = underInstance ? `${rid}` : `${iid}/${rid}`;
     const n = riid === undefined ? rel : `${rel}/${riid}`;
-    const model = resourceModel(ctx, oid, leaf.resourceId);
+    const model = resourceModel(ctx, oid, rid);
     if (model && model.multiple !== (riid !== undefined)) {
-      throw fail(`the model says this resource is ${model.multiple ? 'multiple' : 'single'}-instance`, leafPath(leaf));
+      throw fail(`the model says this resource is ${model.multiple ? 'multiple' : 'single'}-instance`, formatIds(leaf.ids));
     }
     e.push(entryFor(leaf, model?.type ?? leaf.type, n, bn));
   }

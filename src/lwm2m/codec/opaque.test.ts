@@ -1,23 +1,13 @@
-import { CodecError } from '../../common/errors';
 import { parsePath } from '../path';
 import { multi, resourceInstance, single, type LwM2mNode } from '../node';
 import type { CodecContext } from './types';
 import { opaqueCodec } from './opaque';
-import { testModel, T } from '../../../test/support/codec-model';
+import { codecError, testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
 const dec = (b: Buffer, path: string): LwM2mNode => opaqueCodec.decode(b, parsePath(path), ctx);
 const enc = (node: LwM2mNode, path: string): Buffer => opaqueCodec.encode(node, parsePath(path), ctx);
 const OPAQUE_PATH = `/${T.OBJECT}/0/${T.OPAQUE}`;
-
-function expectCodecError(fn: () => unknown, path: string): void {
-  expect(fn).toThrow(CodecError);
-  try {
-    fn();
-  } catch (e) {
-    expect((e as CodecError).path).toBe(path);
-  }
-}
 
 describe('application/octet-stream (LwM2M-Core 1.1 §7.4.2)', () => {
   it('carries the raw bytes of an opaque resource both ways', () => {
@@ -40,11 +30,11 @@ describe('application/octet-stream (LwM2M-Core 1.1 §7.4.2)', () => {
   });
 
   it('refuses resources the model types otherwise, non-Buffer values and non-leaf paths', () => {
-    expectCodecError(() => dec(Buffer.from('x'), '/3/0/0'), '/3/0/0');
-    expectCodecError(() => enc(single(0, 'STRING', 'x'), '/3/0/0'), '/3/0/0');
-    expectCodecError(() => enc(single(1, 'STRING', 'x'), '/4242/0/1'), '/4242/0/1');
-    expectCodecError(() => enc(multi(T.OPAQUE, 'OPAQUE', []), OPAQUE_PATH), OPAQUE_PATH);
-    expectCodecError(() => dec(Buffer.from('x'), `/${T.OBJECT}/0`), `/${T.OBJECT}/0`);
+    codecError(() => dec(Buffer.from('x'), '/3/0/0'), '/3/0/0');
+    codecError(() => enc(single(0, 'STRING', 'x'), '/3/0/0'), '/3/0/0');
+    codecError(() => enc(single(1, 'STRING', 'x'), '/4242/0/1'), '/4242/0/1');
+    codecError(() => enc(multi(T.OPAQUE, 'OPAQUE', []), OPAQUE_PATH), OPAQUE_PATH);
+    codecError(() => dec(Buffer.from('x'), `/${T.OBJECT}/0`), `/${T.OBJECT}/0`);
   });
 
   it('supports opaque single values only', () => {

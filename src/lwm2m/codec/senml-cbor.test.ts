@@ -7,7 +7,7 @@ import { Decoder } from 'cbor-x';
 import { instance, multi, resourceInstance, single, type LwM2mNode } from '../node';
 import { parsePath } from '../path';
 import { senmlCborCodec as codec } from './senml-cbor';
-import { codecError, deviceInstanceExample, TEST_OBJECT_ID, testModel } from '../../../test/support/senml-model';
+import { codecError, deviceInstanceExample, T, testModel } from '../../../test/support/codec-model';
 import { ContentFormat, type CodecContext } from './types';
 
 const ctx: CodecContext = { model: testModel };
@@ -51,31 +51,31 @@ describe('SenML CBOR codec: single path (LwM2M-Core 1.1 §7.4.6)', () => {
 
   it('writes Opaque as a byte string, Float as the shortest float, integers exactly', () => {
     const node = instance(0, [
-      single(1, 'INTEGER', -9223372036854775808n),
-      single(2, 'UNSIGNED_INTEGER', 18446744073709551615n),
-      single(3, 'FLOAT', 23),
-      single(5, 'OPAQUE', Buffer.from([0xde, 0xad])),
-      single(6, 'TIME', new Date(1700000000000)),
-      multi(11, 'FLOAT', [[0, 22.5], [1, 22.4]]),
+      single(T.INTEGER, 'INTEGER', -9223372036854775808n),
+      single(T.UNSIGNED, 'UNSIGNED_INTEGER', 18446744073709551615n),
+      single(T.FLOAT, 'FLOAT', 23),
+      single(T.OPAQUE, 'OPAQUE', Buffer.from([0xde, 0xad])),
+      single(T.TIME, 'TIME', new Date(1700000000000)),
+      multi(T.MULTI_FLOAT, 'FLOAT', [[0, 22.5], [1, 22.4]]),
     ]);
-    const bytes = codec.encode(node, p(`/${TEST_OBJECT_ID}/0`), ctx);
+    const bytes = codec.encode(node, p(`/${T.OBJECT}/0`), ctx);
     const h = bytes.toString('hex');
-    expect(h).toContain('a321692f33333030302f302f' + '006131' + '023b7fffffffffffffff'); // {-2: "/33000/0/", 0: "1", 2: -2^63}
+    expect(h).toContain('a321682f393030302f302f' + '006131' + '023b7fffffffffffffff'); // {-2: "/9000/0/", 0: "1", 2: -2^63}
     expect(h).toContain('a20061320' + '21bffffffffffffffff'); // {0: "2", 2: 2^64-1}
     expect(h).toContain('a2006133' + '02f94dc0'); // {0: "3", 2: 23.0} as a half float
     expect(h).toContain('a2006135' + '0842dead'); // {0: "5", 8: h'dead'}
     expect(h).toContain('a2006136' + '021a6553f100'); // {0: "6", 2: 1700000000}
     expect(h).toContain('02f94da0'); // 22.5 as a half float
     expect(h).toContain('02fb4036666666666666'); // 22.4 as a double
-    expect(codec.decode(bytes, p(`/${TEST_OBJECT_ID}/0`), ctx)).toEqual(node);
+    expect(codec.decode(bytes, p(`/${T.OBJECT}/0`), ctx)).toEqual(node);
   });
 
   it('returns Opaque values that do not alias the payload buffer', () => {
-    // [{0: "/33000/0/5", 8: h'dead'}]
-    const payload = hex('81 a2 00 6a 2f 33 33 30 30 30 2f 30 2f 35 08 42 de ad');
-    const node = codec.decode(payload, p(`/${TEST_OBJECT_ID}/0/5`), ctx);
+    // [{0: "/9000/0/5", 8: h'dead'}]
+    const payload = hex('81 a2 00 69 2f 39 30 30 30 2f 30 2f 35 08 42 de ad');
+    const node = codec.decode(payload, p(`/${T.OBJECT}/0/${T.OPAQUE}`), ctx);
     payload.fill(0);
-    expect(node).toEqual(single(5, 'OPAQUE', Buffer.from([0xde, 0xad])));
+    expect(node).toEqual(single(T.OPAQUE, 'OPAQUE', Buffer.from([0xde, 0xad])));
   });
 
   it('accepts a Time given as a CBOR epoch date (tag 1, LwM2M-Core 1.2 Table C.-2)', () => {

@@ -5,7 +5,7 @@
 import { instance, multi, resourceInstance, single, type LwM2mNode } from '../node';
 import { parsePath } from '../path';
 import { senmlJsonCodec as codec } from './senml-json';
-import { codecError, deviceInstanceExample, testModel } from '../../../test/support/senml-model';
+import { codecError, deviceInstanceExample, testModel } from '../../../test/support/codec-model';
 import type { CodecContext } from './types';
 
 const ctx: CodecContext = { model: testModel };

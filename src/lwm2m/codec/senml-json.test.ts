@@ -5,7 +5,7 @@
 import { instance, multi, object, resourceInstance, single, type LwM2mNode } from '../node';
 import { parsePath } from '../path';
 import { senmlJsonCodec as codec } from './senml-json';
-import { codecError, deviceInstanceExample, TEST_OBJECT_ID, testModel } from '../../../test/support/senml-model';
+import { codecError, deviceInstanceExample, T, testModel } from '../../../test/support/codec-model';
 import { ContentFormat, type CodecContext } from './types';
 
 const ctx: CodecContext = { model: testModel };
@@ -82,25 +82,25 @@ describe('SenML JSON codec: single path (LwM2M-Core 1.1 §7.4.5)', () => {
 
   it('round-trips every data type of the test object', () => {
     const node = instance(0, [
-      single(0, 'STRING', 'héllo "x"'),
-      single(1, 'INTEGER', -9223372036854775808n),
-      single(2, 'UNSIGNED_INTEGER', 18446744073709551615n),
-      single(3, 'FLOAT', 23),
-      single(4, 'BOOLEAN', false),
-      single(5, 'OPAQUE', Buffer.from([0xfb, 0xff, 0x00, 0x01])),
-      single(6, 'TIME', new Date(1700000000000)),
-      single(7, 'OBJLNK', { objectId: 65535, instanceId: 65535 }),
-      single(8, 'CORELNK', '</3/0>;ver=1.1'),
-      multi(9, 'INTEGER', [[3, 7], [5, -1]]),
-      multi(11, 'FLOAT', [[0, 1.5], [1, -0.1]]),
+      single(T.STRING, 'STRING', 'héllo "x"'),
+      single(T.INTEGER, 'INTEGER', -9223372036854775808n),
+      single(T.UNSIGNED, 'UNSIGNED_INTEGER', 18446744073709551615n),
+      single(T.FLOAT, 'FLOAT', 23),
+      single(T.BOOLEAN, 'BOOLEAN', false),
+      single(T.OPAQUE, 'OPAQUE', Buffer.from([0xfb, 0xff, 0x00, 0x01])),
+      single(T.TIME, 'TIME', new Date(1700000000000)),
+      single(T.OBJLNK, 'OBJLNK', { objectId: 65535, instanceId: 65535 }),
+      single(T.CORELNK, 'CORELNK', '</3/0>;ver=1.1'),
+      multi(T.MULTI_INTEGER, 'INTEGER', [[3, 7], [5, -1]]),
+      multi(T.MULTI_FLOAT, 'FLOAT', [[0, 1.5], [1, -0.1]]),
     ]);
-    const json = encode(node, `/${TEST_OBJECT_ID}/0`);
+    const json = encode(node, `/${T.OBJECT}/0`);
     expect(json).toContain('{"n":"1","v":-9223372036854775808}');
     expect(json).toContain('{"n":"2","v":18446744073709551615}');
     expect(json).toContain('{"n":"5","vd":"-_8AAQ"}'); // base64url, no padding (RFC 8428 §5)
     expect(json).toContain('{"n":"6","v":1700000000}');
     expect(json).toContain('{"n":"7","vlo":"65535:65535"}');
-    expect(decode(json, `/${TEST_OBJECT_ID}/0`)).toEqual(node);
+    expect(decode(json, `/${T.OBJECT}/0`)).toEqual(node);
   });
 
   it('types values of resources the model does not know from their SenML labels', () => {
@@ -137,6 +137,9 @@ describe('SenML JSON codec: single path (LwM2M-Core 1.1 §7.4.5)', () => {
     expect(codec.supports(p('/3'))).toBe(true);
     expect(codec.supports(p('/3/0/6/1'), resourceInstance(1, 'INTEGER', 1))).toBe(true);
     expect(codec.supports(p('/3/0'), single(0, 'STRING', 'x'))).toBe(false);
+    // As TLV and LwM2M JSON: a node whose id is not the path's is not supported (encoding refuses it).
+    expect(codec.supports(p('/3'), instance(0, []))).toBe(true);
+    expect(codec.supports(p('/3/1'), instance(0, []))).toBe(false);
   });
 });
 
@@ -148,7 +151,7 @@ describe('SenML JSON codec: errors name the path', () => {
     ['a string for an Integer', '[{"n":"/3/0/9","vs":"100"}]', '/3/0/9', '/3/0/9'],
     ['a fraction for an Integer', '[{"n":"/3/0/9","v":1.5}]', '/3/0/9', '/3/0/9'],
     ['an Integer above int64', '[{"n":"/3/0/9","v":9223372036854775808}]', '/3/0/9', '/3/0/9'],
-    ['a negative Unsigned', `[{"n":"/${TEST_OBJECT_ID}/0/2","v":-1}]`, `/${TEST_OBJECT_ID}/0`, `/${TEST_OBJECT_ID}/0/2`],
+    ['a negative Unsigned', `[{"n":"/${T.OBJECT}/0/${T.UNSIGNED}","v":-1}]`, `/${T.OBJECT}/0`, `/${T.OBJECT}/0/${T.UNSIGNED}`],
     ['a bad Objlnk', '[{"n":"/65/0/0/0","vlo":"66"}]', '/65/0', '/65/0/0/0'],
     ['an Objlnk id above 65535', '[{"n":"/65/0/0/0","vlo":"66:65536"}]', '/65/0', '/65/0/0/0'],
     ['a value for an executable resource', '[{"n":"/3/0/4","v":1}]', '/3/0', '/3/0/4'],

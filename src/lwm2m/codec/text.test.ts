@@ -1,26 +1,14 @@
-import { CodecError } from '../../common/errors';
 import { parsePath } from '../path';
 import { instance, multi, resourceInstance, single, type LwM2mNode } from '../node';
 import type { CodecContext } from './types';
 import { createTextCodec, textCodec } from './text';
-import { testModel, T } from '../../../test/support/codec-model';
+import { codecError, testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
 const dec = (text: string | Buffer, path: string, c: CodecContext = ctx): LwM2mNode =>
   textCodec.decode(typeof text === 'string' ? Buffer.from(text, 'utf8') : text, parsePath(path), c);
 const enc = (node: LwM2mNode, path: string): string => textCodec.encode(node, parsePath(path), ctx).toString('utf8');
 const p = (rid: number): string => `/${T.OBJECT}/0/${rid}`;
-
-function codecError(fn: () => unknown, path?: string): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError);
-    if (path !== undefined) expect((e as CodecError).path).toBe(path);
-    return e as CodecError;
-  }
-  throw new Error('expected a CodecError');
-}
 
 describe('text/plain: spec examples', () => {
   it('reads the Manufacturer of the Device example (LwM2M-Core 1.0 §6.4.2 / 1.1 §7.4.1)', () => {

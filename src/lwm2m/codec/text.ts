@@ -15,26 +15,19 @@
  */
 import { formatPath, type LwM2mPath } from '../path';
 import type { LwM2mNode } from '../node';
-import type { LwM2mValue, ObjLink, ResourceType } from '../value';
+import type { LwM2mValue, Objlnk, ResourceType } from '../value';
 import { ContentFormat, type CodecContext, type NodeCodec } from './types';
+import { checkNodeAtPath, encodeType, fail, isLeafNodeSupported, leafNode, leafOf, modelType, requireLeafPath } from './codec-common';
 import {
   checkInteger,
-  checkNodeAtPath,
   coerceValue,
   dateToSeconds,
   decodeBase64,
   decodeUtf8,
-  encodeType,
-  fail,
   formatObjlnk,
-  isLeafNodeSupported,
-  leafNode,
-  leafOf,
-  modelType,
   parseObjlnk,
-  requireLeafPath,
   secondsToDate,
-} from './codec-common';
+} from './value-rules';
 
 export interface TextCodecOptions {
   /**
@@ -88,7 +81,7 @@ function formatValue(value: LwM2mValue, type: ResourceType, opaque: 'base64' | '
     case 'TIME':
       return String(dateToSeconds(v as Date, where));
     case 'OBJLNK':
-      return formatObjlnk(v as ObjLink);
+      return formatObjlnk(v as Objlnk);
     case 'OPAQUE':
       if (opaque === 'reject') throw fail('opaque values are not accepted in text/plain', where);
       return (v as Buffer).toString('base64');

@@ -1,25 +1,13 @@
-import { CodecError } from '../../common/errors';
 import { parsePath } from '../path';
 import { single, type LwM2mNode } from '../node';
 import type { CodecContext } from './types';
 import { tlvCodec } from './tlv';
-import { testModel, T } from '../../../test/support/codec-model';
+import { codecError, testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const dec = (payload: Buffer, path: string): LwM2mNode => tlvCodec.decode(payload, parsePath(path), ctx);
 const enc = (node: LwM2mNode, path: string): Buffer => tlvCodec.encode(node, parsePath(path), ctx);
-
-function codecError(fn: () => unknown, path?: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(CodecError);
-  if (path !== undefined) expect((thrown as CodecError).path).toBe(path);
-}
 
 describe('TLV: typed values (LwM2M-Core 1.1 Appendix C)', () => {
   const path = (rid: number): string => `/${T.OBJECT}/0/${rid}`;

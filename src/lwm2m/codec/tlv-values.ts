@@ -9,8 +9,9 @@
  *   STRING, CORELNK    UTF-8
  *   OPAQUE             the raw bytes
  */
-import type { LwM2mValue, ObjLink, ResourceType } from '../value';
-import { checkInteger, coerceValue, dateToSeconds, decodeUtf8, fail, secondsToDate } from './codec-common';
+import type { LwM2mValue, Objlnk, ResourceType } from '../value';
+import { fail } from './codec-common';
+import { checkInteger, coerceValue, dateToSeconds, decodeUtf8, secondsToDate } from './value-rules';
 
 /** 1, 2 and 4 bytes read as number; 8 bytes as bigint (normalised by checkInteger). */
 function readInteger(b: Buffer, unsigned: boolean, where: string): number | bigint {
@@ -116,7 +117,7 @@ export function encodeTlvValue(value: LwM2mValue, type: ResourceType, where: str
     case 'BOOLEAN':
       return Buffer.from([v ? 1 : 0]);
     case 'OBJLNK': {
-      const l = v as ObjLink;
+      const l = v as Objlnk;
       const b = Buffer.allocUnsafe(4);
       b.writeUInt16BE(l.objectId, 0);
       b.writeUInt16BE(l.instanceId, 2);

@@ -1,25 +1,14 @@
-import { BridgeError, CodecError } from '../../common/errors';
+import { BridgeError } from '../../common/errors';
 import { parsePath } from '../path';
 import { instance, multi, object, resourceInstance, single, type LwM2mNode, type LwM2mObject, type ObjectInstance } from '../node';
 import { ContentFormat, type CodecContext } from './types';
 import { createTlvCodec, tlvCodec } from './tlv';
-import { testModel, T } from '../../../test/support/codec-model';
+import { codecError, deviceInstanceExample, testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const dec = (payload: Buffer, path: string): LwM2mNode => tlvCodec.decode(payload, parsePath(path), ctx);
 const enc = (node: LwM2mNode, path: string): Buffer => tlvCodec.encode(node, parsePath(path), ctx);
-
-function codecError(fn: () => unknown, path?: string): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError);
-    if (path !== undefined) expect((e as CodecError).path).toBe(path);
-    return e as CodecError;
-  }
-  throw new Error('expected a CodecError');
-}
 
 // LwM2M-Core 1.0 §6.4.3.2 / 1.1 §7.4.3.2, "Single Object Instance Request Example": Read /3/0,
 // the resources of the Device object instance as bare Resource TLVs.
@@ -52,21 +41,7 @@ const OBJ66 = hex(`
   08 00 26 C8 00 0B 6D 79 53 65 72 76 69 63 65 20 31 C8 01 0F 49 6E 74 65 72 6E 65 74 2E 31 35 2E 32 33 34 C4 02 00 43 00 00
   08 01 26 C8 00 0B 6D 79 53 65 72 76 69 63 65 20 32 C8 01 0F 49 6E 74 65 72 6E 65 74 2E 31 35 2E 32 33 35 C4 02 FF FF FF FF`);
 
-const DEVICE: ObjectInstance = instance(0, [
-  single(0, 'STRING', 'Open Mobile Alliance'),
-  single(1, 'STRING', 'Lightweight M2M Client'),
-  single(2, 'STRING', '345000123'),
-  single(3, 'STRING', '1.0'),
-  multi(6, 'INTEGER', [[0, 1], [1, 5]]),
-  multi(7, 'INTEGER', [[0, 3800], [1, 5000]]),
-  multi(8, 'INTEGER', [[0, 125], [1, 900]]),
-  single(9, 'INTEGER', 100),
-  single(10, 'INTEGER', 15),
-  multi(11, 'INTEGER', [[0, 0]]),
-  single(13, 'TIME', new Date(1367491215 * 1000)),
-  single(14, 'STRING', '+02:00'),
-  single(16, 'STRING', 'U'),
-]);
+const DEVICE: ObjectInstance = deviceInstanceExample();
 
 describe('TLV: spec examples (golden bytes)', () => {
   it('decodes the Device instance as bare resources (/3/0) and encodes it back byte for byte', () => {

@@ -7,7 +7,7 @@
  */
 import { Decoder } from 'cbor-x';
 import { CodecError } from '../../../common/errors';
-import { CborWriter } from './cbor-writer';
+import { CborWriter } from '../cbor-writer';
 import { CborLabel, OBJLNK_LABEL, type RawRecord, type RecordValue, type ValueKind } from './record';
 import { errorMessage } from '../../../common/error-message';
 
@@ -109,21 +109,22 @@ export function readSenmlCbor(payload: Buffer, where: string): RawRecord[] {
   return records;
 }
 
-function writeValue(w: CborWriter, kind: ValueKind, value: RecordValue, floatValue: boolean, where: string): void {
-  if (kind === 'v' && (typeof value === 'number' || typeof value === 'bigint')) {
-    w.int(CborLabel.v);
-    if (typeof value === 'number' && (floatValue || !Number.isSafeInteger(value))) w.float(value);
-    else w.int(value);
-  } else if (kind === 'vs' && typeof value === 'string') w.int(CborLabel.vs).text(value);
-  else if (kind === 'vlo' && typeof value === 'string') w.text(OBJLNK_LABEL).text(value);
-  else if (kind === 'vb' && typeof value === 'boolean') w.int(CborLabel.vb).bool(value);
-  else if (kind === 'vd' && Buffer.isBuffer(value)) w.int(CborLabel.vd).bytes(value);
-  else throw new CodecError(`SenML CBOR: value of kind "${kind}" does not match its label`, where);
+/**
+ * A SenML value as a bare CBOR item (also the leaf values of LwM2M CBOR). A number is a float when
+ * `asFloat` (a Float resource) or not an exact integer, else an integer.
+ */
+export function writeValueItem(w: CborWriter, kind: ValueKind, value: RecordValue, asFloat: boolean, where: string): void {
+  if (kind === 'v' && (typeof value === 'number' || typeof value === 'bigint')) w.number(value, asFloat);
+  else if ((kind === 'vs' || kind === 'vlo') && typeof value === 'string') w.text(value);
+  else if (kind === 'vb' && typeof value === 'boolean') w.bool(value);
+  else if (kind === 'vd' && Buffer.isBuffer(value)) w.bytes(value);
+  else throw new CodecError(`cannot write this SenML "${kind}" value as CBOR`, where);
 }
 
-function writeNumber(w: CborWriter, v: number | bigint): void {
-  if (typeof v === 'number' && !Number.isSafeInteger(v)) w.float(v);
-  else w.int(v);
+function writeValue(w: CborWriter, kind: ValueKind, value: RecordValue, asFloat: boolean, where: string): void {
+  if (kind === 'vlo') w.text(OBJLNK_LABEL);
+  else if (kind !== 'time') w.int(CborLabel[kind]);
+  writeValueItem(w, kind, value, asFloat, where);
 }
 
 /**
@@ -151,19 +152,19 @@ export function writeSenmlCbor(records: readonly RawRecord[], where: string): Bu
     if (r.s !== undefined) size++;
     w.map(size);
     if (r.bn !== undefined) w.int(CborLabel.bn).text(r.bn);
-    if (r.bt !== undefined) writeNumber(w.int(CborLabel.bt), r.bt);
+    if (r.bt !== undefined) w.int(CborLabel.bt).number(r.bt);
     if (r.bu !== undefined) w.int(CborLabel.bu).text(r.bu);
-    if (r.bv !== undefined) writeNumber(w.int(CborLabel.bv), r.bv);
-    if (r.bs !== undefined) writeNumber(w.int(CborLabel.bs), r.bs);
+    if (r.bv !== undefined) w.int(CborLabel.bv).number(r.bv);
+    if (r.bs !== undefined) w.int(CborLabel.bs).number(r.bs);
     if (r.bver !== undefined) w.int(CborLabel.bver).int(r.bver);
     if (r.n !== undefined) w.int(CborLabel.n).text(r.n);
     if (r.u !== undefined) w.int(CborLabel.u).text(r.u);
-    if (r.t !== undefined) writeNumber(w.int(CborLabel.t), r.t);
-    if (r.ut !== undefined) writeNumber(w.int(CborLabel.ut), r.ut);
+    if (r.t !== undefined) w.int(CborLabel.t).number(r.t);
+    if (r.ut !== undefined) w.int(CborLabel.ut).number(r.ut);
     if (r.kind !== undefined && r.value !== undefined) {
       writeValue(w, r.kind, r.value, r.vFloat === true, bn + (r.n ?? '') || where);
     }
-    if (r.s !== undefined) writeNumber(w.int(CborLabel.s), r.s);
+    if (r.s !== undefined) w.int(CborLabel.s).number(r.s);
   }
   return w.finish();
 }

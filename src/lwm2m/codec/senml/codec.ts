@@ -7,10 +7,11 @@
 import { CodecError } from '../../../common/errors';
 import type { LwM2mNode, TimestampedNode } from '../../node';
 import { formatPath, fromIds, pathIds, pathLevel, type LwM2mPath } from '../../path';
+import { isTreeNodeSupported } from '../codec-common';
+import { nodeLeaves } from '../leaf-nodes';
 import type { CodecContext, CompositeCodec, NodeCodec, TimestampedCodec } from '../types';
-import { collectLeaves, leavesToRecords, type Leaf } from './leaves';
-import { parseName } from './names';
-import { buildComposite, buildNode, groupByTime } from './nodes';
+import { compositeEntries, leavesToRecords } from './leaves';
+import { buildComposite, buildNodeFromRecords, groupByTime } from './nodes';
 import type { RawRecord, ResolvedRecord } from './record';
 import { resolveRecords } from './resolve';
 
@@ -34,48 +35,29 @@ function latestPerPath(records: ResolvedRecord[]): ResolvedRecord[] {
   return [...latest.values()];
 }
 
-function nodeLevelMatches(path: LwM2mPath, node: LwM2mNode): boolean {
-  const level = pathLevel(path);
-  switch (node.kind) {
-    case 'object':
-      return level === 'object';
-    case 'instance':
-      return level === 'instance' || level === 'object';
-    case 'resource':
-    case 'multiResource':
-      return level === 'resource';
-    case 'resourceInstance':
-      return level === 'resourceInstance';
-  }
-}
-
 export function createSenmlCodec(format: number, bytes: SenmlBytes): SenmlCodec {
   const records = (payload: Buffer, where: string): ResolvedRecord[] => resolveRecords(bytes.read(payload, where), where);
 
   return {
     format,
 
-    supports(path: LwM2mPath, node?: LwM2mNode): boolean {
-      return pathLevel(path) !== 'root' && (node === undefined || nodeLevelMatches(path, node));
-    },
+    supports: isTreeNodeSupported,
 
     decode(payload: Buffer, path: LwM2mPath, ctx: CodecContext): LwM2mNode {
-      return buildNode(latestPerPath(records(payload, formatPath(path))), pathIds(path), ctx);
+      return buildNodeFromRecords(latestPerPath(records(payload, formatPath(path))), pathIds(path), ctx);
     },
 
     encode(node: LwM2mNode, path: LwM2mPath): Buffer {
       const where = formatPath(path);
       if (pathLevel(path) === 'root') throw new CodecError('SenML cannot encode a node for the root path', where);
-      const leaves: Leaf[] = [];
-      collectLeaves(node, path, leaves);
-      return bytes.write(leavesToRecords(leaves), where);
+      return bytes.write(leavesToRecords(nodeLeaves(node, path)), where);
     },
 
     decodeTimestamped(payload: Buffer, path: LwM2mPath, ctx: CodecContext): TimestampedNode[] {
       const ids = pathIds(path);
       const out: TimestampedNode[] = [];
       for (const [timestamp, group] of groupByTime(records(payload, formatPath(path)))) {
-        const node = buildNode(group, ids, ctx);
+        const node = buildNodeFromRecords(group, ids, ctx);
         out.push(timestamp === undefined ? { node } : { timestamp, node });
       }
       return out;
@@ -88,13 +70,7 @@ export function createSenmlCodec(format: number, bytes: SenmlBytes): SenmlCodec 
     },
 
     encodeNodes(nodes: ReadonlyMap<string, LwM2mNode | null>): Buffer {
-      const leaves: Leaf[] = [];
-      for (const [key, node] of nodes) {
-        const ids = parseName(key);
-        if (node === null) leaves.push({ ids, type: 'NONE', value: null });
-        else collectLeaves(node, fromIds(ids), leaves);
-      }
-      return bytes.write(leavesToRecords(leaves), '/');
+      return bytes.write(leavesToRecords(compositeEntries(nodes)), '/');
     },
 
     encodePaths(paths: readonly LwM2mPath[]): Buffer {

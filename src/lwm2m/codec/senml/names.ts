@@ -47,14 +47,6 @@ export function isCanonical(name: string, ids: readonly number[]): boolean {
   return len === name.length;
 }
 
-/** "/3/0/6/1" from ids. */
-export function formatIds(ids: readonly number[]): string {
-  if (ids.length === 0) return '/';
-  let s = '';
-  for (const id of ids) s += '/' + id;
-  return s;
-}
-
 /**
  * Splits a path into the base name and name written on the wire: records of one object instance
  * share the base name "/oid/iid/", so a Read of /3/0 gives {"bn":"/3/0/","n":"0"} as in the

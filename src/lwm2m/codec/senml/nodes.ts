@@ -8,14 +8,11 @@ import { CodecError } from '../../../common/errors';
 import type { LwM2mNode, ObjectInstance, Resource } from '../../node';
 import type { LwM2mValue, ResourceType } from '../../value';
 import type { ResourceModel } from '../../model/types';
+import { formatIds } from '../../path';
+import { resourceModel } from '../codec-common';
 import type { CodecContext } from '../types';
-import { formatIds } from './names';
 import type { ResolvedRecord } from './record';
 import { inferType, toLwM2mValue } from './values';
-
-function model(ctx: CodecContext, oid: number, rid: number): ResourceModel | undefined {
-  return ctx.model.getResource(oid, rid, ctx.versions?.get(oid));
-}
 
 function under(ids: readonly number[], prefix: readonly number[]): boolean {
   if (ids.length < prefix.length) return false;
@@ -23,7 +20,10 @@ function under(ids: readonly number[], prefix: readonly number[]): boolean {
   return true;
 }
 
-/** The model type, or one inferred from the records (Float when any number is not integral). */
+/**
+ * The model type, or one inferred from the records: Float when any number is not integral, else
+ * Unsigned Integer when any is beyond the signed 64-bit range.
+ */
 function typeOf(m: ResourceModel | undefined, records: readonly ResolvedRecord[]): ResourceType {
   if (m) {
     if (m.type === 'NONE') throw new CodecError('an executable resource (type NONE) has no value', records[0]?.name);
@@ -31,8 +31,11 @@ function typeOf(m: ResourceModel | undefined, records: readonly ResolvedRecord[]
   }
   const first = records[0] as ResolvedRecord;
   let type = inferType(first.kind ?? 'vs', first.value ?? '');
-  if (type === 'INTEGER') {
-    for (const r of records) if (r.kind === 'v' && inferType('v', r.value ?? 0) === 'FLOAT') type = 'FLOAT';
+  if (type !== 'INTEGER' && type !== 'UNSIGNED_INTEGER') return type;
+  for (const r of records) {
+    const t: ResourceType = r.kind === 'v' ? inferType('v', r.value ?? 0) : type;
+    if (t === 'FLOAT') return t;
+    if (t === 'UNSIGNED_INTEGER') type = t;
   }
   return type;
 }
@@ -44,7 +47,7 @@ function valueOf(type: ResourceType, r: ResolvedRecord): LwM2mValue {
 
 /** One resource from its records, all named /oid/iid/rid or /oid/iid/rid/riid. */
 function buildResource(ctx: CodecContext, oid: number, rid: number, records: readonly ResolvedRecord[]): Resource {
-  const m = model(ctx, oid, rid);
+  const m = resourceModel(ctx, oid, rid);
   const type = typeOf(m, records);
   let multiple = m?.multiple;
   if (multiple === undefined) multiple = records.some((r) => r.ids.length === 4);
@@ -86,7 +89,7 @@ function buildInstance(ctx: CodecContext, oid: number, iid: number, records: rea
  * The node at `target` (path ids, 1 to 4 of them) from records that must all lie below it and
  * carry values (LwM2M-Core 1.1 §7.4.5: Read/Write payloads of one path).
  */
-export function buildNode(records: readonly ResolvedRecord[], target: readonly number[], ctx: CodecContext): LwM2mNode {
+export function buildNodeFromRecords(records: readonly ResolvedRecord[], target: readonly number[], ctx: CodecContext): LwM2mNode {
   const where = formatIds(target);
   if (target.length === 0) throw new CodecError('a single node cannot be decoded for the root path', where);
   for (const r of records) {
@@ -99,7 +102,7 @@ export function buildNode(records: readonly ResolvedRecord[], target: readonly n
     const r = records[0];
     if (!r) throw new CodecError('no value for the resource instance', where);
     if (records.length > 1) throw new CodecError('duplicate SenML record', (records[1] as ResolvedRecord).name);
-    const m = model(ctx, oid, rid);
+    const m = resourceModel(ctx, oid, rid);
     if (m && !m.multiple) throw new CodecError('a single-instance resource has no resource instances', where);
     const type = typeOf(m, records);
     return { kind: 'resourceInstance', id: riid, type, value: valueOf(type, r) };
@@ -136,7 +139,7 @@ export function buildComposite(
         subset.push(r);
         used[i] = 1;
       }
-      out.set(formatIds(target), subset.length > 0 ? buildNode(subset, target, ctx) : null);
+      out.set(formatIds(target), subset.length > 0 ? buildNodeFromRecords(subset, target, ctx) : null);
     }
     for (let i = 0; i < records.length; i++) {
       const r = records[i] as ResolvedRecord;
@@ -158,7 +161,7 @@ export function buildComposite(
     }
     const target = r.ids.length >= 3 ? r.ids : undefined;
     if (!target) throw new CodecError('SenML values must name a resource or resource instance', r.name);
-    out.set(r.name, r.ids.length === 4 ? buildNode([r], target, ctx) : buildResource(ctx, target[0] as number, target[2] as number, [r]));
+    out.set(r.name, r.ids.length === 4 ? buildNodeFromRecords([r], target, ctx) : buildResource(ctx, target[0] as number, target[2] as number, [r]));
   }
   return out;
 }

@@ -5,7 +5,8 @@
  */
 import { CodecError } from '../../../common/errors';
 import { normaliseInteger } from '../../value';
-import { formatIds, isCanonical, parseName } from './names';
+import { formatIds } from '../../path';
+import { isCanonical, parseName } from './names';
 import { RELATIVE_TIME_LIMIT, SENML_VERSION, type RawRecord, type RecordValue, type ResolvedRecord, type ValueKind } from './record';
 
 export interface ResolveOptions {

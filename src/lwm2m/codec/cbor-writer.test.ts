@@ -3,7 +3,7 @@
  * (RFC 8949 §4.2.1, §4.2.2; RFC 8949 Appendix A examples), cross-checked by decoding with cbor-x.
  */
 import { Decoder } from 'cbor-x';
-import { CodecError } from '../../../common/errors';
+import { CodecError } from '../../common/errors';
 import { CborWriter, toHalf } from './cbor-writer';
 
 const decoder = new Decoder({ mapsAsObjects: false, useRecords: false });
@@ -63,7 +63,15 @@ describe('CborWriter', () => {
 
   it('writes strings, bytes, maps and arrays with definite lengths, growing its buffer', () => {
     const long = 'é'.repeat(200);
-    const out = new CborWriter(2).map(2).int(0).text(long).int(1).array(2).bytes(Buffer.from([1, 2])).bool(true).finish();
+    const out = new CborWriter(2)
+      .map(2)
+      .int(0)
+      .text(long)
+      .int(1)
+      .array(2)
+      .bytes(Buffer.from([1, 2]))
+      .bool(true)
+      .finish();
     const back = decoder.decode(out) as Map<number, unknown>;
     expect(back.get(0)).toBe(long);
     expect(back.get(1)).toEqual([Buffer.from([1, 2]), true]);

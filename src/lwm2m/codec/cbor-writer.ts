@@ -1,16 +1,18 @@
 /**
- * A minimal CBOR encoder (RFC 8949) for SenML CBOR and LwM2M CBOR.
+ * The one CBOR encoder (RFC 8949) of the CBOR content formats: CBOR (60), SenML CBOR (112) and
+ * LwM2M CBOR (11544). Numbers are written here only (`number`, `int`, `float`).
  *
- * Decoding uses cbor-x; encoding is done here because cbor-x cannot write half-precision floats
+ * Decoding uses cbor-x; encoding is done here because cbor-x cannot write half-precision floats,
+ * writes integral floats as integers, integers beyond 32 bits as floats, bigints always in 8 bytes,
  * and gives no control over key order. Rules applied:
  * - integers in the shortest head (RFC 8949 §4.2.1 preferred serialization), bigints up to 64 bits;
  * - floats in the shortest of half/single/double that holds the value exactly (RFC 8949 §4.2.2,
  *   RFC 8428 §6, LwM2M-Core 1.2 §7.4.7);
  * - definite lengths only (RFC 8428 §6: a SenML pack MUST use a definite-length array).
  */
-import { CodecError } from '../../../common/errors';
+import { CodecError } from '../../common/errors';
+import { UINT64_MAX } from './value-rules';
 
-const UINT64_MAX = (1n << 64n) - 1n;
 const TWO_32 = 0x100000000;
 
 export class CborWriter {
@@ -76,6 +78,14 @@ export class CborWriter {
     return this;
   }
 
+  /**
+   * A number: a float when `asFloat` (the value of a Float resource, LwM2M-Core 1.2 Table C.-2) or
+   * when it is not an exact integer, else an integer.
+   */
+  number(v: number | bigint, asFloat = false): this {
+    return asFloat || (typeof v === 'number' && !Number.isSafeInteger(v)) ? this.float(Number(v)) : this.int(v);
+  }
+
   /** A float in the shortest exact IEEE 754 form (major type 7). */
   float(v: number): this {
     this.room(9);
@@ -122,6 +132,12 @@ export class CborWriter {
   null(): this {
     this.room(1);
     this.buf[this.pos++] = 0xf6;
+    return this;
+  }
+
+  /** A tag (major type 6) for the item written next, e.g. 1 for an epoch-based date/time (RFC 8949 §3.4.2). */
+  tag(n: number): this {
+    this.head(6, n);
     return this;
   }
 
