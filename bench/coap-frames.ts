@@ -28,14 +28,18 @@ export function registerFrame(endpoint: string, lifetimeS: number, links: string
     code: Method.POST,
     messageId: 0,
     token: token(),
-    options: [...pathOptions(['rd'], [`ep=${endpoint}`, `lt=${lifetimeS}`, 'lwm2m=1.1', 'b=U']), uintOption(Opt.CONTENT_FORMAT, LINK_FORMAT)],
+    options: [
+      ...pathOptions(['rd'], [`ep=${endpoint}`, `lt=${lifetimeS}`, 'lwm2m=1.1', 'b=U']),
+      uintOption(Opt.CONTENT_FORMAT, LINK_FORMAT),
+    ],
     payload: Buffer.from(links, 'utf8'),
   });
 }
 
 /** The Send payload: one temperature reading, /3303/0/5700 = 22.5. */
 export function sendPayload(format: SendFormat): { contentFormat: number; payload: Buffer } {
-  if (format === 'senml-json') return { contentFormat: 110, payload: Buffer.from('[{"bn":"/3303/0/","n":"5700","v":22.5}]', 'utf8') };
+  if (format === 'senml-json')
+    return { contentFormat: 110, payload: Buffer.from('[{"bn":"/3303/0/","n":"5700","v":22.5}]', 'utf8') };
   // RFC 8428 §6: bn = -2, n = 0, v = 2.
   const record = new Map<number, string | number>([
     [-2, '/3303/0/'],
@@ -79,7 +83,12 @@ export function readHead(buf: Buffer): ResponseHead | undefined {
   const b0 = buf[0] as number;
   const tkl = b0 & 0x0f;
   const tokenMid = tkl === TOKEN_LENGTH && buf.length >= 8 ? ((buf[4] as number) << 8) | (buf[5] as number) : -1;
-  return { type: ((b0 >> 4) & 3) as MessageType, code: buf[1] as number, messageId: ((buf[2] as number) << 8) | (buf[3] as number), tokenMid };
+  return {
+    type: ((b0 >> 4) & 3) as MessageType,
+    code: buf[1] as number,
+    messageId: ((buf[2] as number) << 8) | (buf[3] as number),
+    tokenMid,
+  };
 }
 
 export function emptyAck(messageId: number): Buffer {

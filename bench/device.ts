@@ -37,9 +37,25 @@ export interface Device {
 /** Where a device's datagrams go: the closed loop currently running in this worker. */
 export type DatagramSink = (device: Device, buf: Buffer) => void;
 
-export async function openDevice(index: number, bindAddress: string, target: Target, sink: () => DatagramSink, dtls?: DeviceDtls): Promise<Device> {
+export async function openDevice(
+  index: number,
+  bindAddress: string,
+  target: Target,
+  sink: () => DatagramSink,
+  dtls?: DeviceDtls,
+): Promise<Device> {
   const socket = createSocket({ type: 'udp4' });
-  const device: Device = { index, socket, frame: Buffer.alloc(0), mid: randomMid(), busy: false, acked: false, sentAt: 0, location: undefined, attempts: 0 };
+  const device: Device = {
+    index,
+    socket,
+    frame: Buffer.alloc(0),
+    mid: randomMid(),
+    busy: false,
+    acked: false,
+    sentAt: 0,
+    location: undefined,
+    attempts: 0,
+  };
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     socket.bind(0, bindAddress, () => {
@@ -65,13 +81,21 @@ export async function openDevice(index: number, bindAddress: string, target: Tar
   return device;
 }
 
-
-export async function openDevices(first: number, count: number, bindAddress: string, target: Target, sink: () => DatagramSink, dtls?: DeviceDtls): Promise<Device[]> {
+export async function openDevices(
+  first: number,
+  count: number,
+  bindAddress: string,
+  target: Target,
+  sink: () => DatagramSink,
+  dtls?: DeviceDtls,
+): Promise<Device[]> {
   const out: Device[] = [];
   const PARALLEL = dtls === undefined ? 500 : 100;
   for (let i = 0; i < count; i += PARALLEL) {
     const n = Math.min(PARALLEL, count - i);
-    const batch = await Promise.all(Array.from({ length: n }, (_, k) => openDevice(first + i + k, bindAddress, target, sink, dtls)));
+    const batch = await Promise.all(
+      Array.from({ length: n }, (_, k) => openDevice(first + i + k, bindAddress, target, sink, dtls)),
+    );
     out.push(...batch);
   }
   return out;

@@ -19,17 +19,26 @@ async function main(): Promise<void> {
     recvBufferSize: 8 << 20,
     sendBufferSize: 8 << 20,
     credentials: {
-      psk: async (identity) => (identity.startsWith('bench-') ? { key: benchKey(identity), endpoint: identity } : undefined),
+      psk: async (identity) =>
+        identity.startsWith('bench-') ? { key: benchKey(identity), endpoint: identity } : undefined,
       rpk: async () => ({ endpoint: 'bench-rpk' }),
     },
-    serverIdentity: { privateKey, publicKeyDer: createPublicKey(privateKey).export({ format: 'der', type: 'spki' }), chain: [] },
+    serverIdentity: {
+      privateKey,
+      publicKeyDer: createPublicKey(privateKey).export({ format: 'der', type: 'spki' }),
+      chain: [],
+    },
     onEvent: (e) => {
       if (e.type === 'handshake-done') done++;
       else if (e.type === 'handshake-failed') failed++;
     },
   });
   t.onDatagram((data, peer) => t.send(data, peer));
-  process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify({ done, failed, connections: t.dtls.connectionCount, cpu: process.cpuUsage() })}\n`));
+  process.on('SIGUSR2', () =>
+    process.stdout.write(
+      `${JSON.stringify({ done, failed, connections: t.dtls.connectionCount, cpu: process.cpuUsage() })}\n`,
+    ),
+  );
   process.on('SIGTERM', () => void t.close().then(() => process.exit(0)));
   process.stdout.write(`${JSON.stringify({ port: t.local().port })}\n`);
 }

@@ -53,11 +53,23 @@ interface RunResult {
 function params(argv: readonly string[]): Params {
   const get = (name: string, def: number): number => positiveFlag(argv, name, def);
   const mode = choiceFlag(argv, 'mode', ['psk', 'ecdhe', 'both'], 'both');
-  return { modes: mode === 'both' ? ['psk', 'ecdhe'] : [mode], seconds: get('seconds', 10), warmupSeconds: get('warmup', 3), clients: get('clients', 64), runs: get('runs', 3) };
+  return {
+    modes: mode === 'both' ? ['psk', 'ecdhe'] : [mode],
+    seconds: get('seconds', 10),
+    warmupSeconds: get('warmup', 3),
+    clients: get('clients', 64),
+    runs: get('runs', 3),
+  };
 }
 
-async function startServer(): Promise<{ child: ChildProcess; port: number; stats(): Promise<{ done: number; cpu: { user: number; system: number } }> }> {
-  const child = spawn(process.execPath, [join(__dirname, 'dtls-echo-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startServer(): Promise<{
+  child: ChildProcess;
+  port: number;
+  stats(): Promise<{ done: number; cpu: { user: number; system: number } }>;
+}> {
+  const child = spawn(process.execPath, [join(__dirname, 'dtls-echo-server.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const waiting: Array<(line: string) => void> = [];
   lines.on('line', (l) => waiting.shift()?.(l));
@@ -75,7 +87,13 @@ async function startServer(): Promise<{ child: ChildProcess; port: number; stats
 }
 
 /** One client loop: full handshakes back to back on one socket until `until`. */
-async function clientLoop(mode: Mode, index: number, port: number, until: () => boolean, record: (ms: number | undefined) => void): Promise<void> {
+async function clientLoop(
+  mode: Mode,
+  index: number,
+  port: number,
+  until: () => boolean,
+  record: (ms: number | undefined) => void,
+): Promise<void> {
   const sock: Socket = createSocket('udp4');
   await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
   const identity = `bench-${index}`;
@@ -86,7 +104,9 @@ async function clientLoop(mode: Mode, index: number, port: number, until: () => 
   sock.on('message', (d) => onMessage(d));
   try {
     while (!until()) {
-      const client = new ScriptedPskClient(mode === 'psk' ? { identity, key, suites: [0xc0a8] } : { identity, key, rpk });
+      const client = new ScriptedPskClient(
+        mode === 'psk' ? { identity, key, suites: [0xc0a8] } : { identity, key, rpk },
+      );
       const t0 = performance.now();
       const ok = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), HANDSHAKE_TIMEOUT_MS);
@@ -135,7 +155,13 @@ async function oneRun(p: Params, mode: Mode): Promise<RunResult> {
     await Promise.all(loops);
     const serverDone = after.done - before.done;
     const cpuUs = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
-    return { handshakes, failed, perSecond: Math.round(handshakes / elapsed), latency: summarize(samples.toArray()), serverCpuUsPerHandshake: serverDone > 0 ? Math.round(cpuUs / serverDone) : Number.NaN };
+    return {
+      handshakes,
+      failed,
+      perSecond: Math.round(handshakes / elapsed),
+      latency: summarize(samples.toArray()),
+      serverCpuUsPerHandshake: serverDone > 0 ? Math.round(cpuUs / serverDone) : Number.NaN,
+    };
   } finally {
     server.child.kill('SIGTERM');
   }
@@ -143,22 +169,41 @@ async function oneRun(p: Params, mode: Mode): Promise<RunResult> {
 
 async function main(): Promise<void> {
   const p = params(process.argv.slice(2));
-  const byMode: Partial<Record<Mode, { readonly target: number; readonly medianPerSecond: number; readonly medianServerCpuUs: number; readonly runs: RunResult[] }>> = {};
+  const byMode: Partial<
+    Record<
+      Mode,
+      {
+        readonly target: number;
+        readonly medianPerSecond: number;
+        readonly medianServerCpuUs: number;
+        readonly runs: RunResult[];
+      }
+    >
+  > = {};
   for (const mode of p.modes) {
     const runs: RunResult[] = [];
     for (let i = 0; i < p.runs; i++) {
       const r = await oneRun(p, mode);
-      log(`${mode} run ${i + 1}: ${r.perSecond} handshakes/s (${r.handshakes} done, ${r.failed} failed), p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms, server CPU ${r.serverCpuUsPerHandshake} µs per handshake`);
+      log(
+        `${mode} run ${i + 1}: ${r.perSecond} handshakes/s (${r.handshakes} done, ${r.failed} failed), p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms, server CPU ${r.serverCpuUsPerHandshake} µs per handshake`,
+      );
       runs.push(r);
     }
-    byMode[mode] = { target: TARGETS[mode], medianPerSecond: median(runs.map((r) => r.perSecond)), medianServerCpuUs: median(runs.map((r) => r.serverCpuUsPerHandshake)), runs };
+    byMode[mode] = {
+      target: TARGETS[mode],
+      medianPerSecond: median(runs.map((r) => r.perSecond)),
+      medianServerCpuUs: median(runs.map((r) => r.serverCpuUsPerHandshake)),
+      runs,
+    };
   }
   const out = { bench: 'dtls-handshakes', at: new Date().toISOString(), params: p, modes: byMode };
   mkdirSync(resultsDir(), { recursive: true });
   const file = join(resultsDir(), `dtls-handshakes-${out.at.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   for (const [mode, m] of Object.entries(byMode)) {
-    process.stdout.write(`DTLS ${mode} handshakes, ${p.runs} runs of ${p.seconds} s with ${p.clients} clients: median ${m.medianPerSecond}/s (target ≥ ${m.target}/s), server CPU ${m.medianServerCpuUs} µs per handshake\n`);
+    process.stdout.write(
+      `DTLS ${mode} handshakes, ${p.runs} runs of ${p.seconds} s with ${p.clients} clients: median ${m.medianPerSecond}/s (target ≥ ${m.target}/s), server CPU ${m.medianServerCpuUs} µs per handshake\n`,
+    );
   }
   process.stdout.write(`written to ${file}\n`);
 }

@@ -19,13 +19,22 @@ export class ConsumerProcess {
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     child.once('exit', (code, signal) => {
-      for (const w of this.waiting.splice(0)) w({ kind: 'error', message: `consumer exited (${code ?? signal}): ${this.output}` });
+      for (const w of this.waiting.splice(0))
+        w({ kind: 'error', message: `consumer exited (${code ?? signal}): ${this.output}` });
     });
   }
 
-  static async start(brokers: readonly string[], topic: string, groupId: string, epochMs: number): Promise<ConsumerProcess> {
+  static async start(
+    brokers: readonly string[],
+    topic: string,
+    groupId: string,
+    epochMs: number,
+  ): Promise<ConsumerProcess> {
     const file = join(__dirname, 'e2e-consumer.js');
-    const [command, args] = SETPRIV !== undefined ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, file]] : [process.execPath, [file]];
+    const [command, args] =
+      SETPRIV !== undefined
+        ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, file]]
+        : [process.execPath, [file]];
     const c = new ConsumerProcess(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
     try {
       await c.call({ kind: 'start', brokers, topic, groupId, epochMs }, 60_000);
@@ -40,7 +49,12 @@ export class ConsumerProcess {
     return this.child.pid as number;
   }
 
-  async collect(t0Ms: number, t1Ms: number, until: ReadonlyArray<{ partition: number; offset: number }>, timeoutMs: number): Promise<ConsumedWindow> {
+  async collect(
+    t0Ms: number,
+    t1Ms: number,
+    until: ReadonlyArray<{ partition: number; offset: number }>,
+    timeoutMs: number,
+  ): Promise<ConsumedWindow> {
     const r = await this.call({ kind: 'collect', t0Ms, t1Ms, until, timeoutMs }, timeoutMs + 30_000);
     if (r.kind !== 'collected') throw new Error(`consumer answered ${r.kind}`);
     return r.result;
@@ -67,7 +81,10 @@ export class ConsumerProcess {
 
   private call(cmd: ConsumerCommand, timeoutMs: number): Promise<ConsumerReply> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`consumer did not answer ${cmd.kind} within ${timeoutMs} ms: ${this.output}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`consumer did not answer ${cmd.kind} within ${timeoutMs} ms: ${this.output}`)),
+        timeoutMs,
+      );
       this.waiting.push((r) => {
         clearTimeout(timer);
         if (r.kind === 'error') reject(new Error(`consumer: ${r.message}`));

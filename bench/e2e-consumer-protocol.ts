@@ -4,9 +4,21 @@
 import type { LatencySummary } from './stats';
 
 export type ConsumerCommand =
-  | { readonly kind: 'start'; readonly brokers: readonly string[]; readonly topic: string; readonly groupId: string; readonly epochMs: number }
+  | {
+      readonly kind: 'start';
+      readonly brokers: readonly string[];
+      readonly topic: string;
+      readonly groupId: string;
+      readonly epochMs: number;
+    }
   /** Waits (at most timeoutMs) until read up to `until` (high watermarks), then summarises [t0Ms, t1Ms) and forgets what it read. */
-  | { readonly kind: 'collect'; readonly t0Ms: number; readonly t1Ms: number; readonly until: ReadonlyArray<{ readonly partition: number; readonly offset: number }>; readonly timeoutMs: number }
+  | {
+      readonly kind: 'collect';
+      readonly t0Ms: number;
+      readonly t1Ms: number;
+      readonly until: ReadonlyArray<{ readonly partition: number; readonly offset: number }>;
+      readonly timeoutMs: number;
+    }
   /** Stops fetching (deferred mode: the consumer takes no CPU during a measured window) / fetches again. */
   | { readonly kind: 'pause' }
   | { readonly kind: 'resume' }

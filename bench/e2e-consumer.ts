@@ -63,7 +63,13 @@ async function start(cmd: Extract<ConsumerCommand, { kind: 'start' }>): Promise<
   epochMs = cmd.epochMs;
   topic = cmd.topic;
   const kafka = new Kafka({ clientId: 'bench-e2e-consumer', brokers: [...cmd.brokers], logLevel: logLevel.ERROR });
-  const c = kafka.consumer({ groupId: cmd.groupId, maxWaitTimeInMs: 20, minBytes: 1, maxBytes: 64 << 20, maxBytesPerPartition: 16 << 20 });
+  const c = kafka.consumer({
+    groupId: cmd.groupId,
+    maxWaitTimeInMs: 20,
+    minBytes: 1,
+    maxBytes: 64 << 20,
+    maxBytesPerPartition: 16 << 20,
+  });
   consumer = c;
   await c.connect();
   await c.subscribe({ topic: cmd.topic, fromBeginning: true });
@@ -83,7 +89,8 @@ async function start(cmd: Extract<ConsumerCommand, { kind: 'start' }>): Promise<
 
 async function collect(cmd: Extract<ConsumerCommand, { kind: 'collect' }>): Promise<ConsumerReply> {
   const t = performance.now();
-  const reached = (): boolean => cmd.until.every((u) => u.offset === 0 || (readTo.get(u.partition) ?? -1) >= u.offset - 1);
+  const reached = (): boolean =>
+    cmd.until.every((u) => u.offset === 0 || (readTo.get(u.partition) ?? -1) >= u.offset - 1);
   while (!reached() && performance.now() - t < cmd.timeoutMs) await new Promise((r) => setTimeout(r, 20));
   let appendedInWindow = 0;
   const appendLatency: number[] = [];

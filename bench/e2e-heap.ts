@@ -42,8 +42,13 @@ export interface E2eHeapResult {
   readonly levels: E2eHeapLevel[];
 }
 
-
-export async function runE2eHeap(p: E2eParams, pool: WorkerPool<E2eCommand, E2eReply>, infra: Infra, env: (level: number) => Record<string, string>, log: (s: string) => void): Promise<E2eHeapResult> {
+export async function runE2eHeap(
+  p: E2eParams,
+  pool: WorkerPool<E2eCommand, E2eReply>,
+  infra: Infra,
+  env: (level: number) => Record<string, string>,
+  log: (s: string) => void,
+): Promise<E2eHeapResult> {
   const distinct = await canBind('127.1.0.1');
   const lifetimeMs = exchangeLifetimeMs(DEFAULT_TRANSMISSION);
   const transmission = {
@@ -74,7 +79,9 @@ export async function runE2eHeap(p: E2eParams, pool: WorkerPool<E2eCommand, E2eR
       const shares = Array.from({ length: pool.size }, (_, w) => shareOf(devices, pool.size, w));
       const address = (k: number): string => (distinct ? `127.1.${Math.floor(k / 250)}.${(k % 250) + 1}` : SERVER_HOST);
       log(`  registering ${devices} devices in batches of ${p.heapBatch} sockets, each batch closed once observed`);
-      const firstBatch = shares.map((_, w) => batchOffset + shares.slice(0, w).reduce((n, sh) => n + Math.ceil(sh.count / p.heapBatch), 0));
+      const firstBatch = shares.map(
+        (_, w) => batchOffset + shares.slice(0, w).reduce((n, sh) => n + Math.ceil(sh.count / p.heapBatch), 0),
+      );
       batchOffset += shares.reduce((n, sh) => n + Math.ceil(sh.count / p.heapBatch), 0);
       const replies = await pool.all('registered-observed', (w) => {
         const share = shares[w] as { first: number; count: number };
@@ -82,7 +89,9 @@ export async function runE2eHeap(p: E2eParams, pool: WorkerPool<E2eCommand, E2eR
           kind: 'register-observed-batched',
           target: { address: SERVER_HOST, port: server.coapPort },
           loop: { window: Math.max(1, Math.ceil(p.window / pool.size)), timeoutMs: p.timeoutMs },
-          bindAddresses: Array.from({ length: Math.ceil(share.count / p.heapBatch) }, (_, b) => address((firstBatch[w] as number) + b)),
+          bindAddresses: Array.from({ length: Math.ceil(share.count / p.heapBatch) }, (_, b) =>
+            address((firstBatch[w] as number) + b),
+          ),
           firstIndex: share.first,
           count: share.count,
           batchSize: p.heapBatch,
@@ -100,8 +109,13 @@ export async function runE2eHeap(p: E2eParams, pool: WorkerPool<E2eCommand, E2eR
       const serverCount = await server.registrationCount();
       const fresh = measure(await settledGc(server), base, serverCount);
       const redisAfter = await usedMemory(redis);
-      const redisBytesPerDevice = redisBefore === undefined || redisAfter === undefined ? undefined : Math.round((redisAfter - redisBefore) / Math.max(1, serverCount));
-      log(`  ${serverCount} registered, ${observed} observed: ${fresh.perDeviceBytes} B/device (fresh), heapUsed ${mb(fresh.heapUsedBytes)} MB, RSS ${mb(fresh.rssBytes)} MB; Redis ${redisBytesPerDevice ?? '?'} B/device`);
+      const redisBytesPerDevice =
+        redisBefore === undefined || redisAfter === undefined
+          ? undefined
+          : Math.round((redisAfter - redisBefore) / Math.max(1, serverCount));
+      log(
+        `  ${serverCount} registered, ${observed} observed: ${fresh.perDeviceBytes} B/device (fresh), heapUsed ${mb(fresh.heapUsedBytes)} MB, RSS ${mb(fresh.rssBytes)} MB; Redis ${redisBytesPerDevice ?? '?'} B/device`,
+      );
       levels.push({
         devices,
         registered,

@@ -94,8 +94,12 @@ export async function startInfra(log: (s: string) => void, brokerHeap: string): 
     let brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter((b) => b !== '');
     if (brokers.length === 0) {
       log('starting a Kafka broker (KRaft, one node)…');
-      const classpathFile = process.env.KAFKA_CLASSPATH_FILE ?? resolve(__dirname, '..', '..', '.cache', 'kafka-classpath.txt');
-      const kafka: KafkaBrokerHandle = await startKafkaBroker({ classpathFile, jvmArgs: [`-Xmx${brokerHeap}`, `-Xms${brokerHeap}`] });
+      const classpathFile =
+        process.env.KAFKA_CLASSPATH_FILE ?? resolve(__dirname, '..', '..', '.cache', 'kafka-classpath.txt');
+      const kafka: KafkaBrokerHandle = await startKafkaBroker({
+        classpathFile,
+        jvmArgs: [`-Xmx${brokerHeap}`, `-Xms${brokerHeap}`],
+      });
       stops.push(() => kafka.stop());
       brokers = kafka.brokers;
     }
@@ -105,7 +109,10 @@ export async function startInfra(log: (s: string) => void, brokerHeap: string): 
     return {
       redisUrl,
       brokers,
-      source: { redis: process.env.REDIS_URL ? 'REDIS_URL' : 'started', kafka: process.env.KAFKA_BROKERS ? 'KAFKA_BROKERS' : 'started' },
+      source: {
+        redis: process.env.REDIS_URL ? 'REDIS_URL' : 'started',
+        kafka: process.env.KAFKA_BROKERS ? 'KAFKA_BROKERS' : 'started',
+      },
       profilesDir,
       admin,
       bridgeEnv: (prefix, extra = {}) => ({
@@ -121,14 +128,28 @@ export async function startInfra(log: (s: string) => void, brokerHeap: string): 
         const topic = `${prefix}telemetry`;
         await admin.createTopics({
           waitForLeaders: true,
-          topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }],
+          topics: [
+            {
+              topic,
+              numPartitions: partitions,
+              replicationFactor: 1,
+              configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }],
+            },
+          ],
         });
         await readableOffsets(admin, topic, 30_000);
         return topic;
       },
       async prepareBridgeTopics(prefix) {
         const topics = [`${prefix}devices`, `${prefix}profiles`];
-        await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })) });
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: topics.map((topic) => ({
+            topic,
+            numPartitions: 3,
+            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          })),
+        });
         for (const topic of topics) await readableOffsets(admin, topic, 30_000);
       },
       async offsets(topic) {

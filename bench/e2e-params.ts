@@ -99,9 +99,11 @@ export const E2E_DEFAULTS: E2eParams = {
 
 export function parseE2eParams(argv: readonly string[]): E2eParams {
   const p = parseArgs(E2E_DEFAULTS, argv);
-  if (p.format !== 'senml-json' && p.format !== 'senml-cbor') throw new Error('--format must be senml-json or senml-cbor');
+  if (p.format !== 'senml-json' && p.format !== 'senml-cbor')
+    throw new Error('--format must be senml-json or senml-cbor');
   if (p.devices > 15_000) throw new Error('--devices: at most 15000 (one socket each; ulimit -n is the bound)');
-  if (p.pacedWindow > p.devices) throw new Error('--pacedWindow cannot exceed --devices (one notification per device at a time)');
+  if (p.pacedWindow > p.devices)
+    throw new Error('--pacedWindow cannot exceed --devices (one notification per device at a time)');
   if (p.window > p.devices) throw new Error('--window cannot exceed --devices (one notification per device at a time)');
   if (!['nosec', 'psk', 'compare'].includes(p.security)) throw new Error('--security must be nosec, psk or compare');
   extraBridgeEnv(p);
@@ -111,7 +113,8 @@ export function parseE2eParams(argv: readonly string[]): E2eParams {
 export function extraBridgeEnv(p: E2eParams): Record<string, string> {
   if (p.bridgeEnv === '') return {};
   const parsed: unknown = JSON.parse(p.bridgeEnv);
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--bridgeEnv must be a JSON object of strings');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error('--bridgeEnv must be a JSON object of strings');
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed)) out[k] = String(v);
   return out;

@@ -16,7 +16,15 @@ export interface RegistrationSpec {
 
 export type E2eCommand =
   /** Opens one socket per device (bound to `bindAddress`, connected to the bridge); sets the payload format. With `dtls`, each device makes a PSK handshake first (identity e2e-<index>). */
-  | { readonly kind: 'open'; readonly target: Target; readonly bindAddress: string; readonly firstIndex: number; readonly count: number; readonly format: E2eFormat; readonly dtls?: boolean }
+  | {
+      readonly kind: 'open';
+      readonly target: Target;
+      readonly bindAddress: string;
+      readonly firstIndex: number;
+      readonly count: number;
+      readonly format: E2eFormat;
+      readonly dtls?: boolean;
+    }
   /** Registers the open devices; each then answers the bridge's Observe with 2.05 + Observe. */
   | ({ readonly kind: 'register' } & RegistrationSpec)
   /** Waits until every registered device has an observation, or `timeoutMs`. */

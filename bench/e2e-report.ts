@@ -11,7 +11,12 @@ import type { E2eRunSet } from './e2e-throughput';
 import type { MachineInfo } from './proc';
 import { resultsDir } from './report';
 
-export const E2E_TARGETS = { recordsPerSecond: 20_000, p99Ms: 50, heapBytesPerIdleDevice: 1024, heapDevices: 100_000 } as const;
+export const E2E_TARGETS = {
+  recordsPerSecond: 20_000,
+  p99Ms: 50,
+  heapBytesPerIdleDevice: 1024,
+  heapDevices: 100_000,
+} as const;
 
 export interface TargetCheck {
   readonly statement: string;
@@ -28,10 +33,21 @@ export interface E2eResults {
   readonly finishedAt: string;
   readonly machine: MachineInfo;
   readonly params: E2eParams;
-  readonly infra: { readonly redis: string; readonly kafka: string; readonly telemetryTopic: string; readonly partitions: number; readonly bridgeEnv: Readonly<Record<string, string>> };
+  readonly infra: {
+    readonly redis: string;
+    readonly kafka: string;
+    readonly telemetryTopic: string;
+    readonly partitions: number;
+    readonly bridgeEnv: Readonly<Record<string, string>>;
+  };
   readonly setup: readonly string[];
   readonly targets: { readonly throughput: TargetCheck; readonly latency: TargetCheck; readonly heap: TargetCheck };
-  readonly report: { readonly redisCommandsPerNotification: number | undefined; readonly bridgeRssBytes: number | undefined; readonly bridgePeakRssBytes: number | undefined; readonly heapBridgeRssBytes: number | undefined };
+  readonly report: {
+    readonly redisCommandsPerNotification: number | undefined;
+    readonly bridgeRssBytes: number | undefined;
+    readonly bridgePeakRssBytes: number | undefined;
+    readonly heapBridgeRssBytes: number | undefined;
+  };
   readonly devices?: SetupResult;
   /** Closed-loop runs: the throughput figure. */
   readonly closedLoop?: E2eRunSet;
@@ -47,14 +63,22 @@ export interface E2eResults {
   readonly dtls?: { readonly closedLoop: E2eRunSet; readonly devices: SetupResult; readonly ratioToPlain?: number };
 }
 
-export function checkTargets(closed: E2eRunSet | undefined, paced: E2eRunSet | undefined, heap: E2eHeapResult | undefined, targetRate: number): E2eResults['targets'] {
+export function checkTargets(
+  closed: E2eRunSet | undefined,
+  paced: E2eRunSet | undefined,
+  heap: E2eHeapResult | undefined,
+  targetRate: number,
+): E2eResults['targets'] {
   const T = E2E_TARGETS;
   const throughput: TargetCheck = {
     statement: `at least ${T.recordsPerSecond} notifications/s into Kafka (records appended, read back)`,
     value: closed?.median.kafkaRecordsPerSecond,
     unit: 'records/s',
     met: closed === undefined ? undefined : closed.median.kafkaRecordsPerSecond >= T.recordsPerSecond,
-    note: closed === undefined ? 'not measured' : `median of ${closed.runs.length} closed-loop runs: ${closed.runs.map((r) => r.kafkaRecordsPerSecond).join(', ')}`,
+    note:
+      closed === undefined
+        ? 'not measured'
+        : `median of ${closed.runs.length} closed-loop runs: ${closed.runs.map((r) => r.kafkaRecordsPerSecond).join(', ')}`,
   };
   const set = paced ?? closed;
   const achieved = set?.median.kafkaRecordsPerSecond;
@@ -63,7 +87,10 @@ export function checkTargets(closed: E2eRunSet | undefined, paced: E2eRunSet | u
     statement: `p99 datagram-in -> Kafka-ack <= ${T.p99Ms} ms (measured as device send -> broker append time)`,
     value: p99,
     unit: 'ms',
-    met: set === undefined || p99 === undefined ? undefined : p99 <= T.p99Ms && (paced === undefined || (achieved ?? 0) >= 0.98 * targetRate),
+    met:
+      set === undefined || p99 === undefined
+        ? undefined
+        : p99 <= T.p99Ms && (paced === undefined || (achieved ?? 0) >= 0.98 * targetRate),
     note:
       set === undefined
         ? 'not measured'
@@ -77,8 +104,14 @@ export function checkTargets(closed: E2eRunSet | undefined, paced: E2eRunSet | u
     statement: `heap per idle registered device <= ${T.heapBytesPerIdleDevice} B at ${T.heapDevices} devices, Redis mode`,
     value: level?.idle?.perDeviceBytes ?? level?.fresh.perDeviceBytes,
     unit: 'bytes/device',
-    met: level?.idle === undefined ? undefined : level.idle.perDeviceBytes <= T.heapBytesPerIdleDevice && level.devices >= T.heapDevices,
-    note: level === undefined ? 'not measured' : `${level.serverCount} devices; ${level.idle ? `idle (after EXCHANGE_LIFETIME); fresh ${level.fresh.perDeviceBytes} B` : 'fresh only (--idle=false): not the idle figure'}`,
+    met:
+      level?.idle === undefined
+        ? undefined
+        : level.idle.perDeviceBytes <= T.heapBytesPerIdleDevice && level.devices >= T.heapDevices,
+    note:
+      level === undefined
+        ? 'not measured'
+        : `${level.serverCount} devices; ${level.idle ? `idle (after EXCHANGE_LIFETIME); fresh ${level.fresh.perDeviceBytes} B` : 'fresh only (--idle=false): not the idle figure'}`,
   };
   return { throughput, latency, heap: heapCheck };
 }
@@ -96,10 +129,18 @@ export function writeE2eResults(r: E2eResults): string {
 export function summaryE2e(r: E2eResults): string {
   const mb = (b: number | undefined): string => (b === undefined ? '?' : `${(b / 1048576).toFixed(1)} MB`);
   const verdict = (t: TargetCheck): string => (t.met === undefined ? 'not checked' : t.met ? 'MET' : 'NOT MET');
-  const lines = [`lwm2m-bridge end-to-end benchmark: CoAP -> bridge -> Redis + Kafka (${r.machine.cpuCount} x ${r.machine.cpuModel}, node ${r.machine.node})`];
-  for (const t of [r.targets.throughput, r.targets.latency, r.targets.heap]) lines.push(`  ${t.statement}: ${t.value ?? '?'} ${t.unit} -> ${verdict(t)} (${t.note})`);
-  lines.push(`  Redis commands per notification: ${r.report.redisCommandsPerNotification ?? '?'}; bridge RSS ${mb(r.report.bridgeRssBytes)} (peak ${mb(r.report.bridgePeakRssBytes)}); heap-phase bridge RSS ${mb(r.report.heapBridgeRssBytes)}`);
-  for (const [label, s] of [['closed loop', r.closedLoop], [`paced ${r.params.targetRate}/s`, r.atTargetRate]] as const) {
+  const lines = [
+    `lwm2m-bridge end-to-end benchmark: CoAP -> bridge -> Redis + Kafka (${r.machine.cpuCount} x ${r.machine.cpuModel}, node ${r.machine.node})`,
+  ];
+  for (const t of [r.targets.throughput, r.targets.latency, r.targets.heap])
+    lines.push(`  ${t.statement}: ${t.value ?? '?'} ${t.unit} -> ${verdict(t)} (${t.note})`);
+  lines.push(
+    `  Redis commands per notification: ${r.report.redisCommandsPerNotification ?? '?'}; bridge RSS ${mb(r.report.bridgeRssBytes)} (peak ${mb(r.report.bridgePeakRssBytes)}); heap-phase bridge RSS ${mb(r.report.heapBridgeRssBytes)}`,
+  );
+  for (const [label, s] of [
+    ['closed loop', r.closedLoop],
+    [`paced ${r.params.targetRate}/s`, r.atTargetRate],
+  ] as const) {
     if (s === undefined) continue;
     const m = s.median;
     lines.push(
@@ -109,7 +150,9 @@ export function summaryE2e(r: E2eResults): string {
   }
   if (r.dtls !== undefined) {
     const m = r.dtls.closedLoop.median;
-    lines.push(`  over DTLS (PSK, closed loop): ${m.kafkaRecordsPerSecond} records/s, send->append p99 ${m.sendToAppendP99Ms} ms, bridge CPU ${m.bridgeCpuMicrosPerNotification} µs/notification; ratio to plain ${r.dtls.ratioToPlain ?? '?'} (target >= 0.5)`);
+    lines.push(
+      `  over DTLS (PSK, closed loop): ${m.kafkaRecordsPerSecond} records/s, send->append p99 ${m.sendToAppendP99Ms} ms, bridge CPU ${m.bridgeCpuMicrosPerNotification} µs/notification; ratio to plain ${r.dtls.ratioToPlain ?? '?'} (target >= 0.5)`,
+    );
   }
   return lines.join('\n');
 }

@@ -49,7 +49,9 @@ export function childPids(comm: string): number[] {
   return out;
 }
 
-export function cpuSample(pids: Partial<Record<ProcName, number>>): CpuSample & { readonly bridgeSystem: number | undefined } {
+export function cpuSample(
+  pids: Partial<Record<ProcName, number>>,
+): CpuSample & { readonly bridgeSystem: number | undefined } {
   const procs: Partial<Record<ProcName, number>> = {};
   let bridgeSystem: number | undefined;
   for (const [name, pid] of Object.entries(pids) as Array<[ProcName, number | undefined]>) {
@@ -60,12 +62,19 @@ export function cpuSample(pids: Partial<Record<ProcName, number>>): CpuSample & 
     if (name === 'bridge') bridgeSystem = c.system;
   }
   const self = process.cpuUsage();
-  return { atMs: performance.now(), procs, bench: (self.user + self.system) / 1e6, machineBusy: machineCpuSeconds()?.busy, bridgeSystem };
+  return {
+    atMs: performance.now(),
+    procs,
+    bench: (self.user + self.system) / 1e6,
+    machineBusy: machineCpuSeconds()?.busy,
+    bridgeSystem,
+  };
 }
 
 export function cpuUsage(a: ReturnType<typeof cpuSample>, b: ReturnType<typeof cpuSample>): CpuUsage {
   const s = (b.atMs - a.atMs) / 1000;
-  const pct = (x: number | undefined, y: number | undefined): number | undefined => (x === undefined || y === undefined ? undefined : Math.round(((y - x) / s) * 1000) / 10);
+  const pct = (x: number | undefined, y: number | undefined): number | undefined =>
+    x === undefined || y === undefined ? undefined : Math.round(((y - x) / s) * 1000) / 10;
   const names: ProcName[] = ['bridge', 'kafka', 'redis', 'consumer'];
   const out: Record<string, number | undefined> = {};
   let ours = pct(a.bench, b.bench) ?? 0;
@@ -93,7 +102,11 @@ export interface QuietCheck {
 }
 
 /** Waits (at most maxWaitS) until processes outside the benchmark use less than `thresholdPercent` of a core over 1 s. */
-export async function waitForQuiet(pids: Partial<Record<ProcName, number>>, maxWaitS: number, thresholdPercent: number): Promise<QuietCheck> {
+export async function waitForQuiet(
+  pids: Partial<Record<ProcName, number>>,
+  maxWaitS: number,
+  thresholdPercent: number,
+): Promise<QuietCheck> {
   const start = performance.now();
   for (;;) {
     const a = cpuSample(pids);
@@ -148,8 +161,19 @@ export function histogramWindow(a: Map<string, number>, b: Map<string, number>, 
     return count === 0 || hit === undefined ? undefined : hit.le * 1000;
   };
   const buckets: Record<string, number> = {};
-  bounds.forEach((x, i) => (buckets[Number.isFinite(x.le) ? String(x.le * 1000) : '+Inf'] = x.cum - (i > 0 ? (bounds[i - 1] as { cum: number }).cum : 0)));
-  return { count, meanMs: count > 0 ? Math.round((sum / count) * 1e6) / 1e3 : undefined, p50AtMostMs: q(0.5), p90AtMostMs: q(0.9), p99AtMostMs: q(0.99), buckets };
+  bounds.forEach(
+    (x, i) =>
+      (buckets[Number.isFinite(x.le) ? String(x.le * 1000) : '+Inf'] =
+        x.cum - (i > 0 ? (bounds[i - 1] as { cum: number }).cum : 0)),
+  );
+  return {
+    count,
+    meanMs: count > 0 ? Math.round((sum / count) * 1e6) / 1e3 : undefined,
+    p50AtMostMs: q(0.5),
+    p90AtMostMs: q(0.9),
+    p99AtMostMs: q(0.99),
+    buckets,
+  };
 }
 
 /**

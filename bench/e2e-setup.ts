@@ -26,17 +26,30 @@ export interface SetupResult {
   readonly observedWithinS: number;
 }
 
-export async function setupDevices(p: E2eParams, pool: WorkerPool<E2eCommand, E2eReply>, server: ServerProcess, log: (s: string) => void, dtls = false): Promise<SetupResult> {
+export async function setupDevices(
+  p: E2eParams,
+  pool: WorkerPool<E2eCommand, E2eReply>,
+  server: ServerProcess,
+  log: (s: string) => void,
+  dtls = false,
+): Promise<SetupResult> {
   if (dtls && server.coapsPort === undefined) throw new Error('the bridge listens on no CoAPS port');
   const target = { address: SERVER_HOST, port: dtls ? (server.coapsPort as number) : server.coapPort };
   const opened = await pool.all('opened', (i) => {
     const { first, count } = shareOf(p.devices, pool.size, i);
     return { kind: 'open', target, bindAddress: SERVER_HOST, firstIndex: first, count, format: p.format, dtls };
   });
-  if (dtls) log(`  ${p.devices} DTLS (PSK) handshakes in ${(Math.max(...opened.map((o) => o.elapsedMs)) / 1000).toFixed(2)} s`);
+  if (dtls)
+    log(`  ${p.devices} DTLS (PSK) handshakes in ${(Math.max(...opened.map((o) => o.elapsedMs)) / 1000).toFixed(2)} s`);
   log(`  registering ${p.devices} devices (window ${p.window})`);
   const loop = { window: Math.max(1, Math.ceil(p.window / pool.size)), timeoutMs: p.timeoutMs };
-  const regs = await pool.all('registered', () => ({ kind: 'register', loop, endpointPrefix: 'e2e-', lifetimeS: p.lifetimeS, retries: p.registerRetries }));
+  const regs = await pool.all('registered', () => ({
+    kind: 'register',
+    loop,
+    endpointPrefix: 'e2e-',
+    lifetimeS: p.lifetimeS,
+    retries: p.registerRetries,
+  }));
   const counters = newCounters();
   for (const r of regs) addCounters(counters, r.counters);
   const registered = regs.reduce((s, r) => s + r.registered, 0);
@@ -46,7 +59,10 @@ export async function setupDevices(p: E2eParams, pool: WorkerPool<E2eCommand, E2
   const observed = obs.reduce((s, r) => s + r.observed, 0);
   const observedWithinS = Math.round(Math.max(...obs.map((r) => r.elapsedMs))) / 1000;
   log(`  ${observed} observed ${observedWithinS} s after the last registration`);
-  if (observed === 0) throw new Error('no device was observed: is the profile assigned (PROFILE_RULES) and the bridge connected to Kafka?');
+  if (observed === 0)
+    throw new Error(
+      'no device was observed: is the profile assigned (PROFILE_RULES) and the bridge connected to Kafka?',
+    );
   return {
     devices: p.devices,
     registered,

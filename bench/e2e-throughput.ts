@@ -12,7 +12,20 @@ import type { ConsumerProcess } from './e2e-consumer-client';
 import type { Infra } from './e2e-infra';
 import type { E2eParams } from './e2e-params';
 import type { E2eCommand, E2eReply, NotifyCounters } from './e2e-protocol';
-import { cpuSample, cpuUsage, delta, histogramWindow, parseMetrics, runtimeWindow, waitForQuiet, type CpuUsage, type HistogramWindow, type ProcName, type QuietCheck, type RuntimeWindow } from './e2e-sampler';
+import {
+  cpuSample,
+  cpuUsage,
+  delta,
+  histogramWindow,
+  parseMetrics,
+  runtimeWindow,
+  waitForQuiet,
+  type CpuUsage,
+  type HistogramWindow,
+  type ProcName,
+  type QuietCheck,
+  type RuntimeWindow,
+} from './e2e-sampler';
 import { rss } from './proc';
 import { at } from './sampler';
 import type { ServerProcess } from './server-process';
@@ -47,13 +60,27 @@ export interface E2eRun {
   readonly sentInWindowAcked: number;
   readonly foundOnKafka: number;
   /** sendToConsume only with a live consumer (--liveConsumer). */
-  readonly latency: { readonly sendToAppend: LatencySummary; readonly sendToConsume?: LatencySummary; readonly sendToAck: LatencySummary };
+  readonly latency: {
+    readonly sendToAppend: LatencySummary;
+    readonly sendToConsume?: LatencySummary;
+    readonly sendToAck: LatencySummary;
+  };
   /** The bridge's own view: lwm2m_kafka_produce_seconds (publish() -> acknowledgement) in the window. */
   readonly serverProduce: HistogramWindow;
   /** The bridge's GC pauses and event-loop delay in the window: what the latency tail is made of. */
   readonly runtime: RuntimeWindow;
-  readonly redis: { readonly commands: number | undefined; readonly notifications: number | undefined; readonly commandsPerNotification: number | undefined; readonly commandsPerNotificationSinceStart: number | undefined };
-  readonly bus: { readonly failed: number | undefined; readonly sendErrors: number | undefined; readonly bufferedAtEnd: number | undefined; readonly drainedAfterMs: number };
+  readonly redis: {
+    readonly commands: number | undefined;
+    readonly notifications: number | undefined;
+    readonly commandsPerNotification: number | undefined;
+    readonly commandsPerNotificationSinceStart: number | undefined;
+  };
+  readonly bus: {
+    readonly failed: number | undefined;
+    readonly sendErrors: number | undefined;
+    readonly bufferedAtEnd: number | undefined;
+    readonly drainedAfterMs: number;
+  };
   readonly cpu: CpuUsage;
   readonly bridgeCpuMicrosPerNotification: number | undefined;
   readonly rssBytes: Partial<Record<ProcName, number>>;
@@ -95,7 +122,15 @@ export async function prime(ctx: RunContext): Promise<void> {
   if (p.primeS <= 0) return;
   const startAtMs = performance.timeOrigin + performance.now() + 300;
   const loop = { window: Math.max(1, Math.ceil(p.window / pool.size)), timeoutMs: p.timeoutMs };
-  await pool.all('notified', () => ({ kind: 'notify', loop, ratePerSecond: 0, epochMs: ctx.epochMs, startAtMs, warmupMs: 0, durationMs: p.primeS * 1000 }));
+  await pool.all('notified', () => ({
+    kind: 'notify',
+    loop,
+    ratePerSecond: 0,
+    epochMs: ctx.epochMs,
+    startAtMs,
+    warmupMs: 0,
+    durationMs: p.primeS * 1000,
+  }));
   await ctx.consumer.collect(0, 0, await ctx.infra.offsets(ctx.topic), 60_000);
 }
 
@@ -141,8 +176,19 @@ async function oneRun(ctx: RunContext, run: number, rateCap: number): Promise<E2
   const startAtMs = performance.timeOrigin + performance.now() + 300;
   const t0 = startAtMs + p.warmupS * 1000;
   const t1 = t0 + p.durationS * 1000;
-  const loop = { window: Math.max(1, Math.ceil((rateCap > 0 ? p.pacedWindow : p.window) / pool.size)), timeoutMs: p.timeoutMs };
-  const replying = pool.all('notified', () => ({ kind: 'notify', loop, ratePerSecond: rateCap / pool.size, epochMs: ctx.epochMs, startAtMs, warmupMs: p.warmupS * 1000, durationMs: p.durationS * 1000 }));
+  const loop = {
+    window: Math.max(1, Math.ceil((rateCap > 0 ? p.pacedWindow : p.window) / pool.size)),
+    timeoutMs: p.timeoutMs,
+  };
+  const replying = pool.all('notified', () => ({
+    kind: 'notify',
+    loop,
+    ratePerSecond: rateCap / pool.size,
+    epochMs: ctx.epochMs,
+    startAtMs,
+    warmupMs: p.warmupS * 1000,
+    durationMs: p.durationS * 1000,
+  }));
   await at(t0);
   const cpuA = cpuSample(ctx.pids);
   const mA = parseMetrics(await server.metricsText());
@@ -150,7 +196,8 @@ async function oneRun(ctx: RunContext, run: number, rateCap: number): Promise<E2
   const cpuB = cpuSample(ctx.pids);
   const mB = parseMetrics(await server.metricsText());
   const rssBytes: Partial<Record<ProcName, number>> = {};
-  for (const [name, pid] of Object.entries(ctx.pids) as Array<[ProcName, number | undefined]>) if (pid !== undefined) rssBytes[name] = rss(pid)?.rssBytes;
+  for (const [name, pid] of Object.entries(ctx.pids) as Array<[ProcName, number | undefined]>)
+    if (pid !== undefined) rssBytes[name] = rss(pid)?.rssBytes;
   const bridgePeakRssBytes = rss(server.pid)?.peakBytes;
   const replies = await replying;
   const drainStart = performance.now();
@@ -164,7 +211,15 @@ async function oneRun(ctx: RunContext, run: number, rateCap: number): Promise<E2
   const consumed = await ctx.consumer.collect(t0, t1, await ctx.infra.offsets(ctx.topic), 60_000);
 
   const counters = replies.reduce<NotifyCounters>(
-    (c, r) => ({ ...c, sent: c.sent + r.counters.sent, ok: c.ok + r.counters.ok, timeouts: c.timeouts + r.counters.timeouts, resets: c.resets + r.counters.resets, stray: c.stray + r.counters.stray, lostObservations: c.lostObservations + r.counters.lostObservations }),
+    (c, r) => ({
+      ...c,
+      sent: c.sent + r.counters.sent,
+      ok: c.ok + r.counters.ok,
+      timeouts: c.timeouts + r.counters.timeouts,
+      resets: c.resets + r.counters.resets,
+      stray: c.stray + r.counters.stray,
+      lostObservations: c.lostObservations + r.counters.lostObservations,
+    }),
     { sent: 0, ok: 0, errorCodes: {}, timeouts: 0, resets: 0, separate: 0, stray: 0, lostObservations: 0 },
   );
   const windowS = (cpuB.atMs - cpuA.atMs) / 1000;
@@ -195,11 +250,22 @@ async function oneRun(ctx: RunContext, run: number, rateCap: number): Promise<E2
       commandsPerNotification: commands === undefined || !notifications ? undefined : round3(commands / notifications),
       commandsPerNotificationSinceStart: mB.get(N.perNotification),
     },
-    bus: { failed: delta(mA, mEnd, N.failed), sendErrors: delta(mA, mEnd, N.sendErrors), bufferedAtEnd: mEnd.get(N.buffered), drainedAfterMs },
+    bus: {
+      failed: delta(mA, mEnd, N.failed),
+      sendErrors: delta(mA, mEnd, N.sendErrors),
+      bufferedAtEnd: mEnd.get(N.buffered),
+      drainedAfterMs,
+    },
     cpu,
-    bridgeCpuMicrosPerNotification: cpu.bridge === undefined || !notifications ? undefined : round3((cpu.bridge * 1e4 * windowS) / notifications),
+    bridgeCpuMicrosPerNotification:
+      cpu.bridge === undefined || !notifications ? undefined : round3((cpu.bridge * 1e4 * windowS) / notifications),
     rssBytes,
     bridgePeakRssBytes,
-    consumer: { reachedOffsets: consumed.reachedOffsets, waitedMs: consumed.waitedMs, notifyRecordsRead: consumed.notifyRecordsRead, unparsable: consumed.unparsable },
+    consumer: {
+      reachedOffsets: consumed.reachedOffsets,
+      waitedMs: consumed.waitedMs,
+      notifyRecordsRead: consumed.notifyRecordsRead,
+      unparsable: consumed.unparsable,
+    },
   };
 }

@@ -8,8 +8,23 @@ import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Code } from '../src/coap/message';
 import { closeDevices, openDevices, type DatagramSink, type Device } from './device';
-import type { BatchedReply, E2eCommand, E2eFormat, E2eReply, NotifiedReply, ObservedReply, RegistrationSpec } from './e2e-protocol';
-import { answer, classifyRequest, isRequest, linksFor, MAX_NOTIFICATION_BYTES, writeNotification } from './notify-frames';
+import type {
+  BatchedReply,
+  E2eCommand,
+  E2eFormat,
+  E2eReply,
+  NotifiedReply,
+  ObservedReply,
+  RegistrationSpec,
+} from './e2e-protocol';
+import {
+  answer,
+  classifyRequest,
+  isRequest,
+  linksFor,
+  MAX_NOTIFICATION_BYTES,
+  writeNotification,
+} from './notify-frames';
 import { NotifyLoop } from './notify-loop';
 import { addCounters, newCounters, type RegisterReply } from './protocol';
 import { registerDevices } from './register-loop';
@@ -60,13 +75,25 @@ async function handle(cmd: E2eCommand): Promise<E2eReply> {
     case 'open': {
       const t0 = performance.now();
       format = cmd.format;
-      devices = devices.concat(await openDevices(cmd.firstIndex, cmd.count, cmd.bindAddress, cmd.target, sinkNow, cmd.dtls === true ? { endpointPrefix: 'e2e-', key: benchKey } : undefined));
+      devices = devices.concat(
+        await openDevices(
+          cmd.firstIndex,
+          cmd.count,
+          cmd.bindAddress,
+          cmd.target,
+          sinkNow,
+          cmd.dtls === true ? { endpointPrefix: 'e2e-', key: benchKey } : undefined,
+        ),
+      );
       return { kind: 'opened', count: devices.length, elapsedMs: performance.now() - t0 };
     }
     case 'register':
       return register(devices, cmd);
     case 'await-observed':
-      return awaitObserved(devices.filter((d) => d.location !== undefined), cmd.timeoutMs);
+      return awaitObserved(
+        devices.filter((d) => d.location !== undefined),
+        cmd.timeoutMs,
+      );
     case 'notify':
       return notify(cmd);
     case 'register-observed-batched':
@@ -133,10 +160,18 @@ async function notify(cmd: Extract<E2eCommand, { kind: 'notify' }>): Promise<Not
   const stopper = setTimeout(() => loop.stop(), Math.max(0, t1 - performance.now()));
   await loop.run();
   clearTimeout(stopper);
-  return { kind: 'notified', counters: loop.counters, sentInWindowAcked, measuredMs: cmd.durationMs, ackLatenciesMs: latencies.toArray() };
+  return {
+    kind: 'notified',
+    counters: loop.counters,
+    sentInWindowAcked,
+    measuredMs: cmd.durationMs,
+    ackLatenciesMs: latencies.toArray(),
+  };
 }
 
-async function registerObservedBatched(cmd: Extract<E2eCommand, { kind: 'register-observed-batched' }>): Promise<BatchedReply> {
+async function registerObservedBatched(
+  cmd: Extract<E2eCommand, { kind: 'register-observed-batched' }>,
+): Promise<BatchedReply> {
   format = cmd.format;
   const counters = newCounters();
   const parts: Float64Array[] = [];
@@ -149,7 +184,10 @@ async function registerObservedBatched(cmd: Extract<E2eCommand, { kind: 'registe
     const address = cmd.bindAddresses[b % cmd.bindAddresses.length] as string;
     const batch = await openDevices(cmd.firstIndex + done, n, address, cmd.target, sinkNow);
     const r = await register(batch, cmd);
-    const o = await awaitObserved(batch.filter((d) => d.location !== undefined), cmd.observeTimeoutMs);
+    const o = await awaitObserved(
+      batch.filter((d) => d.location !== undefined),
+      cmd.observeTimeoutMs,
+    );
     await closeDevices(batch);
     for (const d of batch) observed.delete(d);
     addCounters(counters, r.counters);
@@ -161,7 +199,16 @@ async function registerObservedBatched(cmd: Extract<E2eCommand, { kind: 'registe
   }
   const all = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
   parts.reduce((pos, p) => (all.set(p, pos), pos + p.length), 0);
-  return { kind: 'registered-observed', counters, registered, failed, observed: observedCount, startWallMs, endWallMs: wallNow(), latenciesMs: all };
+  return {
+    kind: 'registered-observed',
+    counters,
+    registered,
+    failed,
+    observed: observedCount,
+    startWallMs,
+    endWallMs: wallNow(),
+    latenciesMs: all,
+  };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -173,7 +220,12 @@ if (port === null) throw new Error('bench/e2e-worker must run as a worker thread
 port.on('message', (cmd: E2eCommand) => {
   handle(cmd).then(
     (reply) => {
-      const buf = 'latenciesMs' in reply ? reply.latenciesMs.buffer : 'ackLatenciesMs' in reply ? reply.ackLatenciesMs.buffer : undefined;
+      const buf =
+        'latenciesMs' in reply
+          ? reply.latenciesMs.buffer
+          : 'ackLatenciesMs' in reply
+            ? reply.ackLatenciesMs.buffer
+            : undefined;
       port.postMessage(reply, buf ? [buf] : []);
     },
     (err: unknown) => port.postMessage({ kind: 'error', message: errorStack(err) } satisfies E2eReply),

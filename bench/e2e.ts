@@ -45,7 +45,9 @@ interface ThroughputOutcome {
 async function main(p: E2eParams): Promise<void> {
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
-  log(`bench e2e: ${machine.cpuCount} x ${machine.cpuModel}, node ${machine.node}, ulimit -n ${machine.openFilesLimit}, load ${machine.loadAverageAtStart.join(' ')}`);
+  log(
+    `bench e2e: ${machine.cpuCount} x ${machine.cpuModel}, node ${machine.node}, ulimit -n ${machine.openFilesLimit}, load ${machine.loadAverageAtStart.join(' ')}`,
+  );
   const infra = await startInfra(log, p.brokerHeap);
   const pool = new WorkerPool<E2eCommand, E2eReply>(join(__dirname, 'e2e-worker.js'), 1);
   const run = randomBytes(4).toString('hex');
@@ -60,7 +62,15 @@ async function main(p: E2eParams): Promise<void> {
       topic = await infra.createTelemetryTopic(prefix, p.partitions);
       await infra.prepareBridgeTopics(prefix);
       if (p.profile) mkdirSync(profileDir, { recursive: true });
-      outcome = await throughput(p, infra, pool, prefix, topic, p.profile ? profileDir : undefined, p.security === 'psk');
+      outcome = await throughput(
+        p,
+        infra,
+        pool,
+        prefix,
+        topic,
+        p.profile ? profileDir : undefined,
+        p.security === 'psk',
+      );
       if (p.security === 'compare') {
         // The same closed-loop runs with the devices over CoAPS, on a fresh bridge and topic.
         const dtlsPrefix = `bench-e2e-${run}-dtls.`;
@@ -73,7 +83,13 @@ async function main(p: E2eParams): Promise<void> {
     let heap: E2eHeapResult | undefined;
     if (!p.skipHeap && p.heapLevels.length > 0) {
       log(`heap per registered device at ${p.heapLevels.join(', ')} devices (Redis mode)`);
-      heap = await runE2eHeap(p, pool, infra, (level) => infra.bridgeEnv(`bench-e2e-${run}-heap${level}.`, extraBridgeEnv(p)), log);
+      heap = await runE2eHeap(
+        p,
+        pool,
+        infra,
+        (level) => infra.bridgeEnv(`bench-e2e-${run}-heap${level}.`, extraBridgeEnv(p)),
+        log,
+      );
     }
     const closed = outcome?.closedLoop;
     const paced = outcome?.atTargetRate;
@@ -85,7 +101,13 @@ async function main(p: E2eParams): Promise<void> {
       finishedAt: new Date().toISOString(),
       machine,
       params: p,
-      infra: { redis: infra.source.redis, kafka: infra.source.kafka, telemetryTopic: topic, partitions: p.partitions, bridgeEnv: infra.bridgeEnv(`bench-e2e-${run}.`, extraBridgeEnv(p)) },
+      infra: {
+        redis: infra.source.redis,
+        kafka: infra.source.kafka,
+        telemetryTopic: topic,
+        partitions: p.partitions,
+        bridgeEnv: infra.bridgeEnv(`bench-e2e-${run}.`, extraBridgeEnv(p)),
+      },
       setup: [
         'bridge: node --expose-gc dist/src/main.js with REDIS_URL, KAFKA_BROKERS (defaults: linger 5 ms, gzip, acks=all, idempotent), a unique KAFKA_TOPIC_PREFIX and REDIS_KEY_PREFIX, PROFILES_DIR with one profile (observe /3303/0/5700 SINGLE, keyName temperature) and PROFILE_RULES e2e-* -> it',
         'Redis: redis-server without persistence; Kafka: one KRaft broker+controller (test/support), all on this machine, on loopback',
@@ -98,7 +120,8 @@ async function main(p: E2eParams): Promise<void> {
       ],
       targets: checkTargets(closed, paced, heap, p.targetRate),
       report: {
-        redisCommandsPerNotification: closed?.median.redisCommandsPerNotification ?? paced?.median.redisCommandsPerNotification,
+        redisCommandsPerNotification:
+          closed?.median.redisCommandsPerNotification ?? paced?.median.redisCommandsPerNotification,
         bridgeRssBytes: maxOf(runsAll.map((r) => r.rssBytes.bridge)),
         bridgePeakRssBytes: maxOf(runsAll.map((r) => r.bridgePeakRssBytes)),
         heapBridgeRssBytes: heapLevel?.idle?.rssBytes ?? heapLevel?.fresh.rssBytes,
@@ -109,7 +132,20 @@ async function main(p: E2eParams): Promise<void> {
       ...(heap ? { heap } : {}),
       ...(p.profile ? { profiles: profileDir } : {}),
       ...(dtls?.closedLoop !== undefined
-        ? { dtls: { closedLoop: dtls.closedLoop, devices: dtls.devices, ...(closed !== undefined ? { ratioToPlain: Math.round((dtls.closedLoop.median.kafkaRecordsPerSecond / closed.median.kafkaRecordsPerSecond) * 1000) / 1000 } : {}) } }
+        ? {
+            dtls: {
+              closedLoop: dtls.closedLoop,
+              devices: dtls.devices,
+              ...(closed !== undefined
+                ? {
+                    ratioToPlain:
+                      Math.round(
+                        (dtls.closedLoop.median.kafkaRecordsPerSecond / closed.median.kafkaRecordsPerSecond) * 1000,
+                      ) / 1000,
+                  }
+                : {}),
+            },
+          }
         : {}),
     };
     const file = writeE2eResults(results);
@@ -122,21 +158,36 @@ async function main(p: E2eParams): Promise<void> {
   }
 }
 
-async function throughput(p: E2eParams, infra: Infra, pool: WorkerPool<E2eCommand, E2eReply>, prefix: string, topic: string, profileDir: string | undefined, dtls = false): Promise<ThroughputOutcome> {
+async function throughput(
+  p: E2eParams,
+  infra: Infra,
+  pool: WorkerPool<E2eCommand, E2eReply>,
+  prefix: string,
+  topic: string,
+  profileDir: string | undefined,
+  dtls = false,
+): Promise<ThroughputOutcome> {
   const epochMs = Math.floor(performance.timeOrigin + performance.now());
   if (dtls) await provisionPsk(infra, prefix, p.devices);
   const consumer = await ConsumerProcess.start(infra.brokers, topic, `bench-e2e-${prefix}`, epochMs);
   const releaseConsumer = onAbort(() => consumer.kill());
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const server = await ServerProcess.start({ env: infra.bridgeEnv(prefix, extraBridgeEnv(p)), nodeArgs }).catch(async (err: unknown) => {
-    await consumer.stop();
-    throw err;
-  });
+  const server = await ServerProcess.start({ env: infra.bridgeEnv(prefix, extraBridgeEnv(p)), nodeArgs }).catch(
+    async (err: unknown) => {
+      await consumer.stop();
+      throw err;
+    },
+  );
   const releaseServer = onAbort(() => server.killNow());
   try {
     await server.waitReady(60_000);
     log(`bridge pid ${server.pid}: CoAP 127.0.0.1:${server.coapPort}, HTTP ${server.httpPort}; topic ${topic}`);
-    const pids = { bridge: server.pid, kafka: childPids('java')[0], redis: childPids('redis-server')[0], consumer: consumer.pid };
+    const pids = {
+      bridge: server.pid,
+      kafka: childPids('java')[0],
+      redis: childPids('redis-server')[0],
+      consumer: consumer.pid,
+    };
     const devices = await setupDevices(p, pool, server, log, dtls);
     const ctx = { p, pool, server, consumer, infra, topic, pids, epochMs, log };
     log(`priming: ${p.primeS} s of notifications, not measured`);
@@ -145,7 +196,12 @@ async function throughput(p: E2eParams, infra: Infra, pool: WorkerPool<E2eComman
     const closedLoop = p.runs > 0 ? await notifyRuns(ctx, 0, p.runs, 'closed') : undefined;
     log(`paced at ${p.targetRate}/s: ${p.targetRuns} runs`);
     const atTargetRate = p.targetRuns > 0 ? await notifyRuns(ctx, p.targetRate, p.targetRuns, 'paced') : undefined;
-    return { devices, ...(closedLoop ? { closedLoop } : {}), ...(atTargetRate ? { atTargetRate } : {}), bridge: { logLines: server.logLines, warnings: server.warnings } };
+    return {
+      devices,
+      ...(closedLoop ? { closedLoop } : {}),
+      ...(atTargetRate ? { atTargetRate } : {}),
+      bridge: { logLines: server.logLines, warnings: server.warnings },
+    };
   } finally {
     await pool.all('closed', () => ({ kind: 'close' })).catch(() => undefined);
     await server.stop();
@@ -157,13 +213,23 @@ async function throughput(p: E2eParams, infra: Infra, pool: WorkerPool<E2eComman
 
 /** PSK credentials for devices e2e-0 … e2e-(n-1) on the compacted devices topic, before the bridge starts. */
 async function provisionPsk(infra: Infra, prefix: string, devices: number): Promise<void> {
-  const producer = new Kafka({ clientId: 'bench-e2e-provisioning', brokers: [...infra.brokers], logLevel: logLevel.ERROR }).producer();
+  const producer = new Kafka({
+    clientId: 'bench-e2e-provisioning',
+    brokers: [...infra.brokers],
+    logLevel: logLevel.ERROR,
+  }).producer();
   await producer.connect();
   try {
     for (let i = 0; i < devices; i += 1000) {
       const messages = Array.from({ length: Math.min(1000, devices - i) }, (_, k) => {
         const endpoint = `e2e-${i + k}`;
-        return { key: endpoint, value: JSON.stringify({ endpoint, credentials: { mode: 'psk', identity: endpoint, key: benchKey(endpoint).toString('hex') } }) };
+        return {
+          key: endpoint,
+          value: JSON.stringify({
+            endpoint,
+            credentials: { mode: 'psk', identity: endpoint, key: benchKey(endpoint).toString('hex') },
+          }),
+        };
       });
       await producer.send({ topic: `${prefix}devices`, messages });
     }

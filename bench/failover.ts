@@ -41,7 +41,14 @@ async function main(): Promise<void> {
     await run.outage('kafka');
     const report = await run.finish();
     const at = new Date().toISOString();
-    const targets = { reregistrations: 0, acknowledgedLost: 0, newHandshakesAfterSetup: 0, rpcsDuplicated: 0, rpcsUnanswered: 0, downlinksNotFromVip: 0 };
+    const targets = {
+      reregistrations: 0,
+      acknowledgedLost: 0,
+      newHandshakesAfterSetup: 0,
+      rpcsDuplicated: 0,
+      rpcsUnanswered: 0,
+      downlinksNotFromVip: 0,
+    };
     mkdirSync(resultsDir(), { recursive: true });
     const file = join(resultsDir(), `failover-${at.replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, `${JSON.stringify({ bench: 'failover', at, params: p, targets, ...report }, null, 2)}\n`);

@@ -42,7 +42,10 @@ export class LoadGenerator {
   }
 
   /** Sends each worker its own command (by worker index) and waits for all replies. */
-  async all<K extends Reply['kind']>(kind: K, cmd: (worker: number) => Command): Promise<Extract<Reply, { kind: K }>[]> {
+  async all<K extends Reply['kind']>(
+    kind: K,
+    cmd: (worker: number) => Command,
+  ): Promise<Extract<Reply, { kind: K }>[]> {
     const replies = await Promise.all(this.channels.map((c, i) => c.call(cmd(i))));
     return replies.map((r) => {
       if (r.kind !== kind) throw new Error(`load generator answered ${r.kind}, expected ${kind}`);

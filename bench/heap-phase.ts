@@ -64,7 +64,9 @@ export async function runHeap(p: BenchParams, gen: LoadGenerator, log: (s: strin
       const base = baselines[i] as GcResult;
       const shares = Array.from({ length: gen.size }, (_, w) => shareOf(devices, gen.size, w));
       // Batch k of all workers together binds address k: no (address, port) pair is reused.
-      const batchesBefore = shares.map((_, w) => shares.slice(0, w).reduce((n, sh) => n + Math.ceil(sh.count / p.heapBatch), 0));
+      const batchesBefore = shares.map((_, w) =>
+        shares.slice(0, w).reduce((n, sh) => n + Math.ceil(sh.count / p.heapBatch), 0),
+      );
       const address = (k: number): string => (distinct ? `127.1.${Math.floor(k / 250)}.${(k % 250) + 1}` : SERVER_HOST);
       log(`  registering ${devices} devices in batches of ${p.heapBatch} sockets`);
       const replies = await gen.all('registered', (w) => {
@@ -88,7 +90,9 @@ export async function runHeap(p: BenchParams, gen: LoadGenerator, log: (s: strin
       const registered = replies.reduce((n, r) => n + r.registered, 0);
       const serverCount = await server.registrationCount();
       const fresh = measure(await settledGc(server), base, serverCount);
-      log(`  ${serverCount} registered: ${fresh.perDeviceBytes} B/device (fresh), heapUsed ${mb(fresh.heapUsedBytes)} MB, RSS ${mb(fresh.rssBytes)} MB`);
+      log(
+        `  ${serverCount} registered: ${fresh.perDeviceBytes} B/device (fresh), heapUsed ${mb(fresh.heapUsedBytes)} MB, RSS ${mb(fresh.rssBytes)} MB`,
+      );
       levels.push({
         devices,
         registered,
@@ -100,7 +104,11 @@ export async function runHeap(p: BenchParams, gen: LoadGenerator, log: (s: strin
       });
     }
     if (p.idle) await measureIdle(levels, servers, baselines, lastRegistrationMs, lifetimeMs, log);
-    return { bindAddresses: distinct ? '127.1.x.y, one per batch of sockets' : `${SERVER_HOST} only`, exchangeLifetimeS: lifetimeMs / 1000, levels };
+    return {
+      bindAddresses: distinct ? '127.1.x.y, one per batch of sockets' : `${SERVER_HOST} only`,
+      exchangeLifetimeS: lifetimeMs / 1000,
+      levels,
+    };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
   }
@@ -120,12 +128,16 @@ export async function measureIdle<L extends { readonly serverCount: number; idle
   log: (s: string) => void,
 ): Promise<void> {
   const until = lastRegistrationMs + lifetimeMs + SWEEP_SLACK_MS;
-  log(`  waiting ${Math.round((until - (performance.timeOrigin + performance.now())) / 1000)} s for deduplication state to expire (EXCHANGE_LIFETIME ${lifetimeMs / 1000} s)`);
+  log(
+    `  waiting ${Math.round((until - (performance.timeOrigin + performance.now())) / 1000)} s for deduplication state to expire (EXCHANGE_LIFETIME ${lifetimeMs / 1000} s)`,
+  );
   await at(until);
   for (const [i, level] of levels.entries()) {
     const idle = measure(await settledGc(servers[i] as ServerProcess), baselines[i] as GcResult, level.serverCount);
     levels[i] = { ...level, idle };
-    log(`  ${level.serverCount} registered: ${idle.perDeviceBytes} B/device (idle), heapUsed ${mb(idle.heapUsedBytes)} MB, RSS ${mb(idle.rssBytes)} MB`);
+    log(
+      `  ${level.serverCount} registered: ${idle.perDeviceBytes} B/device (idle), heapUsed ${mb(idle.heapUsedBytes)} MB, RSS ${mb(idle.rssBytes)} MB`,
+    );
   }
 }
 
@@ -135,7 +147,11 @@ export async function settledGc(server: ServerProcess): Promise<GcResult> {
 }
 
 export function measure(gc: GcResult, base: GcResult, devices: number): HeapMeasure {
-  return { heapUsedBytes: gc.heapUsed, rssBytes: gc.rss, perDeviceBytes: Math.round((gc.heapUsed - base.heapUsed) / Math.max(1, devices)) };
+  return {
+    heapUsedBytes: gc.heapUsed,
+    rssBytes: gc.rss,
+    perDeviceBytes: Math.round((gc.heapUsed - base.heapUsed) / Math.max(1, devices)),
+  };
 }
 
 export async function canBind(address: string): Promise<boolean> {

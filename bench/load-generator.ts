@@ -38,7 +38,13 @@ async function handle(cmd: Command): Promise<Reply> {
   }
 }
 
-function register(pool: readonly Device[], loop: { window: number; timeoutMs: number }, prefix: string, lifetimeS: number, retries: number): Promise<RegisterReply> {
+function register(
+  pool: readonly Device[],
+  loop: { window: number; timeoutMs: number },
+  prefix: string,
+  lifetimeS: number,
+  retries: number,
+): Promise<RegisterReply> {
   return registerDevices(pool, { loop, endpointPrefix: prefix, lifetimeS, retries }, (s) => (sink = s));
 }
 

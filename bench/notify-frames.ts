@@ -19,13 +19,21 @@ import type { E2eFormat } from './e2e-protocol';
 export const SENML_JSON = 110;
 export const SENML_CBOR = 112;
 /** Object links announcing the format (LwM2M-Core 1.2 §6.2.1: ct on the root link), so that Accept asks for it. */
-export const linksFor = (format: E2eFormat): string => `</>;rt="oma.lwm2m";ct=${contentFormatOf(format)},</1/0>,</3/0>,</3303/0>`;
+export const linksFor = (format: E2eFormat): string =>
+  `</>;rt="oma.lwm2m";ct=${contentFormatOf(format)},</1/0>,</3/0>,</3303/0>`;
 export const contentFormatOf = (format: E2eFormat): number => (format === 'senml-json' ? SENML_JSON : SENML_CBOR);
 
 const JSON_HEAD = '[{"bn":"/3303/0/","n":"5700","v":';
 const JSON_TAIL = '}]';
 /** RFC 8428 §6: [{-2: "/3303/0/", 0: "5700", 2: float64}], the float64 in the last 8 bytes. */
-const CBOR_TEMPLATE = Buffer.concat([Buffer.from([0x81, 0xa3, 0x21, 0x68]), Buffer.from('/3303/0/'), Buffer.from([0x00, 0x64]), Buffer.from('5700'), Buffer.from([0x02, 0xfb]), Buffer.alloc(8)]);
+const CBOR_TEMPLATE = Buffer.concat([
+  Buffer.from([0x81, 0xa3, 0x21, 0x68]),
+  Buffer.from('/3303/0/'),
+  Buffer.from([0x00, 0x64]),
+  Buffer.from('5700'),
+  Buffer.from([0x02, 0xfb]),
+  Buffer.alloc(8),
+]);
 export const MAX_NOTIFICATION_BYTES = 4 + 8 + 4 + 2 + 1 + 64;
 
 /** The payload for `value` in `format` (observe responses: allocation does not matter there). */
@@ -37,7 +45,14 @@ export function payloadOf(format: E2eFormat, value: number): Buffer {
 }
 
 /** Writes a CON 2.05 notification into `into`; returns its length. */
-export function writeNotification(into: Buffer, mid: number, token: Buffer, seq: number, format: E2eFormat, value: number): number {
+export function writeNotification(
+  into: Buffer,
+  mid: number,
+  token: Buffer,
+  seq: number,
+  format: E2eFormat,
+  value: number,
+): number {
   const tkl = token.length;
   into[0] = 0x40 | tkl;
   into[1] = Code.CONTENT;
@@ -64,7 +79,10 @@ export function isRequest(buf: Buffer): boolean {
   return buf.length >= 4 && (buf[0] as number) >> 6 === 1 && (buf[1] as number) >= 1 && (buf[1] as number) <= 31;
 }
 
-export type RequestKind = { readonly kind: 'observe'; readonly msg: CoapMessage } | { readonly kind: 'cancel'; readonly msg: CoapMessage } | { readonly kind: 'other'; readonly msg: CoapMessage };
+export type RequestKind =
+  | { readonly kind: 'observe'; readonly msg: CoapMessage }
+  | { readonly kind: 'cancel'; readonly msg: CoapMessage }
+  | { readonly kind: 'other'; readonly msg: CoapMessage };
 
 export function classifyRequest(buf: Buffer): RequestKind | undefined {
   const msg = decode(buf);
@@ -76,9 +94,14 @@ export function classifyRequest(buf: Buffer): RequestKind | undefined {
 }
 
 /** Piggybacked answer (ACK) to a request: 2.05 with Observe `seq` and a payload, or another code without. */
-export function answer(req: CoapMessage, code: number, observe?: { readonly seq: number; readonly format: E2eFormat; readonly value: number }): Buffer {
+export function answer(
+  req: CoapMessage,
+  code: number,
+  observe?: { readonly seq: number; readonly format: E2eFormat; readonly value: number },
+): Buffer {
   const type = req.type === MessageType.CON ? MessageType.ACK : MessageType.NON;
-  if (observe === undefined) return encode({ type, code, messageId: req.messageId, token: req.token, options: [], payload: EMPTY_BUFFER });
+  if (observe === undefined)
+    return encode({ type, code, messageId: req.messageId, token: req.token, options: [], payload: EMPTY_BUFFER });
   return encode({
     type,
     code,

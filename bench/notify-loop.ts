@@ -28,7 +28,16 @@ export interface NotifyHooks {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export class NotifyLoop {
-  readonly counters: Mutable<NotifyCounters> = { sent: 0, ok: 0, errorCodes: {}, timeouts: 0, resets: 0, separate: 0, stray: 0, lostObservations: 0 };
+  readonly counters: Mutable<NotifyCounters> = {
+    sent: 0,
+    ok: 0,
+    errorCodes: {},
+    timeouts: 0,
+    resets: 0,
+    separate: 0,
+    stray: 0,
+    lostObservations: 0,
+  };
   private readonly inflight = new Set<Device>();
   private stopping = false;
   private parked = 0;

@@ -61,7 +61,8 @@ export const DEFAULTS: BenchParams = {
 
 export function parseParams(argv: readonly string[]): BenchParams {
   const out = parseArgs(DEFAULTS, argv);
-  if (out.format !== 'senml-json' && out.format !== 'senml-cbor') throw new Error('--format must be senml-json or senml-cbor');
+  if (out.format !== 'senml-json' && out.format !== 'senml-cbor')
+    throw new Error('--format must be senml-json or senml-cbor');
   return out;
 }
 
@@ -78,7 +79,14 @@ export function parseArgs<T extends object>(defaults: T, argv: readonly string[]
     const dflt = known.get(key);
     if (typeof dflt === 'boolean') out.set(key, raw === undefined || raw === 'true' || raw === '1');
     else if (typeof dflt === 'number') out.set(key, positive(key, raw));
-    else if (Array.isArray(dflt)) out.set(key, (raw ?? '').split(',').filter((s) => s !== '').map((s) => positive(key, s)));
+    else if (Array.isArray(dflt))
+      out.set(
+        key,
+        (raw ?? '')
+          .split(',')
+          .filter((s) => s !== '')
+          .map((s) => positive(key, s)),
+      );
     else out.set(key, raw ?? '');
   }
   return Object.fromEntries(out) as T;

@@ -63,7 +63,8 @@ export interface Rss {
 export function rss(pid: number): Rss | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+    const kb = (field: string): number =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
     return { rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM') };
   } catch {
     return undefined;

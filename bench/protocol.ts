@@ -18,9 +18,21 @@ export interface ClosedLoopOptions {
 
 export type Command =
   /** Opens one socket per device, bound to `bindAddress` port 0 and connected to the server. */
-  | { readonly kind: 'open'; readonly target: Target; readonly bindAddress: string; readonly firstIndex: number; readonly count: number }
+  | {
+      readonly kind: 'open';
+      readonly target: Target;
+      readonly bindAddress: string;
+      readonly firstIndex: number;
+      readonly count: number;
+    }
   /** Registers every open device that is not registered yet, as fast as the window allows. */
-  | { readonly kind: 'register'; readonly loop: ClosedLoopOptions; readonly endpointPrefix: string; readonly lifetimeS: number; readonly retries: number }
+  | {
+      readonly kind: 'register';
+      readonly loop: ClosedLoopOptions;
+      readonly endpointPrefix: string;
+      readonly lifetimeS: number;
+      readonly retries: number;
+    }
   /** Send (POST /dp) round-robin from the registered devices; counts responses in [warm-up end, end]. */
   | {
       readonly kind: 'send';

@@ -21,7 +21,11 @@ export interface RegisterOptions {
 const wallNow = (): number => performance.timeOrigin + performance.now();
 
 /** Registers every device of `pool`; `setSink` routes the devices' datagrams to the loop. */
-export async function registerDevices(pool: readonly Device[], o: RegisterOptions, setSink: (sink: DatagramSink) => void): Promise<RegisterReply> {
+export async function registerDevices(
+  pool: readonly Device[],
+  o: RegisterOptions,
+  setSink: (sink: DatagramSink) => void,
+): Promise<RegisterReply> {
   const latencies = new SampleBuffer(pool.length);
   const retry: Device[] = [];
   let cursor = 0;
@@ -50,5 +54,13 @@ export async function registerDevices(pool: readonly Device[], o: RegisterOption
   const startWallMs = wallNow();
   await cl.run();
   const endWallMs = wallNow();
-  return { kind: 'registered', counters: cl.counters, registered, failed, startWallMs, endWallMs, latenciesMs: latencies.toArray() };
+  return {
+    kind: 'registered',
+    counters: cl.counters,
+    registered,
+    failed,
+    startWallMs,
+    endWallMs,
+    latenciesMs: latencies.toArray(),
+  };
 }

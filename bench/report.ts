@@ -21,7 +21,12 @@ export interface BenchResults {
   readonly setup: readonly string[];
   readonly registration: RegistrationResult;
   readonly send: SendResult;
-  readonly server: { readonly rssBytesAfterSend: number | undefined; readonly peakRssBytes: number | undefined; readonly logLines: number; readonly warnings: readonly string[] };
+  readonly server: {
+    readonly rssBytesAfterSend: number | undefined;
+    readonly peakRssBytes: number | undefined;
+    readonly logLines: number;
+    readonly warnings: readonly string[];
+  };
   readonly heap?: HeapResult;
   readonly profiles?: string;
 }
@@ -52,7 +57,9 @@ export function summary(r: BenchResults): string {
     `  server RSS after Send: ${mb(r.server.rssBytesAfterSend)} (peak ${mb(r.server.peakRssBytes)})`,
   ];
   for (const l of r.heap?.levels ?? []) {
-    lines.push(`  heap/device at ${l.serverCount}: ${kb(l.fresh.perDeviceBytes)} fresh${l.idle ? `, ${kb(l.idle.perDeviceBytes)} idle` : ''} (RSS ${mb(l.idle?.rssBytes ?? l.fresh.rssBytes)})`);
+    lines.push(
+      `  heap/device at ${l.serverCount}: ${kb(l.fresh.perDeviceBytes)} fresh${l.idle ? `, ${kb(l.idle.perDeviceBytes)} idle` : ''} (RSS ${mb(l.idle?.rssBytes ?? l.fresh.rssBytes)})`,
+    );
   }
   return lines.join('\n');
 }

@@ -58,7 +58,14 @@ const log = (s: string): void => void process.stderr.write(`bench rpc: ${s}\n`);
 
 function params(argv: readonly string[]): Params {
   const get = (name: string, def: number): number => positiveFlag(argv, name, def);
-  return { rate: get('rate', 1000), seconds: get('seconds', 20), warmupSeconds: get('warmup', 10), devices: get('devices', 500), instances: get('instances', 1), runs: get('runs', 3) };
+  return {
+    rate: get('rate', 1000),
+    seconds: get('seconds', 20),
+    warmupSeconds: get('warmup', 10),
+    devices: get('devices', 500),
+    instances: get('instances', 1),
+    runs: get('runs', 3),
+  };
 }
 
 /** A device that registers, then answers every confirmable GET with a piggybacked 2.05 "87". */
@@ -67,7 +74,10 @@ async function device(endpoint: string, port: number, onRequest: (endpoint: stri
   await new Promise<void>((resolve) => s.bind(0, SERVER_HOST, () => s.connect(port, SERVER_HOST, () => resolve())));
   const registered = new Promise<void>((resolve, reject) => {
     let last = 'nothing';
-    const timer = setTimeout(() => reject(new Error(`${endpoint} was not registered within 10 s (last datagram: ${last})`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${endpoint} was not registered within 10 s (last datagram: ${last})`)),
+      10_000,
+    );
     s.on('message', (buf) => {
       const head = readHead(buf);
       if (head === undefined) return;
@@ -83,7 +93,16 @@ async function device(endpoint: string, port: number, onRequest: (endpoint: stri
       const req = decode(buf);
       if (req === null) return;
       onRequest(endpoint);
-      s.send(encode({ type: MessageType.ACK, code: Code.CONTENT, messageId: req.messageId, token: req.token, options: [uintOption(Opt.CONTENT_FORMAT, 0)], payload: Buffer.from('87') }));
+      s.send(
+        encode({
+          type: MessageType.ACK,
+          code: Code.CONTENT,
+          messageId: req.messageId,
+          token: req.token,
+          options: [uintOption(Opt.CONTENT_FORMAT, 0)],
+          payload: Buffer.from('87'),
+        }),
+      );
     });
   });
   s.send(registerFrame(endpoint, 3600));
@@ -97,10 +116,23 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
   await infra.prepareBridgeTopics(prefix);
   const requests = `${prefix}rpc.requests`;
   const responses = `${prefix}rpc.responses`;
-  await infra.admin.createTopics({ waitForLeaders: true, topics: [{ topic: requests, numPartitions: 4 }, { topic: responses, numPartitions: 4 }, { topic: `${prefix}events`, numPartitions: 1 }] });
+  await infra.admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: requests, numPartitions: 4 },
+      { topic: responses, numPartitions: 4 },
+      { topic: `${prefix}events`, numPartitions: 1 },
+    ],
+  });
   const bridges: ServerProcess[] = [];
   for (let i = 0; i < p.instances; i++) {
-    const bridge = await ServerProcess.start({ env: infra.bridgeEnv(prefix, { INSTANCE_ID: `rpcb-${runIndex}-${i}`, KAFKA_RPC_GROUP_ID: group, LOG_LEVEL: 'info' }) });
+    const bridge = await ServerProcess.start({
+      env: infra.bridgeEnv(prefix, {
+        INSTANCE_ID: `rpcb-${runIndex}-${i}`,
+        KAFKA_RPC_GROUP_ID: group,
+        LOG_LEVEL: 'info',
+      }),
+    });
     onAbort(() => bridge.killNow());
     await bridge.waitReady(60_000);
     bridges.push(bridge);
@@ -116,8 +148,13 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
     if (id !== undefined) reachedAt.set(id, performance.now());
   };
   const endpoints = Array.from({ length: p.devices }, (_, i) => `rpcb-dev-${i}`);
-  for (let i = 0; i < endpoints.length; i += 100) sockets.push(...(await Promise.all(endpoints.slice(i, i + 100).map((ep) => device(ep, first.coapPort, onRequest)))));
-  log(`run ${runIndex + 1}: ${sockets.length} devices registered on instance 0; ${p.instances} instance(s) consume ${requests}`);
+  for (let i = 0; i < endpoints.length; i += 100)
+    sockets.push(
+      ...(await Promise.all(endpoints.slice(i, i + 100).map((ep) => device(ep, first.coapPort, onRequest)))),
+    );
+  log(
+    `run ${runIndex + 1}: ${sockets.length} devices registered on instance 0; ${p.instances} instance(s) consume ${requests}`,
+  );
 
   const kafka = new Kafka({ clientId: 'bench-rpc', brokers: [...infra.brokers], logLevel: logLevel.ERROR });
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
@@ -158,14 +195,12 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
   });
   await waitForStableGroup(infra.admin, group, p.instances);
 
-  let sent = 0;
   let seq = 0;
   const pace = async (seconds: number, tag: string): Promise<number> => {
     const start = performance.now();
-    let due = 0;
     let n = 0;
     while (performance.now() - start < seconds * 1000) {
-      due = Math.floor(((performance.now() - start) / 1000) * p.rate);
+      const due = Math.floor(((performance.now() - start) / 1000) * p.rate);
       if (due > n) {
         const batch = [];
         for (; n < due; n++) {
@@ -175,9 +210,14 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
           const queued = inFlight.get(endpoint);
           if (queued === undefined) inFlight.set(endpoint, [id]);
           else queued.push(id);
-          batch.push({ key: endpoint, value: JSON.stringify({ id, endpoint, method: 'Read', params: { id: '/3/0/9' }, timeoutMs: 10_000 }) });
+          batch.push({
+            key: endpoint,
+            value: JSON.stringify({ id, endpoint, method: 'Read', params: { id: '/3/0/9' }, timeoutMs: 10_000 }),
+          });
         }
-        producer.send({ topic: requests, acks: 1, messages: batch }).catch((err: unknown) => log(`send failed: ${String(err)}`));
+        producer
+          .send({ topic: requests, acks: 1, messages: batch })
+          .catch((err: unknown) => log(`send failed: ${String(err)}`));
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
@@ -186,7 +226,7 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
   await pace(p.warmupSeconds, 'w');
   measuring = true;
   const t0 = performance.now();
-  sent = await pace(p.seconds, 'm');
+  const sent = await pace(p.seconds, 'm');
   const elapsed = (performance.now() - t0) / 1000;
   const drainUntil = Date.now() + 15_000;
   while (answered < sent && Date.now() < drainUntil) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -198,7 +238,17 @@ async function oneRun(infra: Infra, p: Params, runIndex: number): Promise<RunRes
   for (const s of sockets) s.close();
   for (const b of bridges) await b.stop();
   const latency = summarize(samples.toArray());
-  return { sent, answered, missing: sent - answered, results, achievedRate: Math.round(sent / elapsed), latency, toDevice: summarize(toDevice.toArray()), fromDevice: summarize(fromDevice.toArray()), ...(handedOver !== undefined ? { handedOver } : {}) };
+  return {
+    sent,
+    answered,
+    missing: sent - answered,
+    results,
+    achievedRate: Math.round(sent / elapsed),
+    latency,
+    toDevice: summarize(toDevice.toArray()),
+    fromDevice: summarize(fromDevice.toArray()),
+    ...(handedOver !== undefined ? { handedOver } : {}),
+  };
 }
 
 /** Requests taken by instances the devices do not reach: each was handed over. */
@@ -215,7 +265,9 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < p.runs; i++) {
       const r = await oneRun(infra, p, i);
-      log(`run ${i + 1}: ${r.answered}/${r.sent} answered at ${r.achievedRate}/s, p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms, max ${r.latency.maxMs} ms (to the device p50 ${r.toDevice.p50Ms} / p99 ${r.toDevice.p99Ms} ms, back p50 ${r.fromDevice.p50Ms} / p99 ${r.fromDevice.p99Ms} ms) ${JSON.stringify(r.results)}`);
+      log(
+        `run ${i + 1}: ${r.answered}/${r.sent} answered at ${r.achievedRate}/s, p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms, max ${r.latency.maxMs} ms (to the device p50 ${r.toDevice.p50Ms} / p99 ${r.toDevice.p99Ms} ms, back p50 ${r.fromDevice.p50Ms} / p99 ${r.fromDevice.p99Ms} ms) ${JSON.stringify(r.results)}`,
+      );
       runs.push(r);
     }
   } finally {
@@ -226,13 +278,19 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     params: p,
     target: { p99Ms: TARGET_P99_MS, rate: 1000 },
-    medians: { p50Ms: median(runs.map((r) => r.latency.p50Ms)), p99Ms: median(runs.map((r) => r.latency.p99Ms)), achievedRate: median(runs.map((r) => r.achievedRate)) },
+    medians: {
+      p50Ms: median(runs.map((r) => r.latency.p50Ms)),
+      p99Ms: median(runs.map((r) => r.latency.p99Ms)),
+      achievedRate: median(runs.map((r) => r.achievedRate)),
+    },
     runs,
   };
   mkdirSync(resultsDir(), { recursive: true });
   const file = join(resultsDir(), `rpc-roundtrip-${p.instances}inst-${out.at.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-  process.stdout.write(`RPC round trip Kafka → device → Kafka, ${p.instances} instance(s), ${p.runs} runs at ${p.rate}/s: median p50 ${out.medians.p50Ms} ms, median p99 ${out.medians.p99Ms} ms (target ≤ ${TARGET_P99_MS} ms)\nwritten to ${file}\n`);
+  process.stdout.write(
+    `RPC round trip Kafka → device → Kafka, ${p.instances} instance(s), ${p.runs} runs at ${p.rate}/s: median p50 ${out.medians.p50Ms} ms, median p99 ${out.medians.p99Ms} ms (target ≤ ${TARGET_P99_MS} ms)\nwritten to ${file}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   const params = parseParams(process.argv.slice(2));
   const startedAt = new Date().toISOString();
   const machine = machineInfo();
-  log(`bench: ${machine.cpuCount} x ${machine.cpuModel}, node ${machine.node}, ulimit -n ${machine.openFilesLimit}, load ${machine.loadAverageAtStart.join(' ')}`);
+  log(
+    `bench: ${machine.cpuCount} x ${machine.cpuModel}, node ${machine.node}, ulimit -n ${machine.openFilesLimit}, load ${machine.loadAverageAtStart.join(' ')}`,
+  );
   const profileDir = join(resultsDir(), 'profiles');
   if (params.profile) mkdirSync(profileDir, { recursive: true });
   const gen = LoadGenerator.start(params.workers);
@@ -43,7 +45,8 @@ async function main(): Promise<void> {
       finishedAt: new Date().toISOString(),
       target: {
         requestsPerSecond: TARGET_REQUESTS_PER_SECOND,
-        statement: 'at least 30,000 CoAP requests per second handled by one server process (in-memory store, no bus), load generator on the same 2-core machine',
+        statement:
+          'at least 30,000 CoAP requests per second handled by one server process (in-memory store, no bus), load generator on the same 2-core machine',
         met: send.median.okPerSecond >= TARGET_REQUESTS_PER_SECOND,
       },
       machine,
@@ -70,18 +73,37 @@ async function main(): Promise<void> {
 }
 
 /** Phases (a) and (b) on one fresh server, stopped afterwards (writing its CPU profile if asked). */
-async function throughput(params: BenchParams, gen: LoadGenerator, profileDir: string | undefined): Promise<Pick<BenchResults, 'registration' | 'send' | 'server'>> {
-  const server = await ServerProcess.start(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {});
+async function throughput(
+  params: BenchParams,
+  gen: LoadGenerator,
+  profileDir: string | undefined,
+): Promise<Pick<BenchResults, 'registration' | 'send' | 'server'>> {
+  const server = await ServerProcess.start(
+    profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {},
+  );
   log(`server pid ${server.pid}: CoAP 127.0.0.1:${server.coapPort}, HTTP ${server.httpPort}`);
   try {
     await openDevices(params, gen, server);
     log(`(a) registering ${params.devices} devices, window ${params.window}`);
     const registration = await registerAll(params, gen, server);
-    log(`  ${registration.registered} registered (server holds ${registration.serverCount}) in ${registration.elapsedS} s: ${registration.perSecond}/s, p50 ${registration.latency.p50Ms} ms, p99 ${registration.latency.p99Ms} ms`);
-    log(`(b) Send ${params.format}, ${params.runs} x ${params.durationS} s after ${params.warmupS} s warm-up, window ${params.window}`);
+    log(
+      `  ${registration.registered} registered (server holds ${registration.serverCount}) in ${registration.elapsedS} s: ${registration.perSecond}/s, p50 ${registration.latency.p50Ms} ms, p99 ${registration.latency.p99Ms} ms`,
+    );
+    log(
+      `(b) Send ${params.format}, ${params.runs} x ${params.durationS} s after ${params.warmupS} s warm-up, window ${params.window}`,
+    );
     const send = await sendRuns(params, gen, server, log);
     const mem = server.rss();
-    return { registration, send, server: { rssBytesAfterSend: mem?.rssBytes, peakRssBytes: mem?.peakBytes, logLines: server.logLines, warnings: server.warnings } };
+    return {
+      registration,
+      send,
+      server: {
+        rssBytesAfterSend: mem?.rssBytes,
+        peakRssBytes: mem?.peakBytes,
+        logLines: server.logLines,
+        warnings: server.warnings,
+      },
+    };
   } finally {
     await gen.all('closed', () => ({ kind: 'close' }));
     await server.stop();

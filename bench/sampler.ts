@@ -48,18 +48,35 @@ export async function sample(server: ServerProcess, withMetrics: boolean): Promi
 
 export function usage(a: Sample, b: Sample): Usage {
   const s = (b.atMs - a.atMs) / 1000;
-  const pct = (x: number | undefined, y: number | undefined): number | undefined => (x === undefined || y === undefined ? undefined : Math.round(((y - x) / s) * 1000) / 10);
-  const reqs = a.serverRequestsIn === undefined || b.serverRequestsIn === undefined ? undefined : Math.round((b.serverRequestsIn - a.serverRequestsIn) / s);
+  const pct = (x: number | undefined, y: number | undefined): number | undefined =>
+    x === undefined || y === undefined ? undefined : Math.round(((y - x) / s) * 1000) / 10;
+  const reqs =
+    a.serverRequestsIn === undefined || b.serverRequestsIn === undefined
+      ? undefined
+      : Math.round((b.serverRequestsIn - a.serverRequestsIn) / s);
   const serverCpuPercent = pct(a.serverCpuS, b.serverCpuS);
   const generatorCpuPercent = pct(a.benchCpuS, b.benchCpuS) ?? 0;
   const machineCpuPercent = pct(a.machine?.busy, b.machine?.busy);
-  const otherCpuPercent = machineCpuPercent === undefined || serverCpuPercent === undefined ? undefined : Math.max(0, Math.round((machineCpuPercent - serverCpuPercent - generatorCpuPercent) * 10) / 10);
-  return { serverCpuPercent, serverSystemCpuPercent: pct(a.serverSystemCpuS, b.serverSystemCpuS), generatorCpuPercent, serverRequestsPerSecond: reqs, machineCpuPercent, otherCpuPercent, cpuPressureAvg10: cpuPressureAvg10() };
+  const otherCpuPercent =
+    machineCpuPercent === undefined || serverCpuPercent === undefined
+      ? undefined
+      : Math.max(0, Math.round((machineCpuPercent - serverCpuPercent - generatorCpuPercent) * 10) / 10);
+  return {
+    serverCpuPercent,
+    serverSystemCpuPercent: pct(a.serverSystemCpuS, b.serverSystemCpuS),
+    generatorCpuPercent,
+    serverRequestsPerSecond: reqs,
+    machineCpuPercent,
+    otherCpuPercent,
+    cpuPressureAvg10: cpuPressureAvg10(),
+  };
 }
 
 /** Resolves at a wall-clock time given as performance.timeOrigin + now(). */
 export function at(wallMs: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, wallMs - (performance.timeOrigin + performance.now()))));
+  return new Promise((resolve) =>
+    setTimeout(resolve, Math.max(0, wallMs - (performance.timeOrigin + performance.now()))),
+  );
 }
 
 export interface QuietCheck {
@@ -73,7 +90,11 @@ export interface QuietCheck {
  * The machine is shared: before a measurement, wait (at most `maxWaitS`) until other processes
  * use less than `thresholdPercent` of one core over a one-second probe.
  */
-export async function waitForQuiet(server: ServerProcess, maxWaitS: number, thresholdPercent: number): Promise<QuietCheck> {
+export async function waitForQuiet(
+  server: ServerProcess,
+  maxWaitS: number,
+  thresholdPercent: number,
+): Promise<QuietCheck> {
   const start = performance.now();
   for (;;) {
     const a = await sample(server, false);

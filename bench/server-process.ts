@@ -68,7 +68,10 @@ export class ServerProcess {
     };
     const args = ['--expose-gc', ...(opts.nodeArgs ?? []), main];
     // Through util-linux setpriv when present: the kernel kills the server if the bench dies (same pid: setpriv execs).
-    const [command, argv] = SETPRIV !== undefined ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]] : [process.execPath, args];
+    const [command, argv] =
+      SETPRIV !== undefined
+        ? [SETPRIV, ['--pdeathsig', 'KILL', '--', process.execPath, ...args]]
+        : [process.execPath, args];
     const child = spawn(command, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4000)));
@@ -136,7 +139,8 @@ export class ServerProcess {
         await this.http('GET', '/readyz');
         return;
       } catch (err) {
-        if (Date.now() > until) throw new Error(`server not ready within ${timeoutMs} ms: ${errorMessage(err)}`);
+        if (Date.now() > until)
+          throw new Error(`server not ready within ${timeoutMs} ms: ${errorMessage(err)}`, { cause: err });
         await new Promise((r) => setTimeout(r, 200));
       }
     }
@@ -175,12 +179,26 @@ export class ServerProcess {
 
   private http(method: string, path: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const req = request({ host: SERVER_HOST, port: this.httpPort, method, path, timeout: 30_000, headers: { authorization: `Bearer ${BENCH_API_TOKEN}` } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve(body) : reject(new Error(`${method} ${path}: ${res.statusCode} ${body}`))));
-      });
+      const req = request(
+        {
+          host: SERVER_HOST,
+          port: this.httpPort,
+          method,
+          path,
+          timeout: 30_000,
+          headers: { authorization: `Bearer ${BENCH_API_TOKEN}` },
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () =>
+            (res.statusCode ?? 0) < 300
+              ? resolve(body)
+              : reject(new Error(`${method} ${path}: ${res.statusCode} ${body}`)),
+          );
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
       req.on('error', reject);
       req.end();

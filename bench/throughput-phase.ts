@@ -60,16 +60,27 @@ export async function openDevices(p: BenchParams, gen: LoadGenerator, server: Se
   });
 }
 
-export async function registerAll(p: BenchParams, gen: LoadGenerator, server: ServerProcess): Promise<RegistrationResult> {
+export async function registerAll(
+  p: BenchParams,
+  gen: LoadGenerator,
+  server: ServerProcess,
+): Promise<RegistrationResult> {
   const loop = { window: Math.max(1, Math.ceil(p.window / gen.size)), timeoutMs: p.timeoutMs };
   const quietCheck = await waitForQuiet(server, p.quietWaitS, p.quietPercent);
   const before = await sample(server, true);
-  const replies = await gen.all('registered', () => ({ kind: 'register', loop, endpointPrefix: 'bench-', lifetimeS: p.lifetimeS, retries: p.registerRetries }));
+  const replies = await gen.all('registered', () => ({
+    kind: 'register',
+    loop,
+    endpointPrefix: 'bench-',
+    lifetimeS: p.lifetimeS,
+    retries: p.registerRetries,
+  }));
   const after = await sample(server, true);
   const counters = newCounters();
   for (const r of replies) addCounters(counters, r.counters);
   const registered = replies.reduce((s, r) => s + r.registered, 0);
-  const elapsedS = (Math.max(...replies.map((r) => r.endWallMs)) - Math.min(...replies.map((r) => r.startWallMs))) / 1000;
+  const elapsedS =
+    (Math.max(...replies.map((r) => r.endWallMs)) - Math.min(...replies.map((r) => r.startWallMs))) / 1000;
   return {
     quietCheck,
     devices: p.devices,
@@ -84,7 +95,12 @@ export async function registerAll(p: BenchParams, gen: LoadGenerator, server: Se
   };
 }
 
-export async function sendRuns(p: BenchParams, gen: LoadGenerator, server: ServerProcess, log: (s: string) => void): Promise<SendResult> {
+export async function sendRuns(
+  p: BenchParams,
+  gen: LoadGenerator,
+  server: ServerProcess,
+  log: (s: string) => void,
+): Promise<SendResult> {
   const runs: SendRun[] = [];
   const loop = { window: Math.max(1, Math.ceil(p.window / gen.size)), timeoutMs: p.timeoutMs };
   for (let run = 1; run <= p.runs; run++) {
@@ -92,7 +108,14 @@ export async function sendRuns(p: BenchParams, gen: LoadGenerator, server: Serve
     const startAtMs = performance.timeOrigin + performance.now() + 300;
     const t0 = startAtMs + p.warmupS * 1000;
     const t1 = t0 + p.durationS * 1000;
-    const replying = gen.all('sent', () => ({ kind: 'send', loop, format: p.format, startAtMs, warmupMs: p.warmupS * 1000, durationMs: p.durationS * 1000 }));
+    const replying = gen.all('sent', () => ({
+      kind: 'send',
+      loop,
+      format: p.format,
+      startAtMs,
+      warmupMs: p.warmupS * 1000,
+      durationMs: p.durationS * 1000,
+    }));
     await at(t0);
     const before = await sample(server, true);
     await at(t1);
@@ -102,7 +125,10 @@ export async function sendRuns(p: BenchParams, gen: LoadGenerator, server: Serve
     const counters = newCounters();
     for (const r of replies) addCounters(counters, r.counters);
     const use = usage(before, after);
-    const cpuPerRequest = use.serverCpuPercent === undefined || counters.ok === 0 ? undefined : Math.round((use.serverCpuPercent * 1e5 * p.durationS) / counters.ok) / 10;
+    const cpuPerRequest =
+      use.serverCpuPercent === undefined || counters.ok === 0
+        ? undefined
+        : Math.round((use.serverCpuPercent * 1e5 * p.durationS) / counters.ok) / 10;
     const result: SendRun = {
       run,
       quietCheck,

@@ -21,7 +21,13 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
-export const BUILTIN_OBJECT_IDS: readonly number[] = [...range(0, 7), 9, 19, ...range(3200, 3203), ...range(3300, 3350)];
+export const BUILTIN_OBJECT_IDS: readonly number[] = [
+  ...range(0, 7),
+  9,
+  19,
+  ...range(3200, 3203),
+  ...range(3300, 3350),
+];
 
 function versionOf(m: ObjectModel): ObjectVersion {
   return parseObjectVersion(m.version) ?? { major: 1, minor: 0 };
@@ -44,7 +50,9 @@ function option(args: readonly string[], name: string): string | undefined {
 
 async function main(args: readonly string[]): Promise<void> {
   const registryDir = path.resolve(option(args, '--registry') ?? path.join(repoRoot(), 'models', 'oma-registry'));
-  const outFile = path.resolve(option(args, '--out') ?? path.join(repoRoot(), 'src', 'lwm2m', 'model', 'builtin-models.json'));
+  const outFile = path.resolve(
+    option(args, '--out') ?? path.join(repoRoot(), 'src', 'lwm2m', 'model', 'builtin-models.json'),
+  );
 
   const { models, errors } = await loadDdfDirectory(registryDir);
   const wanted = new Set(BUILTIN_OBJECT_IDS);

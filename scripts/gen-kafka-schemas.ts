@@ -7,7 +7,9 @@ import { join, resolve } from 'node:path';
 import { JSON_SCHEMA_DIR, generateJsonSchemas } from '../src/contract/json-schemas';
 
 // Compiled to dist/scripts/, run from source by ts tools in scripts/: find the repository root either way.
-const root = __dirname.includes(`${join('dist', 'scripts')}`) ? resolve(__dirname, '..', '..') : resolve(__dirname, '..');
+const root = __dirname.includes(`${join('dist', 'scripts')}`)
+  ? resolve(__dirname, '..', '..')
+  : resolve(__dirname, '..');
 const dir = join(root, JSON_SCHEMA_DIR);
 mkdirSync(dir, { recursive: true });
 for (const s of generateJsonSchemas()) {

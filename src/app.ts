@@ -45,10 +45,12 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const stores = createStores(config, log);
   if (stores.redisStats) registerRedisMetrics(metrics, stores.redisStats);
 
-  let busMetrics: { observeProduceLatency(ms: number): void } | undefined;
-  const { created, topics } = createBridgeBus(config, log, (ms) => busMetrics?.observeProduceLatency(ms));
+  // The bus reports produce latency to metrics that read the bus's own stats: tied after both exist.
+  const latency: { observe?: (ms: number) => void } = {};
+  const { created, topics } = createBridgeBus(config, log, (ms) => latency.observe?.(ms));
   const bus = created.bus;
-  busMetrics = registerBusMetrics(metrics, () => bus.stats());
+  const busMetrics = registerBusMetrics(metrics, () => bus.stats());
+  latency.observe = (ms) => busMetrics.observeProduceLatency(ms);
   if (created.kind === 'kafka') {
     created.bus.start().catch((err: unknown) => log.error({ err: errorMessage(err) }, 'kafka start failed'));
     await created.bus.ensureCompactedTopics([topics.devices, topics.profiles]).catch((err: unknown) => {
@@ -59,10 +61,17 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
 
   const profiles = new ProfileLayer(config, log, new BusPublisher(bus, topics), stores.provisioning);
   const transports = await bindTransports(config, stores, dtlsIdentity, log);
-  if (transports.secure !== undefined) registerDtlsMetrics(metrics, transports.dtlsEvents, transports.secure, () => transports.dual?.refusedPlain ?? 0);
+  if (transports.secure !== undefined)
+    registerDtlsMetrics(metrics, transports.dtlsEvents, transports.secure, () => transports.dual?.refusedPlain ?? 0);
 
-  const server = createServer(config, { transport: transports.transport, stores, model: models.registry, profiles, busAvailable }, log);
-  publishLifecycleEvents(server.events, bus, topics, (err, endpoint) => log.warn({ err: errorMessage(err), endpoint }, 'event not published'));
+  const server = createServer(
+    config,
+    { transport: transports.transport, stores, model: models.registry, profiles, busAvailable },
+    log,
+  );
+  publishLifecycleEvents(server.events, bus, topics, (err, endpoint) =>
+    log.warn({ err: errorMessage(err), endpoint }, 'event not published'),
+  );
   await profiles.start(server, bus, topics, created.kind === 'kafka');
   server.start();
 
@@ -71,7 +80,15 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   let stopping = false;
   const ready = (): boolean => !stopping && stores.ready() && busAvailable();
   const embedded = stores.kind === 'memory' && created.kind === 'memory';
-  const http = await startHttp(config, { metrics, server, stores, rpc: rpc.service, embedded, ready, serving: () => !stopping });
+  const http = await startHttp(config, {
+    metrics,
+    server,
+    stores,
+    rpc: rpc.service,
+    embedded,
+    ready,
+    serving: () => !stopping,
+  });
 
   const coapPort = transports.plain.local().port;
   const coapsPort = transports.secure?.local().port;
@@ -88,7 +105,10 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   );
 
   const shutdownSteps: ShutdownStep[] = [
-    { name: 'drain', run: (left) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(left, config.SHUTDOWN_DRAIN_MS))) },
+    {
+      name: 'drain',
+      run: (left) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(left, config.SHUTDOWN_DRAIN_MS))),
+    },
     // RPC requests not yet taken stay uncommitted on Kafka; those taken stay in the queue. The
     // instance leaves the peers at once: a request handed to it now would find no taker.
     {
@@ -100,9 +120,18 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     },
     // Closing the endpoint cuts exchanges short: their requests go back to the queue.
     { name: 'coap sockets', run: () => server.stop() },
-    { name: 'rpc hand-back', run: () => rpc.service.idle(), leftover: () => `${rpc.service.inFlight} device queue(s) still running here; their requests come back when their lease passes` },
+    {
+      name: 'rpc hand-back',
+      run: () => rpc.service.idle(),
+      leftover: () =>
+        `${rpc.service.inFlight} device queue(s) still running here; their requests come back when their lease passes`,
+    },
     { name: 'profiles', run: () => profiles.stop() },
-    { name: 'kafka flush', run: (left) => bus.close(left), leftover: () => `${bus.stats().bufferedRecords} record(s) not acknowledged` },
+    {
+      name: 'kafka flush',
+      run: (left) => bus.close(left),
+      leftover: () => `${bus.stats().bufferedRecords} record(s) not acknowledged`,
+    },
     { name: 'redis', run: () => stores.close() },
     { name: 'http', run: (left) => http?.close(left) ?? Promise.resolve() },
   ];

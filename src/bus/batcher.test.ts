@@ -31,7 +31,13 @@ class ScriptedSend {
   }
 }
 
-const rec = (key: string, bytes = 10): EncodedRecord => ({ topic: 't', key, value: 'x'.repeat(bytes), headers: {}, bytes });
+const rec = (key: string, bytes = 10): EncodedRecord => ({
+  topic: 't',
+  key,
+  value: 'x'.repeat(bytes),
+  headers: {},
+  bytes,
+});
 
 function batcher(send: ScriptedSend, over: Partial<BatcherOptions> = {}): Batcher {
   return new Batcher({
@@ -55,7 +61,13 @@ describe('Batcher', () => {
     const b = batcher(s);
     await Promise.all(['a', 'b', 'c', 'd'].map((k) => b.publish([rec(k)])));
     expect(s.batches).toEqual([['a', 'b', 'c', 'd']]);
-    expect(b.stats()).toMatchObject({ published: 4, bufferedRecords: 0, bufferedBytes: 0, batches: 1, available: true });
+    expect(b.stats()).toMatchObject({
+      published: 4,
+      bufferedRecords: 0,
+      bufferedBytes: 0,
+      batches: 1,
+      available: true,
+    });
   });
 
   it('splits at maxBatchRecords and maxBatchBytes, one batch in flight at a time', async () => {

@@ -91,7 +91,13 @@ export class Batcher {
     if (records.length === 0) return Promise.resolve();
     let bytes = 0;
     for (const r of records) {
-      if (r.bytes > this.opts.maxBatchBytes) return this.refuse(records.length, new BusRejectedError(`record for ${r.key} is ${r.bytes} bytes, more than the ${this.opts.maxBatchBytes} allowed`));
+      if (r.bytes > this.opts.maxBatchBytes)
+        return this.refuse(
+          records.length,
+          new BusRejectedError(
+            `record for ${r.key} is ${r.bytes} bytes, more than the ${this.opts.maxBatchBytes} allowed`,
+          ),
+        );
       bytes += r.bytes;
     }
     const refusal = this.refusal(records.length, bytes);
@@ -110,7 +116,12 @@ export class Batcher {
 
   /** True while publish() would accept a record. */
   available(): boolean {
-    return !this.closed && !this.stalled() && this.bufferedRecords < this.opts.maxBufferedRecords && this.bufferedBytes < this.opts.maxBufferedBytes;
+    return (
+      !this.closed &&
+      !this.stalled() &&
+      this.bufferedRecords < this.opts.maxBufferedRecords &&
+      this.bufferedBytes < this.opts.maxBufferedBytes
+    );
   }
 
   stats(): BatcherStats {
@@ -149,10 +160,16 @@ export class Batcher {
   private refusal(count: number, bytes: number): Error | undefined {
     const o = this.opts;
     if (this.closed) return new BusUnavailableError('bus is closed');
-    if (count > o.maxBufferedRecords || bytes > o.maxBufferedBytes) return new BusRejectedError(`${count} records of ${bytes} bytes exceed the whole buffer`);
-    if (this.stalled()) return new BusUnavailableError(`broker has acknowledged nothing for ${this.now() - this.progressAt} ms; ${this.bufferedRecords} records buffered`);
+    if (count > o.maxBufferedRecords || bytes > o.maxBufferedBytes)
+      return new BusRejectedError(`${count} records of ${bytes} bytes exceed the whole buffer`);
+    if (this.stalled())
+      return new BusUnavailableError(
+        `broker has acknowledged nothing for ${this.now() - this.progressAt} ms; ${this.bufferedRecords} records buffered`,
+      );
     if (this.bufferedRecords + count > o.maxBufferedRecords || this.bufferedBytes + bytes > o.maxBufferedBytes) {
-      return new BusUnavailableError(`buffer full: ${this.bufferedRecords} records, ${this.bufferedBytes} bytes buffered`);
+      return new BusUnavailableError(
+        `buffer full: ${this.bufferedRecords} records, ${this.bufferedBytes} bytes buffered`,
+      );
     }
     return undefined;
   }

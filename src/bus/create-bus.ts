@@ -7,7 +7,8 @@ import type { KafkaBusOptions } from './kafka-config';
 import { MemoryBus } from './memory-bus';
 import type { Bus } from './types';
 
-export type CreatedBus = { readonly kind: 'kafka'; readonly bus: KafkaBus } | { readonly kind: 'memory'; readonly bus: MemoryBus };
+export type CreatedBus =
+  { readonly kind: 'kafka'; readonly bus: KafkaBus } | { readonly kind: 'memory'; readonly bus: MemoryBus };
 
 /**
  * With no brokers, a MemoryBus that keeps `compactedTopics` as compacted topics (and only those:
@@ -16,7 +17,14 @@ export type CreatedBus = { readonly kind: 'kafka'; readonly bus: KafkaBus } | { 
  */
 export function createBus(options: KafkaBusOptions, compactedTopics: readonly string[]): CreatedBus {
   if (options.brokers.length === 0) {
-    return { kind: 'memory', bus: new MemoryBus({ instanceId: options.instanceId, compactedTopics, ...(options.log !== undefined ? { log: options.log } : {}) }) };
+    return {
+      kind: 'memory',
+      bus: new MemoryBus({
+        instanceId: options.instanceId,
+        compactedTopics,
+        ...(options.log !== undefined ? { log: options.log } : {}),
+      }),
+    };
   }
   return { kind: 'kafka', bus: new KafkaBus(options) };
 }

@@ -4,7 +4,13 @@
  * in real (UTF-8) bytes and a value that cannot be serialised is refused at once. The text is
  * turned into bytes where it is sent (the producer thread), not here.
  */
-import { CONTENT_TYPE_JSON, HEADER_CONTENT_TYPE, HEADER_INSTANCE_ID, HEADER_SCHEMA_VERSION, SCHEMA_VERSION } from '../contract/version';
+import {
+  CONTENT_TYPE_JSON,
+  HEADER_CONTENT_TYPE,
+  HEADER_INSTANCE_ID,
+  HEADER_SCHEMA_VERSION,
+  SCHEMA_VERSION,
+} from '../contract/version';
 import { BusRejectedError, type BusRecord } from './types';
 import { errorMessage } from '../common/error-message';
 
@@ -20,20 +26,34 @@ export interface EncodedRecord {
 
 /** The headers every record carries; a record's own headers override them. */
 export function defaultHeaders(instanceId: string): Record<string, string> {
-  return { [HEADER_SCHEMA_VERSION]: SCHEMA_VERSION, [HEADER_INSTANCE_ID]: instanceId, [HEADER_CONTENT_TYPE]: CONTENT_TYPE_JSON };
+  return {
+    [HEADER_SCHEMA_VERSION]: SCHEMA_VERSION,
+    [HEADER_INSTANCE_ID]: instanceId,
+    [HEADER_CONTENT_TYPE]: CONTENT_TYPE_JSON,
+  };
 }
 
 export function encodeRecord(record: BusRecord, base: Readonly<Record<string, string>>): EncodedRecord {
   const headers = record.headers === undefined ? base : { ...base, ...record.headers };
-  if (record.value === null) return { topic: record.topic, key: record.key, value: null, headers, bytes: recordBytes(record, 0, headers) };
+  if (record.value === null)
+    return { topic: record.topic, key: record.key, value: null, headers, bytes: recordBytes(record, 0, headers) };
   let json: string | undefined;
   try {
     json = JSON.stringify(record.value);
   } catch (err) {
-    throw new BusRejectedError(`record for ${record.key} on ${record.topic} is not JSON-serialisable: ${errorMessage(err)}`, err);
+    throw new BusRejectedError(
+      `record for ${record.key} on ${record.topic} is not JSON-serialisable: ${errorMessage(err)}`,
+      err,
+    );
   }
   if (json === undefined) throw new BusRejectedError(`record for ${record.key} on ${record.topic} has no JSON value`);
-  return { topic: record.topic, key: record.key, value: json, headers, bytes: recordBytes(record, Buffer.byteLength(json), headers) };
+  return {
+    topic: record.topic,
+    key: record.key,
+    value: json,
+    headers,
+    bytes: recordBytes(record, Buffer.byteLength(json), headers),
+  };
 }
 
 /** Bytes of each header set met, by identity: the defaults are counted once, not per record. */

@@ -15,14 +15,26 @@
 import type { Kafka } from 'kafkajs';
 import { Batcher } from './batcher';
 import { defaultHeaders, encodeRecords, type EncodedRecord } from './encode';
-import { createKafkaClient, resolveKafkaBusOptions, type KafkaBusOptions, type ResolvedKafkaBusOptions } from './kafka-config';
+import {
+  createKafkaClient,
+  resolveKafkaBusOptions,
+  type KafkaBusOptions,
+  type ResolvedKafkaBusOptions,
+} from './kafka-config';
 import { describeKafkaError, isRecordRefusal } from './kafka-errors';
 import { KafkaProducer, type ProducerPort } from './kafka-producer';
 import { ProducerThread } from './producer-thread';
 import { TopicFollower } from './kafka-follow';
 import { GroupConsumer } from './kafka-group-consumer';
 import { ensureCompactedTopics } from './kafka-topics-admin';
-import { BusRejectedError, BusUnavailableError, type Bus, type BusRecord, type BusStats, type ConsumedRecord } from './types';
+import {
+  BusRejectedError,
+  BusUnavailableError,
+  type Bus,
+  type BusRecord,
+  type BusStats,
+  type ConsumedRecord,
+} from './types';
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
@@ -72,9 +84,15 @@ export class KafkaBus implements Bus {
       try {
         await this.producer.connect();
       } catch (err) {
-        this.opts.log?.warn({ err: describeKafkaError(err), brokers: this.opts.brokers, attempt }, 'kafka not reachable; retrying');
+        this.opts.log?.warn(
+          { err: describeKafkaError(err), brokers: this.opts.brokers, attempt },
+          'kafka not reachable; retrying',
+        );
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(this.opts.retryMaxMs, this.opts.retryInitialMs * 2 ** Math.min(attempt, 20)));
+          const timer = setTimeout(
+            resolve,
+            Math.min(this.opts.retryMaxMs, this.opts.retryInitialMs * 2 ** Math.min(attempt, 20)),
+          );
           this.wakeConnectLoop = () => {
             clearTimeout(timer);
             resolve();
@@ -109,8 +127,20 @@ export class KafkaBus implements Bus {
     await this.startReader(follower);
   }
 
-  async consume(topic: string, groupId: string, handler: (record: ConsumedRecord) => Promise<void> | void): Promise<void> {
-    await this.startReader(new GroupConsumer(this.kafka, { topic, groupId, handler, sessionTimeoutMs: this.opts.groupSessionTimeoutMs, ...(this.opts.log !== undefined ? { log: this.opts.log } : {}) }));
+  async consume(
+    topic: string,
+    groupId: string,
+    handler: (record: ConsumedRecord) => Promise<void> | void,
+  ): Promise<void> {
+    await this.startReader(
+      new GroupConsumer(this.kafka, {
+        topic,
+        groupId,
+        handler,
+        sessionTimeoutMs: this.opts.groupSessionTimeoutMs,
+        ...(this.opts.log !== undefined ? { log: this.opts.log } : {}),
+      }),
+    );
   }
 
   /**
@@ -151,10 +181,16 @@ export class KafkaBus implements Bus {
     this.closed = true;
     this.wakeConnectLoop?.();
     const drained = await this.batcher.close(timeoutMs);
-    if (!drained) this.opts.log?.warn({ stats: this.batcher.stats() }, 'kafka bus closed before every record was accepted; their publishes were rejected');
+    if (!drained)
+      this.opts.log?.warn(
+        { stats: this.batcher.stats() },
+        'kafka bus closed before every record was accepted; their publishes were rejected',
+      );
     const followers = [...this.followers];
     this.followers.clear();
-    await withTimeout(Promise.all([this.producer.disconnect(), ...followers.map((f) => f.stop())]), timeoutMs).catch(() => undefined);
+    await withTimeout(Promise.all([this.producer.disconnect(), ...followers.map((f) => f.stop())]), timeoutMs).catch(
+      () => undefined,
+    );
   }
 
   private createProducer(options: KafkaBusOptions): ProducerPort {
@@ -174,7 +210,11 @@ export class KafkaBus implements Bus {
 
   private onSendError(err: unknown, attempt: number, size: number): void {
     // Log the first failure of an outage and then every tenth attempt, not every retry.
-    if (attempt % 10 === 0) this.opts.log?.warn({ err: describeKafkaError(err), attempt, records: size, stats: this.batcher.stats() }, 'kafka send failed; retrying');
+    if (attempt % 10 === 0)
+      this.opts.log?.warn(
+        { err: describeKafkaError(err), attempt, records: size, stats: this.batcher.stats() },
+        'kafka send failed; retrying',
+      );
   }
 }
 

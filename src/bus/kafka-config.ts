@@ -58,10 +58,16 @@ export interface KafkaBusOptions {
   /** Run the kafkajs producer on a thread of its own (default true); false: in the calling thread. */
   readonly producerThread?: boolean;
   /** Called per producer request (Produce, Metadata...) with its size in bytes and duration. */
-  readonly onProducerRequest?: (info: { readonly apiName: string; readonly size: number; readonly durationMs: number }) => void;
+  readonly onProducerRequest?: (info: {
+    readonly apiName: string;
+    readonly size: number;
+    readonly durationMs: number;
+  }) => void;
 }
 
-export type ResolvedKafkaBusOptions = Required<Omit<KafkaBusOptions, 'ssl' | 'sasl' | 'log' | 'onProduceLatency' | 'onProducerRequest' | 'producerThread'>> &
+export type ResolvedKafkaBusOptions = Required<
+  Omit<KafkaBusOptions, 'ssl' | 'sasl' | 'log' | 'onProduceLatency' | 'onProducerRequest' | 'producerThread'>
+> &
   Pick<KafkaBusOptions, 'ssl' | 'sasl' | 'log' | 'onProduceLatency' | 'onProducerRequest'>;
 
 export const KAFKA_BUS_DEFAULTS = {

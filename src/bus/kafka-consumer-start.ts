@@ -32,12 +32,19 @@ export class ReaderConsumer {
       groupId: o.groupId,
       ...(o.allowAutoTopicCreation !== undefined ? { allowAutoTopicCreation: o.allowAutoTopicCreation } : {}),
       maxWaitTimeInMs: o.maxWaitTimeInMs,
-      ...(o.sessionTimeoutMs !== undefined ? { sessionTimeout: o.sessionTimeoutMs, heartbeatInterval: Math.max(100, Math.floor(o.sessionTimeoutMs / 3)) } : {}),
+      ...(o.sessionTimeoutMs !== undefined
+        ? { sessionTimeout: o.sessionTimeoutMs, heartbeatInterval: Math.max(100, Math.floor(o.sessionTimeoutMs / 3)) }
+        : {}),
       // kafkajs restarts a crashed consumer on a timer; once stopped it must not come back.
       retry: { restartOnFailure: async () => !this.stopped },
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, (e) => o.log?.warn({ topic: o.topic, err: describeKafkaError(e.payload.error), restart: e.payload.restart }, `${o.label} crashed`));
+    consumer.on(consumer.events.CRASH, (e) =>
+      o.log?.warn(
+        { topic: o.topic, err: describeKafkaError(e.payload.error), restart: e.payload.restart },
+        `${o.label} crashed`,
+      ),
+    );
     try {
       await consumer.connect();
       await consumer.subscribe({ topic: o.topic, fromBeginning: true });

@@ -4,7 +4,10 @@ import { isRecordRefusal, isRetriable, needsNewProducer } from './kafka-errors';
 /** As kafkajs's retrier wraps a broker error it gives up on (src/retry/index.js). */
 const wrapped = (e: Error): KafkaJSNonRetriableError => {
   // kafkajs's typings leave out the constructor's second argument.
-  const Wrapper = KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => KafkaJSNonRetriableError;
+  const Wrapper = KafkaJSNonRetriableError as unknown as new (
+    e: Error,
+    o: { cause: Error },
+  ) => KafkaJSNonRetriableError;
   return new Wrapper(e, { cause: e });
 };
 

@@ -45,7 +45,12 @@ async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, bigi
  * ago has no partition leader yet: "This server does not host this topic-partition"), until the
  * deadline.
  */
-async function endOffsetsRetrying(kafka: Kafka, topic: string, deadline: number, log: BusLog | undefined): Promise<Map<number, bigint>> {
+async function endOffsetsRetrying(
+  kafka: Kafka,
+  topic: string,
+  deadline: number,
+  log: BusLog | undefined,
+): Promise<Map<number, bigint>> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await endOffsets(kafka, topic);
@@ -94,7 +99,10 @@ export class TopicFollower {
           await this.opts.handler(toConsumed(topic, message));
         } catch (err) {
           // One bad record must not stop provisioning: say so and go on.
-          log?.warn({ topic, partition, offset: message.offset, err: describeKafkaError(err) }, 'follow handler failed; record skipped');
+          log?.warn(
+            { topic, partition, offset: message.offset, err: describeKafkaError(err) },
+            'follow handler failed; record skipped',
+          );
         }
         const end = pending.get(partition);
         if (end !== undefined && BigInt(message.offset) + 1n >= end) {
@@ -105,7 +113,10 @@ export class TopicFollower {
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BusUnavailableError(`${topic} not read to its end within ${this.opts.catchUpTimeoutMs} ms`)), this.opts.catchUpTimeoutMs);
+      timer = setTimeout(
+        () => reject(new BusUnavailableError(`${topic} not read to its end within ${this.opts.catchUpTimeoutMs} ms`)),
+        this.opts.catchUpTimeoutMs,
+      );
     });
     try {
       await Promise.race([done, timeout]);

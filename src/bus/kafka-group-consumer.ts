@@ -67,7 +67,11 @@ export class GroupConsumer {
   }
 
   /** Handles a batch, one line of records per key; stops a line at the first record not taken. */
-  private async handleBatch(partition: number, messages: readonly KafkaMessage[], running: () => boolean): Promise<{ done: boolean[]; notTaken?: RecordNotTakenError }> {
+  private async handleBatch(
+    partition: number,
+    messages: readonly KafkaMessage[],
+    running: () => boolean,
+  ): Promise<{ done: boolean[]; notTaken?: RecordNotTakenError }> {
     const done = new Array<boolean>(messages.length).fill(false);
     const lines = new Map<string, number[]>();
     messages.forEach((m, i) => {
@@ -89,7 +93,10 @@ export class GroupConsumer {
               notTaken = err;
               return;
             }
-            this.opts.log?.warn({ topic: this.opts.topic, partition, offset: message.offset, err: describeKafkaError(err) }, 'consumer handler failed; record skipped');
+            this.opts.log?.warn(
+              { topic: this.opts.topic, partition, offset: message.offset, err: describeKafkaError(err) },
+              'consumer handler failed; record skipped',
+            );
           }
           done[i] = true;
         }

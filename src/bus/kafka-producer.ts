@@ -113,7 +113,9 @@ export class KafkaProducer implements ProducerPort {
     });
     const hook = this.onRequest;
     if (hook !== undefined) {
-      producer.on(producer.events.REQUEST, (e) => hook({ apiName: e.payload.apiName, size: e.payload.size, durationMs: e.payload.duration }));
+      producer.on(producer.events.REQUEST, (e) =>
+        hook({ apiName: e.payload.apiName, size: e.payload.size, durationMs: e.payload.duration }),
+      );
     }
     return producer;
   }

@@ -4,7 +4,11 @@
  */
 import type { Kafka } from 'kafkajs';
 
-export async function ensureCompactedTopics(kafka: Kafka, topics: readonly string[], partitions = 3): Promise<string[]> {
+export async function ensureCompactedTopics(
+  kafka: Kafka,
+  topics: readonly string[],
+  partitions = 3,
+): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -13,7 +17,11 @@ export async function ensureCompactedTopics(kafka: Kafka, topics: readonly strin
     if (missing.length === 0) return [];
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })),
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      })),
     });
     return missing;
   } finally {

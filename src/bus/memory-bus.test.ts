@@ -14,14 +14,25 @@ describe('MemoryBus', () => {
       { topic: 'lwm2m.events', key: 'dev1', value: { type: 'registered' }, headers: { 'schema-version': '2' } },
     ]);
     expect(bus.records().map((r) => r.published)).toEqual([{ v: 2 }, { type: 'registered' }]);
-    expect(bus.records('lwm2m.events')[0]?.headers).toEqual({ 'schema-version': '2', 'instance-id': 'i-1', 'content-type': 'application/json' });
+    expect(bus.records('lwm2m.events')[0]?.headers).toEqual({
+      'schema-version': '2',
+      'instance-id': 'i-1',
+      'content-type': 'application/json',
+    });
     expect(bus.records('lwm2m.telemetry')[0]?.value?.toString()).toBe('{"v":2}');
     expect(logged).toEqual([
       { topic: 'lwm2m.telemetry', key: 'dev1', value: { v: 1 } },
       { topic: 'lwm2m.telemetry', key: 'dev2', value: { v: 2 } },
       { topic: 'lwm2m.events', key: 'dev1', value: { type: 'registered' } },
     ]);
-    expect(bus.stats()).toEqual({ bufferedRecords: 0, bufferedBytes: 0, published: 3, failed: 0, sendErrors: 0, available: true });
+    expect(bus.stats()).toEqual({
+      bufferedRecords: 0,
+      bufferedBytes: 0,
+      published: 3,
+      failed: 0,
+      sendErrors: 0,
+      available: true,
+    });
   });
 
   it('keeps only the compacted topics it is given for follow(); others are followed from now on', async () => {
@@ -41,14 +52,21 @@ describe('MemoryBus', () => {
 
   it('rate-limits the record log and says how many records it did not log', async () => {
     const logged: Array<{ o: object; msg: string }> = [];
-    const log = { info: (o: object, msg: string) => logged.push({ o, msg }), warn: () => undefined, error: () => undefined };
+    const log = {
+      info: (o: object, msg: string) => logged.push({ o, msg }),
+      warn: () => undefined,
+      error: () => undefined,
+    };
     let now = 10_000;
     const bus = new MemoryBus({ log, logRecordsPerSecond: 2, now: () => now });
     const rec = (v: number) => ({ topic: 't', key: 'k', value: { v } });
     await bus.publish([rec(1), rec(2), rec(3), rec(4), rec(5)]);
     now += 999;
     await bus.publish([rec(6)]);
-    expect(logged.map((l) => l.o)).toEqual([{ topic: 't', key: 'k', value: { v: 1 } }, { topic: 't', key: 'k', value: { v: 2 } }]);
+    expect(logged.map((l) => l.o)).toEqual([
+      { topic: 't', key: 'k', value: { v: 1 } },
+      { topic: 't', key: 'k', value: { v: 2 } },
+    ]);
     now += 1;
     await bus.publish([rec(7)]);
     expect(logged.slice(2)).toEqual([

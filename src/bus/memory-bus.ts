@@ -58,7 +58,8 @@ class Stored implements StoredRecord {
   }
 
   get value(): Buffer | null {
-    if (this.bytes === undefined) this.bytes = this.encoded.value === null ? null : Buffer.from(this.encoded.value, 'utf8');
+    if (this.bytes === undefined)
+      this.bytes = this.encoded.value === null ? null : Buffer.from(this.encoded.value, 'utf8');
     return this.bytes;
   }
 }
@@ -120,7 +121,9 @@ export class MemoryBus implements Bus {
   async follow(topic: string, handler: Handler): Promise<void> {
     if (this.closed) throw new BusUnavailableError('bus is closed');
     const follower: Follower = { topic, handler, chain: Promise.resolve() };
-    const existing = [...(this.compacted.get(topic)?.values() ?? [])].sort((a, b) => Number(a.offset) - Number(b.offset));
+    const existing = [...(this.compacted.get(topic)?.values() ?? [])].sort(
+      (a, b) => Number(a.offset) - Number(b.offset),
+    );
     for (const r of existing) void this.deliver(follower, r);
     this.followers.push(follower);
     await follower.chain;
@@ -138,7 +141,14 @@ export class MemoryBus implements Bus {
   }
 
   stats(): BusStats {
-    return { bufferedRecords: 0, bufferedBytes: 0, published: this.published, failed: this.failed, sendErrors: 0, available: !this.closed };
+    return {
+      bufferedRecords: 0,
+      bufferedBytes: 0,
+      published: this.published,
+      failed: this.failed,
+      sendErrors: 0,
+      available: !this.closed,
+    };
   }
 
   async close(): Promise<void> {
@@ -152,7 +162,8 @@ export class MemoryBus implements Bus {
     if (log === undefined) return;
     const now = (this.opts.now ?? Date.now)();
     if (now - this.logWindowStart >= 1000) {
-      if (this.unloggedInWindow > 0) log.info({ records: this.unloggedInWindow }, 'bus records not logged (rate limit)');
+      if (this.unloggedInWindow > 0)
+        log.info({ records: this.unloggedInWindow }, 'bus records not logged (rate limit)');
       this.logWindowStart = now;
       this.loggedInWindow = 0;
       this.unloggedInWindow = 0;
@@ -193,7 +204,10 @@ export class MemoryBus implements Bus {
       try {
         await f.handler(record);
       } catch (err) {
-        this.opts.log?.warn({ topic: record.topic, key: record.key, offset: record.offset, err: errorMessage(err) }, 'follow handler failed; record skipped');
+        this.opts.log?.warn(
+          { topic: record.topic, key: record.key, offset: record.offset, err: errorMessage(err) },
+          'follow handler failed; record skipped',
+        );
       }
     });
     return f.chain;

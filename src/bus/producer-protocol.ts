@@ -36,13 +36,24 @@ export function unpackRecords(packed: string): WireRecord[] {
   for (let i = 0; i + 3 < fields.length; i += 4) {
     const value = fields[i + 2] as string;
     const headers = fields[i + 3] as string;
-    out.push([fields[i] as string, fields[i + 1] as string, value === '' ? null : value, headers === '' ? undefined : (JSON.parse(headers) as Record<string, string>)]);
+    out.push([
+      fields[i] as string,
+      fields[i + 1] as string,
+      value === '' ? null : value,
+      headers === '' ? undefined : (JSON.parse(headers) as Record<string, string>),
+    ]);
   }
   return out;
 }
 
 export type ToProducer =
-  | { readonly type: 'init'; readonly options: ProducerThreadOptions; readonly headers: Readonly<Record<string, string>>; readonly requestEvents: boolean; readonly log: boolean }
+  | {
+      readonly type: 'init';
+      readonly options: ProducerThreadOptions;
+      readonly headers: Readonly<Record<string, string>>;
+      readonly requestEvents: boolean;
+      readonly log: boolean;
+    }
   | { readonly type: 'connect'; readonly id: number }
   | { readonly type: 'send'; readonly id: number; readonly records: readonly WireRecord[] | string }
   | { readonly type: 'disconnect'; readonly id: number };

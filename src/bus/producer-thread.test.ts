@@ -33,12 +33,21 @@ describe('ProducerThread', () => {
     const logged: string[] = [];
     const requests: number[] = [];
     const log = { info: (_o: object, msg: string) => logged.push(msg), warn: () => undefined, error: () => undefined };
-    const p = new ProducerThread({ options: { brokers: ['127.0.0.1:1'], instanceId: 'i' }, headers: { 'schema-version': '1' }, log, onRequest: (r) => requests.push(r.size), script });
+    const p = new ProducerThread({
+      options: { brokers: ['127.0.0.1:1'], instanceId: 'i' },
+      headers: { 'schema-version': '1' },
+      log,
+      onRequest: (r) => requests.push(r.size),
+      script,
+    });
     threads.push(p);
     expect(p.connected()).toBe(false);
     await p.connect();
     expect(p.connected()).toBe(true);
-    await p.send([{ topic: 't', key: 'ok', value: '{}' }, { topic: 't', key: 'ok2', value: null }]);
+    await p.send([
+      { topic: 't', key: 'ok', value: '{}' },
+      { topic: 't', key: 'ok2', value: null },
+    ]);
     expect(requests).toEqual([2]);
 
     const refused = await p.send([{ topic: 't', key: 'refuse', value: '{}' }]).catch((e: unknown) => e);

@@ -12,7 +12,14 @@ import { Worker } from 'node:worker_threads';
 import { workerScript } from '../common/worker-script';
 import type { BusLog } from './kafka-config';
 import type { ProducerPort, ProducerRecord, ProducerRequestInfo } from './kafka-producer';
-import { packRecords, type FromProducer, type ProducerThreadOptions, type ToProducer, type WireError, type WireRecord } from './producer-protocol';
+import {
+  packRecords,
+  type FromProducer,
+  type ProducerThreadOptions,
+  type ToProducer,
+  type WireError,
+  type WireRecord,
+} from './producer-protocol';
 import { BusUnavailableError } from './types';
 
 export interface ProducerThreadConfig {
@@ -63,7 +70,12 @@ export class ProducerThread implements ProducerPort {
   send(batch: readonly ProducerRecord[]): Promise<void> {
     // The default headers are the thread's own (sent once, at init): a record carries only its own.
     const defaults = this.config.headers;
-    const records: WireRecord[] = batch.map((r) => [r.topic, r.key, r.value, r.headers === defaults ? undefined : r.headers]);
+    const records: WireRecord[] = batch.map((r) => [
+      r.topic,
+      r.key,
+      r.value,
+      r.headers === defaults ? undefined : r.headers,
+    ]);
     return this.call({ type: 'send', records: packRecords(records) ?? records });
   }
 
@@ -75,7 +87,9 @@ export class ProducerThread implements ProducerPort {
       if (this.isConnected) {
         let timer: NodeJS.Timeout | undefined;
         const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, DISCONNECT_TIMEOUT_MS)));
-        await Promise.race([this.call({ type: 'disconnect' }).catch(() => undefined), bound]).finally(() => clearTimeout(timer));
+        await Promise.race([this.call({ type: 'disconnect' }).catch(() => undefined), bound]).finally(() =>
+          clearTimeout(timer),
+        );
       }
     } finally {
       this.worker = undefined;
@@ -97,7 +111,13 @@ export class ProducerThread implements ProducerPort {
     if (this.worker !== undefined) return this.worker;
     const { options, headers, log, onRequest } = this.config;
     const worker = new Worker(this.script);
-    const init: ToProducer = { type: 'init', options, headers, requestEvents: onRequest !== undefined, log: log !== undefined };
+    const init: ToProducer = {
+      type: 'init',
+      options,
+      headers,
+      requestEvents: onRequest !== undefined,
+      log: log !== undefined,
+    };
     worker.postMessage(init);
     worker.on('message', (m: FromProducer) => this.onMessage(m));
     worker.on('error', (err: Error) => log?.error({ err: err.message }, 'kafka producer thread failed'));
@@ -144,5 +164,9 @@ function threadError(e: WireError): Error {
 }
 
 function defaultScript(): string {
-  return workerScript(__dirname, 'producer-worker.js', 'the Kafka producer thread (or set KAFKA_PRODUCER_THREAD=false)');
+  return workerScript(
+    __dirname,
+    'producer-worker.js',
+    'the Kafka producer thread (or set KAFKA_PRODUCER_THREAD=false)',
+  );
 }

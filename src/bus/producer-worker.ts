@@ -6,7 +6,13 @@ import { parentPort } from 'node:worker_threads';
 import { createKafkaClient, resolveKafkaBusOptions } from './kafka-config';
 import { errorTypes } from './kafka-errors';
 import { KafkaProducer, type ProducerRecord } from './kafka-producer';
-import { unpackRecords, type FromProducer, type ToProducer, type WireError, type WireRecord } from './producer-protocol';
+import {
+  unpackRecords,
+  type FromProducer,
+  type ToProducer,
+  type WireError,
+  type WireRecord,
+} from './producer-protocol';
 import { errorMessage } from '../common/error-message';
 
 const port = parentPort;
@@ -46,14 +52,18 @@ port.on('message', (m: ToProducer) => {
           }
         : undefined;
       const opts = resolveKafkaBusOptions({ ...m.options, ...(log !== undefined ? { log } : {}) });
-      const onRequest = m.requestEvents ? (info: { apiName: string; size: number; durationMs: number }) => post({ type: 'request', ...info }) : undefined;
+      const onRequest = m.requestEvents
+        ? (info: { apiName: string; size: number; durationMs: number }) => post({ type: 'request', ...info })
+        : undefined;
       producer = new KafkaProducer(createKafkaClient(opts), opts, m.headers, onRequest);
       return;
     }
     case 'connect':
       return run(m.id, (p) => p.connect());
     case 'send':
-      return run(m.id, (p) => p.send((typeof m.records === 'string' ? unpackRecords(m.records) : m.records).map(toRecord)));
+      return run(m.id, (p) =>
+        p.send((typeof m.records === 'string' ? unpackRecords(m.records) : m.records).map(toRecord)),
+      );
     case 'disconnect':
       return run(m.id, (p) => p.disconnect());
   }

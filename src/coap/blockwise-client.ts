@@ -45,7 +45,8 @@ export class BlockwiseClient {
   /** Completes a response (or a notification) whose Block2 has M=1 by fetching the remaining blocks. */
   async completeBlock2(peer: Peer, req: OutboundRequest, first: CoapMessage): Promise<CoapMessage> {
     const b2 = getBlock(first, Opt.BLOCK2);
-    if (b2 === undefined || !b2.more) return b2 === undefined ? first : { ...first, options: withoutOptions(first.options, Opt.BLOCK2, Opt.SIZE2) };
+    if (b2 === undefined || !b2.more)
+      return b2 === undefined ? first : { ...first, options: withoutOptions(first.options, Opt.BLOCK2, Opt.SIZE2) };
     const etag = getOption(first, Opt.ETAG);
     const parts: Buffer[] = [first.payload];
     let received = first.payload.length;
@@ -72,12 +73,17 @@ export class BlockwiseClient {
         throw new BlockwiseError('ETag changed during a block-wise transfer (RFC 7959 §2.4)');
       }
       received += res.payload.length;
-      if (received > this.opts.maxBodyBytes) throw new BlockwiseError(`response body exceeds ${this.opts.maxBodyBytes} bytes`);
+      if (received > this.opts.maxBodyBytes)
+        throw new BlockwiseError(`response body exceeds ${this.opts.maxBodyBytes} bytes`);
       parts.push(res.payload);
       if (!b.more) {
         // RFC 7959 §2.6: the Observe option (and the message identity) belong to the first block's
         // response; the later blocks answer plain GETs. The assembled message is the first one.
-        return { ...first, options: withoutOptions(first.options, Opt.BLOCK2, Opt.SIZE2), payload: Buffer.concat(parts, received) };
+        return {
+          ...first,
+          options: withoutOptions(first.options, Opt.BLOCK2, Opt.SIZE2),
+          payload: Buffer.concat(parts, received),
+        };
       }
       szx = b.szx;
       next = received;

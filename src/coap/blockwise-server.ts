@@ -11,7 +11,16 @@ import { CoapFormatError } from '../common/errors';
 import { peerKey } from '../transport/types';
 import type { InboundRequest, RequestHandler, Responder, ResponseSpec } from './endpoint';
 import { Code, Opt, type CoapMessage, type CoapOption } from './message';
-import { blockSize, encodeBlock, getBlock, getUintOption, uintOption, withOptions, withoutOptions, type BlockValue } from './options';
+import {
+  blockSize,
+  encodeBlock,
+  getBlock,
+  getUintOption,
+  uintOption,
+  withOptions,
+  withoutOptions,
+  type BlockValue,
+} from './options';
 
 export interface BlockwiseServerOptions {
   /** Largest request body accepted, in bytes (4.13 above it). */
@@ -85,7 +94,10 @@ export class BlockwiseServer {
     if (b.more && msg.payload.length !== size) {
       // RFC 7959 §2.2: every block but the last carries exactly the block size.
       this.drop(key);
-      respond({ code: Code.BAD_REQUEST, payload: Buffer.from(`block ${b.num} has ${msg.payload.length} bytes, expected ${size}`) });
+      respond({
+        code: Code.BAD_REQUEST,
+        payload: Buffer.from(`block ${b.num} has ${msg.payload.length} bytes, expected ${size}`),
+      });
       return;
     }
     const now = Date.now();
@@ -122,13 +134,18 @@ export class BlockwiseServer {
     if (b.more) {
       // RFC 7959 §2.3: 2.31 Continue acknowledges a non-final block; a smaller SZX asks for smaller blocks.
       const szx = Math.min(b.szx, this.opts.preferredSzx);
-      respond({ code: Code.CONTINUE, options: [{ number: Opt.BLOCK1, value: encodeBlock({ num: b.num, more: true, szx }) }] });
+      respond({
+        code: Code.CONTINUE,
+        options: [{ number: Opt.BLOCK1, value: encodeBlock({ num: b.num, more: true, szx }) }],
+      });
       return;
     }
     const body = Buffer.concat(r.parts, r.received);
     this.drop(key);
     const whole: CoapMessage = { ...msg, options: withoutOptions(msg.options, Opt.BLOCK1, Opt.SIZE1), payload: body };
-    this.inner({ peer: req.peer, message: whole }, (res) => respond({ ...res, options: withOptions(res.options ?? [], echo) }));
+    this.inner({ peer: req.peer, message: whole }, (res) =>
+      respond({ ...res, options: withOptions(res.options ?? [], echo) }),
+    );
   }
 
   private tooLarge(key: string, respond: Responder): void {
@@ -186,7 +203,8 @@ function size1Of(msg: CoapMessage): number | undefined {
 function bodyKey(peer: string, msg: CoapMessage): string {
   let key = `${peer}|${msg.code}`;
   for (const o of msg.options) {
-    if (o.number === Opt.URI_PATH || o.number === Opt.URI_QUERY || o.number === Opt.CONTENT_FORMAT) key += `|${o.number}=${o.value.toString('hex')}`;
+    if (o.number === Opt.URI_PATH || o.number === Opt.URI_QUERY || o.number === Opt.CONTENT_FORMAT)
+      key += `|${o.number}=${o.value.toString('hex')}`;
   }
   return key;
 }

@@ -106,7 +106,16 @@ function randomMessage(rnd: () => number): CoapMessage {
   for (let i = 0; i < count; i++) {
     // Mix small deltas, one-byte and two-byte extended deltas, and repeats (delta 0).
     const pick = int(5);
-    const delta = pick === 0 ? 0 : pick === 1 ? 1 + int(12) : pick === 2 ? 13 + int(256) : pick === 3 ? 269 + int(2000) : 1 + int(30);
+    const delta =
+      pick === 0
+        ? 0
+        : pick === 1
+          ? 1 + int(12)
+          : pick === 2
+            ? 13 + int(256)
+            : pick === 3
+              ? 269 + int(2000)
+              : 1 + int(30);
     if (number + delta > 0xffff) break;
     number += delta;
     if (number === 0) number = 1;
@@ -133,7 +142,9 @@ describe('codec agrees with coap-packet (independent RFC 7252 §3 implementation
   const messages = Array.from({ length: COUNT }, () => randomMessage(rnd));
 
   it('covers extended deltas, extended lengths, repeats, Empty messages and every type', () => {
-    const deltas = messages.flatMap((m) => m.options.map((o, i) => o.number - (i === 0 ? 0 : (m.options[i - 1] as CoapOption).number)));
+    const deltas = messages.flatMap((m) =>
+      m.options.map((o, i) => o.number - (i === 0 ? 0 : (m.options[i - 1] as CoapOption).number)),
+    );
     expect(deltas.some((d) => d === 0)).toBe(true);
     expect(deltas.some((d) => d >= 13 && d < 269)).toBe(true);
     expect(deltas.some((d) => d >= 269)).toBe(true);

@@ -29,11 +29,20 @@ function decodeError(buf: Buffer): CoapFormatError {
   throw new Error(`decode accepted ${buf.toString('hex')}`);
 }
 
-const opt = (number: number, value: Buffer | string): CoapOption => ({ number, value: typeof value === 'string' ? Buffer.from(value) : value });
+const opt = (number: number, value: Buffer | string): CoapOption => ({
+  number,
+  value: typeof value === 'string' ? Buffer.from(value) : value,
+});
 
 describe('codec golden bytes (RFC 7252 Appendix A style exchanges)', () => {
   // Figure 16: CON [0x7d34] GET /temperature with a 1-byte token.
-  const get = msg({ type: MessageType.CON, code: Method.GET, messageId: 0x7d34, token: hex('31'), options: [opt(Opt.URI_PATH, 'temperature')] });
+  const get = msg({
+    type: MessageType.CON,
+    code: Method.GET,
+    messageId: 0x7d34,
+    token: hex('31'),
+    options: [opt(Opt.URI_PATH, 'temperature')],
+  });
   const getWire = Buffer.concat([hex('41017d3431bb'), Buffer.from('temperature')]);
 
   it('encodes CON GET /temperature: header, token, Uri-Path delta 11 length 11 (§3, §3.1)', () => {
@@ -45,7 +54,13 @@ describe('codec golden bytes (RFC 7252 Appendix A style exchanges)', () => {
   });
 
   // Figure 16 answer: ACK [0x7d34] 2.05 Content "22.3 C" piggybacked (§5.2.1).
-  const ack = msg({ type: MessageType.ACK, code: Code.CONTENT, messageId: 0x7d34, token: hex('31'), payload: Buffer.from('22.3 C') });
+  const ack = msg({
+    type: MessageType.ACK,
+    code: Code.CONTENT,
+    messageId: 0x7d34,
+    token: hex('31'),
+    payload: Buffer.from('22.3 C'),
+  });
   const ackWire = Buffer.concat([hex('61457d3431ff'), Buffer.from('22.3 C')]);
 
   it('encodes and decodes the piggybacked ACK 2.05 with payload marker 0xFF', () => {
@@ -79,7 +94,11 @@ describe('codec option delta/length encoding (RFC 7252 §3.1)', () => {
     ['length 13 takes one extended byte', [opt(1, Buffer.alloc(13, 0xaa))], '1d00' + 'aa'.repeat(13)],
     ['length 268 takes one extended byte 0xff', [opt(1, Buffer.alloc(268, 0xaa))], '1dff' + 'aa'.repeat(268)],
     ['length 269 takes two extended bytes', [opt(1, Buffer.alloc(269, 0xaa))], '1e0000' + 'aa'.repeat(269)],
-    ['deltas are relative: 11, 11 (delta 0), 15 (delta 4)', [opt(11, 'a'), opt(11, 'b'), opt(15, 'c')], 'b161' + '0162' + '4163'],
+    [
+      'deltas are relative: 11, 11 (delta 0), 15 (delta 4)',
+      [opt(11, 'a'), opt(11, 'b'), opt(15, 'c')],
+      'b161' + '0162' + '4163',
+    ],
     ['both delta and length extended', [opt(300, Buffer.alloc(20, 1))], 'ed001f07' + '01'.repeat(20)],
   ];
 
@@ -92,7 +111,13 @@ describe('codec option delta/length encoding (RFC 7252 §3.1)', () => {
 
   it('a 2048-byte option value has length nibble 14 and extension 2048 - 269 = 0x06f3', () => {
     const value = Buffer.alloc(2048, 0x5a);
-    const m = msg({ type: MessageType.CON, code: Method.PUT, messageId: 9, options: [opt(Opt.URI_PATH, value)], payload: Buffer.from('x') });
+    const m = msg({
+      type: MessageType.CON,
+      code: Method.PUT,
+      messageId: 9,
+      options: [opt(Opt.URI_PATH, value)],
+      payload: Buffer.from('x'),
+    });
     const wire = encode(m);
     expect(wire.subarray(4, 7)).toEqual(hex('be06f3'));
     expect(wire.length).toBe(4 + 3 + 2048 + 2);
@@ -182,7 +207,9 @@ describe('emptyMessage', () => {
   it('builds the same four bytes as encode() for an empty ACK and RST', () => {
     for (const type of [MessageType.ACK, MessageType.RST] as const) {
       for (const messageId of [0, 1, 0x1234, 0xffff]) {
-        expect(emptyMessage(type, messageId)).toEqual(encode({ type, code: 0, messageId, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) }));
+        expect(emptyMessage(type, messageId)).toEqual(
+          encode({ type, code: 0, messageId, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) }),
+        );
       }
     }
   });

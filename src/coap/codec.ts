@@ -4,7 +4,7 @@
  * answer a malformed CON with RST (§4.2) and count the drop.
  */
 import { CoapFormatError } from '../common/errors';
-import { EMPTY_BUFFER, type CoapMessage, type CoapOption, MessageType } from './message';
+import { EMPTY_BUFFER, type CoapMessage, type CoapOption, type MessageType } from './message';
 
 const PAYLOAD_MARKER = 0xff;
 
@@ -22,7 +22,8 @@ export function decode(buf: Buffer): CoapMessage | null {
   // RFC 7252 §3: TKL 9-15 are reserved and MUST be processed as a message format error.
   if (tkl > 8) throw new CoapFormatError(`reserved token length ${tkl}`, header);
   // RFC 7252 §4.1: an Empty message has only the 4-byte header.
-  if (code === 0 && (tkl !== 0 || buf.length !== 4)) throw new CoapFormatError('Empty message with token, options or payload', header);
+  if (code === 0 && (tkl !== 0 || buf.length !== 4))
+    throw new CoapFormatError('Empty message with token, options or payload', header);
   const cls = code >> 5;
   if (cls === 1 || cls === 6 || cls === 7) throw new CoapFormatError(`reserved code class ${cls}`, header);
   if (buf.length < 4 + tkl) throw new CoapFormatError('datagram ends inside the token', header);
@@ -61,7 +62,8 @@ export function decode(buf: Buffer): CoapMessage | null {
       length = buf.readUInt16BE(pos) + 269;
       pos += 2;
     }
-    if (pos + length > buf.length) throw new CoapFormatError('option value runs past the end of the datagram', withToken);
+    if (pos + length > buf.length)
+      throw new CoapFormatError('option value runs past the end of the datagram', withToken);
     last += delta;
     if (last > 0xffff) throw new CoapFormatError(`option number ${last} out of range`, withToken);
     options.push({ number: last, value: buf.subarray(pos, pos + length) });
@@ -128,6 +130,7 @@ export function encode(msg: CoapMessage): Buffer {
 }
 
 function isSorted(opts: readonly CoapOption[]): boolean {
-  for (let i = 1; i < opts.length; i++) if ((opts[i] as CoapOption).number < (opts[i - 1] as CoapOption).number) return false;
+  for (let i = 1; i < opts.length; i++)
+    if ((opts[i] as CoapOption).number < (opts[i - 1] as CoapOption).number) return false;
   return true;
 }

@@ -13,7 +13,8 @@ function fresh(d: Deduplicator, peer: string, mid: number, now: number): DedupEn
   return r.fresh;
 }
 
-const isDuplicate = (d: Deduplicator, peer: string, mid: number, now: number): boolean => !('fresh' in d.checkAndRecord(peer, mid, now));
+const isDuplicate = (d: Deduplicator, peer: string, mid: number, now: number): boolean =>
+  !('fresh' in d.checkAndRecord(peer, mid, now));
 
 describe('Deduplicator (RFC 7252 §4.5)', () => {
   it('returns the recorded entry, with its cached reply, for a duplicate', () => {

@@ -24,8 +24,18 @@ import {
   withoutOptions,
 } from './options';
 
-const opt = (number: number, value: string | Buffer): CoapOption => ({ number, value: typeof value === 'string' ? Buffer.from(value) : value });
-const withOpts = (options: CoapOption[]): CoapMessage => ({ type: MessageType.CON, code: 1, messageId: 1, token: EMPTY_BUFFER, options, payload: EMPTY_BUFFER });
+const opt = (number: number, value: string | Buffer): CoapOption => ({
+  number,
+  value: typeof value === 'string' ? Buffer.from(value) : value,
+});
+const withOpts = (options: CoapOption[]): CoapMessage => ({
+  type: MessageType.CON,
+  code: 1,
+  messageId: 1,
+  token: EMPTY_BUFFER,
+  options,
+  payload: EMPTY_BUFFER,
+});
 
 describe('uint option values (RFC 7252 §3.2)', () => {
   it.each([
@@ -119,17 +129,33 @@ describe('option accessors', () => {
   });
 
   it('pathOptions builds Uri-Path then Uri-Query', () => {
-    expect(pathOptions(['3', '0', '1'], ['pmin=10'])).toEqual([opt(11, '3'), opt(11, '0'), opt(11, '1'), opt(15, 'pmin=10')]);
+    expect(pathOptions(['3', '0', '1'], ['pmin=10'])).toEqual([
+      opt(11, '3'),
+      opt(11, '0'),
+      opt(11, '1'),
+      opt(15, 'pmin=10'),
+    ]);
   });
 
   it('withOptions inserts in number order and keeps repeated options stable', () => {
     const base = [opt(11, 'a'), opt(11, 'b'), opt(15, 'q')];
     const out = withOptions(base, opt(11, 'c'), uintOption(Opt.CONTENT_FORMAT, 60), opt(4, 'e'));
-    expect(out.map((o) => `${o.number}:${o.value.toString('hex')}`)).toEqual(['4:65', '11:61', '11:62', '11:63', '12:3c', '15:71']);
+    expect(out.map((o) => `${o.number}:${o.value.toString('hex')}`)).toEqual([
+      '4:65',
+      '11:61',
+      '11:62',
+      '11:63',
+      '12:3c',
+      '15:71',
+    ]);
     expect(base).toHaveLength(3);
   });
 
   it('withoutOptions removes every occurrence of the given numbers', () => {
-    expect(withoutOptions(m.options, Opt.URI_PATH, Opt.SIZE1).map((o) => o.number)).toEqual([Opt.CONTENT_FORMAT, Opt.URI_QUERY, Opt.URI_QUERY]);
+    expect(withoutOptions(m.options, Opt.URI_PATH, Opt.SIZE1).map((o) => o.number)).toEqual([
+      Opt.CONTENT_FORMAT,
+      Opt.URI_QUERY,
+      Opt.URI_QUERY,
+    ]);
   });
 });

@@ -5,7 +5,7 @@
  * Responses are matched by Message ID for ACKs and by token + peer for separate responses (§5.3.2).
  */
 import { randomBytes } from 'node:crypto';
-import { CoapCancelledError, CoapResetError, CoapTimeoutError } from '../common/errors';
+import { CoapCancelledError, type CoapResetError, CoapTimeoutError } from '../common/errors';
 import { displayAddress, peerKey, type Peer } from '../transport/types';
 import { encode } from './codec';
 import { EMPTY_BUFFER, MessageType, type CoapMessage, type CoapOption } from './message';
@@ -66,7 +66,10 @@ export class OutboundExchanges {
     return new Promise<CoapMessage>((resolve, reject) => {
       const ex = this.track(peer, mid, token.toString('hex'), buf, confirmable, resolve, reject);
       const timeout = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      ex.deadlineTimer = setTimeout(() => this.fail(ex, new CoapTimeoutError(`no response from ${peerKey(peer)} within ${timeout} ms`)), timeout);
+      ex.deadlineTimer = setTimeout(
+        () => this.fail(ex, new CoapTimeoutError(`no response from ${peerKey(peer)} within ${timeout} ms`)),
+        timeout,
+      );
       this.transmit(ex);
     });
   }
@@ -160,7 +163,10 @@ export class OutboundExchanges {
     ex.retransmitTimer = setTimeout(() => {
       if (ex.attempts >= this.params.maxRetransmit) {
         this.stats.timeouts++;
-        this.fail(ex, new CoapTimeoutError(`${peerKey(ex.peer)} did not acknowledge after ${ex.attempts} retransmissions`));
+        this.fail(
+          ex,
+          new CoapTimeoutError(`${peerKey(ex.peer)} did not acknowledge after ${ex.attempts} retransmissions`),
+        );
         return;
       }
       ex.attempts++;

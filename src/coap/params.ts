@@ -13,13 +13,16 @@ export interface TransmissionParams {
 export const DEFAULT_TRANSMISSION: TransmissionParams = { ackTimeoutMs: 2000, ackRandomFactor: 1.5, maxRetransmit: 4 };
 
 /** MAX_TRANSMIT_SPAN = ACK_TIMEOUT * (2^MAX_RETRANSMIT - 1) * ACK_RANDOM_FACTOR (§4.8.2). */
-export const maxTransmitSpanMs = (p: TransmissionParams): number => p.ackTimeoutMs * (2 ** p.maxRetransmit - 1) * p.ackRandomFactor;
+export const maxTransmitSpanMs = (p: TransmissionParams): number =>
+  p.ackTimeoutMs * (2 ** p.maxRetransmit - 1) * p.ackRandomFactor;
 
 /** MAX_TRANSMIT_WAIT = ACK_TIMEOUT * (2^(MAX_RETRANSMIT + 1) - 1) * ACK_RANDOM_FACTOR (§4.8.2). */
-export const maxTransmitWaitMs = (p: TransmissionParams): number => p.ackTimeoutMs * (2 ** (p.maxRetransmit + 1) - 1) * p.ackRandomFactor;
+export const maxTransmitWaitMs = (p: TransmissionParams): number =>
+  p.ackTimeoutMs * (2 ** (p.maxRetransmit + 1) - 1) * p.ackRandomFactor;
 
 /** EXCHANGE_LIFETIME = MAX_TRANSMIT_SPAN + 2 * MAX_LATENCY (100 s) + PROCESSING_DELAY (ACK_TIMEOUT) (§4.8.2). */
-export const exchangeLifetimeMs = (p: TransmissionParams): number => maxTransmitSpanMs(p) + 2 * 100_000 + p.ackTimeoutMs;
+export const exchangeLifetimeMs = (p: TransmissionParams): number =>
+  maxTransmitSpanMs(p) + 2 * 100_000 + p.ackTimeoutMs;
 
 /** NON_LIFETIME = MAX_TRANSMIT_SPAN + MAX_LATENCY (§4.8.2). */
 export const nonLifetimeMs = (p: TransmissionParams): number => maxTransmitSpanMs(p) + 100_000;

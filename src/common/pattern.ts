@@ -24,6 +24,9 @@ export function compilePattern(pattern: string): RegExp {
       throw new PatternError(`invalid regular expression ${pattern}: ${errorMessage(err)}`);
     }
   }
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 's');
 }

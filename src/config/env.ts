@@ -19,7 +19,10 @@ export const envSchema = z.object({
   /** Under load, datagrams cross between a socket thread and the main thread at most once per this interval each way (0: once per event-loop turn). */
   UDP_SOCKET_THREAD_INTERVAL_MS: int(0, 100).default(0),
   /** Secret shared by every instance (16+ characters): keys the DTLS cookies and seals DTLS session state in Redis; random per process when empty (then sessions do not move between instances). */
-  DTLS_SHARED_SECRET: z.string().refine((v) => v === '' || v.length >= 16, 'must be at least 16 characters (or empty for a random one per process)').default(''),
+  DTLS_SHARED_SECRET: z
+    .string()
+    .refine((v) => v === '' || v.length >= 16, 'must be at least 16 characters (or empty for a random one per process)')
+    .default(''),
   /** Length of the DTLS connection IDs issued (RFC 9146); 0 issues none. */
   DTLS_CID_LENGTH: int(0, 32).default(6),
   /** DTLS handshakes in progress at most; ClientHellos beyond it are ignored until some finish. */
@@ -78,7 +81,10 @@ export const envSchema = z.object({
   REDIS_PASSWORD: z.string().default(''),
   /** TLS towards Redis (also implied by rediss:// URLs). */
   REDIS_TLS: bool.default('false'),
-  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _.:- only').default('lwm2m'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _.:- only')
+    .default('lwm2m'),
   REDIS_CACHE_TTL_MS: int(0, 3_600_000).default(60_000),
   REDIS_CACHE_MAX: int(0, 10_000_000).default(100_000),
 
@@ -150,7 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const parsed = envSchema.safeParse(input);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(input[String(i.path[0])] ?? '')}: ${i.message}`);
+    const lines = parsed.error.issues.map(
+      (i) => `${i.path.join('.')}=${JSON.stringify(input[String(i.path[0])] ?? '')}: ${i.message}`,
+    );
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   return parsed.data;

@@ -31,16 +31,16 @@ export const eventTypeSchema = z
     'notification',
   ])
   .describe(
-    'registered/updated/deregistered: the device\'s Register, Update, De-register; expired: its lifetime ran out; ' +
+    "registered/updated/deregistered: the device's Register, Update, De-register; expired: its lifetime ran out; " +
       'sleeping/awake: queue mode; observe-failed: an Observe the bridge sent was refused or unanswered; observe-lost: an ' +
       'established observation ended without the bridge cancelling it (device RST, error or non-Observe notification); firmware-state/software-state: ' +
-      'update state of object 5 or 9 changed; profile-applied: the profile\'s reads, attributes and observations were set up ' +
+      "update state of object 5 or 9 changed; profile-applied: the profile's reads, attributes and observations were set up " +
       '(again after a profile or assignment change); profile-missing: no (known) profile is assigned; paths-skipped: profile ' +
       'paths the device does not announce; version-mismatch: a profile path names another object version than the device; ' +
       'read-failed / write-attributes-failed: a setup step the device refused; unreachable: a request to the device went unanswered ' +
       'after every retransmission; rpc-queued / rpc-sent / rpc-delivered: progress of an RPC request (detail.rpcId): taken and held, ' +
       'sent to the device, answered by the device (its final response goes to the responses topic); notification: values of an observation created by RPC ' +
-      'that the device\'s profile has no key for (detail.values by path). Consumers must ignore types they do not know.',
+      "that the device's profile has no key for (detail.values by path). Consumers must ignore types they do not know.",
   );
 
 export const registrationSummarySchema = z
@@ -54,7 +54,13 @@ export const registrationSummarySchema = z
     port: z.number().int().min(0).max(65535),
     rootPath: z.string().describe('Alternate path of the LwM2M objects, "/" by default'),
     objects: z
-      .array(z.object({ objectId: z.number().int().nonnegative(), version: z.string().optional(), instances: z.array(z.number().int().nonnegative()) }))
+      .array(
+        z.object({
+          objectId: z.number().int().nonnegative(),
+          version: z.string().optional(),
+          instances: z.array(z.number().int().nonnegative()),
+        }),
+      )
       .describe('Objects and object instances the device announced'),
     supportedContentFormats: z.array(z.number().int().nonnegative()).optional(),
     registeredAt: z.number().int().describe('Unix ms'),
@@ -65,16 +71,29 @@ export const registrationSummarySchema = z
 
 export const eventDetailSchema = z
   .object({
-    reason: z.string().optional().describe('Why an observation ended or failed: "reset", "error-response", "not-observable", "timeout", or the CoAP response code'),
+    reason: z
+      .string()
+      .optional()
+      .describe(
+        'Why an observation ended or failed: "reset", "error-response", "not-observable", "timeout", or the CoAP response code',
+      ),
     paths: z.array(z.string()).optional().describe('LwM2M paths concerned (observation paths)'),
     message: z.string().optional().describe('Human-readable detail'),
     addressChanged: z.boolean().optional().describe('updated: the device now speaks from another address or port'),
     previousRegistrationId: z.string().optional().describe('registered: the registration this one replaced'),
     state: z.string().optional().describe('firmware-state/software-state: the new update state'),
-    result: z.string().optional().describe('firmware-state/software-state: the update result; rpc-delivered: the device\'s answer (CONTENT, CHANGED, NOT_FOUND...)'),
+    result: z
+      .string()
+      .optional()
+      .describe(
+        "firmware-state/software-state: the update result; rpc-delivered: the device's answer (CONTENT, CHANGED, NOT_FOUND...)",
+      ),
     rpcId: z.string().optional().describe('rpc-*: the request id'),
     method: z.string().optional().describe('rpc-*: the request method'),
-    values: z.record(z.string(), jsonValueSchema).optional().describe('notification: typed JSON values by resource path'),
+    values: z
+      .record(z.string(), jsonValueSchema)
+      .optional()
+      .describe('notification: typed JSON values by resource path'),
     types: z.record(z.string(), resourceTypeSchema).optional().describe('notification: LwM2M type by resource path'),
   })
   .describe('Event-specific detail');
@@ -105,7 +124,11 @@ export function registrationSummary(reg: Registration): RegistrationSummary {
     address: reg.address,
     port: reg.port,
     rootPath: reg.rootPath,
-    objects: reg.objects.map((o) => ({ objectId: o.objectId, ...(o.version !== undefined ? { version: o.version } : {}), instances: [...o.instances] })),
+    objects: reg.objects.map((o) => ({
+      objectId: o.objectId,
+      ...(o.version !== undefined ? { version: o.version } : {}),
+      instances: [...o.instances],
+    })),
     ...(reg.supportedContentFormats !== undefined ? { supportedContentFormats: [...reg.supportedContentFormats] } : {}),
     registeredAt: reg.registeredAt,
     lastUpdate: reg.lastUpdate,

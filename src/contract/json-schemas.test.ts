@@ -16,11 +16,16 @@ const REGENERATE = 'regenerate with: npm run build && node dist/scripts/gen-kafk
 describe('Kafka contract documents', () => {
   it.each(generateJsonSchemas().map((s) => [s.file, s.text]))('%s is what the zod schemas generate', (file, text) => {
     const committed = readFileSync(join(ROOT, JSON_SCHEMA_DIR, file), 'utf8');
-    if (committed !== text) throw new Error(`${JSON_SCHEMA_DIR}/${file} is out of date with src/contract; ${REGENERATE}`);
+    if (committed !== text)
+      throw new Error(`${JSON_SCHEMA_DIR}/${file} is out of date with src/contract; ${REGENERATE}`);
   });
 
   it('every README example is valid for its topic', () => {
-    const schemas: Record<string, ZodTypeAny> = { telemetry: telemetryRecordSchema, attributes: attributesRecordSchema, events: eventRecordSchema };
+    const schemas: Record<string, ZodTypeAny> = {
+      telemetry: telemetryRecordSchema,
+      attributes: attributesRecordSchema,
+      events: eventRecordSchema,
+    };
     const readme = readFileSync(join(ROOT, JSON_SCHEMA_DIR, 'README.md'), 'utf8');
     const examples = [...readme.matchAll(/<!-- example: (\w+) -->\n```json\n([\s\S]*?)\n```/g)];
     expect(examples.map((m) => m[1])).toEqual(['telemetry', 'attributes', 'telemetry', 'events', 'events']);

@@ -12,7 +12,11 @@ import { SCHEMA_VERSION } from './version';
 
 export const JSON_SCHEMA_DIR = 'docs/kafka';
 
-const RECORDS: ReadonlyArray<{ readonly topic: string; readonly schema: ZodTypeAny; readonly definitions: Record<string, ZodTypeAny> }> = [
+const RECORDS: ReadonlyArray<{
+  readonly topic: string;
+  readonly schema: ZodTypeAny;
+  readonly definitions: Record<string, ZodTypeAny>;
+}> = [
   { topic: 'telemetry', schema: telemetryRecordSchema, definitions: { 'json-value': jsonValueSchema } },
   { topic: 'attributes', schema: attributesRecordSchema, definitions: { 'json-value': jsonValueSchema } },
   { topic: 'events', schema: eventRecordSchema, definitions: {} },

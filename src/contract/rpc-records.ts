@@ -30,7 +30,9 @@ export const RPC_METHODS = [
 export type RpcMethod = (typeof RPC_METHODS)[number];
 
 /** Content formats by ThingsBoard / Leshan name, also accepted as numbers (legacy numbers only as numbers). */
-export const CONTENT_FORMAT_NAMES: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(ContentFormat).filter(([name]) => !name.endsWith('_LEGACY')));
+export const CONTENT_FORMAT_NAMES: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(ContentFormat).filter(([name]) => !name.endsWith('_LEGACY')),
+);
 
 const attributeValue = z.number().finite().nullable();
 
@@ -60,21 +62,42 @@ export const rpcParamsSchema = z
     key: keyText.optional(),
     ids: z.array(pathText).min(1).max(256).optional(),
     keys: z.array(keyText).min(1).max(256).optional(),
-    value: z.unknown().optional().describe('Write / Create: typed JSON as in records (src/rpc/json-to-node.ts); Execute: the arguments text'),
-    nodes: z.record(z.string(), z.unknown()).optional().describe('WriteComposite: value by path or key; Create: instance by instance id'),
+    value: z
+      .unknown()
+      .optional()
+      .describe('Write / Create: typed JSON as in records (src/rpc/json-to-node.ts); Execute: the arguments text'),
+    nodes: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('WriteComposite: value by path or key; Create: instance by instance id'),
     attributes: rpcAttributesSchema.optional(),
-    contentFormat: z.union([z.number().int().nonnegative().max(65535), z.string().min(1)]).optional().describe('Format to use instead of the bridge\'s choice: a number or a name (TLV, SENML_JSON, SENML_CBOR, LWM2M_CBOR, JSON, TEXT, OPAQUE, CBOR)'),
+    contentFormat: z
+      .union([z.number().int().nonnegative().max(65535), z.string().min(1)])
+      .optional()
+      .describe(
+        "Format to use instead of the bridge's choice: a number or a name (TLV, SENML_JSON, SENML_CBOR, LWM2M_CBOR, JSON, TEXT, OPAQUE, CBOR)",
+      ),
   })
   .strict()
   .describe('Method parameters, as ThingsBoard names them');
 
 export const rpcRequestRecordSchema = z
   .object({
-    id: z.string().min(1).max(200).describe('Request id, unique per request: the response carries it and a repeated id is not executed twice'),
+    id: z
+      .string()
+      .min(1)
+      .max(200)
+      .describe('Request id, unique per request: the response carries it and a repeated id is not executed twice'),
     endpoint: z.string().min(1).max(256).describe('Device endpoint name'),
     method: z.enum(RPC_METHODS),
     params: rpcParamsSchema.default({}),
-    timeoutMs: z.number().int().positive().max(7 * 86_400_000).optional().describe('Give up (TIMEOUT) this long after the bridge took the request'),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 86_400_000)
+      .optional()
+      .describe('Give up (TIMEOUT) this long after the bridge took the request'),
     expiresAt: z.number().int().positive().optional().describe('Give up (TIMEOUT) at this Unix time in ms'),
   })
   .describe('lwm2m-bridge RPC request record');
@@ -105,7 +128,10 @@ export const RPC_RESULTS = [
   'CANCELLED',
 ] as const;
 
-export const linkSchema = z.object({ path: z.string(), attributes: z.record(z.string(), z.union([z.string(), z.number()])).optional() });
+export const linkSchema = z.object({
+  path: z.string(),
+  attributes: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+});
 
 export const rpcResponseRecordSchema = z
   .object({
@@ -118,16 +144,25 @@ export const rpcResponseRecordSchema = z
         `${RPC_RESULTS.join(', ')} (device codes by their CoAP name; a code without a name as CODE_c_dd). ` +
           'TIMEOUT: no answer before the deadline; NOT_REGISTERED: the device is not (or no longer) registered; CANCELLED: the registration ended first',
       ),
-    value: z.record(z.string(), jsonValueSchema.nullable()).optional().describe('Read / Observe values by path (null: the device sent no value for that path)'),
-    types: z.record(z.string(), resourceTypeSchema).optional().describe('LwM2M type by path, for values that are resources'),
+    value: z
+      .record(z.string(), jsonValueSchema.nullable())
+      .optional()
+      .describe('Read / Observe values by path (null: the device sent no value for that path)'),
+    types: z
+      .record(z.string(), resourceTypeSchema)
+      .optional()
+      .describe('LwM2M type by path, for values that are resources'),
     links: z.array(linkSchema).optional().describe('Discover / DiscoverAll: the links, with their attributes'),
     observations: z
       .array(z.object({ token: z.string(), kind: z.enum(['single', 'composite']), paths: z.array(z.string()) }))
       .optional()
       .describe('ObserveReadAll: the observations of the registration'),
     count: z.number().int().nonnegative().optional().describe('ObserveCancel*: observations cancelled'),
-    location: z.string().optional().describe('Create: the new instance\'s path'),
-    error: z.string().optional().describe('Why the request failed: a validation message naming the field, or the device\'s diagnostic payload'),
+    location: z.string().optional().describe("Create: the new instance's path"),
+    error: z
+      .string()
+      .optional()
+      .describe("Why the request failed: a validation message naming the field, or the device's diagnostic payload"),
     ts: z.number().int().nonnegative().describe('Unix ms when the response was made'),
   })
   .describe('lwm2m-bridge RPC response record: exactly one per request id');

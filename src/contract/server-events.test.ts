@@ -14,7 +14,10 @@ const reg = (over: Partial<Registration> = {}): Registration => ({
   queueMode: false,
   smsNumber: '+123',
   rootPath: '/',
-  objects: [{ objectId: 3, version: '1.1', instances: [0] }, { objectId: 1, instances: [0] }],
+  objects: [
+    { objectId: 3, version: '1.1', instances: [0] },
+    { objectId: 1, instances: [0] },
+  ],
   objectLinks: '</3/0>,</1/0>',
   registeredAt: 1000,
   lastUpdate: 2000,
@@ -22,7 +25,14 @@ const reg = (over: Partial<Registration> = {}): Registration => ({
   ...over,
 });
 
-const obs: Observation = { token: 'ab', registrationId: 'r1', endpoint: 'dev', kind: 'single', paths: ['/3303/0/5700'], createdAt: 1 };
+const obs: Observation = {
+  token: 'ab',
+  registrationId: 'r1',
+  endpoint: 'dev',
+  kind: 'single',
+  paths: ['/3303/0/5700'],
+  createdAt: 1,
+};
 
 describe('eventRecordFor', () => {
   it('publishes registration events with a public summary of the registration', () => {
@@ -40,7 +50,10 @@ describe('eventRecordFor', () => {
         address: '203.0.113.7',
         port: 5683,
         rootPath: '/',
-        objects: [{ objectId: 3, version: '1.1', instances: [0] }, { objectId: 1, instances: [0] }],
+        objects: [
+          { objectId: 3, version: '1.1', instances: [0] },
+          { objectId: 1, instances: [0] },
+        ],
         registeredAt: 1000,
         lastUpdate: 2000,
         expiresAt: 302000,
@@ -53,14 +66,34 @@ describe('eventRecordFor', () => {
 
   it('maps updated, deregistered and expired', () => {
     const after = reg({ port: 6000, supportedContentFormats: [110] });
-    expect(eventRecordFor({ type: 'updated', before: reg(), after, addressChanged: true }, 1)).toMatchObject({ type: 'updated', registration: { port: 6000, supportedContentFormats: [110] }, detail: { addressChanged: true } });
-    expect(eventRecordFor({ type: 'deregistered', registration: reg() }, 1)).toMatchObject({ type: 'deregistered', endpoint: 'dev' });
-    expect(eventRecordFor({ type: 'expired', registration: reg() }, 1)).toMatchObject({ type: 'expired', registration: { id: 'r1' } });
+    expect(eventRecordFor({ type: 'updated', before: reg(), after, addressChanged: true }, 1)).toMatchObject({
+      type: 'updated',
+      registration: { port: 6000, supportedContentFormats: [110] },
+      detail: { addressChanged: true },
+    });
+    expect(eventRecordFor({ type: 'deregistered', registration: reg() }, 1)).toMatchObject({
+      type: 'deregistered',
+      endpoint: 'dev',
+    });
+    expect(eventRecordFor({ type: 'expired', registration: reg() }, 1)).toMatchObject({
+      type: 'expired',
+      registration: { id: 'r1' },
+    });
   });
 
   it('announces observations the device dropped, not those the bridge ended', () => {
-    expect(eventRecordFor({ type: 'observation-ended', observation: obs, reason: 'reset' }, 7)).toEqual({ endpoint: 'dev', ts: 7, type: 'observe-lost', detail: { reason: 'reset', paths: ['/3303/0/5700'] } });
-    expect(eventRecordFor({ type: 'observation-ended', observation: obs, reason: 'error-response', detail: 'notification code 4.4' }, 7)).toMatchObject({
+    expect(eventRecordFor({ type: 'observation-ended', observation: obs, reason: 'reset' }, 7)).toEqual({
+      endpoint: 'dev',
+      ts: 7,
+      type: 'observe-lost',
+      detail: { reason: 'reset', paths: ['/3303/0/5700'] },
+    });
+    expect(
+      eventRecordFor(
+        { type: 'observation-ended', observation: obs, reason: 'error-response', detail: 'notification code 4.4' },
+        7,
+      ),
+    ).toMatchObject({
       type: 'observe-lost',
       detail: { reason: 'error-response', message: 'notification code 4.4' },
     });
@@ -71,6 +104,11 @@ describe('eventRecordFor', () => {
 
   it('leaves value-carrying and rejection events to other topics', () => {
     expect(eventRecordFor({ type: 'send', registration: reg(), entries: [] }, 1)).toBeUndefined();
-    expect(eventRecordFor({ type: 'rejected', peer: { address: '::1', port: 1 }, operation: '/rd', code: 128, reason: 'x' }, 1)).toBeUndefined();
+    expect(
+      eventRecordFor(
+        { type: 'rejected', peer: { address: '::1', port: 1 }, operation: '/rd', code: 128, reason: 'x' },
+        1,
+      ),
+    ).toBeUndefined();
   });
 });

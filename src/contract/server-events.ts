@@ -14,20 +14,36 @@ export function eventRecordFor(event: ServerEvent, now: number): EventRecord | u
       return { endpoint: reg.endpoint, ts: now, type: 'registered', registration: registrationSummary(reg), ...detail };
     }
     case 'updated':
-      return { endpoint: event.after.endpoint, ts: now, type: 'updated', registration: registrationSummary(event.after), detail: { addressChanged: event.addressChanged } };
+      return {
+        endpoint: event.after.endpoint,
+        ts: now,
+        type: 'updated',
+        registration: registrationSummary(event.after),
+        detail: { addressChanged: event.addressChanged },
+      };
     case 'deregistered':
     case 'expired':
-      return { endpoint: event.registration.endpoint, ts: now, type: event.type, registration: registrationSummary(event.registration) };
+      return {
+        endpoint: event.registration.endpoint,
+        ts: now,
+        type: event.type,
+        registration: registrationSummary(event.registration),
+      };
     case 'observation-ended': {
       // Ends the bridge asked for, or that follow the registration's end, are not news; the device
       // dropping an established observation (RST, error or non-Observe notification) is.
-      if (event.reason !== 'reset' && event.reason !== 'error-response' && event.reason !== 'not-observable') return undefined;
+      if (event.reason !== 'reset' && event.reason !== 'error-response' && event.reason !== 'not-observable')
+        return undefined;
       const obs = event.observation;
       return {
         endpoint: obs.endpoint,
         ts: now,
         type: 'observe-lost',
-        detail: { reason: event.reason, paths: [...obs.paths], ...(event.detail !== undefined ? { message: event.detail } : {}) },
+        detail: {
+          reason: event.reason,
+          paths: [...obs.paths],
+          ...(event.detail !== undefined ? { message: event.detail } : {}),
+        },
       };
     }
     default:

@@ -40,7 +40,14 @@ describe('typed JSON values', () => {
     ]);
     expect(nodeToJson(single(9, 'INTEGER', 87))).toBe(87);
     expect(nodeToJson(resourceInstance(1, 'INTEGER', 5000))).toBe(5000);
-    expect(nodeToJson(multi(7, 'INTEGER', [[0, 3800], [1, 5000]]))).toEqual({ '0': 3800, '1': 5000 });
+    expect(
+      nodeToJson(
+        multi(7, 'INTEGER', [
+          [0, 3800],
+          [1, 5000],
+        ]),
+      ),
+    ).toEqual({ '0': 3800, '1': 5000 });
     expect(nodeToJson(inst)).toEqual({ '0': 'ACME', '7': { '0': 3800, '1': 5000 }, '13': '1970-01-01T00:00:00.000Z' });
     const obj = nodeToJson(object(3, [inst]));
     expect(obj).toEqual({ '0': { '0': 'ACME', '7': { '0': 3800, '1': 5000 }, '13': '1970-01-01T00:00:00.000Z' } });

@@ -76,22 +76,30 @@ export class Continuations {
   /** Holds a record under `key` ("cid:…" or "peer:…") and looks its connection up once. */
   hold(key: string, lookup: () => Promise<SharedSession | undefined>, record: DtlsRecord, peer: Peer): void {
     const missedAt = this.misses.get(key);
-    if (missedAt !== undefined && this.now() - missedAt < MISS_MEMORY_MS) return this.hooks.missed([{ record, peer }], 'no connection here, nor in the shared store (recently looked up)');
+    if (missedAt !== undefined && this.now() - missedAt < MISS_MEMORY_MS)
+      return this.hooks.missed([{ record, peer }], 'no connection here, nor in the shared store (recently looked up)');
     const waiting = this.held.get(key);
     if (waiting !== undefined) {
       if (waiting.length < MAX_HELD_PER_KEY) waiting.push({ record, peer });
       return;
     }
-    if (this.held.size >= MAX_LOOKUPS) return this.hooks.missed([{ record, peer }], 'too many shared-store lookups in progress');
+    if (this.held.size >= MAX_LOOKUPS)
+      return this.hooks.missed([{ record, peer }], 'too many shared-store lookups in progress');
     this.held.set(key, [{ record, peer }]);
-    this.continueFrom(key, lookup, peer).catch((err: unknown) => this.finish(key, undefined, `shared store: ${errorMessage(err)}`));
+    this.continueFrom(key, lookup, peer).catch((err: unknown) =>
+      this.finish(key, undefined, `shared store: ${errorMessage(err)}`),
+    );
   }
 
   private async continueFrom(key: string, lookup: () => Promise<SharedSession | undefined>, peer: Peer): Promise<void> {
     const session = await lookup();
     const params = session === undefined ? undefined : establishedFrom(session);
-    if (session === undefined || params === undefined) return this.finish(key, undefined, 'no connection here, nor in the shared store');
-    const [start, floor] = await Promise.all([this.store.reserveWrites(session.sessionId), this.store.readMark(session.sessionId)]);
+    if (session === undefined || params === undefined)
+      return this.finish(key, undefined, 'no connection here, nor in the shared store');
+    const [start, floor] = await Promise.all([
+      this.store.reserveWrites(session.sessionId),
+      this.store.readMark(session.sessionId),
+    ]);
     const c = new DtlsConnection(params, peer, [], 0, { next: start, end: start + WRITE_BLOCK }, floor);
     this.finish(key, c, '');
   }

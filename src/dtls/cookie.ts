@@ -26,7 +26,10 @@ export class CookieJar {
   check(peer: string, cookieInput: Buffer, cookie: Buffer): boolean {
     if (cookie.length !== COOKIE_LENGTH) return false;
     const p = this.period();
-    return timingSafeEqual(cookie, this.mac(p, peer, cookieInput)) || timingSafeEqual(cookie, this.mac(p - 1, peer, cookieInput));
+    return (
+      timingSafeEqual(cookie, this.mac(p, peer, cookieInput)) ||
+      timingSafeEqual(cookie, this.mac(p - 1, peer, cookieInput))
+    );
   }
 
   private period(): number {

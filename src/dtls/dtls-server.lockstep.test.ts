@@ -73,7 +73,10 @@ describe('DTLS handshake flights in lockstep', () => {
     client.onDatagram(data[0] as Buffer);
     expect(client.received.map(String)).toEqual(['pong']);
     // Every epoch-1 record the server sent has its own sequence number (an AEAD nonce is never reused).
-    const epoch1 = [...flight6, ...data].flatMap((d) => parseRecords(d, 0).records).filter((r) => r.epoch === 1).map((r) => r.sequence);
+    const epoch1 = [...flight6, ...data]
+      .flatMap((d) => parseRecords(d, 0).records)
+      .filter((r) => r.epoch === 1)
+      .map((r) => r.sequence);
     expect(epoch1).toEqual([0, 1, 2]);
   });
 
@@ -191,7 +194,13 @@ describe('DTLS handshake flights in lockstep', () => {
 
   it('forgets a connection idle for longer than idleMs, and the oldest one beyond maxConnections', async () => {
     const out: Buffer[] = [];
-    const server = new DtlsServer({ credentials: { psk: async () => ({ key: KEY, endpoint: 'ep' }) }, send: (d) => void out.push(d), deliver: () => undefined, idleMs: 60_000, maxConnections: 2 });
+    const server = new DtlsServer({
+      credentials: { psk: async () => ({ key: KEY, endpoint: 'ep' }) },
+      send: (d) => void out.push(d),
+      deliver: () => undefined,
+      idleMs: 60_000,
+      maxConnections: 2,
+    });
     const peers = [40001, 40002, 40003].map((port) => ({ address: '192.0.2.7', port }));
     for (const peer of peers) {
       const client = new ScriptedPskClient({ identity: 'dev', key: KEY });
@@ -226,7 +235,10 @@ describe('DTLS handshake flights in lockstep', () => {
   });
 
   it('a wrong key ends the handshake with bad_record_mac; an unknown identity with unknown_psk_identity', async () => {
-    for (const [identity, key, alert] of [['dev', Buffer.alloc(16, 1), 20], ['stranger', KEY, 115]] as const) {
+    for (const [identity, key, alert] of [
+      ['dev', Buffer.alloc(16, 1), 20],
+      ['stranger', KEY, 115],
+    ] as const) {
       const h = harness();
       const client = new ScriptedPskClient({ identity, key });
       for (const d of await toFlight4(h, client)) client.onDatagram(d);

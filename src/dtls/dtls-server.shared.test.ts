@@ -57,10 +57,17 @@ async function handshake(a: Instance, client: ScriptedPskClient): Promise<void> 
 }
 
 describe('DTLS connections continued on another instance', () => {
-  for (const [name, cidLength] of [['with a connection ID', 0], ['by the device\'s address (no connection ID)', undefined]] as const) {
+  for (const [name, cidLength] of [
+    ['with a connection ID', 0],
+    ["by the device's address (no connection ID)", undefined],
+  ] as const) {
     it(`${name}: no new handshake, and the other instance answers with write numbers of its own`, async () => {
       const [a, b] = instances();
-      const client = new ScriptedPskClient({ identity: 'dev', key: KEY, ...(cidLength !== undefined ? { cidLength } : {}) });
+      const client = new ScriptedPskClient({
+        identity: 'dev',
+        key: KEY,
+        ...(cidLength !== undefined ? { cidLength } : {}),
+      });
       await handshake(a, client);
       a.server.receive(client.seal(Buffer.from('one')), PEER);
       expect(a.delivered).toEqual(['one']);
@@ -107,6 +114,9 @@ describe('DTLS connections continued on another instance', () => {
     for (let i = 0; i < 5; i++) await settle();
     b.server.receive(stranger, PEER);
     const drops = b.events.filter((e): e is Extract<DtlsEvent, { type: 'dropped' }> => e.type === 'dropped');
-    expect(drops.map((d) => d.reason)).toEqual(['no connection here, nor in the shared store', 'no connection here, nor in the shared store (recently looked up)']);
+    expect(drops.map((d) => d.reason)).toEqual([
+      'no connection here, nor in the shared store',
+      'no connection here, nor in the shared store (recently looked up)',
+    ]);
   });
 });

@@ -211,7 +211,8 @@ export class DtlsServer {
     this.shared?.afterRead(c);
     if (opened.type === ContentType.APPLICATION_DATA) return this.opts.deliver(opened.content, c.peer, c);
     if (opened.type === ContentType.ALERT) {
-      if (opened.content[1] === AlertDescription.CLOSE_NOTIFY || opened.content[0] === AlertLevel.FATAL) this.closeConnection(c, true);
+      if (opened.content[1] === AlertDescription.CLOSE_NOTIFY || opened.content[0] === AlertLevel.FATAL)
+        this.closeConnection(c, true);
       return;
     }
     // The client repeats its Finished: our last flight was lost (§4.2.4).
@@ -227,19 +228,39 @@ export class DtlsServer {
   }
 
   /** A finished handshake becomes the peer's connection (replacing one it had). */
-  private established(params: Established, peer: Peer, last: FlightItem[], seqs: { readonly epoch0: number; readonly epoch1: number }): void {
+  private established(
+    params: Established,
+    peer: Peer,
+    last: FlightItem[],
+    seqs: { readonly epoch0: number; readonly epoch1: number },
+  ): void {
     const old = this.connections.get(peerKey(peer));
     if (old !== undefined) this.closeConnection(old, false);
     // Sequence numbers go on from the handshake's: a resumed handshake already sent its Finished in
     // epoch 1, and a number used twice under one key would repeat an AEAD nonce.
     // With a shared store, this instance owns the first block of the connection's numbers.
-    const c = new DtlsConnection(params, peer, last, seqs.epoch0, { next: seqs.epoch1, end: this.shared !== undefined ? WRITE_BLOCK : Number.MAX_SAFE_INTEGER });
+    const c = new DtlsConnection(params, peer, last, seqs.epoch0, {
+      next: seqs.epoch1,
+      end: this.shared !== undefined ? WRITE_BLOCK : Number.MAX_SAFE_INTEGER,
+    });
     this.register(c);
     this.sendFlight(last, c, peer);
     if (this.shared !== undefined) this.shared.save(params, peer, peerKey(peer));
     else if (!params.resumed) {
-      const stored = { sessionId: params.sessionId, suite: params.suite.id, master: params.master, extendedMasterSecret: params.extendedMasterSecret, identity: params.identity, createdAt: Date.now(), ...(params.rpkDer !== undefined ? { rpkDer: params.rpkDer } : {}) };
-      this.sessions.put(stored).catch((err: unknown) => this.opts.onEvent?.({ type: 'store-failed', peer, reason: `session not stored: ${errorMessage(err)}` }));
+      const stored = {
+        sessionId: params.sessionId,
+        suite: params.suite.id,
+        master: params.master,
+        extendedMasterSecret: params.extendedMasterSecret,
+        identity: params.identity,
+        createdAt: Date.now(),
+        ...(params.rpkDer !== undefined ? { rpkDer: params.rpkDer } : {}),
+      };
+      this.sessions
+        .put(stored)
+        .catch((err: unknown) =>
+          this.opts.onEvent?.({ type: 'store-failed', peer, reason: `session not stored: ${errorMessage(err)}` }),
+        );
     }
   }
 
@@ -248,7 +269,8 @@ export class DtlsServer {
   }
 
   private closeConnection(c: DtlsConnection, notify: boolean): void {
-    if (notify && c.writesLeft > 0) this.opts.send(c.seal(ContentType.ALERT, alertBody(AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY)), c.peer);
+    if (notify && c.writesLeft > 0)
+      this.opts.send(c.seal(ContentType.ALERT, alertBody(AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY)), c.peer);
     const key = peerKey(c.peer);
     if (this.connections.get(key) === c) this.connections.delete(key);
     if (c.params.ownCid !== undefined) this.byCid.delete(c.params.ownCid.toString('hex'));

@@ -34,7 +34,10 @@ export class DtlsTransport implements SecureDatagramTransport {
   }
 
   static async bind(opts: DtlsTransportOptions): Promise<DtlsTransport> {
-    return new DtlsTransport(await (opts.socketThread === true ? SocketThreadTransport.bind(opts) : UdpTransport.bind(opts)), opts);
+    return new DtlsTransport(
+      await (opts.socketThread === true ? SocketThreadTransport.bind(opts) : UdpTransport.bind(opts)),
+      opts,
+    );
   }
 
   send(data: Buffer, peer: Peer): void {

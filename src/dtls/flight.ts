@@ -8,7 +8,13 @@ import { ContentType, encodeRecord, RECORD_HEADER_LENGTH } from './record';
 import { fragmentHandshake, HANDSHAKE_HEADER_LENGTH } from './handshake/header';
 
 export type FlightItem =
-  | { readonly kind: 'handshake'; readonly epoch: number; readonly type: number; readonly messageSeq: number; readonly body: Buffer }
+  | {
+      readonly kind: 'handshake';
+      readonly epoch: number;
+      readonly type: number;
+      readonly messageSeq: number;
+      readonly body: Buffer;
+    }
   | { readonly kind: 'ccs' };
 
 /** Record sequence numbers per epoch, as the writer owns them. */
@@ -33,11 +39,18 @@ export function flightDatagrams(items: readonly FlightItem[], w: RecordWriter, m
       records.push(encodeRecord(ContentType.CHANGE_CIPHER_SPEC, 0, w.nextSequence(0), Buffer.from([1])));
       continue;
     }
-    const room = Math.min(maxFragment, maxDatagram - RECORD_HEADER_LENGTH - (item.epoch > 0 ? PROTECTION_OVERHEAD + (w.peerCid()?.length ?? 0) + 1 : 0)) - HANDSHAKE_HEADER_LENGTH;
+    const room =
+      Math.min(
+        maxFragment,
+        maxDatagram -
+          RECORD_HEADER_LENGTH -
+          (item.epoch > 0 ? PROTECTION_OVERHEAD + (w.peerCid()?.length ?? 0) + 1 : 0),
+      ) - HANDSHAKE_HEADER_LENGTH;
     for (const fragment of fragmentHandshake(item.type, item.messageSeq, item.body, Math.max(64, room))) {
       const seq = w.nextSequence(item.epoch);
       const p = w.protection();
-      if (item.epoch > 0 && p !== undefined) records.push(p.seal(ContentType.HANDSHAKE, item.epoch, seq, fragment, w.peerCid()));
+      if (item.epoch > 0 && p !== undefined)
+        records.push(p.seal(ContentType.HANDSHAKE, item.epoch, seq, fragment, w.peerCid()));
       else records.push(encodeRecord(ContentType.HANDSHAKE, 0, seq, fragment));
     }
   }

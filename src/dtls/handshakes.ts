@@ -6,7 +6,7 @@
  * records kept for a ChangeCipherSpec that comes late, and fatal alerts. A finished handshake is
  * handed to the host (./dtls-server.ts), which keeps the connection.
  */
-import { DtlsDecodeError, DtlsHandshakeError } from '../common/errors';
+import { type DtlsDecodeError, DtlsHandshakeError } from '../common/errors';
 import { peerKey, type Peer } from '../transport/types';
 import { AlertDescription, AlertLevel, alertBody, alertName } from './alert';
 import type { DtlsConnection } from './connection';
@@ -57,7 +57,12 @@ export interface HandshakeHost {
   connection(peer: Peer): DtlsConnection | undefined;
   connectionRecord(c: DtlsConnection, r: DtlsRecord, peer: Peer): void;
   /** A handshake finished: keep the connection (sequence numbers go on from the handshake's) and send `last`. */
-  established(params: Established, peer: Peer, last: FlightItem[], sequences: { readonly epoch0: number; readonly epoch1: number }): void;
+  established(
+    params: Established,
+    peer: Peer,
+    last: FlightItem[],
+    sequences: { readonly epoch0: number; readonly epoch1: number },
+  ): void;
   drop(peer: Peer, kind: DropKind, reason: string): void;
   event(e: DtlsEvent): void;
 }
@@ -120,7 +125,8 @@ export class Handshakes {
       return this.host.drop(peer, 'malformed', (err as DtlsDecodeError).message);
     }
     const first = fragments[0];
-    if (first?.type === HandshakeType.CLIENT_HELLO) return this.clientHello(r, first.messageSeq, first.body, first.length, peer, h);
+    if (first?.type === HandshakeType.CLIENT_HELLO)
+      return this.clientHello(r, first.messageSeq, first.body, first.length, peer, h);
     if (h === undefined) {
       // The client repeats its flight 5 after the handshake ended: send our last flight again.
       const c = this.host.connection(peer);
@@ -138,7 +144,14 @@ export class Handshakes {
     }
   }
 
-  private clientHello(r: DtlsRecord, messageSeq: number, body: Buffer, length: number, peer: Peer, h: Handshaking | undefined): void {
+  private clientHello(
+    r: DtlsRecord,
+    messageSeq: number,
+    body: Buffer,
+    length: number,
+    peer: Peer,
+    h: Handshaking | undefined,
+  ): void {
     if (body.length !== length) return this.host.drop(peer, 'unexpected', 'fragmented ClientHello (not supported)');
     let hello;
     try {
@@ -149,19 +162,26 @@ export class Handshakes {
     const key = peerKey(peer);
     if (!this.o.cookies.check(key, hello.cookieInput, hello.cookie)) {
       // Stateless (§4.2.1): the HelloVerifyRequest reuses the ClientHello's record sequence number.
-      const hvr = encodeHandshake(HandshakeType.HELLO_VERIFY_REQUEST, messageSeq, helloVerifyRequest(this.o.cookies.make(key, hello.cookieInput)));
+      const hvr = encodeHandshake(
+        HandshakeType.HELLO_VERIFY_REQUEST,
+        messageSeq,
+        helloVerifyRequest(this.o.cookies.make(key, hello.cookieInput)),
+      );
       this.host.send(encodeRecord(ContentType.HANDSHAKE, 0, r.sequence, hvr, undefined, r.version), peer);
       return;
     }
     if (h !== undefined && h.clientRandom.equals(hello.random)) return this.host.sendFlight(h.flight, h, peer); // flight 3 repeated
     if (this.starting.has(key)) return; // its session is being looked up; the client will repeat
     if (h !== undefined) this.end(h, 'replaced by a new ClientHello');
-    if (this.byPeer.size >= (this.o.maxHandshakes ?? 10_000)) return this.host.drop(peer, 'overload', 'too many handshakes in progress');
+    if (this.byPeer.size >= (this.o.maxHandshakes ?? 10_000))
+      return this.host.drop(peer, 'overload', 'too many handshakes in progress');
     this.starting.add(key);
-    void this.resumable(hello).then(
-      (session) => this.startHandshake(r, messageSeq, body, hello, peer, session),
-      (err: unknown) => this.alertAndReport(peer, err),
-    ).finally(() => this.starting.delete(key));
+    void this.resumable(hello)
+      .then(
+        (session) => this.startHandshake(r, messageSeq, body, hello, peer, session),
+        (err: unknown) => this.alertAndReport(peer, err),
+      )
+      .finally(() => this.starting.delete(key));
   }
 
   /**
@@ -172,23 +192,36 @@ export class Handshakes {
   private async resumable(hello: ClientHello): Promise<StoredSession | undefined> {
     if (hello.sessionId.length === 0) return undefined;
     const s = await this.o.session(hello.sessionId);
-    if (s === undefined || !hello.cipherSuites.includes(s.suite) || hello.extensions.has(ExtensionType.EXTENDED_MASTER_SECRET) !== s.extendedMasterSecret) return undefined;
+    if (
+      s === undefined ||
+      !hello.cipherSuites.includes(s.suite) ||
+      hello.extensions.has(ExtensionType.EXTENDED_MASTER_SECRET) !== s.extendedMasterSecret
+    )
+      return undefined;
     const c = this.o.credentials;
-    const still = s.identity.mode === 'psk' ? await c.psk(s.identity.name) : s.identity.mode === 'x509' ? await c.x509?.(s.identity.name) : s.rpkDer !== undefined ? await c.rpk?.(s.rpkDer) : undefined;
+    const still =
+      s.identity.mode === 'psk'
+        ? await c.psk(s.identity.name)
+        : s.identity.mode === 'x509'
+          ? await c.x509?.(s.identity.name)
+          : s.rpkDer !== undefined
+            ? await c.rpk?.(s.rpkDer)
+            : undefined;
     return still?.endpoint === s.identity.endpoint ? s : undefined;
   }
 
-  private startHandshake(r: DtlsRecord, messageSeq: number, body: Buffer, hello: ClientHello, peer: Peer, resume: StoredSession | undefined): void {
+  private startHandshake(
+    r: DtlsRecord,
+    messageSeq: number,
+    body: Buffer,
+    hello: ClientHello,
+    peer: Peer,
+    resume: StoredSession | undefined,
+  ): void {
     const key = peerKey(peer);
     let hs: ServerHandshake;
     try {
-      hs = new ServerHandshake(
-        hello,
-        messageSeq,
-        body,
-        this.o,
-        resume,
-      );
+      hs = new ServerHandshake(hello, messageSeq, body, this.o, resume);
     } catch (err) {
       return this.alertAndReport(peer, err);
     }
@@ -219,7 +252,9 @@ export class Handshakes {
     if (h.hs.finished || this.byPeer.get(peerKey(peer)) !== h) {
       // Queued behind the Finished that established the connection (or the handshake ended).
       const c = this.host.connection(peer);
-      return c !== undefined ? this.host.connectionRecord(c, r, peer) : this.host.drop(peer, 'no-connection', `epoch-${r.epoch} record from a peer without a connection`);
+      return c !== undefined
+        ? this.host.connectionRecord(c, r, peer)
+        : this.host.drop(peer, 'no-connection', `epoch-${r.epoch} record from a peer without a connection`);
     }
     if (h.hs.keys === undefined || h.readEpoch !== 1) {
       // Reordered ahead of the ChangeCipherSpec: kept for it (RFC 6347 §4.1, next-epoch records may be buffered).
@@ -228,8 +263,18 @@ export class Handshakes {
     }
     const opened = new RecordProtection(h.hs.suite, (h.hs.keys as NonNullable<ServerHandshake['keys']>).client).open(r);
     // The client's Finished does not decrypt: its key differs from ours (wrong PSK).
-    if (opened === undefined) return this.failHandshake(h, AlertDescription.BAD_RECORD_MAC, 'the client\'s Finished does not authenticate (wrong key?)');
-    if (opened.type !== ContentType.HANDSHAKE) return this.host.drop(h.peer, 'unexpected', `epoch-1 record of type ${opened.type} before the handshake finished`);
+    if (opened === undefined)
+      return this.failHandshake(
+        h,
+        AlertDescription.BAD_RECORD_MAC,
+        "the client's Finished does not authenticate (wrong key?)",
+      );
+    if (opened.type !== ContentType.HANDSHAKE)
+      return this.host.drop(
+        h.peer,
+        'unexpected',
+        `epoch-1 record of type ${opened.type} before the handshake finished`,
+      );
     let fragments;
     try {
       fragments = parseHandshakeFragments(opened.content);
@@ -297,7 +342,12 @@ export class Handshakes {
   end(h: Handshaking, reason: string, alert?: number): void {
     clearTimeout(h.timer);
     if (this.byPeer.get(peerKey(h.peer)) === h) this.byPeer.delete(peerKey(h.peer));
-    this.host.event({ type: 'handshake-failed', peer: h.peer, alert: alert !== undefined ? alertName(alert) : 'none', reason });
+    this.host.event({
+      type: 'handshake-failed',
+      peer: h.peer,
+      alert: alert !== undefined ? alertName(alert) : 'none',
+      reason,
+    });
   }
 
   /** A fatal alert in epoch 0: during a handshake the server has not changed its cipher spec yet. */

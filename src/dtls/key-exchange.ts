@@ -10,8 +10,19 @@ import { createPublicKey, type ECDH, type KeyObject } from 'node:crypto';
 import { DtlsHandshakeError } from '../common/errors';
 import type { PeerIdentity } from '../transport/types';
 import { AlertDescription } from './alert';
-import { encodeCertificateChain, encodeRawPublicKey, parseCertificateChain, parseRawPublicKey } from './handshake/certificate';
-import { certificateRequest, checkCertificateVerify, ecdhePreMaster, ephemeralKey, serverKeyExchange } from './handshake/ecdhe';
+import {
+  encodeCertificateChain,
+  encodeRawPublicKey,
+  parseCertificateChain,
+  parseRawPublicKey,
+} from './handshake/certificate';
+import {
+  certificateRequest,
+  checkCertificateVerify,
+  ecdhePreMaster,
+  ephemeralKey,
+  serverKeyExchange,
+} from './handshake/ecdhe';
 import { CertificateType } from './handshake/extensions';
 import { HandshakeType } from './handshake/header';
 import type { HandshakeMessage } from './handshake/reassembly';
@@ -44,7 +55,10 @@ export interface KeyExchange {
    * Takes the next expected message; `transcript` is every handshake message before it. The
    * premaster is returned with the ClientKeyExchange, the identity once known.
    */
-  onMessage(m: HandshakeMessage, transcript: Buffer): Promise<{ preMaster?: Buffer; identity?: PeerIdentity; rpkDer?: Buffer }>;
+  onMessage(
+    m: HandshakeMessage,
+    transcript: Buffer,
+  ): Promise<{ preMaster?: Buffer; identity?: PeerIdentity; rpkDer?: Buffer }>;
 }
 
 export class PskKeyExchange implements KeyExchange {
@@ -59,7 +73,8 @@ export class PskKeyExchange implements KeyExchange {
   async onMessage(m: HandshakeMessage): Promise<{ preMaster: Buffer; identity: PeerIdentity }> {
     const identity = new WireReader(m.body).vector(2, 'psk_identity').toString('utf8');
     const cred = await this.credentials.psk(identity);
-    if (cred === undefined) throw new DtlsHandshakeError(AlertDescription.UNKNOWN_PSK_IDENTITY, `unknown PSK identity "${identity}"`);
+    if (cred === undefined)
+      throw new DtlsHandshakeError(AlertDescription.UNKNOWN_PSK_IDENTITY, `unknown PSK identity "${identity}"`);
     return { preMaster: pskPreMaster(cred.key), identity: { mode: 'psk', name: identity, endpoint: cred.endpoint } };
   }
 }
@@ -87,37 +102,58 @@ export class EcdheKeyExchange implements KeyExchange {
   }
 
   serverMessages(clientRandom: Buffer, serverRandom: Buffer): Array<{ type: number; body: Buffer }> {
-    const certificate = this.o.serverCertificateType === CertificateType.RAW_PUBLIC_KEY ? encodeRawPublicKey(this.o.server.publicKeyDer) : encodeCertificateChain(this.o.server.chain);
+    const certificate =
+      this.o.serverCertificateType === CertificateType.RAW_PUBLIC_KEY
+        ? encodeRawPublicKey(this.o.server.publicKeyDer)
+        : encodeCertificateChain(this.o.server.chain);
     return [
       { type: HandshakeType.CERTIFICATE, body: certificate },
-      { type: HandshakeType.SERVER_KEY_EXCHANGE, body: serverKeyExchange(this.o.group, this.ecdh, clientRandom, serverRandom, this.o.server.privateKey) },
+      {
+        type: HandshakeType.SERVER_KEY_EXCHANGE,
+        body: serverKeyExchange(this.o.group, this.ecdh, clientRandom, serverRandom, this.o.server.privateKey),
+      },
       { type: HandshakeType.CERTIFICATE_REQUEST, body: certificateRequest() },
     ];
   }
 
-  async onMessage(m: HandshakeMessage, transcript: Buffer): Promise<{ preMaster?: Buffer; identity?: PeerIdentity; rpkDer?: Buffer }> {
+  async onMessage(
+    m: HandshakeMessage,
+    transcript: Buffer,
+  ): Promise<{ preMaster?: Buffer; identity?: PeerIdentity; rpkDer?: Buffer }> {
     if (m.type === HandshakeType.CERTIFICATE) {
-      this.identity = this.o.clientCertificateType === CertificateType.RAW_PUBLIC_KEY ? await this.rawPublicKey(m.body) : await this.certificate(m.body);
+      this.identity =
+        this.o.clientCertificateType === CertificateType.RAW_PUBLIC_KEY
+          ? await this.rawPublicKey(m.body)
+          : await this.certificate(m.body);
       return {};
     }
     if (m.type === HandshakeType.CLIENT_KEY_EXCHANGE) return { preMaster: ecdhePreMaster(this.ecdh, m.body) };
     // Only now, with the signature checked, is the client the owner of the key it presented.
     checkCertificateVerify(m.body, transcript, this.clientKey as KeyObject);
-    return { ...(this.identity !== undefined ? { identity: this.identity } : {}), ...(this.rpkDer !== undefined ? { rpkDer: this.rpkDer } : {}) };
+    return {
+      ...(this.identity !== undefined ? { identity: this.identity } : {}),
+      ...(this.rpkDer !== undefined ? { rpkDer: this.rpkDer } : {}),
+    };
   }
 
   private async rawPublicKey(body: Buffer): Promise<PeerIdentity> {
     const der = parseRawPublicKey(body);
-    if (der.length === 0) throw new DtlsHandshakeError(AlertDescription.HANDSHAKE_FAILURE, 'the client sent no raw public key');
+    if (der.length === 0)
+      throw new DtlsHandshakeError(AlertDescription.HANDSHAKE_FAILURE, 'the client sent no raw public key');
     try {
       this.clientKey = createPublicKey({ key: der, format: 'der', type: 'spki' });
     } catch {
-      throw new DtlsHandshakeError(AlertDescription.BAD_CERTIFICATE, 'the client\'s raw public key cannot be parsed');
+      throw new DtlsHandshakeError(AlertDescription.BAD_CERTIFICATE, "the client's raw public key cannot be parsed");
     }
-    if (this.clientKey.asymmetricKeyType !== 'ec') throw new DtlsHandshakeError(AlertDescription.BAD_CERTIFICATE, 'the client\'s raw public key is not an EC key');
+    if (this.clientKey.asymmetricKeyType !== 'ec')
+      throw new DtlsHandshakeError(AlertDescription.BAD_CERTIFICATE, "the client's raw public key is not an EC key");
     const found = await this.o.credentials.rpk?.(der);
     const fingerprint = `sha256:${sha256(der).toString('hex')}`;
-    if (found === undefined) throw new DtlsHandshakeError(AlertDescription.ACCESS_DENIED, `raw public key ${fingerprint} belongs to no provisioned device`);
+    if (found === undefined)
+      throw new DtlsHandshakeError(
+        AlertDescription.ACCESS_DENIED,
+        `raw public key ${fingerprint} belongs to no provisioned device`,
+      );
     this.rpkDer = der;
     return { mode: 'rpk', name: fingerprint, endpoint: found.endpoint };
   }
@@ -127,7 +163,11 @@ export class EcdheKeyExchange implements KeyExchange {
     if (!verdict.ok) throw new DtlsHandshakeError(verdict.alert, verdict.reason);
     this.clientKey = verdict.leaf.publicKey;
     const found = await this.o.credentials.x509?.(verdict.commonName);
-    if (found === undefined) throw new DtlsHandshakeError(AlertDescription.ACCESS_DENIED, `certificate CN "${verdict.commonName}" is not allowed to connect`);
+    if (found === undefined)
+      throw new DtlsHandshakeError(
+        AlertDescription.ACCESS_DENIED,
+        `certificate CN "${verdict.commonName}" is not allowed to connect`,
+      );
     return { mode: 'x509', name: verdict.commonName, endpoint: found.endpoint };
   }
 }

@@ -25,7 +25,12 @@ export function sha256(...parts: readonly Buffer[]): Buffer {
 }
 
 /** master_secret (48 bytes): extended (RFC 7627 §4, over the session hash) when `sessionHash` is given. */
-export function masterSecret(preMaster: Buffer, clientRandom: Buffer, serverRandom: Buffer, sessionHash?: Buffer): Buffer {
+export function masterSecret(
+  preMaster: Buffer,
+  clientRandom: Buffer,
+  serverRandom: Buffer,
+  sessionHash?: Buffer,
+): Buffer {
   return sessionHash !== undefined
     ? prf(preMaster, 'extended master secret', sessionHash, 48)
     : prf(preMaster, 'master secret', Buffer.concat([clientRandom, serverRandom]), 48);

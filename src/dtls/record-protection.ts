@@ -13,7 +13,14 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEq
 import type { CipherSuite } from './cipher-suites';
 import { keyBlockLength } from './cipher-suites';
 import { keyBlock } from './prf';
-import { ContentType, DTLS_1_2, RECORD_HEADER_LENGTH, encodeRecord, writeRecordHeader, type DtlsRecord } from './record';
+import {
+  ContentType,
+  DTLS_1_2,
+  RECORD_HEADER_LENGTH,
+  encodeRecord,
+  writeRecordHeader,
+  type DtlsRecord,
+} from './record';
 
 export interface DirectionKeys {
   readonly macKey: Buffer;
@@ -26,7 +33,12 @@ export interface SessionKeys {
   readonly server: DirectionKeys;
 }
 
-export function deriveKeys(suite: CipherSuite, master: Buffer, clientRandom: Buffer, serverRandom: Buffer): SessionKeys {
+export function deriveKeys(
+  suite: CipherSuite,
+  master: Buffer,
+  clientRandom: Buffer,
+  serverRandom: Buffer,
+): SessionKeys {
   const block = keyBlock(master, clientRandom, serverRandom, keyBlockLength(suite));
   let pos = 0;
   const take = (n: number): Buffer => block.subarray(pos, (pos += n));
@@ -36,7 +48,10 @@ export function deriveKeys(suite: CipherSuite, master: Buffer, clientRandom: Buf
   const serverKey = take(suite.encKeyLength);
   const clientIv = take(suite.fixedIvLength);
   const serverIv = take(suite.fixedIvLength);
-  return { client: { macKey: clientMac, encKey: clientKey, fixedIv: clientIv }, server: { macKey: serverMac, encKey: serverKey, fixedIv: serverIv } };
+  return {
+    client: { macKey: clientMac, encKey: clientKey, fixedIv: clientIv },
+    server: { macKey: serverMac, encKey: serverKey, fixedIv: serverIv },
+  };
 }
 
 const TAG = { ccm8: 8, gcm: 16 } as const;
@@ -52,7 +67,13 @@ function writeSeqNum(b: Buffer, at: number, epoch: number, sequence: number): vo
 }
 
 /** The AAD of an AEAD record, or the MAC header of a CBC record, for `length` bytes of content. */
-function additionalData(type: number, epoch: number, sequence: number, length: number, cid: Buffer | undefined): Buffer {
+function additionalData(
+  type: number,
+  epoch: number,
+  sequence: number,
+  length: number,
+  cid: Buffer | undefined,
+): Buffer {
   if (cid === undefined) {
     const b = Buffer.allocUnsafe(13);
     writeSeqNum(b, 0, epoch, sequence);
@@ -120,7 +141,9 @@ export class RecordProtection {
     const aad = additionalData(type, epoch, sequence, content.length, cid);
     const c =
       this.suite.cipher === 'ccm8'
-        ? createCipheriv('aes-128-ccm', this.keys.encKey, nonce, { authTagLength: TAG.ccm8 }).setAAD(aad, { plaintextLength: content.length })
+        ? createCipheriv('aes-128-ccm', this.keys.encKey, nonce, { authTagLength: TAG.ccm8 }).setAAD(aad, {
+            plaintextLength: content.length,
+          })
         : createCipheriv('aes-128-gcm', this.keys.encKey, nonce).setAAD(aad);
     const body = headerLength + EXPLICIT_NONCE;
     // Counter-mode ciphers give all of the ciphertext from update(); final() adds nothing but the tag.
@@ -159,13 +182,16 @@ export class RecordProtection {
   }
 
   private mac(type: number, epoch: number, sequence: number, content: Buffer, cid: Buffer | undefined): Buffer {
-    return createHmac('sha256', this.keys.macKey).update(additionalData(type, epoch, sequence, content.length, cid)).update(content).digest();
+    return createHmac('sha256', this.keys.macKey)
+      .update(additionalData(type, epoch, sequence, content.length, cid))
+      .update(content)
+      .digest();
   }
 
   private sealCbc(type: number, epoch: number, sequence: number, content: Buffer, cid: Buffer | undefined): Buffer {
     const mac = this.mac(type, epoch, sequence, content, cid);
     const padLength = CBC_BLOCK - ((content.length + MAC_LENGTH + 1) % CBC_BLOCK);
-    const padding = Buffer.alloc(padLength % CBC_BLOCK + 1, padLength % CBC_BLOCK);
+    const padding = Buffer.alloc((padLength % CBC_BLOCK) + 1, padLength % CBC_BLOCK);
     const iv = randomBytes(CBC_BLOCK);
     const c = createCipheriv('aes-128-cbc', this.keys.encKey, iv);
     c.setAutoPadding(false);

@@ -9,10 +9,15 @@ describe('DTLS record framing (RFC 6347 §4.1, RFC 9146 §4)', () => {
 
   it('parses several records of one datagram, with and without a connection ID', () => {
     const cid = Buffer.from('c1d2c3', 'hex');
-    const d = Buffer.concat([encodeRecord(ContentType.ALERT, 0, 7, Buffer.from([1, 0])), encodeRecord(ContentType.APPLICATION_DATA, 1, 9, Buffer.from('xyz'), cid)]);
+    const d = Buffer.concat([
+      encodeRecord(ContentType.ALERT, 0, 7, Buffer.from([1, 0])),
+      encodeRecord(ContentType.APPLICATION_DATA, 1, 9, Buffer.from('xyz'), cid),
+    ]);
     const { records, error } = parseRecords(d, 3);
     expect(error).toBeUndefined();
-    expect(records.map((r) => [r.type, r.epoch, r.sequence, r.cid?.toString('hex'), r.fragment.toString('hex')])).toEqual([
+    expect(
+      records.map((r) => [r.type, r.epoch, r.sequence, r.cid?.toString('hex'), r.fragment.toString('hex')]),
+    ).toEqual([
       [ContentType.ALERT, 0, 7, undefined, '0100'],
       [ContentType.TLS12_CID, 1, 9, 'c1d2c3', Buffer.from('xyz').toString('hex')],
     ]);
@@ -26,8 +31,13 @@ describe('DTLS record framing (RFC 6347 §4.1, RFC 9146 §4)', () => {
     expect(records).toHaveLength(1);
     expect(error?.message).toMatch(/record truncated: 7 of 20 bytes/);
     expect(parseRecords(Buffer.from('17fefc000000000000000000', 'hex'), 0).error?.message).toMatch(/header truncated/);
-    expect(parseRecords(Buffer.from('16030300000000000000000000', 'hex'), 0).error?.message).toMatch(/version 0x303 is not DTLS/);
-    expect(parseRecords(encodeRecord(ContentType.APPLICATION_DATA, 1, 1, Buffer.alloc(1), Buffer.alloc(4)), 0).error?.message).toMatch(/no connection ID was issued/);
+    expect(parseRecords(Buffer.from('16030300000000000000000000', 'hex'), 0).error?.message).toMatch(
+      /version 0x303 is not DTLS/,
+    );
+    expect(
+      parseRecords(encodeRecord(ContentType.APPLICATION_DATA, 1, 1, Buffer.alloc(1), Buffer.alloc(4)), 0).error
+        ?.message,
+    ).toMatch(/no connection ID was issued/);
     const oversized = Buffer.from('17fefd00010000000000014801', 'hex');
     expect(parseRecords(oversized, 0).error?.message).toMatch(/more than 18432/);
   });

@@ -55,17 +55,25 @@ export function parseRecords(datagram: Buffer, cidLength: number): { records: Dt
     const left = datagram.length - pos;
     const type = datagram[pos] as number;
     const withCid = type === ContentType.TLS12_CID;
-    if (withCid && cidLength === 0) return { records, error: new DtlsDecodeError('a connection-ID record (type 25) but no connection ID was issued') };
+    if (withCid && cidLength === 0)
+      return {
+        records,
+        error: new DtlsDecodeError('a connection-ID record (type 25) but no connection ID was issued'),
+      };
     const headerLength = RECORD_HEADER_LENGTH + (withCid ? cidLength : 0);
-    if (left < headerLength) return { records, error: new DtlsDecodeError(`record header truncated: ${left} of ${headerLength} bytes`) };
+    if (left < headerLength)
+      return { records, error: new DtlsDecodeError(`record header truncated: ${left} of ${headerLength} bytes`) };
     const version = datagram.readUInt16BE(pos + 1);
-    if (version !== DTLS_1_2 && version !== DTLS_1_0) return { records, error: new DtlsDecodeError(`record version 0x${version.toString(16)} is not DTLS 1.0 or 1.2`) };
+    if (version !== DTLS_1_2 && version !== DTLS_1_0)
+      return { records, error: new DtlsDecodeError(`record version 0x${version.toString(16)} is not DTLS 1.0 or 1.2`) };
     const epoch = datagram.readUInt16BE(pos + 3);
     const sequence = datagram.readUIntBE(pos + 5, 6);
     const cid = withCid ? datagram.subarray(pos + 11, pos + 11 + cidLength) : undefined;
     const length = datagram.readUInt16BE(pos + headerLength - 2);
-    if (length > MAX_CIPHERTEXT_LENGTH) return { records, error: new DtlsDecodeError(`record of ${length} bytes, more than ${MAX_CIPHERTEXT_LENGTH}`) };
-    if (left < headerLength + length) return { records, error: new DtlsDecodeError(`record truncated: ${left - headerLength} of ${length} bytes`) };
+    if (length > MAX_CIPHERTEXT_LENGTH)
+      return { records, error: new DtlsDecodeError(`record of ${length} bytes, more than ${MAX_CIPHERTEXT_LENGTH}`) };
+    if (left < headerLength + length)
+      return { records, error: new DtlsDecodeError(`record truncated: ${left - headerLength} of ${length} bytes`) };
     records.push({
       type,
       version,
@@ -81,7 +89,14 @@ export function parseRecords(datagram: Buffer, cidLength: number): { records: Dt
 }
 
 /** One record's bytes: header (with the connection ID when given) and fragment. */
-export function encodeRecord(type: number, epoch: number, sequence: number, fragment: Buffer, cid?: Buffer, version = DTLS_1_2): Buffer {
+export function encodeRecord(
+  type: number,
+  epoch: number,
+  sequence: number,
+  fragment: Buffer,
+  cid?: Buffer,
+  version = DTLS_1_2,
+): Buffer {
   const headerLength = RECORD_HEADER_LENGTH + (cid?.length ?? 0);
   const out = Buffer.allocUnsafe(headerLength + fragment.length);
   writeRecordHeader(out, type, epoch, sequence, fragment.length, cid, version);
@@ -90,7 +105,15 @@ export function encodeRecord(type: number, epoch: number, sequence: number, frag
 }
 
 /** A record header at the start of `out`, for a fragment of `length` bytes to follow it. */
-export function writeRecordHeader(out: Buffer, type: number, epoch: number, sequence: number, length: number, cid?: Buffer, version = DTLS_1_2): void {
+export function writeRecordHeader(
+  out: Buffer,
+  type: number,
+  epoch: number,
+  sequence: number,
+  length: number,
+  cid?: Buffer,
+  version = DTLS_1_2,
+): void {
   const cidLength = cid?.length ?? 0;
   out[0] = cid !== undefined ? ContentType.TLS12_CID : type;
   out.writeUInt16BE(version, 1);

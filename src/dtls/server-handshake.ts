@@ -25,7 +25,15 @@ import { chooseSuite, cipherSuite, type CipherSuite } from './cipher-suites';
 import type { StoredSession } from './resumption-cache';
 import type { ClientHello } from './handshake/client-hello';
 import { chooseGroup } from './handshake/ecdhe';
-import { CertificateType, ExtensionType, maxFragmentBytes, RENEGOTIATION_SCSV, SIGNATURE_ECDSA_SECP256R1_SHA256, u16List, u8List } from './handshake/extensions';
+import {
+  CertificateType,
+  ExtensionType,
+  maxFragmentBytes,
+  RENEGOTIATION_SCSV,
+  SIGNATURE_ECDSA_SECP256R1_SHA256,
+  u16List,
+  u8List,
+} from './handshake/extensions';
 import { encodeHandshake, HandshakeType } from './handshake/header';
 import type { HandshakeMessage } from './handshake/reassembly';
 import { serverHello } from './handshake/server-hello';
@@ -109,16 +117,35 @@ export class ServerHandshake {
     resume?: StoredSession,
   ) {
     // RFC 5246 §7.4.1.2: only the null compression method; LwM2M needs none other.
-    if (!hello.compression.includes(0)) throw new DtlsHandshakeError(AlertDescription.HANDSHAKE_FAILURE, 'the client offers no null compression');
+    if (!hello.compression.includes(0))
+      throw new DtlsHandshakeError(AlertDescription.HANDSHAKE_FAILURE, 'the client offers no null compression');
     const exts = hello.extensions;
     const group = chooseGroup(u16List(exts.get(ExtensionType.SUPPORTED_GROUPS), 'supported_groups'));
     const signatures = u16List(exts.get(ExtensionType.SIGNATURE_ALGORITHMS), 'signature_algorithms');
     const server = opts.serverIdentity;
-    const serverType = certificateType(exts.get(ExtensionType.SERVER_CERTIFICATE_TYPE), (t) => t === CertificateType.RAW_PUBLIC_KEY || (t === CertificateType.X509 && (server?.chain.length ?? 0) > 0));
-    const clientType = certificateType(exts.get(ExtensionType.CLIENT_CERTIFICATE_TYPE), (t) => t === CertificateType.RAW_PUBLIC_KEY || t === CertificateType.X509);
-    const ecdheOk = server !== undefined && group !== undefined && serverType !== undefined && clientType !== undefined && (signatures.length === 0 || signatures.includes(SIGNATURE_ECDSA_SECP256R1_SHA256));
-    const suite = resume !== undefined ? cipherSuite(resume.suite) : chooseSuite(hello.cipherSuites, (s) => s.keyExchange === 'psk' || ecdheOk);
-    if (suite === undefined) throw new DtlsHandshakeError(AlertDescription.HANDSHAKE_FAILURE, `no cipher suite in common (offered: ${hello.cipherSuites.map((s) => `0x${s.toString(16).padStart(4, '0')}`).join(' ')})`);
+    const serverType = certificateType(
+      exts.get(ExtensionType.SERVER_CERTIFICATE_TYPE),
+      (t) => t === CertificateType.RAW_PUBLIC_KEY || (t === CertificateType.X509 && (server?.chain.length ?? 0) > 0),
+    );
+    const clientType = certificateType(
+      exts.get(ExtensionType.CLIENT_CERTIFICATE_TYPE),
+      (t) => t === CertificateType.RAW_PUBLIC_KEY || t === CertificateType.X509,
+    );
+    const ecdheOk =
+      server !== undefined &&
+      group !== undefined &&
+      serverType !== undefined &&
+      clientType !== undefined &&
+      (signatures.length === 0 || signatures.includes(SIGNATURE_ECDSA_SECP256R1_SHA256));
+    const suite =
+      resume !== undefined
+        ? cipherSuite(resume.suite)
+        : chooseSuite(hello.cipherSuites, (s) => s.keyExchange === 'psk' || ecdheOk);
+    if (suite === undefined)
+      throw new DtlsHandshakeError(
+        AlertDescription.HANDSHAKE_FAILURE,
+        `no cipher suite in common (offered: ${hello.cipherSuites.map((s) => `0x${s.toString(16).padStart(4, '0')}`).join(' ')})`,
+      );
     this.suite = suite;
     this.resumed = resume;
     this.sessionId = resume?.sessionId ?? randomBytes(32);
@@ -128,10 +155,24 @@ export class ServerHandshake {
       this.identity = resume.identity;
       this.rpkDer = resume.rpkDer;
       this.keysValue = deriveKeys(suite, resume.master, hello.random, this.serverRandom);
-    } else if (suite.keyExchange === 'ecdhe_ecdsa' && server !== undefined && group !== undefined && serverType !== undefined && clientType !== undefined) {
+    } else if (
+      suite.keyExchange === 'ecdhe_ecdsa' &&
+      server !== undefined &&
+      group !== undefined &&
+      serverType !== undefined &&
+      clientType !== undefined
+    ) {
       if (exts.has(ExtensionType.SERVER_CERTIFICATE_TYPE)) this.certificateTypes.server = serverType;
       if (exts.has(ExtensionType.CLIENT_CERTIFICATE_TYPE)) this.certificateTypes.client = clientType;
-      this.exchange = new EcdheKeyExchange({ server, group, serverCertificateType: serverType, clientCertificateType: clientType, credentials: opts.credentials, trustAnchors: opts.trustAnchors ?? [], now: opts.now ?? (() => new Date()) });
+      this.exchange = new EcdheKeyExchange({
+        server,
+        group,
+        serverCertificateType: serverType,
+        clientCertificateType: clientType,
+        credentials: opts.credentials,
+        trustAnchors: opts.trustAnchors ?? [],
+        now: opts.now ?? (() => new Date()),
+      });
     } else {
       this.exchange = new PskKeyExchange(opts.credentials);
     }
@@ -153,19 +194,31 @@ export class ServerHandshake {
   firstFlight(): FlightItem[] {
     const exts: Array<[number, Buffer]> = [];
     const offered = this.hello.extensions;
-    if (offered.has(ExtensionType.RENEGOTIATION_INFO) || this.hello.cipherSuites.includes(RENEGOTIATION_SCSV)) exts.push([ExtensionType.RENEGOTIATION_INFO, Buffer.from([0])]);
+    if (offered.has(ExtensionType.RENEGOTIATION_INFO) || this.hello.cipherSuites.includes(RENEGOTIATION_SCSV))
+      exts.push([ExtensionType.RENEGOTIATION_INFO, Buffer.from([0])]);
     if (this.ems) exts.push([ExtensionType.EXTENDED_MASTER_SECRET, Buffer.alloc(0)]);
-    if (this.maxFragment !== undefined) exts.push([ExtensionType.MAX_FRAGMENT_LENGTH, offered.get(ExtensionType.MAX_FRAGMENT_LENGTH) as Buffer]);
-    if (this.ownCid !== undefined) exts.push([ExtensionType.CONNECTION_ID, Buffer.concat([Buffer.from([this.ownCid.length]), this.ownCid])]);
-    if (this.certificateTypes.client !== undefined) exts.push([ExtensionType.CLIENT_CERTIFICATE_TYPE, Buffer.from([this.certificateTypes.client])]);
-    if (this.certificateTypes.server !== undefined) exts.push([ExtensionType.SERVER_CERTIFICATE_TYPE, Buffer.from([this.certificateTypes.server])]);
-    const hello = this.message(HandshakeType.SERVER_HELLO, serverHello(this.serverRandom, this.sessionId, this.suite.id, exts));
+    if (this.maxFragment !== undefined)
+      exts.push([ExtensionType.MAX_FRAGMENT_LENGTH, offered.get(ExtensionType.MAX_FRAGMENT_LENGTH) as Buffer]);
+    if (this.ownCid !== undefined)
+      exts.push([ExtensionType.CONNECTION_ID, Buffer.concat([Buffer.from([this.ownCid.length]), this.ownCid])]);
+    if (this.certificateTypes.client !== undefined)
+      exts.push([ExtensionType.CLIENT_CERTIFICATE_TYPE, Buffer.from([this.certificateTypes.client])]);
+    if (this.certificateTypes.server !== undefined)
+      exts.push([ExtensionType.SERVER_CERTIFICATE_TYPE, Buffer.from([this.certificateTypes.server])]);
+    const hello = this.message(
+      HandshakeType.SERVER_HELLO,
+      serverHello(this.serverRandom, this.sessionId, this.suite.id, exts),
+    );
     if (this.exchange === undefined) {
       // Abbreviated handshake: the server's Finished comes first, over ClientHello and ServerHello.
       const verify = finishedVerifyData(this.master as Buffer, 'server', sha256(...this.transcript));
       return [hello, { kind: 'ccs' }, this.message(HandshakeType.FINISHED, verify, 1)];
     }
-    return [hello, ...this.exchange.serverMessages(this.hello.random, this.serverRandom).map((m) => this.message(m.type, m.body)), this.message(HandshakeType.SERVER_HELLO_DONE, Buffer.alloc(0))];
+    return [
+      hello,
+      ...this.exchange.serverMessages(this.hello.random, this.serverRandom).map((m) => this.message(m.type, m.body)),
+      this.message(HandshakeType.SERVER_HELLO_DONE, Buffer.alloc(0)),
+    ];
   }
 
   get keys(): SessionKeys | undefined {
@@ -178,10 +231,15 @@ export class ServerHandshake {
 
   /** Next message of the client's flight 5, in order. Returns the server's last flight once Finished verified. */
   async onMessage(m: HandshakeMessage): Promise<FlightItem[] | undefined> {
-    if (this.done) throw new DtlsHandshakeError(AlertDescription.UNEXPECTED_MESSAGE, `handshake message ${m.type} after Finished`);
+    if (this.done)
+      throw new DtlsHandshakeError(AlertDescription.UNEXPECTED_MESSAGE, `handshake message ${m.type} after Finished`);
     const next = this.expected[0];
     if (next === undefined && m.type === HandshakeType.FINISHED) return this.clientFinished(m);
-    if (m.type !== next) throw new DtlsHandshakeError(AlertDescription.UNEXPECTED_MESSAGE, `handshake message ${m.type} where ${next ?? HandshakeType.FINISHED} was expected`);
+    if (m.type !== next)
+      throw new DtlsHandshakeError(
+        AlertDescription.UNEXPECTED_MESSAGE,
+        `handshake message ${m.type} where ${next ?? HandshakeType.FINISHED} was expected`,
+      );
     this.expected.shift();
     const got = await (this.exchange as KeyExchange).onMessage(m, Buffer.concat(this.transcript));
     this.transcript.push(encodeHandshake(m.type, m.messageSeq, m.body));
@@ -189,7 +247,12 @@ export class ServerHandshake {
     if (got.rpkDer !== undefined) this.rpkDer = got.rpkDer;
     if (got.preMaster !== undefined) {
       // RFC 7627 §3: the session hash covers the messages up to and including ClientKeyExchange.
-      this.master = masterSecret(got.preMaster, this.hello.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
+      this.master = masterSecret(
+        got.preMaster,
+        this.hello.random,
+        this.serverRandom,
+        this.ems ? sha256(...this.transcript) : undefined,
+      );
       this.keysValue = deriveKeys(this.suite, this.master, this.hello.random, this.serverRandom);
     }
     return undefined;
@@ -197,7 +260,8 @@ export class ServerHandshake {
 
   /** The connection's parameters, once done. */
   established(): Established {
-    if (!this.done || this.master === undefined || this.keysValue === undefined || this.identity === undefined) throw new DtlsHandshakeError(AlertDescription.INTERNAL_ERROR, 'handshake not finished');
+    if (!this.done || this.master === undefined || this.keysValue === undefined || this.identity === undefined)
+      throw new DtlsHandshakeError(AlertDescription.INTERNAL_ERROR, 'handshake not finished');
     return {
       suite: this.suite,
       keys: this.keysValue,
@@ -222,14 +286,22 @@ export class ServerHandshake {
   }
 
   private clientFinished(m: HandshakeMessage): FlightItem[] {
-    if (this.master === undefined || this.identity === undefined) throw new DtlsHandshakeError(AlertDescription.UNEXPECTED_MESSAGE, 'Finished before the key exchange');
+    if (this.master === undefined || this.identity === undefined)
+      throw new DtlsHandshakeError(AlertDescription.UNEXPECTED_MESSAGE, 'Finished before the key exchange');
     const expected = finishedVerifyData(this.master, 'client', sha256(...this.transcript));
     // A wrong PSK shows here: the client's Finished does not verify (RFC 5246 §7.4.9).
-    if (m.body.length !== expected.length || !timingSafeEqual(m.body, expected)) throw new DtlsHandshakeError(AlertDescription.DECRYPT_ERROR, 'the client\'s Finished does not verify (wrong key?)');
+    if (m.body.length !== expected.length || !timingSafeEqual(m.body, expected))
+      throw new DtlsHandshakeError(
+        AlertDescription.DECRYPT_ERROR,
+        "the client's Finished does not verify (wrong key?)",
+      );
     this.transcript.push(encodeHandshake(m.type, m.messageSeq, m.body));
     this.done = true;
     if (this.resumed !== undefined) return []; // the server's Finished went first
     const verify = finishedVerifyData(this.master, 'server', sha256(...this.transcript));
-    return [{ kind: 'ccs' }, { kind: 'handshake', epoch: 1, type: HandshakeType.FINISHED, messageSeq: this.nextSendSeq++, body: verify }];
+    return [
+      { kind: 'ccs' },
+      { kind: 'handshake', epoch: 1, type: HandshakeType.FINISHED, messageSeq: this.nextSendSeq++, body: verify },
+    ];
   }
 }

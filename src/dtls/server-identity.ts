@@ -30,7 +30,11 @@ export function certificatesFromPem(pem: string, what: string): X509Certificate[
   });
 }
 
-export function loadServerIdentity(keyPem: string, certPem: string | undefined, what = 'DTLS server identity'): ServerIdentity {
+export function loadServerIdentity(
+  keyPem: string,
+  certPem: string | undefined,
+  what = 'DTLS server identity',
+): ServerIdentity {
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(keyPem);
@@ -38,12 +42,15 @@ export function loadServerIdentity(keyPem: string, certPem: string | undefined, 
     throw new ConfigError(`${what}: the private key cannot be read (${errorMessage(err)})`);
   }
   if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new ConfigError(`${what}: the private key must be an EC key on P-256 (secp256r1), not ${privateKey.asymmetricKeyType ?? 'unknown'} ${privateKey.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());
+    throw new ConfigError(
+      `${what}: the private key must be an EC key on P-256 (secp256r1), not ${privateKey.asymmetricKeyType ?? 'unknown'} ${privateKey.asymmetricKeyDetails?.namedCurve ?? ''}`.trim(),
+    );
   }
   const publicKeyDer = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   if (certPem === undefined) return { privateKey, publicKeyDer, chain: [] };
   const chain = certificatesFromPem(certPem, `${what} certificate`);
   const leafKey = (chain[0] as X509Certificate).publicKey.export({ format: 'der', type: 'spki' });
-  if (!leafKey.equals(publicKeyDer)) throw new ConfigError(`${what}: the certificate's public key is not the private key's`);
+  if (!leafKey.equals(publicKeyDer))
+    throw new ConfigError(`${what}: the certificate's public key is not the private key's`);
   return { privateKey, publicKeyDer, chain: chain.map((c) => c.raw) };
 }

@@ -57,11 +57,15 @@ export class SharedConnections {
 
   /** An established connection, for the others to continue; this instance owns its first write block. */
   save(params: Established, peer: Peer, key: string): void {
-    this.store.save(sharedSessionOf(params), key).catch((err: unknown) => this.failed(peer, `session not stored: ${message(err)}`));
+    this.store
+      .save(sharedSessionOf(params), key)
+      .catch((err: unknown) => this.failed(peer, `session not stored: ${message(err)}`));
   }
 
   moved(c: DtlsConnection, key: string): void {
-    this.store.moved(c.params.sessionId, key).catch((err: unknown) => this.failed(c.peer, `new address not recorded: ${message(err)}`));
+    this.store
+      .moved(c.params.sessionId, key)
+      .catch((err: unknown) => this.failed(c.peer, `new address not recorded: ${message(err)}`));
   }
 
   /** After a record was sealed: reserves the next block before the current one runs out. */
@@ -82,7 +86,9 @@ export class SharedConnections {
     if (top <= c.markedRead || (top - c.markedRead < 100 && now - c.markedAt < 1000)) return;
     c.markedRead = top;
     c.markedAt = now;
-    this.store.markRead(c.params.sessionId, top).catch((err: unknown) => this.failed(c.peer, `read mark not recorded: ${message(err)}`));
+    this.store
+      .markRead(c.params.sessionId, top)
+      .catch((err: unknown) => this.failed(c.peer, `read mark not recorded: ${message(err)}`));
   }
 
   private failed(peer: Peer, reason: string): void {

@@ -116,7 +116,8 @@ export class WireWriter {
   }
 
   vector(lengthBytes: 1 | 2 | 3, b: Buffer): this {
-    if (b.length >= 2 ** (8 * lengthBytes)) throw new RangeError(`vector of ${b.length} bytes does not fit a ${lengthBytes}-byte length`);
+    if (b.length >= 2 ** (8 * lengthBytes))
+      throw new RangeError(`vector of ${b.length} bytes does not fit a ${lengthBytes}-byte length`);
     if (lengthBytes === 1) this.u8(b.length);
     else if (lengthBytes === 2) this.u16(b.length);
     else this.u24(b.length);

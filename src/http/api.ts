@@ -26,11 +26,13 @@ async function route(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespons
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
-  if (req.method === 'GET' && path === '/readyz') return deps.ready() ? json(res, 200, { status: 'ready' }) : json(res, 503, { status: 'not ready' });
+  if (req.method === 'GET' && path === '/readyz')
+    return deps.ready() ? json(res, 200, { status: 'ready' }) : json(res, 503, { status: 'not ready' });
   // For a load balancer's readiness probe: started and not shutting down. Redis and Kafka are not
   // part of it: every instance shares them, so their outage would empty the Service, and devices
   // would get silence instead of 5.03 with Max-Age (DESIGN invariant 3).
-  if (req.method === 'GET' && path === '/readyz/serving') return deps.serving() ? json(res, 200, { status: 'serving' }) : json(res, 503, { status: 'shutting down' });
+  if (req.method === 'GET' && path === '/readyz/serving')
+    return deps.serving() ? json(res, 200, { status: 'serving' }) : json(res, 503, { status: 'shutting down' });
   if (req.method === 'GET' && path === '/metrics') {
     const body = await deps.metrics.metrics();
     res.writeHead(200, { 'content-type': deps.metrics.contentType });
@@ -42,7 +44,13 @@ async function route(deps: HttpApiDeps, req: IncomingMessage, res: ServerRespons
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc) gc();
     const mem = process.memoryUsage();
-    return json(res, 200, { gc: gc !== undefined, heapUsed: mem.heapUsed, rss: mem.rss, external: mem.external, arrayBuffers: mem.arrayBuffers });
+    return json(res, 200, {
+      gc: gc !== undefined,
+      heapUsed: mem.heapUsed,
+      rss: mem.rss,
+      external: mem.external,
+      arrayBuffers: mem.arrayBuffers,
+    });
   }
   json(res, 404, { error: `no route ${req.method} ${path}` });
 }
@@ -67,7 +75,12 @@ function reply(res: ServerResponse, r: ApiReply): void {
   json(res, r.status, r.body, r.headers);
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   res.writeHead(status, { ...headers, 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }

@@ -34,11 +34,16 @@ const MAX_SCAN = 100_000;
 
 export function authorize(deps: DeviceApiDeps, req: IncomingMessage): ApiReply | undefined {
   if (deps.token === undefined) return undefined;
-  if (deps.token === '') return { status: 401, body: { error: 'the device API needs a bearer token outside embedded mode: set HTTP_API_TOKEN' } };
+  if (deps.token === '')
+    return {
+      status: 401,
+      body: { error: 'the device API needs a bearer token outside embedded mode: set HTTP_API_TOKEN' },
+    };
   const header = req.headers.authorization ?? '';
   const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
   const want = Buffer.from(deps.token);
-  if (given.length !== want.length || !timingSafeEqual(given, want)) return { status: 401, body: { error: 'missing or wrong bearer token' } };
+  if (given.length !== want.length || !timingSafeEqual(given, want))
+    return { status: 401, body: { error: 'missing or wrong bearer token' } };
   return undefined;
 }
 
@@ -50,7 +55,12 @@ function matches(reg: Registration, q: URLSearchParams, pattern: RegExp | undefi
   return version === null || reg.lwm2mVersion === version;
 }
 
-export async function listDevices(deps: DeviceApiDeps, q: URLSearchParams, offset: number, limit: number): Promise<ApiReply> {
+export async function listDevices(
+  deps: DeviceApiDeps,
+  q: URLSearchParams,
+  offset: number,
+  limit: number,
+): Promise<ApiReply> {
   const filtered = q.has('endpoint') || q.has('queueMode') || q.has('lwm2mVersion');
   if (!filtered) {
     const [total, items] = await Promise.all([deps.registrations.count(), deps.registrations.list(offset, limit)]);
@@ -66,7 +76,7 @@ export async function listDevices(deps: DeviceApiDeps, q: URLSearchParams, offse
   const items: Registration[] = [];
   let at = offset;
   let skipped = 0;
-  for (; items.length < limit && at - offset < MAX_SCAN; ) {
+  for (; items.length < limit && at - offset < MAX_SCAN;) {
     const page = await deps.registrations.list(at, 500);
     for (const reg of page) {
       at++;
@@ -74,7 +84,8 @@ export async function listDevices(deps: DeviceApiDeps, q: URLSearchParams, offse
       else skipped++;
       if (items.length >= limit) break;
     }
-    if (page.length < 500 && items.length < limit) return { status: 200, body: { offset, limit, items, scanned: at - offset, next: null } };
+    if (page.length < 500 && items.length < limit)
+      return { status: 200, body: { offset, limit, items, scanned: at - offset, next: null } };
   }
   return { status: 200, body: { offset, limit, items, scanned: at - offset, skipped, next: at } };
 }
@@ -83,7 +94,15 @@ export async function showDevice(deps: DeviceApiDeps, endpoint: string): Promise
   const reg = await deps.registrations.getByEndpoint(endpoint);
   if (reg === undefined) return { status: 404, body: { error: `${endpoint} is not registered` } };
   const observations = deps.server ? await deps.server.listObservations(endpoint).catch(() => []) : [];
-  return { status: 200, body: { registration: reg, objects: reg.objects, observations, rpc: deps.rpc ? await deps.rpc.pending(endpoint) : [] } };
+  return {
+    status: 200,
+    body: {
+      registration: reg,
+      objects: reg.objects,
+      observations,
+      rpc: deps.rpc ? await deps.rpc.pending(endpoint) : [],
+    },
+  };
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -107,7 +126,8 @@ export async function postRpc(deps: DeviceApiDeps, endpoint: string, req: Incomi
   } catch (err) {
     return { status: 400, body: { result: 'BAD_REQUEST', error: `body: ${errorMessage(err)}` } };
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { status: 400, body: { result: 'BAD_REQUEST', error: 'body: expected a JSON object {method, params}' } };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { status: 400, body: { result: 'BAD_REQUEST', error: 'body: expected a JSON object {method, params}' } };
   const record = { id: randomUUID(), ...body, endpoint };
   const parsed = parseRpcRequest(JSON.stringify(record));
   if (isRejection(parsed)) return { status: 400, body: { ...parsed, result: 'BAD_REQUEST' } };
@@ -117,7 +137,8 @@ export async function postRpc(deps: DeviceApiDeps, endpoint: string, req: Incomi
   } catch (err) {
     return { status: 503, body: { id: parsed.id, error: `the request could not be queued: ${errorMessage(err)}` } };
   }
-  if (outcome.duplicate || outcome.response === undefined) return { status: 409, body: { id: parsed.id, error: 'a request with this id was already taken' } };
+  if (outcome.duplicate || outcome.response === undefined)
+    return { status: 409, body: { id: parsed.id, error: 'a request with this id was already taken' } };
   // The response comes from whichever instance reaches the device; should its hand-back be
   // lost, the caller is told where the response went rather than left waiting.
   const wait = Math.max(0, outcome.deadline - Date.now()) + RESPONSE_GRACE_MS;
@@ -128,9 +149,24 @@ export async function postRpc(deps: DeviceApiDeps, endpoint: string, req: Incomi
   clearTimeout(timer);
   if (response === 'shutdown') {
     // The caller's connection ends with this instance; the request does not (invariant 3).
-    return { status: 503, headers: { 'retry-after': '1' }, body: { id: parsed.id, error: 'this instance is shutting down: the request stays queued and another instance runs it; its response is published on the RPC responses topic' } };
+    return {
+      status: 503,
+      headers: { 'retry-after': '1' },
+      body: {
+        id: parsed.id,
+        error:
+          'this instance is shutting down: the request stays queued and another instance runs it; its response is published on the RPC responses topic',
+      },
+    };
   }
-  if (response === undefined) return { status: 504, body: { id: parsed.id, error: 'no response reached this instance in time; it is published on the RPC responses topic' } };
+  if (response === undefined)
+    return {
+      status: 504,
+      body: {
+        id: parsed.id,
+        error: 'no response reached this instance in time; it is published on the RPC responses topic',
+      },
+    };
   return { status: 200, body: response };
 }
 

@@ -2,7 +2,12 @@ import { AttributeError, attributesToQuery } from './attributes';
 
 describe('attributesToQuery (LwM2M-Core 1.2 §5.1.2)', () => {
   it('renders values and unsets in a stable order', () => {
-    expect(attributesToQuery({ pmax: 60, pmin: 10, gt: 30.5, st: null })).toEqual(['pmin=10', 'pmax=60', 'gt=30.5', 'st']);
+    expect(attributesToQuery({ pmax: 60, pmin: 10, gt: 30.5, st: null })).toEqual([
+      'pmin=10',
+      'pmax=60',
+      'gt=30.5',
+      'st',
+    ]);
   });
   it.each([
     [{ pmin: -1 }, /pmin/],

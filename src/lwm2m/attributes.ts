@@ -41,14 +41,17 @@ export function attributesToQuery(attrs: NotificationAttributes): string[] {
       continue;
     }
     if (!Number.isFinite(v)) throw new AttributeError(`attribute ${name} must be a finite number`);
-    if (INTEGER_ATTRIBUTES.has(name) && (!Number.isInteger(v) || v < 0)) throw new AttributeError(`attribute ${name} must be a non-negative integer`);
+    if (INTEGER_ATTRIBUTES.has(name) && (!Number.isInteger(v) || v < 0))
+      throw new AttributeError(`attribute ${name} must be a non-negative integer`);
     if (name === 'st' && v < 0) throw new AttributeError('attribute st must not be negative');
     out.push(`${name}=${v}`);
   }
   const { pmin, pmax, gt, lt, st, epmin, epmax } = attrs;
   // LwM2M-Core 1.2 §5.1.2: pmax ≥ pmin, epmax > epmin, and "lt" + 2 × "st" < "gt".
-  if (typeof pmin === 'number' && typeof pmax === 'number' && pmax < pmin) throw new AttributeError('pmax must not be less than pmin');
-  if (typeof epmin === 'number' && typeof epmax === 'number' && epmax <= epmin) throw new AttributeError('epmax must be greater than epmin');
+  if (typeof pmin === 'number' && typeof pmax === 'number' && pmax < pmin)
+    throw new AttributeError('pmax must not be less than pmin');
+  if (typeof epmin === 'number' && typeof epmax === 'number' && epmax <= epmin)
+    throw new AttributeError('epmax must be greater than epmin');
   if (typeof lt === 'number' && typeof gt === 'number' && lt + 2 * (typeof st === 'number' ? st : 0) >= gt) {
     throw new AttributeError('lt + 2*st must be less than gt');
   }

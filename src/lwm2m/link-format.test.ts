@@ -103,7 +103,10 @@ describe('serializeLinkFormat', () => {
   });
 
   it('round-trips through the parser', () => {
-    const links = [link('/sensors', { ct: '40', title: 'Sensor, Index; \\ "q"' }), link('/t', { anchor: '/sensors/temp', rel: 'alternate' })];
+    const links = [
+      link('/sensors', { ct: '40', title: 'Sensor, Index; \\ "q"' }),
+      link('/t', { anchor: '/sensors/temp', rel: 'alternate' }),
+    ];
     expect(parseLinkFormat(serializeLinkFormat(links))).toEqual(links);
   });
 

@@ -131,7 +131,17 @@ export function parseLinkFormat(text: string): Link[] {
 }
 
 /** Parameters whose values are written quoted, as RFC 6690 §5 and LwM2M examples do (e.g. rt="oma.lwm2m"). */
-const ALWAYS_QUOTED: ReadonlySet<string> = new Set(['rt', 'if', 'rel', 'rev', 'anchor', 'title', 'hreflang', 'media', 'type']);
+const ALWAYS_QUOTED: ReadonlySet<string> = new Set([
+  'rt',
+  'if',
+  'rel',
+  'rev',
+  'anchor',
+  'title',
+  'hreflang',
+  'media',
+  'type',
+]);
 
 function isToken(value: string, set: Uint8Array): boolean {
   if (value === '') return false;

@@ -50,7 +50,12 @@ export interface TimestampedNode {
   readonly node: LwM2mNode;
 }
 
-export const single = (id: number, type: ResourceType, value: LwM2mValue): SingleResource => ({ kind: 'resource', id, type, value });
+export const single = (id: number, type: ResourceType, value: LwM2mValue): SingleResource => ({
+  kind: 'resource',
+  id,
+  type,
+  value,
+});
 export const multi = (id: number, type: ResourceType, instances: Iterable<[number, LwM2mValue]>): MultiResource => ({
   kind: 'multiResource',
   id,

@@ -38,7 +38,9 @@ describe('parseObjectLinks', () => {
   });
 
   it('reads ct lists, ct on a plain root link, quoted ver and ver on an instance link', () => {
-    expect(parseObjectLinks('</>;rt="oma.lwm2m";ct="60 110 112 11542 11543",</3/0>').supportedContentFormats).toEqual([60, 110, 112, 11542, 11543]);
+    expect(parseObjectLinks('</>;rt="oma.lwm2m";ct="60 110 112 11542 11543",</3/0>').supportedContentFormats).toEqual([
+      60, 110, 112, 11542, 11543,
+    ]);
     expect(parseObjectLinks('</>;ct=11543, </1/0>').supportedContentFormats).toEqual([11543]);
     const r = parseObjectLinks('</>;rt="oma.lwm2m";ct=11542,</1/0>;ver="1.1",</3/0>,</3303/0>;ver=1.1,</3303/1>');
     expect(r.objects.get(1)).toEqual({ version: '1.1', instances: [0] });

@@ -54,7 +54,13 @@ function normaliseRoot(uri: string): string {
 }
 
 function parseContentFormats(value: string | true, uri: string): number[] {
-  const items = value === true ? [] : value.trim().split(/\s+/).filter((s) => s !== '');
+  const items =
+    value === true
+      ? []
+      : value
+          .trim()
+          .split(/\s+/)
+          .filter((s) => s !== '');
   const formats: number[] = [];
   for (const item of items) {
     const n = /^\d{1,5}$/.test(item) ? Number(item) : NaN;
@@ -114,7 +120,8 @@ export function objectLinksFromLinks(links: readonly Link[]): RegistrationObject
     const ver = link.params['ver'];
     if (ver === undefined) continue;
     const version = ver === true ? undefined : canonicalObjectVersion(ver);
-    if (version === undefined) throw new LinkFormatError(`link <${uri}>: invalid ver "${String(ver)}" (expected major.minor)`);
+    if (version === undefined)
+      throw new LinkFormatError(`link <${uri}>: invalid ver "${String(ver)}" (expected major.minor)`);
     const known = versions.get(objectId);
     if (known !== undefined && known !== version) {
       throw new LinkFormatError(`object ${objectId} announced with two versions: ${known} and ${version}`);

@@ -2,16 +2,7 @@
  * Resource data types and typed values (LwM2M-Core 1.2 Appendix C, "Data Types").
  */
 export type ResourceType =
-  | 'STRING'
-  | 'INTEGER'
-  | 'UNSIGNED_INTEGER'
-  | 'FLOAT'
-  | 'BOOLEAN'
-  | 'OPAQUE'
-  | 'TIME'
-  | 'OBJLNK'
-  | 'CORELNK'
-  | 'NONE';
+  'STRING' | 'INTEGER' | 'UNSIGNED_INTEGER' | 'FLOAT' | 'BOOLEAN' | 'OPAQUE' | 'TIME' | 'OBJLNK' | 'CORELNK' | 'NONE';
 
 /** An Objlnk value: a reference to an object instance (LwM2M-Core 1.2 Appendix C). 65535:65535 is the null link. */
 export interface Objlnk {
@@ -29,7 +20,14 @@ export interface Objlnk {
 export type LwM2mValue = number | bigint | boolean | string | Buffer | Date | Objlnk;
 
 export function isObjlnk(v: unknown): v is Objlnk {
-  return typeof v === 'object' && v !== null && !(v instanceof Date) && !Buffer.isBuffer(v) && 'objectId' in v && 'instanceId' in v;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !(v instanceof Date) &&
+    !Buffer.isBuffer(v) &&
+    'objectId' in v &&
+    'instanceId' in v
+  );
 }
 
 /** Normalises an integer read from the wire: bigint only when outside Number's safe range. */

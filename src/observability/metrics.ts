@@ -40,7 +40,10 @@ export function createMetrics(src: MetricsSources, registry: Registry = new Regi
     pulledCounter(registry, name, help, () => src.coap[field]);
   }
   const TYPES = ['CON', 'NON', 'ACK', 'RST'];
-  for (const [direction, counts] of [['in', src.coap.inByTypeCode], ['out', src.coap.outByTypeCode]] as const) {
+  for (const [direction, counts] of [
+    ['in', src.coap.inByTypeCode],
+    ['out', src.coap.outByTypeCode],
+  ] as const) {
     new Counter({
       name: `lwm2m_coap_messages_${direction}_total`,
       help: `CoAP messages ${direction === 'in' ? 'received' : 'sent'} by type and code`,
@@ -59,15 +62,29 @@ export function createMetrics(src: MetricsSources, registry: Registry = new Regi
   }
   pulledGauge(registry, 'lwm2m_registrations', 'Registered devices', () => src.registrations());
   pulledGauge(registry, 'lwm2m_blockwise_reassemblies', 'Block1 bodies being reassembled', () => src.reassemblies());
-  const events = new Counter({ name: 'lwm2m_events_total', help: 'Server events by type', labelNames: ['type'], registers: [registry] });
-  const rejected = new Counter({ name: 'lwm2m_rejected_requests_total', help: 'Device requests answered 4.xx', labelNames: ['operation', 'code'], registers: [registry] });
+  const events = new Counter({
+    name: 'lwm2m_events_total',
+    help: 'Server events by type',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'lwm2m_rejected_requests_total',
+    help: 'Device requests answered 4.xx',
+    labelNames: ['operation', 'code'],
+    registers: [registry],
+  });
   // Label children are bound once per event type: no label hashing per event on the hot path.
   const byType = new Map<string, { inc(): void }>();
   src.events.on((e: ServerEvent) => {
     let child = byType.get(e.type);
     if (child === undefined) byType.set(e.type, (child = events.labels({ type: e.type })));
     child.inc();
-    if (e.type === 'rejected') rejected.inc({ operation: e.operation.startsWith('/rd') ? '/rd' : e.operation, code: `${e.code >> 5}.${String(e.code & 31).padStart(2, '0')}` });
+    if (e.type === 'rejected')
+      rejected.inc({
+        operation: e.operation.startsWith('/rd') ? '/rd' : e.operation,
+        code: `${e.code >> 5}.${String(e.code & 31).padStart(2, '0')}`,
+      });
   });
   return registry;
 }

@@ -18,7 +18,12 @@ export function pulledCounter(registry: Registry, name: string, help: string, re
 }
 
 /** A gauge whose value is `read()` at each scrape. */
-export function pulledGauge(registry: Registry, name: string, help: string, read: () => number | Promise<number>): void {
+export function pulledGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => number | Promise<number>,
+): void {
   new Gauge({
     name,
     help,
@@ -30,7 +35,13 @@ export function pulledGauge(registry: Registry, name: string, help: string, read
 }
 
 /** A counter per label value, each read at scrape time from a map of monotonic numbers. */
-export function pulledLabelledCounter(registry: Registry, name: string, help: string, label: string, read: () => ReadonlyMap<string, number>): void {
+export function pulledLabelledCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  label: string,
+  read: () => ReadonlyMap<string, number>,
+): void {
   new Counter({
     name,
     help,

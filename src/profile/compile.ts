@@ -71,7 +71,11 @@ export function compileProfile(def: ProfileDefinition): CompiledProfile {
     return e;
   };
   const oa = def.observeAttr;
-  const order: { read: MutableEntry[]; observe: MutableEntry[]; attrs: MutableEntry[] } = { read: [], observe: [], attrs: [] };
+  const order: { read: MutableEntry[]; observe: MutableEntry[]; attrs: MutableEntry[] } = {
+    read: [],
+    observe: [],
+    attrs: [],
+  };
   const push = (list: MutableEntry[], e: MutableEntry): void => {
     if (!list.includes(e)) list.push(e);
   };

@@ -7,12 +7,24 @@ import type { LwM2mServer } from '../server/lwm2m-server';
 
 export type DeviceManagement = Pick<
   LwM2mServer,
-  'registration' | 'read' | 'readComposite' | 'writeAttributes' | 'observe' | 'observeComposite' | 'cancelObservations' | 'listObservations'
+  | 'registration'
+  | 'read'
+  | 'readComposite'
+  | 'writeAttributes'
+  | 'observe'
+  | 'observeComposite'
+  | 'cancelObservations'
+  | 'listObservations'
 > & { readonly events: Pick<ServerEvents, 'on'> };
 
 /** Failure callback: logged and counted by the application. */
 export type FailureReporter = (err: unknown, context: string) => void;
 
 export function isNotRegistered(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && (err as { code: unknown }).code === 'LWM2M_NOT_REGISTERED';
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    'code' in err &&
+    (err as { code: unknown }).code === 'LWM2M_NOT_REGISTERED'
+  );
 }

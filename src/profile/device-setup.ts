@@ -110,7 +110,10 @@ export class DeviceSetup {
     return written;
   }
 
-  private async observe(plan: SetupPlan, before: SetupPlan | undefined): Promise<{ observationsEstablished: number; observationsKept: number; observationsCancelled: number }> {
+  private async observe(
+    plan: SetupPlan,
+    before: SetupPlan | undefined,
+  ): Promise<{ observationsEstablished: number; observationsKept: number; observationsCancelled: number }> {
     await this.current();
     const existing = await this.deps.server.listObservations(this.ep);
     const existingKeys = new Set(existing.map(observationKey));
@@ -141,14 +144,22 @@ export class DeviceSetup {
 
   private async establish(spec: ObservationSpec): Promise<boolean> {
     const single = spec.kind === 'single';
-    const r = await this.attempt(() => (single ? this.deps.server.observe(this.ep, parsePath(spec.paths[0] as string)) : this.deps.server.observeComposite(this.ep, spec.paths.map(parsePath))));
+    const r = await this.attempt(() =>
+      single
+        ? this.deps.server.observe(this.ep, parsePath(spec.paths[0] as string))
+        : this.deps.server.observeComposite(this.ep, spec.paths.map(parsePath)),
+    );
     const obs = r.result?.observation;
     if (!r.result?.success || obs === undefined) {
-      const reason = r.result?.success ? { result: r.result.result, error: 'the response carried no Observe option: not observable (RFC 7641 §3.2)' } : failure(r);
+      const reason = r.result?.success
+        ? { result: r.result.result, error: 'the response carried no Observe option: not observable (RFC 7641 §3.2)' }
+        : failure(r);
       this.emit({ type: 'observe-failed', kind: spec.kind, paths: spec.paths, ...reason });
       return false;
     }
-    const nodes: Iterable<readonly [string, LwM2mNode | null | undefined]> = single ? [[spec.paths[0] as string, r.result.node]] : (r.result.nodes ?? []);
+    const nodes: Iterable<readonly [string, LwM2mNode | null | undefined]> = single
+      ? [[spec.paths[0] as string, r.result.node]]
+      : (r.result.nodes ?? []);
     await this.publish(nodes, { op: 'observe', paths: spec.paths });
     return true;
   }
@@ -163,17 +174,27 @@ export class DeviceSetup {
     }
   }
 
-  private async publish(nodes: Iterable<readonly [string, LwM2mNode | null | undefined]>, source: UplinkSource): Promise<void> {
+  private async publish(
+    nodes: Iterable<readonly [string, LwM2mNode | null | undefined]>,
+    source: UplinkSource,
+  ): Promise<void> {
     const mapped = mapNodes(this.profile, nodes, this.deps.convert);
     if (isEmptyMapping(mapped)) return;
     const ts = this.now();
     const { publisher } = this.deps;
     const jobs: Promise<void>[] = [];
     const { telemetry, attributes, types } = mapped;
-    if (Object.keys(telemetry).length > 0) jobs.push(publisher.publishTelemetry(this.ep, this.profile.name, ts, telemetry, source, typesOf(telemetry, types)));
-    if (Object.keys(attributes).length > 0) jobs.push(publisher.publishAttributes(this.ep, this.profile.name, ts, attributes, source, typesOf(attributes, types)));
+    if (Object.keys(telemetry).length > 0)
+      jobs.push(
+        publisher.publishTelemetry(this.ep, this.profile.name, ts, telemetry, source, typesOf(telemetry, types)),
+      );
+    if (Object.keys(attributes).length > 0)
+      jobs.push(
+        publisher.publishAttributes(this.ep, this.profile.name, ts, attributes, source, typesOf(attributes, types)),
+      );
     for (const outcome of await Promise.allSettled(jobs)) {
-      if (outcome.status === 'rejected') this.deps.onFailure(outcome.reason, `publishing ${source.op} values of ${this.ep}`);
+      if (outcome.status === 'rejected')
+        this.deps.onFailure(outcome.reason, `publishing ${source.op} values of ${this.ep}`);
     }
   }
 
@@ -183,14 +204,22 @@ export class DeviceSetup {
 }
 
 /** Tells listeners and (unless `publish` is false) the events topic. */
-export function emitProfileEvent(deps: Pick<SetupDeps, 'events' | 'publisher' | 'onFailure' | 'now'>, ep: string, profile: string | null, event: ProfileEvent, publish = true): void {
+export function emitProfileEvent(
+  deps: Pick<SetupDeps, 'events' | 'publisher' | 'onFailure' | 'now'>,
+  ep: string,
+  profile: string | null,
+  event: ProfileEvent,
+  publish = true,
+): void {
   try {
     deps.events.emit(ep, profile, event);
   } catch (err) {
     deps.onFailure(err, `profile event listener (${event.type})`);
   }
   if (!publish) return;
-  deps.publisher.publishEvent(ep, profile, (deps.now ?? Date.now)(), event).catch((err: unknown) => deps.onFailure(err, `publishing ${event.type} event of ${ep}`));
+  deps.publisher
+    .publishEvent(ep, profile, (deps.now ?? Date.now)(), event)
+    .catch((err: unknown) => deps.onFailure(err, `publishing ${event.type} event of ${ep}`));
 }
 
 function failure(r: { result?: OperationResult; error?: string }): { result?: string; error?: string } {
@@ -199,7 +228,10 @@ function failure(r: { result?: OperationResult; error?: string }): { result?: st
 }
 
 /** Attribute writes: all on a first setup; on a re-run, changed paths, with removed names unset. */
-export function attributeWrites(plan: SetupPlan, before: SetupPlan | undefined): Array<{ path: string; attributes: NotificationAttributes }> {
+export function attributeWrites(
+  plan: SetupPlan,
+  before: SetupPlan | undefined,
+): Array<{ path: string; attributes: NotificationAttributes }> {
   if (before === undefined) return plan.attributes.map((a) => ({ path: a.path, attributes: a.attributes }));
   const old = new Map(before.attributes.map((a) => [a.path, a.attributes]));
   const out: Array<{ path: string; attributes: NotificationAttributes }> = [];

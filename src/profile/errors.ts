@@ -14,7 +14,10 @@ export class ProfileError extends BridgeError {
   readonly issues: readonly ProfileIssue[];
 
   constructor(message: string, issues: readonly ProfileIssue[] = []) {
-    super('PROFILE_INVALID', issues.length === 0 ? message : `${message}:\n  ${issues.map((i) => `${i.field}: ${i.message}`).join('\n  ')}`);
+    super(
+      'PROFILE_INVALID',
+      issues.length === 0 ? message : `${message}:\n  ${issues.map((i) => `${i.field}: ${i.message}`).join('\n  ')}`,
+    );
     this.issues = issues;
   }
 }

@@ -52,7 +52,13 @@ function resourceKey(ids: readonly number[]): string {
 }
 
 /** Sets target[key] (nested by ids[from..]) to value; `value` undefined only makes the object exist. */
-function assign(target: MutableJsonObject, key: string, ids: readonly number[], from: number, value: JsonLeaf | undefined): void {
+function assign(
+  target: MutableJsonObject,
+  key: string,
+  ids: readonly number[],
+  from: number,
+  value: JsonLeaf | undefined,
+): void {
   let obj = target;
   let name = key;
   for (let i = from; i < ids.length; i++) {
@@ -164,11 +170,21 @@ export function mapNodes(
 ): MappedValues {
   const m = new Mapper(profile, convert, keepUnmapped);
   for (const [path, node] of nodes) if (node) m.node(idsOf(path), node);
-  return { telemetry: m.telemetry, attributes: m.attributes, types: m.types, ...(m.unmapped !== undefined ? { unmapped: m.unmapped } : {}) };
+  return {
+    telemetry: m.telemetry,
+    attributes: m.attributes,
+    types: m.types,
+    ...(m.unmapped !== undefined ? { unmapped: m.unmapped } : {}),
+  };
 }
 
 /** Maps the one node of a single-path Read or Observe. */
-export function mapNode(profile: CompiledProfile, path: string, node: LwM2mNode, convert: ValueConverter = toJsonValue): MappedValues {
+export function mapNode(
+  profile: CompiledProfile,
+  path: string,
+  node: LwM2mNode,
+  convert: ValueConverter = toJsonValue,
+): MappedValues {
   return mapNodes(profile, [[path, node]], convert);
 }
 

@@ -24,7 +24,9 @@ describe('planObservations', () => {
   });
 
   it('COMPOSITE_ALL: one Observe-Composite with every path', () => {
-    expect(planObservations(observed('COMPOSITE_ALL'), registration()).observations).toEqual([{ kind: 'composite', paths: ['/3303/0/5700', '/3/0/9', '/3303/1', '/3/0/13'] }]);
+    expect(planObservations(observed('COMPOSITE_ALL'), registration()).observations).toEqual([
+      { kind: 'composite', paths: ['/3303/0/5700', '/3/0/9', '/3303/1', '/3/0/13'] },
+    ]);
   });
 
   it('COMPOSITE_BY_OBJECT: one Observe-Composite per object id', () => {
@@ -71,25 +73,39 @@ describe('planSetup', () => {
     const plan = planSetup(p, registration());
     expect(plan.reads).toEqual({ composite: true, paths: ['/3/0/0', '/3/0/1', '/3303/0'] });
     expect(plan.attributes).toEqual([{ path: '/3303/0/5700', attributes: { pmin: 1, pmax: 10 } }]);
-    expect(plan.skipped).toEqual([{ path: '/6/0/0', reason: 'object-not-announced', uses: ['read'] }, { path: '/6/0', reason: 'object-not-announced', uses: ['write-attributes'] }]);
+    expect(plan.skipped).toEqual([
+      { path: '/6/0/0', reason: 'object-not-announced', uses: ['read'] },
+      { path: '/6/0', reason: 'object-not-announced', uses: ['write-attributes'] },
+    ]);
     expect(plan.versionMismatches).toEqual([{ path: '/3303/0/5700', profile: '1.0', device: '1.1' }]);
   });
 
   it('reads one path at a time for a 1.0 client or a single path', () => {
     expect(planSetup(p, registration({ lwm2mVersion: '1.0' })).reads.composite).toBe(false);
-    expect(planSetup(profile({ observeAttr: { telemetry: ['/3/0/9'] } }), registration()).reads).toEqual({ composite: false, paths: ['/3/0/9'] });
+    expect(planSetup(profile({ observeAttr: { telemetry: ['/3/0/9'] } }), registration()).reads).toEqual({
+      composite: false,
+      paths: ['/3/0/9'],
+    });
   });
 });
 
 describe('attributeWrites', () => {
-  const before = planSetup(profile({ observeAttr: { attributeLwm2m: { '/3/0/9': { pmin: 1, pmax: 10, gt: 50 }, '/3303/0/5700': { pmax: 5 } } } }), registration());
+  const before = planSetup(
+    profile({
+      observeAttr: { attributeLwm2m: { '/3/0/9': { pmin: 1, pmax: 10, gt: 50 }, '/3303/0/5700': { pmax: 5 } } },
+    }),
+    registration(),
+  );
 
   it('writes every path on a first setup', () => {
     expect(attributeWrites(before, undefined)).toHaveLength(2);
   });
 
   it('writes only changed paths on a re-run, unsetting attributes no longer given', () => {
-    const after = planSetup(profile({ observeAttr: { attributeLwm2m: { '/3/0/9': { pmin: 2 }, '/3303/0/5700': { pmax: 5 } } } }), registration());
+    const after = planSetup(
+      profile({ observeAttr: { attributeLwm2m: { '/3/0/9': { pmin: 2 }, '/3303/0/5700': { pmax: 5 } } } }),
+      registration(),
+    );
     expect(attributeWrites(after, before)).toEqual([{ path: '/3/0/9', attributes: { pmin: 2, pmax: null, gt: null } }]);
     const none = planSetup(profile({}), registration());
     expect(attributeWrites(none, before)).toEqual([

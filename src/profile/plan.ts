@@ -127,8 +127,12 @@ function versionMismatches(profile: CompiledProfile, reg: Registration): Version
 export function planSetup(profile: CompiledProfile, reg: Registration): SetupPlan {
   const skips = new Skips();
   const readable = skips.filter(reg, profile.readPaths, 'read');
-  const reads = readable.filter((e) => !readable.some((other) => other !== e && other.ids.length < e.ids.length && isPrefixOf(other.path, e.path)));
-  const attributes = skips.filter(reg, profile.attributePaths, 'write-attributes').map((e) => ({ path: e.text, attributes: e.notificationAttributes ?? {} }));
+  const reads = readable.filter(
+    (e) => !readable.some((other) => other !== e && other.ids.length < e.ids.length && isPrefixOf(other.path, e.path)),
+  );
+  const attributes = skips
+    .filter(reg, profile.attributePaths, 'write-attributes')
+    .map((e) => ({ path: e.text, attributes: e.notificationAttributes ?? {} }));
   const observations = observationsOf(profile, reg, skips);
   return {
     ...observations,

@@ -16,7 +16,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const doc = (name: string, telemetry: string[], extra: Record<string, unknown> = {}): string => JSON.stringify({ name, observeAttr: { telemetry }, ...extra });
+const doc = (name: string, telemetry: string[], extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({ name, observeAttr: { telemetry }, ...extra });
 
 /** Resolves with the next change of `name`. */
 function nextChange(registry: ProfileRegistry, name: string, timeoutMs = 10_000): Promise<ProfileChange> {
@@ -31,8 +32,18 @@ function nextChange(registry: ProfileRegistry, name: string, timeoutMs = 10_000)
   });
 }
 
-function start(registry: ProfileRegistry, errors: string[], opts: { dir?: string; rescanMs?: number } = {}): Promise<void> {
-  source = new ProfileDirSource({ dir: opts.dir ?? dir, registry, debounceMs: 20, rescanMs: opts.rescanMs ?? 0, onError: (e, ctx) => errors.push(`${ctx}: ${String(e)}`) });
+function start(
+  registry: ProfileRegistry,
+  errors: string[],
+  opts: { dir?: string; rescanMs?: number } = {},
+): Promise<void> {
+  source = new ProfileDirSource({
+    dir: opts.dir ?? dir,
+    registry,
+    debounceMs: 20,
+    rescanMs: opts.rescanMs ?? 0,
+    onError: (e, ctx) => errors.push(`${ctx}: ${String(e)}`),
+  });
   return source.start();
 }
 

@@ -139,10 +139,18 @@ export class ProfileDirSource implements ProfileSource {
       return;
     }
     const loaded = defs.map((d) => d.name);
-    this.withdraw(name, (known?.names ?? []).filter((n) => !loaded.includes(n)));
+    this.withdraw(
+      name,
+      (known?.names ?? []).filter((n) => !loaded.includes(n)),
+    );
     for (const def of defs) {
       if (this.opts.registry.put(def, origin) === 'stale') {
-        this.report(new ProfileError(`profile "${def.name}" from ${origin} is older than the version already loaded from it; ignored`), `loading profile file ${file}`);
+        this.report(
+          new ProfileError(
+            `profile "${def.name}" from ${origin} is older than the version already loaded from it; ignored`,
+          ),
+          `loading profile file ${file}`,
+        );
       }
     }
     this.files.set(name, { stamp, names: loaded });

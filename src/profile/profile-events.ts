@@ -24,13 +24,34 @@ export type ProfileEvent =
   /** Profile paths the device did not announce in its object links: not read, observed or written. */
   | { readonly type: 'paths-skipped'; readonly paths: readonly SkippedPath[] }
   | { readonly type: 'version-mismatch'; readonly mismatches: readonly VersionMismatch[] }
-  | { readonly type: 'observe-failed'; readonly kind: 'single' | 'composite'; readonly paths: readonly string[]; readonly result?: string; readonly error?: string }
-  | { readonly type: 'read-failed'; readonly paths: readonly string[]; readonly result?: string; readonly error?: string }
-  | { readonly type: 'write-attributes-failed'; readonly path: string; readonly result?: string; readonly error?: string }
+  | {
+      readonly type: 'observe-failed';
+      readonly kind: 'single' | 'composite';
+      readonly paths: readonly string[];
+      readonly result?: string;
+      readonly error?: string;
+    }
+  | {
+      readonly type: 'read-failed';
+      readonly paths: readonly string[];
+      readonly result?: string;
+      readonly error?: string;
+    }
+  | {
+      readonly type: 'write-attributes-failed';
+      readonly path: string;
+      readonly result?: string;
+      readonly error?: string;
+    }
   /** No profile is assigned to the endpoint (`profile` undefined), or the assigned one is unknown. */
   | { readonly type: 'profile-missing'; readonly profile?: string }
   /** Values of an RPC-created observation that the profile has no key for (and would drop). */
-  | { readonly type: 'notification'; readonly paths: readonly string[]; readonly values: JsonObject; readonly types: { readonly [path: string]: ResourceType } };
+  | {
+      readonly type: 'notification';
+      readonly paths: readonly string[];
+      readonly values: JsonObject;
+      readonly types: { readonly [path: string]: ResourceType };
+    };
 
 export type ProfileEventListener = (endpoint: string, profile: string | null, event: ProfileEvent) => void;
 
@@ -57,9 +78,17 @@ export function profileEventDetail(event: ProfileEvent): EventDetail {
   switch (event.type) {
     case 'observe-failed':
     case 'read-failed':
-      return { reason: event.result ?? 'error', paths: [...event.paths], ...(event.error !== undefined ? { message: event.error } : {}) };
+      return {
+        reason: event.result ?? 'error',
+        paths: [...event.paths],
+        ...(event.error !== undefined ? { message: event.error } : {}),
+      };
     case 'write-attributes-failed':
-      return { reason: event.result ?? 'error', paths: [event.path], ...(event.error !== undefined ? { message: event.error } : {}) };
+      return {
+        reason: event.result ?? 'error',
+        paths: [event.path],
+        ...(event.error !== undefined ? { message: event.error } : {}),
+      };
     case 'paths-skipped':
       return {
         reason: [...new Set(event.paths.map((p) => p.reason))].join(','),
@@ -67,11 +96,16 @@ export function profileEventDetail(event: ProfileEvent): EventDetail {
         message: event.paths.map((p) => `${p.path}: ${p.reason} (${p.uses.join(', ')})`).join('; '),
       };
     case 'version-mismatch':
-      return { paths: event.mismatches.map((m) => m.path), message: event.mismatches.map((m) => `${m.path}: profile ${m.profile}, device ${m.device}`).join('; ') };
+      return {
+        paths: event.mismatches.map((m) => m.path),
+        message: event.mismatches.map((m) => `${m.path}: profile ${m.profile}, device ${m.device}`).join('; '),
+      };
     case 'notification':
       return { paths: [...event.paths], values: event.values, types: { ...event.types } };
     case 'profile-missing':
-      return { message: event.profile === undefined ? 'no profile assigned' : `profile "${event.profile}" is not known` };
+      return {
+        message: event.profile === undefined ? 'no profile assigned' : `profile "${event.profile}" is not known`,
+      };
     case 'profile-applied':
       return {
         reason: event.reason,

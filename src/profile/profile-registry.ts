@@ -36,7 +36,8 @@ interface Candidate {
 
 /** Positive when a's stamps say it is newer than b, negative when older, 0 when they do not tell. */
 export function compareStamps(a: ProfileDefinition, b: ProfileDefinition): number {
-  if (a.updatedAt !== undefined && b.updatedAt !== undefined && a.updatedAt !== b.updatedAt) return a.updatedAt - b.updatedAt;
+  if (a.updatedAt !== undefined && b.updatedAt !== undefined && a.updatedAt !== b.updatedAt)
+    return a.updatedAt - b.updatedAt;
   if (a.version !== undefined && b.version !== undefined && a.version !== b.version) return a.version - b.version;
   return 0;
 }

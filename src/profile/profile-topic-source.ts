@@ -49,7 +49,9 @@ export class ProfileTopicSource implements ProfileSource {
       }
       const def = parseProfile(doc, where);
       if (record.key !== null && record.key !== def.name) {
-        throw new ProfileError(`record at ${where} has key "${record.key}" but names profile "${def.name}"; the key must be the profile name`);
+        throw new ProfileError(
+          `record at ${where} has key "${record.key}" but names profile "${def.name}"; the key must be the profile name`,
+        );
       }
       if (this.opts.registry.put(def, this.origin) === 'stale') {
         throw new ProfileError(`profile "${def.name}" at ${where} is older than the one already received; ignored`);

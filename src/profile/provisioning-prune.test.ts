@@ -4,7 +4,12 @@ import { MemoryProvisioningStore, ProfileAssigner } from './provisioning';
 describe('ProfileAssigner.pruneExpired', () => {
   it('drops expired assignments oldest first, at most maxScan, and never a fresh one', async () => {
     let now = 1000;
-    const a = new ProfileAssigner({ store: new MemoryProvisioningStore(), rules: [{ pattern: '*', profile: 'p' }], cacheTtlMs: 100, now: () => now });
+    const a = new ProfileAssigner({
+      store: new MemoryProvisioningStore(),
+      rules: [{ pattern: '*', profile: 'p' }],
+      cacheTtlMs: 100,
+      now: () => now,
+    });
     for (const ep of ['a', 'b', 'c']) await a.resolve(ep);
     now += 60;
     await a.resolve('d');

@@ -52,7 +52,9 @@ export class ProvisioningTopicSource {
     }
     const rec = parseProvisioningRecord(doc, where);
     if (record.key !== null && record.key !== rec.endpoint) {
-      throw new ProfileError(`provisioning record at ${where} has key "${record.key}" but endpoint "${rec.endpoint}"; the key must be the endpoint`);
+      throw new ProfileError(
+        `provisioning record at ${where} has key "${record.key}" but endpoint "${rec.endpoint}"; the key must be the endpoint`,
+      );
     }
     await store.put(rec);
     return rec.endpoint;

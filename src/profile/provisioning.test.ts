@@ -1,6 +1,11 @@
 import type { ConsumedRecord } from '../bus/types';
 import { ProfileError } from './errors';
-import { MemoryProvisioningStore, parseAssignmentRules, parseProvisioningRecord, ProfileAssigner } from './provisioning';
+import {
+  MemoryProvisioningStore,
+  parseAssignmentRules,
+  parseProvisioningRecord,
+  ProfileAssigner,
+} from './provisioning';
 import { ProvisioningTopicSource } from './provisioning-topic-source';
 
 const record = (key: string | null, value: unknown, offset = '0'): ConsumedRecord => ({
@@ -29,7 +34,12 @@ describe('assignment rules', () => {
 
   it('validates rules from configuration, naming rule and field', () => {
     expect(parseAssignmentRules([{ pattern: 'a*', profile: 'p' }])).toHaveLength(1);
-    expect(() => parseAssignmentRules([{ pattern: 'a*', profile: 'p' }, { pattern: '/(/', profile: 'q' }])).toThrow(/\[1\]\.pattern: invalid regular expression/);
+    expect(() =>
+      parseAssignmentRules([
+        { pattern: 'a*', profile: 'p' },
+        { pattern: '/(/', profile: 'q' },
+      ]),
+    ).toThrow(/\[1\]\.pattern: invalid regular expression/);
     expect(() => parseAssignmentRules([{ pattern: 'a*' }])).toThrow(/\[0\]\.profile/);
   });
 });
@@ -72,7 +82,12 @@ describe('provisioning records', () => {
   });
 
   it('validate credentials, naming the field and never the value', () => {
-    for (const credentials of [{ mode: 'psk', identity: 'd', key: 'SECRET-not-hex' }, { mode: 'psk', identity: '', key: '00' }, { mode: 'rsa', key: 'SECRET' }, { mode: 'psk', identity: 'd', key: '00', extra: 'SECRET' }]) {
+    for (const credentials of [
+      { mode: 'psk', identity: 'd', key: 'SECRET-not-hex' },
+      { mode: 'psk', identity: '', key: '00' },
+      { mode: 'rsa', key: 'SECRET' },
+      { mode: 'psk', identity: 'd', key: '00', extra: 'SECRET' },
+    ]) {
       try {
         parseProvisioningRecord({ endpoint: 'd', credentials }, 'test');
         throw new Error(`expected a ProfileError for ${credentials.mode}`);
@@ -82,7 +97,10 @@ describe('provisioning records', () => {
         expect(JSON.stringify((err as ProfileError).issues) + (err as Error).message).not.toMatch(/SECRET/);
       }
     }
-    expect(parseProvisioningRecord({ endpoint: 'd', credentials: { mode: 'psk', identity: 'id-d', key: '00ff' } }, 'test').credentials).toEqual({ mode: 'psk', identity: 'id-d', key: '00ff' });
+    expect(
+      parseProvisioningRecord({ endpoint: 'd', credentials: { mode: 'psk', identity: 'id-d', key: '00ff' } }, 'test')
+        .credentials,
+    ).toEqual({ mode: 'psk', identity: 'id-d', key: '00ff' });
   });
 
   it('are found by PSK identity; a changed or removed identity is no longer found', async () => {
@@ -101,8 +119,20 @@ describe('provisioning records', () => {
     const assigner = new ProfileAssigner({ store });
     const errors: string[] = [];
     const changed: string[] = [];
-    const src = new ProvisioningTopicSource({ bus: { follow: async () => undefined }, topic: 'devices', assigner, onError: (e) => errors.push(String(e)), onChange: (ep) => changed.push(ep) });
-    await src.handle(record('dev-1', { endpoint: 'dev-1', profile: 'sensor', credentials: { mode: 'psk', identity: 'dev-1', key: '5ec2e7' } }));
+    const src = new ProvisioningTopicSource({
+      bus: { follow: async () => undefined },
+      topic: 'devices',
+      assigner,
+      onError: (e) => errors.push(String(e)),
+      onChange: (ep) => changed.push(ep),
+    });
+    await src.handle(
+      record('dev-1', {
+        endpoint: 'dev-1',
+        profile: 'sensor',
+        credentials: { mode: 'psk', identity: 'dev-1', key: '5ec2e7' },
+      }),
+    );
     expect(await store.get('dev-1')).toMatchObject({ profile: 'sensor' });
     expect(await assigner.resolve('dev-1')).toEqual({ profile: 'sensor', via: 'provisioning' });
     await src.handle(record('dev-1', null));

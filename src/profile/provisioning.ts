@@ -5,7 +5,13 @@
  * never logged nor put in an error message.
  */
 import { z } from 'zod';
-import { credentialKey, credentialsSchema, sameCredentialKey, type CredentialKind, type CredentialsInput } from '../security/credentials';
+import {
+  credentialKey,
+  credentialsSchema,
+  sameCredentialKey,
+  type CredentialKind,
+  type CredentialsInput,
+} from '../security/credentials';
 import { compilePattern } from '../common/pattern';
 import { TtlLruCache } from '../common/lru-cache';
 import { ProfileError, type ProfileIssue } from './errors';
@@ -49,14 +55,17 @@ export class MemoryProvisioningStore implements ProvisioningStore {
 
   async delete(endpoint: string): Promise<void> {
     const key = credentialKey(endpoint, this.records.get(endpoint)?.credentials);
-    if (key !== undefined && this.byCredential.get(`${key.kind}:${key.id}`) === endpoint) this.byCredential.delete(`${key.kind}:${key.id}`);
+    if (key !== undefined && this.byCredential.get(`${key.kind}:${key.id}`) === endpoint)
+      this.byCredential.delete(`${key.kind}:${key.id}`);
     this.records.delete(endpoint);
   }
 
   async findByCredential(kind: CredentialKind, id: string): Promise<ProvisioningRecord | undefined> {
     const endpoint = this.byCredential.get(`${kind}:${id}`);
     const record = endpoint === undefined ? undefined : this.records.get(endpoint);
-    return record !== undefined && sameCredentialKey(credentialKey(record.endpoint, record.credentials), { kind, id }) ? record : undefined;
+    return record !== undefined && sameCredentialKey(credentialKey(record.endpoint, record.credentials), { kind, id })
+      ? record
+      : undefined;
   }
 }
 
@@ -72,7 +81,10 @@ export const provisioningRecordSchema = z
 export function parseProvisioningRecord(input: unknown, origin: string): ProvisioningRecord {
   const parsed = provisioningRecordSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const issues: ProfileIssue[] = parsed.error.issues.map((i) => ({ field: i.path.length ? i.path.join('.') : '(document)', message: i.code === 'invalid_type' ? `expected ${i.expected}` : i.message }));
+  const issues: ProfileIssue[] = parsed.error.issues.map((i) => ({
+    field: i.path.length ? i.path.join('.') : '(document)',
+    message: i.code === 'invalid_type' ? `expected ${i.expected}` : i.message,
+  }));
   throw new ProfileError(`provisioning record from ${origin} is invalid`, issues);
 }
 
@@ -83,20 +95,30 @@ export interface AssignmentRule {
 }
 
 export const assignmentRulesSchema = z.array(
-  z.object({ pattern: z.string().min(1), profile: z.string().trim().min(1) }).strict().superRefine((r, ctx) => {
-    try {
-      compilePattern(r.pattern);
-    } catch (err) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['pattern'], message: errorMessage(err) });
-    }
-  }),
+  z
+    .object({ pattern: z.string().min(1), profile: z.string().trim().min(1) })
+    .strict()
+    .superRefine((r, ctx) => {
+      try {
+        compilePattern(r.pattern);
+      } catch (err) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['pattern'], message: errorMessage(err) });
+      }
+    }),
 );
 
 /** Parses rules from configuration (e.g. a JSON environment variable); errors name rule and field. */
 export function parseAssignmentRules(input: unknown, origin = 'configuration'): AssignmentRule[] {
   const parsed = assignmentRulesSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => ({ field: i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') || '(rules)', message: i.message }));
+  const issues = parsed.error.issues.map((i) => ({
+    field:
+      i.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
+        .join('')
+        .replace(/^\./, '') || '(rules)',
+    message: i.message,
+  }));
   throw new ProfileError(`profile assignment rules from ${origin} are invalid`, issues);
 }
 
@@ -156,7 +178,8 @@ export class ProfileAssigner {
     const p = this.opts.store
       .get(endpoint)
       .then((rec) => {
-        const value: Assignment | undefined = rec?.profile !== undefined ? { profile: rec.profile, via: 'provisioning' } : this.byRules(endpoint);
+        const value: Assignment | undefined =
+          rec?.profile !== undefined ? { profile: rec.profile, via: 'provisioning' } : this.byRules(endpoint);
         if (generation === this.generation) this.remember(endpoint, value);
         return value;
       })

@@ -26,8 +26,22 @@ export interface Publisher {
    * `values`: key → typed JSON, as mapped by the profile. `profileName`: null when the device has
    * no profile (keys are then LwM2M paths). `ts`: Unix ms of the measurement.
    */
-  publishTelemetry(endpoint: string, profileName: string | null, ts: number, values: JsonObject, source: UplinkSource, types?: ValueTypes): Promise<void>;
-  publishAttributes(endpoint: string, profileName: string | null, ts: number, values: JsonObject, source: UplinkSource, types?: ValueTypes): Promise<void>;
+  publishTelemetry(
+    endpoint: string,
+    profileName: string | null,
+    ts: number,
+    values: JsonObject,
+    source: UplinkSource,
+    types?: ValueTypes,
+  ): Promise<void>;
+  publishAttributes(
+    endpoint: string,
+    profileName: string | null,
+    ts: number,
+    values: JsonObject,
+    source: UplinkSource,
+    types?: ValueTypes,
+  ): Promise<void>;
   /** Profile-layer events (observe-failed, paths-skipped, ...); `profileName` null when none applies. */
   publishEvent(endpoint: string, profileName: string | null, ts: number, event: ProfileEvent): Promise<void>;
 }

@@ -10,7 +10,13 @@ import { ReportMapper } from './report-mapper';
 const VALUES = new Map<string, LwM2mNode>([
   ['/3/0/0', single(0, 'STRING', 'ACME')],
   ['/3/0/9', single(9, 'INTEGER', 87)],
-  ['/3/0/6', multi(6, 'INTEGER', [[0, 1], [1, 5]])],
+  [
+    '/3/0/6',
+    multi(6, 'INTEGER', [
+      [0, 1],
+      [1, 5],
+    ]),
+  ],
   ['/3303/0/5700', single(5700, 'FLOAT', 21.5)],
   ['/3303/1/5700', single(5700, 'FLOAT', 30)],
   ['/3303/0', instance(0, [single(5700, 'FLOAT', 21.5), single(5701, 'STRING', 'Cel')])],
@@ -45,7 +51,14 @@ beforeEach(() => {
   store = new MemoryProvisioningStore();
   assigner = new ProfileAssigner({ store, rules: [{ pattern: 'dev-*', profile: 'sensor' }] });
   failures = [];
-  flow = new RegistrationFlow({ server: devices, registry, assigner, publisher, onFailure: (e, ctx) => failures.push(`${ctx}: ${String(e)}`), now: () => 1000 });
+  flow = new RegistrationFlow({
+    server: devices,
+    registry,
+    assigner,
+    publisher,
+    onFailure: (e, ctx) => failures.push(`${ctx}: ${String(e)}`),
+    now: () => 1000,
+  });
   events = [];
   flow.events.on((_ep, _p, e) => events.push(e));
   flow.start();
@@ -65,11 +78,35 @@ describe('RegistrationFlow', () => {
     ]);
     const read = publisher.values.filter((v) => v.source.op === 'read');
     expect(read).toEqual([
-      { topic: 'telemetry', endpoint: 'dev-1', profile: 'sensor', ts: 1000, values: { battery: 87, power: { '0': 1, '1': 5 }, temperature: 21.5 }, source: { op: 'read', paths: ['/3/0/0', '/3/0/9', '/3/0/6', '/3303/0/5700'] }, types: { battery: 'INTEGER', power: 'INTEGER', temperature: 'FLOAT' } },
-      { topic: 'attributes', endpoint: 'dev-1', profile: 'sensor', ts: 1000, values: { manufacturer: 'ACME' }, source: { op: 'read', paths: ['/3/0/0', '/3/0/9', '/3/0/6', '/3303/0/5700'] }, types: { manufacturer: 'STRING' } },
+      {
+        topic: 'telemetry',
+        endpoint: 'dev-1',
+        profile: 'sensor',
+        ts: 1000,
+        values: { battery: 87, power: { '0': 1, '1': 5 }, temperature: 21.5 },
+        source: { op: 'read', paths: ['/3/0/0', '/3/0/9', '/3/0/6', '/3303/0/5700'] },
+        types: { battery: 'INTEGER', power: 'INTEGER', temperature: 'FLOAT' },
+      },
+      {
+        topic: 'attributes',
+        endpoint: 'dev-1',
+        profile: 'sensor',
+        ts: 1000,
+        values: { manufacturer: 'ACME' },
+        source: { op: 'read', paths: ['/3/0/0', '/3/0/9', '/3/0/6', '/3303/0/5700'] },
+        types: { manufacturer: 'STRING' },
+      },
     ]);
-    expect(publisher.values.filter((v) => v.source.op === 'observe').map((v) => v.values)).toEqual([{ battery: 87 }, { temperature: 21.5 }]);
-    expect(events.at(-1)).toMatchObject({ type: 'profile-applied', reason: 'registered', observationsEstablished: 2, attributesWritten: 1 });
+    expect(publisher.values.filter((v) => v.source.op === 'observe').map((v) => v.values)).toEqual([
+      { battery: 87 },
+      { temperature: 21.5 },
+    ]);
+    expect(events.at(-1)).toMatchObject({
+      type: 'profile-applied',
+      reason: 'registered',
+      observationsEstablished: 2,
+      attributesWritten: 1,
+    });
     expect(failures).toEqual([]);
   });
 
@@ -78,7 +115,15 @@ describe('RegistrationFlow', () => {
     devices.register(registration());
     await flow.idle();
     devices.calls.length = 0;
-    const changed = { ...SENSOR, version: 2, observeAttr: { ...SENSOR.observeAttr, observe: ['/3303/0/5700', '/3303/1/5700'], attributeLwm2m: { '/3303/0/5700': { pmin: 5 } } } };
+    const changed = {
+      ...SENSOR,
+      version: 2,
+      observeAttr: {
+        ...SENSOR.observeAttr,
+        observe: ['/3303/0/5700', '/3303/1/5700'],
+        attributeLwm2m: { '/3303/0/5700': { pmin: 5 } },
+      },
+    };
     registry.putDocument(changed, 'test');
     await flow.idle();
     expect(devices.calls).toEqual([
@@ -89,15 +134,32 @@ describe('RegistrationFlow', () => {
       'observe-composite /3303/0/5700 /3303/1/5700',
     ]);
     expect(devices.observations.map((o) => o.paths)).toEqual([['/3303/0/5700', '/3303/1/5700']]);
-    expect(events.at(-1)).toMatchObject({ type: 'profile-applied', reason: 'profile-changed', observationsCancelled: 2, observationsEstablished: 1 });
+    expect(events.at(-1)).toMatchObject({
+      type: 'profile-applied',
+      reason: 'profile-changed',
+      observationsCancelled: 2,
+      observationsEstablished: 1,
+    });
   });
 
   it('keeps what is unchanged, and sets up again on Update only when the object links changed', async () => {
-    registry.putDocument({ ...SENSOR, observeAttr: { ...SENSOR.observeAttr, observe: ['/3303/1/5700'], attributeLwm2m: {} } }, 'test');
-    const before = registration({ objects: [{ objectId: 3, instances: [0] }, { objectId: 3303, instances: [0] }], objectLinks: '</3/0>,</3303/0>' });
+    registry.putDocument(
+      { ...SENSOR, observeAttr: { ...SENSOR.observeAttr, observe: ['/3303/1/5700'], attributeLwm2m: {} } },
+      'test',
+    );
+    const before = registration({
+      objects: [
+        { objectId: 3, instances: [0] },
+        { objectId: 3303, instances: [0] },
+      ],
+      objectLinks: '</3/0>,</3303/0>',
+    });
     devices.register(before);
     await flow.idle();
-    expect(events.find((e) => e.type === 'paths-skipped')).toEqual({ type: 'paths-skipped', paths: [{ path: '/3303/1/5700', reason: 'instance-not-announced', uses: ['observe'] }] });
+    expect(events.find((e) => e.type === 'paths-skipped')).toEqual({
+      type: 'paths-skipped',
+      paths: [{ path: '/3303/1/5700', reason: 'instance-not-announced', uses: ['observe'] }],
+    });
     const same = { ...before, lastUpdate: 5 };
     devices.events.emit({ type: 'updated', before, after: same, addressChanged: false });
     await flow.idle();
@@ -106,7 +168,10 @@ describe('RegistrationFlow', () => {
     devices.registrations.set('dev-1', after);
     devices.events.emit({ type: 'updated', before, after, addressChanged: false });
     await flow.idle();
-    expect(devices.calls).toEqual(['read-composite /3/0/0 /3/0/9 /3/0/6 /3303/0/5700', 'observe-composite /3303/1/5700']);
+    expect(devices.calls).toEqual([
+      'read-composite /3/0/0 /3/0/9 /3/0/6 /3303/0/5700',
+      'observe-composite /3303/1/5700',
+    ]);
   });
 
   it('reports a device without profile, and sets it up once its profile arrives', async () => {
@@ -130,7 +195,11 @@ describe('RegistrationFlow', () => {
     devices.calls.length = 0;
     registry.delete('sensor', 'file:a');
     await flow.idle();
-    expect(devices.calls).toEqual(['write-attributes /3303/0/5700 {"pmin":null,"pmax":null}', 'cancel-composite /3/0/9', 'cancel-composite /3303/0/5700']);
+    expect(devices.calls).toEqual([
+      'write-attributes /3303/0/5700 {"pmin":null,"pmax":null}',
+      'cancel-composite /3/0/9',
+      'cancel-composite /3303/0/5700',
+    ]);
     expect(devices.observations).toEqual([]);
     expect(events.some((e) => e.type === 'profile-missing')).toBe(true);
   });
@@ -152,13 +221,37 @@ describe('RegistrationFlow', () => {
 describe('ReportMapper', () => {
   it('maps notifications and Send with the device profile, and the rest under paths', async () => {
     registry.putDocument(SENSOR, 'test');
-    const uplink = new ReportMapper({ registry, assigner, publisher, onFailure: (e) => failures.push(String(e)), now: () => 2000 });
+    const uplink = new ReportMapper({
+      registry,
+      assigner,
+      publisher,
+      onFailure: (e) => failures.push(String(e)),
+      now: () => 2000,
+    });
     uplink.attach(devices.events);
     const reg = registration();
-    devices.notify({ token: 'a', registrationId: reg.id, endpoint: reg.endpoint, kind: 'single', paths: ['/3303/0'], createdAt: 0 }, reg);
+    devices.notify(
+      { token: 'a', registrationId: reg.id, endpoint: reg.endpoint, kind: 'single', paths: ['/3303/0'], createdAt: 0 },
+      reg,
+    );
     const n = await publisher.waitFor((v) => v.source.op === 'notify');
-    expect(n).toMatchObject({ profile: 'sensor', ts: 2000, values: { temperature: 21.5, '/3303/0/5701': 'Cel' }, source: { op: 'notify', paths: ['/3303/0'] } });
-    await uplink.handleSend(registration({ endpoint: 'unknown' }), [{ timestamp: 42, nodes: new Map([['/3/0/9', VALUES.get('/3/0/9') ?? null]]) }]);
-    expect(publisher.values.at(-1)).toEqual({ topic: 'telemetry', endpoint: 'unknown', profile: null, ts: 42, values: { '/3/0/9': 87 }, source: { op: 'send', paths: ['/3/0/9'] }, types: { '/3/0/9': 'INTEGER' } });
+    expect(n).toMatchObject({
+      profile: 'sensor',
+      ts: 2000,
+      values: { temperature: 21.5, '/3303/0/5701': 'Cel' },
+      source: { op: 'notify', paths: ['/3303/0'] },
+    });
+    await uplink.handleSend(registration({ endpoint: 'unknown' }), [
+      { timestamp: 42, nodes: new Map([['/3/0/9', VALUES.get('/3/0/9') ?? null]]) },
+    ]);
+    expect(publisher.values.at(-1)).toEqual({
+      topic: 'telemetry',
+      endpoint: 'unknown',
+      profile: null,
+      ts: 42,
+      values: { '/3/0/9': 87 },
+      source: { op: 'send', paths: ['/3/0/9'] },
+      types: { '/3/0/9': 'INTEGER' },
+    });
   });
 });

@@ -50,7 +50,10 @@ export class RegistrationFlow {
   constructor(private readonly opts: RegistrationFlowOptions) {}
 
   start(): void {
-    this.unsubscribe = [this.opts.server.events.on((e) => this.onServerEvent(e)), this.opts.registry.onChange((c) => this.onProfileChange(c))];
+    this.unsubscribe = [
+      this.opts.server.events.on((e) => this.onServerEvent(e)),
+      this.opts.registry.onChange((c) => this.onProfileChange(c)),
+    ];
   }
 
   async stop(): Promise<void> {
@@ -76,7 +79,9 @@ export class RegistrationFlow {
     this.enqueue(endpoint, async () => {
       const reg = await this.opts.server.registration(endpoint);
       const old = before === null ? undefined : this.opts.registry.get(before);
-      await this.apply(reg, 'assignment-changed', (profile) => (old && old.name !== profile.name ? { profile: old, registration: reg } : undefined));
+      await this.apply(reg, 'assignment-changed', (profile) =>
+        old && old.name !== profile.name ? { profile: old, registration: reg } : undefined,
+      );
     });
   }
 
@@ -88,7 +93,9 @@ export class RegistrationFlow {
         return;
       case 'updated':
         if (e.before.objectLinks === e.after.objectLinks) return;
-        this.enqueue(e.after.endpoint, () => this.apply(e.after, 'updated', (profile) => ({ profile, registration: e.before })));
+        this.enqueue(e.after.endpoint, () =>
+          this.apply(e.after, 'updated', (profile) => ({ profile, registration: e.before })),
+        );
         return;
       case 'deregistered':
       case 'expired':
@@ -103,7 +110,9 @@ export class RegistrationFlow {
       if (name !== change.name) continue;
       this.enqueue(endpoint, async () => {
         const reg = await this.opts.server.registration(endpoint);
-        await this.apply(reg, 'profile-changed', () => (change.previous ? { profile: change.previous, registration: reg } : undefined));
+        await this.apply(reg, 'profile-changed', () =>
+          change.previous ? { profile: change.previous, registration: reg } : undefined,
+        );
       });
     }
   }
@@ -113,13 +122,22 @@ export class RegistrationFlow {
    * given the profile now in force. A withdrawn profile leaves an empty one: its observations are
    * cancelled and its attributes removed.
    */
-  private async apply(reg: Registration, reason: ApplyReason, previousOf: (profile: CompiledProfile) => PreviousSetup | undefined): Promise<void> {
+  private async apply(
+    reg: Registration,
+    reason: ApplyReason,
+    previousOf: (profile: CompiledProfile) => PreviousSetup | undefined,
+  ): Promise<void> {
     const ep = reg.endpoint;
     const assignment = await this.opts.assigner.resolve(ep);
     if (this.profileOf.has(ep)) this.profileOf.set(ep, assignment?.profile ?? null);
     const found = assignment ? this.opts.registry.get(assignment.profile) : undefined;
     if (found === undefined) {
-      emitProfileEvent(this.deps(), ep, assignment?.profile ?? null, assignment ? { type: 'profile-missing', profile: assignment.profile } : { type: 'profile-missing' });
+      emitProfileEvent(
+        this.deps(),
+        ep,
+        assignment?.profile ?? null,
+        assignment ? { type: 'profile-missing', profile: assignment.profile } : { type: 'profile-missing' },
+      );
     }
     const profile = found ?? (assignment ? emptyProfile(assignment.profile) : undefined);
     if (profile === undefined) return;
@@ -130,7 +148,14 @@ export class RegistrationFlow {
 
   private deps(): ConstructorParameters<typeof DeviceSetup>[0] {
     const { server, publisher, onFailure, convert, now } = this.opts;
-    return { server, publisher, events: this.events, onFailure, ...(convert ? { convert } : {}), ...(now ? { now } : {}) };
+    return {
+      server,
+      publisher,
+      events: this.events,
+      onFailure,
+      ...(convert ? { convert } : {}),
+      ...(now ? { now } : {}),
+    };
   }
 
   private enqueue(endpoint: string, task: () => Promise<void>): void {

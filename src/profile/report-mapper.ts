@@ -21,7 +21,9 @@ import type { Publisher, UplinkSource } from './publisher';
 import { parseProfile } from './schema';
 
 export const DEFAULT_PROFILE_NAME = 'default';
-const BUILT_IN_DEFAULT = compileProfile(parseProfile({ name: DEFAULT_PROFILE_NAME, unmappedPaths: 'path' }, 'built-in'));
+const BUILT_IN_DEFAULT = compileProfile(
+  parseProfile({ name: DEFAULT_PROFILE_NAME, unmappedPaths: 'path' }, 'built-in'),
+);
 
 type NotificationEvent = Extract<ServerEvent, { type: 'notification' }>;
 
@@ -51,8 +53,12 @@ export class ReportMapper {
       // The error reports capture the endpoint only, not the event: a notification's decoded
       // values are then garbage as soon as they are mapped, not kept until Kafka acknowledges.
       const endpoint = e.type === 'notification' || e.type === 'send' ? e.registration.endpoint : '';
-      if (e.type === 'notification') this.handleNotification(e).catch((err: unknown) => this.opts.onFailure(err, `notification of ${endpoint}`));
-      else if (e.type === 'send' && withSend) this.handleSend(e.registration, e.entries).catch((err: unknown) => this.opts.onFailure(err, `Send of ${endpoint}`));
+      if (e.type === 'notification')
+        this.handleNotification(e).catch((err: unknown) => this.opts.onFailure(err, `notification of ${endpoint}`));
+      else if (e.type === 'send' && withSend)
+        this.handleSend(e.registration, e.entries).catch((err: unknown) =>
+          this.opts.onFailure(err, `Send of ${endpoint}`),
+        );
     });
   }
 
@@ -63,7 +69,9 @@ export class ReportMapper {
    */
   handleNotification(e: NotificationEvent): Promise<void> {
     const profile = this.profileFor(e.registration.endpoint);
-    return profile instanceof Promise ? profile.then((p) => this.publishNotification(e, p)) : this.publishNotification(e, profile);
+    return profile instanceof Promise
+      ? profile.then((p) => this.publishNotification(e, p))
+      : this.publishNotification(e, profile);
   }
 
   /** Maps and publishes a Send; rejects when the publisher cannot take the records (the device then gets 5.03). */
@@ -112,11 +120,20 @@ export class ReportMapper {
       const source = sourceOf(entry.nodes);
       const name = profile === BUILT_IN_DEFAULT ? null : profile.name;
       const { telemetry, attributes, types } = mapped;
-      if (Object.keys(telemetry).length > 0) jobs.push(publisher.publishTelemetry(reg.endpoint, name, ts, telemetry, source, typesOf(telemetry, types)));
-      if (Object.keys(attributes).length > 0) jobs.push(publisher.publishAttributes(reg.endpoint, name, ts, attributes, source, typesOf(attributes, types)));
+      if (Object.keys(telemetry).length > 0)
+        jobs.push(publisher.publishTelemetry(reg.endpoint, name, ts, telemetry, source, typesOf(telemetry, types)));
+      if (Object.keys(attributes).length > 0)
+        jobs.push(publisher.publishAttributes(reg.endpoint, name, ts, attributes, source, typesOf(attributes, types)));
       const unmapped = mapped.unmapped;
       if (unmapped !== undefined && Object.keys(unmapped.values).length > 0) {
-        jobs.push(publisher.publishEvent(reg.endpoint, name, ts, { type: 'notification', paths: source.paths, values: unmapped.values, types: unmapped.types }));
+        jobs.push(
+          publisher.publishEvent(reg.endpoint, name, ts, {
+            type: 'notification',
+            paths: source.paths,
+            values: unmapped.values,
+            types: unmapped.types,
+          }),
+        );
       }
     }
     return jobs;

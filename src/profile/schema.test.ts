@@ -45,7 +45,20 @@ describe('parseProfile', () => {
 
   it('unwraps a ThingsBoard device profile export', () => {
     const p = parseProfile(
-      { name: 'exported', type: 'DEFAULT', description: null, version: 4, profileData: { transportConfiguration: { type: 'LWM2M', observeAttr: { telemetry: ['/3/0/9'] }, bootstrap: [], clientLwM2mSettings: { clientOnlyObserveAfterConnect: 1 } } } },
+      {
+        name: 'exported',
+        type: 'DEFAULT',
+        description: null,
+        version: 4,
+        profileData: {
+          transportConfiguration: {
+            type: 'LWM2M',
+            observeAttr: { telemetry: ['/3/0/9'] },
+            bootstrap: [],
+            clientLwM2mSettings: { clientOnlyObserveAfterConnect: 1 },
+          },
+        },
+      },
       'test',
     );
     expect(p.name).toBe('exported');
@@ -55,7 +68,10 @@ describe('parseProfile', () => {
   });
 
   it('names the field of a bad path, a bad strategy and an unknown field', () => {
-    const issues = issuesOf({ name: 'bad', observeAttr: { telemetry: ['/3/0/9', '/3/x/1'], observeStrategy: 'SOMETIMES', telemtry: [] } });
+    const issues = issuesOf({
+      name: 'bad',
+      observeAttr: { telemetry: ['/3/0/9', '/3/x/1'], observeStrategy: 'SOMETIMES', telemtry: [] },
+    });
     const fields = issues.map((i) => i.field);
     expect(fields).toContain('observeAttr.telemetry.1');
     expect(fields).toContain('observeAttr.observeStrategy');
@@ -64,7 +80,10 @@ describe('parseProfile', () => {
   });
 
   it('names the path of bad notification attributes, with the spec rule', () => {
-    const issues = issuesOf({ name: 'bad', observeAttr: { attributeLwm2m: { '/3303/0/5700': { pmin: 60, pmax: 10 }, '/3/0/9': { pMin: 1 } } } });
+    const issues = issuesOf({
+      name: 'bad',
+      observeAttr: { attributeLwm2m: { '/3303/0/5700': { pmin: 60, pmax: 10 }, '/3/0/9': { pMin: 1 } } },
+    });
     expect(issues).toEqual(
       expect.arrayContaining([
         { field: 'observeAttr.attributeLwm2m./3303/0/5700', message: 'pmax must not be less than pmin' },
@@ -74,7 +93,10 @@ describe('parseProfile', () => {
   });
 
   it('rejects a key used for two paths, and a path with two keys', () => {
-    const issues = issuesOf({ name: 'dup', observeAttr: { keyName: { '/3/0/9': 'battery', '/3/0/20': 'battery', '/3_1.2/0/9': 'level' } } });
+    const issues = issuesOf({
+      name: 'dup',
+      observeAttr: { keyName: { '/3/0/9': 'battery', '/3/0/20': 'battery', '/3_1.2/0/9': 'level' } },
+    });
     expect(issues.map((i) => i.field)).toEqual(['observeAttr.keyName./3/0/20', 'observeAttr.keyName./3_1.2/0/9']);
   });
 
@@ -84,12 +106,19 @@ describe('parseProfile', () => {
   });
 
   it('prefixes fields of a ThingsBoard export with their place in the export', () => {
-    const fields = issuesOf({ name: 'x', profileData: { transportConfiguration: { observeAttr: { observe: [42] } } } }).map((i) => i.field);
+    const fields = issuesOf({
+      name: 'x',
+      profileData: { transportConfiguration: { observeAttr: { observe: [42] } } },
+    }).map((i) => i.field);
     expect(fields).toEqual(['profileData.transportConfiguration.observeAttr.observe.0']);
   });
 
   it('rejects two different strategies', () => {
-    expect(issuesOf({ name: 'x', observeStrategy: 'SINGLE', observeAttr: { observeStrategy: 'COMPOSITE_ALL' } }).map((i) => i.field)).toEqual(['observeStrategy']);
+    expect(
+      issuesOf({ name: 'x', observeStrategy: 'SINGLE', observeAttr: { observeStrategy: 'COMPOSITE_ALL' } }).map(
+        (i) => i.field,
+      ),
+    ).toEqual(['observeStrategy']);
   });
 
   it('says where the profile came from and that it is invalid', () => {
@@ -109,6 +138,7 @@ describe('the example profiles', () => {
     const dir = join(__dirname, '..', '..', 'examples', 'profiles');
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThan(0);
-    for (const f of files) expect(parseProfile(JSON.parse(readFileSync(join(dir, f), 'utf8')), f).name).toBe(f.replace(/\.json$/, ''));
+    for (const f of files)
+      expect(parseProfile(JSON.parse(readFileSync(join(dir, f), 'utf8')), f).name).toBe(f.replace(/\.json$/, ''));
   });
 });

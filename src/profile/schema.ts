@@ -23,7 +23,8 @@ export type UnmappedPolicy = (typeof UNMAPPED_POLICIES)[number];
 /** "/3/0/9", "3/0/9" or "/3_1.2/0/9"; not the root. */
 const pathText = z.string().superRefine((text, ctx) => {
   try {
-    if (pathLevel(parseVersionedPath(text).path) === 'root') ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'the root path "/" cannot be mapped' });
+    if (pathLevel(parseVersionedPath(text).path) === 'root')
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'the root path "/" cannot be mapped' });
   } catch (err) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: errorMessage(err) });
   }
@@ -96,7 +97,10 @@ const timestamp = z.union([
   z.number().int().nonnegative(),
   z
     .string()
-    .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), 'must be Unix milliseconds or an ISO 8601 date-time')
+    .refine(
+      (s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)),
+      'must be Unix milliseconds or an ISO 8601 date-time',
+    )
     .transform((s) => Date.parse(s)),
 ]);
 
@@ -118,7 +122,11 @@ export const profileSchema = z
   .superRefine((p, ctx) => {
     const inner = p.observeAttr.observeStrategy;
     if (inner !== undefined && p.observeStrategy !== undefined && inner !== p.observeStrategy) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['observeStrategy'], message: `differs from observeAttr.observeStrategy (${inner})` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['observeStrategy'],
+        message: `differs from observeAttr.observeStrategy (${inner})`,
+      });
     }
     checkKeyNames(p.observeAttr.keyName, ctx);
   });
@@ -133,9 +141,11 @@ function checkKeyNames(keyName: Readonly<Record<string, string>>, ctx: z.Refinem
     const path = formatPath(parseVersionedPath(text).path);
     const field = ['observeAttr', 'keyName', text];
     const other = pathByKey.get(key);
-    if (other !== undefined && other !== path) ctx.addIssue({ code: z.ZodIssueCode.custom, path: field, message: `key "${key}" already names ${other}` });
+    if (other !== undefined && other !== path)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: field, message: `key "${key}" already names ${other}` });
     const known = keyByPath.get(path);
-    if (known !== undefined && known !== key) ctx.addIssue({ code: z.ZodIssueCode.custom, path: field, message: `${path} already has the key "${known}"` });
+    if (known !== undefined && known !== key)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: field, message: `${path} already has the key "${known}"` });
     pathByKey.set(key, path);
     keyByPath.set(path, key);
   }
@@ -148,10 +158,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 const OUR_TOP_LEVEL = ['description', 'updatedAt', 'version', 'observeStrategy', 'unmappedPaths'] as const;
 
 /** Lifts the transport configuration out of a ThingsBoard export; returns the prefix of its fields. */
-function unwrapThingsBoard(input: Record<string, unknown>): { doc: Record<string, unknown>; prefix: string } | undefined {
+function unwrapThingsBoard(
+  input: Record<string, unknown>,
+): { doc: Record<string, unknown>; prefix: string } | undefined {
   const profileData = input['profileData'];
   const fromExport = isRecord(profileData) && isRecord(profileData['transportConfiguration']);
-  const tc = fromExport ? (profileData as Record<string, unknown>)['transportConfiguration'] : input['transportConfiguration'];
+  const tc = fromExport
+    ? (profileData as Record<string, unknown>)['transportConfiguration']
+    : input['transportConfiguration'];
   if (!isRecord(tc)) return undefined;
   const doc: Record<string, unknown> = { name: input['name'] };
   // ThingsBoard exports carry `description: null` and its entity `version` (bumped on every save).
@@ -171,12 +185,18 @@ function fieldName(path: ReadonlyArray<string | number>, prefix: string): string
  * field; `origin` says where the document came from ("file:/etc/profiles/a.json", "topic:profiles").
  */
 export function parseProfile(input: unknown, origin: string): ProfileDefinition {
-  if (!isRecord(input)) throw new ProfileError(`profile from ${origin} is invalid`, [{ field: '(document)', message: 'must be a JSON object' }]);
+  if (!isRecord(input))
+    throw new ProfileError(`profile from ${origin} is invalid`, [
+      { field: '(document)', message: 'must be a JSON object' },
+    ]);
   const unwrapped = unwrapThingsBoard(input);
   const doc = unwrapped?.doc ?? input;
   const parsed = profileSchema.safeParse(doc);
   if (parsed.success) return parsed.data;
-  const issues: ProfileIssue[] = parsed.error.issues.map((i) => ({ field: fieldName(i.path, unwrapped?.prefix ?? ''), message: i.message }));
+  const issues: ProfileIssue[] = parsed.error.issues.map((i) => ({
+    field: fieldName(i.path, unwrapped?.prefix ?? ''),
+    message: i.message,
+  }));
   const name = typeof doc['name'] === 'string' ? ` "${doc['name']}"` : '';
   throw new ProfileError(`profile${name} from ${origin} is invalid`, issues);
 }

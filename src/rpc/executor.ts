@@ -33,7 +33,11 @@ export interface RpcExecutorDeps {
 type Body = Omit<RpcResponseRecord, 'id' | 'endpoint' | 'method' | 'ts'>;
 
 /** The response record of a request that did not run (or failed before reaching the device). */
-export function rpcResponse(req: { readonly id: string; readonly endpoint: string; readonly method: string }, body: Body, now: number): RpcResponseRecord {
+export function rpcResponse(
+  req: { readonly id: string; readonly endpoint: string; readonly method: string },
+  body: Body,
+  now: number,
+): RpcResponseRecord {
   return { id: req.id, endpoint: req.endpoint, method: req.method, ...body, ts: now };
 }
 
@@ -73,16 +77,21 @@ function valuesBody(nodes: ReadonlyMap<string, LwM2mNode | null>): Pick<Body, 'v
 function resultBody(r: OperationResult, path?: LwM2mPath): Body {
   const base: Body = { result: r.result, ...(r.error !== undefined ? { error: r.error } : {}) };
   if (!r.success) return base;
-  if (r.node !== undefined && path !== undefined) return { ...base, ...valuesBody(new Map([[formatPath(path), r.node]])) };
+  if (r.node !== undefined && path !== undefined)
+    return { ...base, ...valuesBody(new Map([[formatPath(path), r.node]])) };
   if (r.nodes !== undefined) return { ...base, ...valuesBody(r.nodes) };
   if (r.links !== undefined) return { ...base, links: r.links.map((l) => linkJson(l.uri, l.params)) };
   if (r.location !== undefined) return { ...base, location: r.location };
   return base;
 }
 
-function linkJson(uri: string, params: Readonly<Record<string, string | true>>): { path: string; attributes?: Record<string, string | number> } {
+function linkJson(
+  uri: string,
+  params: Readonly<Record<string, string | true>>,
+): { path: string; attributes?: Record<string, string | number> } {
   const attributes: Record<string, string | number> = {};
-  for (const [k, v] of Object.entries(params)) attributes[k] = v === true ? '' : /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
+  for (const [k, v] of Object.entries(params))
+    attributes[k] = v === true ? '' : /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
   return Object.keys(attributes).length > 0 ? { path: uri, attributes } : { path: uri };
 }
 
@@ -99,7 +108,11 @@ export class RpcExecutor {
     try {
       const reg = await this.deps.server.registration(req.endpoint);
       const profile = await this.deps.profileFor(req.endpoint);
-      body = await this.run(req, { registration: reg, profile }, { timeoutMs, ...(req.format !== undefined ? { format: req.format } : {}) });
+      body = await this.run(
+        req,
+        { registration: reg, profile },
+        { timeoutMs, ...(req.format !== undefined ? { format: req.format } : {}) },
+      );
     } catch (err) {
       body = errorBody(err);
     }
@@ -147,14 +160,25 @@ export class RpcExecutor {
       }
       case 'Create': {
         const path = resolveTarget(t, p);
-        return resultBody(await s.create(ep, path.objectId as number, this.createInstances(t, path, p.value, p.nodes), o));
+        return resultBody(
+          await s.create(ep, path.objectId as number, this.createInstances(t, path, p.value, p.nodes), o),
+        );
       }
       case 'Delete':
         return resultBody(await s.delete(ep, resolveTarget(t, p), o));
       case 'ObserveCancel':
-        return cancelled(await s.cancelObservations(ep, { kind: 'single', paths: [formatPath(resolveTarget(t, p))] }, 'passive', o));
+        return cancelled(
+          await s.cancelObservations(ep, { kind: 'single', paths: [formatPath(resolveTarget(t, p))] }, 'passive', o),
+        );
       case 'ObserveCompositeCancel':
-        return cancelled(await s.cancelObservations(ep, { kind: 'composite', paths: resolveTargets(t, p).map(formatPath) }, 'passive', o));
+        return cancelled(
+          await s.cancelObservations(
+            ep,
+            { kind: 'composite', paths: resolveTargets(t, p).map(formatPath) },
+            'passive',
+            o,
+          ),
+        );
       case 'ObserveCancelAll': {
         const single = await s.cancelObservations(ep, { kind: 'single' }, 'passive', o);
         const composite = await s.cancelObservations(ep, { kind: 'composite' }, 'passive', o);
@@ -162,7 +186,10 @@ export class RpcExecutor {
       }
       case 'ObserveReadAll': {
         const all = await s.listObservations(ep);
-        return { result: 'CONTENT', observations: all.map((x) => ({ token: x.token, kind: x.kind, paths: [...x.paths] })) };
+        return {
+          result: 'CONTENT',
+          observations: all.map((x) => ({ token: x.token, kind: x.kind, paths: [...x.paths] })),
+        };
       }
     }
   }
@@ -173,24 +200,34 @@ export class RpcExecutor {
     for (const [name, value] of Object.entries(nodes)) {
       const path = resolveName(t, name, `params.nodes.${name}`);
       const level = pathLevel(path);
-      if (level !== 'resource' && level !== 'resourceInstance') throw new RpcValueError(`params.nodes.${name}: WriteComposite writes resources and resource instances`);
+      if (level !== 'resource' && level !== 'resourceInstance')
+        throw new RpcValueError(`params.nodes.${name}: WriteComposite writes resources and resource instances`);
       out.set(formatPath(path), jsonToNode(ctx, path, value));
     }
     return out;
   }
 
-  private createInstances(t: TargetContext, path: LwM2mPath, value: unknown, nodes: Readonly<Record<string, unknown>> | undefined): ObjectInstance[] {
+  private createInstances(
+    t: TargetContext,
+    path: LwM2mPath,
+    value: unknown,
+    nodes: Readonly<Record<string, unknown>> | undefined,
+  ): ObjectInstance[] {
     const ctx = this.nodeContext(t.registration);
     const objectId = path.objectId as number;
     const level = pathLevel(path);
-    if (level === 'instance' && value !== undefined) return [jsonToInstance(ctx, objectId, path.instanceId as number, value)];
+    if (level === 'instance' && value !== undefined)
+      return [jsonToInstance(ctx, objectId, path.instanceId as number, value)];
     if (level === 'object' && nodes !== undefined) {
       return Object.entries(nodes).map(([iid, v]) => {
-        if (!/^\d{1,5}$/.test(iid)) throw new RpcValueError(`params.nodes.${iid}: Create takes instances by instance id`);
+        if (!/^\d{1,5}$/.test(iid))
+          throw new RpcValueError(`params.nodes.${iid}: Create takes instances by instance id`);
         return jsonToInstance(ctx, objectId, Number(iid), v);
       });
     }
-    throw new RpcValueError('params.id: Create takes "id": "/<object>/<new instance>" with "value", or "id": "/<object>" with "nodes" by instance id');
+    throw new RpcValueError(
+      'params.id: Create takes "id": "/<object>/<new instance>" with "value", or "id": "/<object>" with "nodes" by instance id',
+    );
   }
 }
 
@@ -202,7 +239,9 @@ function cancelled(count: number): Body {
 function discoverAll(reg: Registration): { path: string; attributes?: Record<string, string | number> }[] {
   const links: { path: string; attributes?: Record<string, string | number> }[] = [];
   for (const o of reg.objects) {
-    links.push(o.version !== undefined ? { path: `/${o.objectId}`, attributes: { ver: o.version } } : { path: `/${o.objectId}` });
+    links.push(
+      o.version !== undefined ? { path: `/${o.objectId}`, attributes: { ver: o.version } } : { path: `/${o.objectId}` },
+    );
     for (const i of o.instances) links.push({ path: `/${o.objectId}/${i}` });
   }
   return links;

@@ -40,7 +40,12 @@ describe('jsonToValue', () => {
 
 describe('jsonToNode', () => {
   it('types a resource, a multi-instance resource and an instance by the object model', () => {
-    expect(jsonToNode(ctx(), parsePath('/3/0/15'), 'UTC')).toEqual({ kind: 'resource', id: 15, type: 'STRING', value: 'UTC' });
+    expect(jsonToNode(ctx(), parsePath('/3/0/15'), 'UTC')).toEqual({
+      kind: 'resource',
+      id: 15,
+      type: 'STRING',
+      value: 'UTC',
+    });
     const power = jsonToNode(ctx(), parsePath('/3/0/6'), { '0': 1, '1': 5 });
     expect(power).toMatchObject({ kind: 'multiResource', id: 6, type: 'INTEGER' });
     const inst = jsonToNode(ctx(), parsePath('/3/0'), { '14': '+01:00', '15': 'Europe/Paris' });
@@ -48,9 +53,15 @@ describe('jsonToNode', () => {
   });
 
   it('names the path of a bad value, an unknown resource, and a wrong shape', () => {
-    expect(() => jsonToNode(ctx(), parsePath('/3/0'), { '9': 'high' })).toThrow('/3/0/9: expected an integer, got "high"');
-    expect(() => jsonToNode(ctx(), parsePath('/3/0/999'), 1)).toThrow(/resource 999 of object 3 is not in the object model/);
-    expect(() => jsonToNode(ctx(), parsePath('/3/0/15'), { '0': 'x' })).toThrow(/single-instance resource takes a value/);
+    expect(() => jsonToNode(ctx(), parsePath('/3/0'), { '9': 'high' })).toThrow(
+      '/3/0/9: expected an integer, got "high"',
+    );
+    expect(() => jsonToNode(ctx(), parsePath('/3/0/999'), 1)).toThrow(
+      /resource 999 of object 3 is not in the object model/,
+    );
+    expect(() => jsonToNode(ctx(), parsePath('/3/0/15'), { '0': 'x' })).toThrow(
+      /single-instance resource takes a value/,
+    );
     expect(() => jsonToNode(ctx(), parsePath('/3'), {})).toThrow(/object instance, a resource or a resource instance/);
   });
 

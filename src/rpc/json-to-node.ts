@@ -43,7 +43,8 @@ function integer(v: Json, where: string, type: IntegerType): number | bigint {
   if (typeof v === 'number' && Number.isInteger(v)) n = v;
   else if (typeof v === 'string' && INTEGER_TEXT.test(v.trim())) n = BigInt(v.trim());
   else throw new RpcValueError(`${where}: expected an integer, got ${JSON.stringify(v)}`);
-  if (type === 'UNSIGNED_INTEGER' && n < 0) throw new RpcValueError(`${where}: expected an unsigned integer, got ${String(n)}`);
+  if (type === 'UNSIGNED_INTEGER' && n < 0)
+    throw new RpcValueError(`${where}: expected an unsigned integer, got ${String(n)}`);
   // LwM2M-Core 1.2 Appendix C ranges, as every codec checks them (value-rules.ts).
   return asRpcValue(() => checkInteger(n, type, where));
 }
@@ -87,12 +88,14 @@ function opaque(v: Json, where: string): Buffer {
 
 function time(v: Json, where: string): Date {
   const d = typeof v === 'number' ? new Date(v * 1000) : typeof v === 'string' ? new Date(v) : undefined;
-  if (d === undefined || !Number.isFinite(d.getTime())) throw new RpcValueError(`${where}: expected an ISO 8601 time or Unix seconds, got ${JSON.stringify(v)}`);
+  if (d === undefined || !Number.isFinite(d.getTime()))
+    throw new RpcValueError(`${where}: expected an ISO 8601 time or Unix seconds, got ${JSON.stringify(v)}`);
   return d;
 }
 
 function objlnk(v: Json, where: string): Objlnk {
-  if (typeof v !== 'string') throw new RpcValueError(`${where}: expected an Objlnk "objectId:instanceId", got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string')
+    throw new RpcValueError(`${where}: expected an Objlnk "objectId:instanceId", got ${JSON.stringify(v)}`);
   return asRpcValue(() => parseObjlnk(v, where));
 }
 
@@ -135,7 +138,10 @@ export interface NodeContext {
 
 function resourceModel(ctx: NodeContext, objectId: number, resourceId: number, where: string): ResourceModel {
   const r = ctx.model.getResource(objectId, resourceId, ctx.versions.get(objectId));
-  if (r === undefined) throw new RpcValueError(`${where}: resource ${resourceId} of object ${objectId} is not in the object model, so its type is unknown`);
+  if (r === undefined)
+    throw new RpcValueError(
+      `${where}: resource ${resourceId} of object ${objectId} is not in the object model, so its type is unknown`,
+    );
   return r;
 }
 
@@ -146,7 +152,10 @@ function resourceNode(ctx: NodeContext, objectId: number, resourceId: number, v:
     return single(resourceId, model.type, jsonToValue(model.type, v, where));
   }
   if (!isPlainObject(v)) throw new RpcValueError(`${where}: multi-instance resource takes {"<instance id>": value}`);
-  const entries: [number, LwM2mValue][] = Object.entries(v).map(([k, x]) => [id(k, where), jsonToValue(model.type, x, `${where}/${k}`)]);
+  const entries: [number, LwM2mValue][] = Object.entries(v).map(([k, x]) => [
+    id(k, where),
+    jsonToValue(model.type, x, `${where}/${k}`),
+  ]);
   return multi(resourceId, model.type, entries);
 }
 
@@ -168,7 +177,8 @@ export function jsonToNode(ctx: NodeContext, path: LwM2mPath, v: Json): LwM2mNod
       return resourceNode(ctx, objectId as number, resourceId as number, v, where);
     case 'resourceInstance': {
       const model = resourceModel(ctx, objectId as number, resourceId as number, where);
-      if (!model.multiple) throw new RpcValueError(`${where}: resource ${resourceId} is single-instance, it has no resource instances`);
+      if (!model.multiple)
+        throw new RpcValueError(`${where}: resource ${resourceId} is single-instance, it has no resource instances`);
       return resourceInstance(resourceInstanceId as number, model.type, jsonToValue(model.type, v, where));
     }
     default:

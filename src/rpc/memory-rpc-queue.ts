@@ -3,7 +3,16 @@
  * (./rpc-queue.ts), held in maps. Lost on restart, which embedded mode accepts.
  */
 import { TtlLruCache } from '../common/lru-cache';
-import { DEDUP_WINDOW_MS, leaseUntil, type LeaseOutcome, type PendingRpc, describeQueued, type QueuedRpc, type RpcQueue, type SweepOutcome } from './rpc-queue';
+import {
+  DEDUP_WINDOW_MS,
+  leaseUntil,
+  type LeaseOutcome,
+  type PendingRpc,
+  describeQueued,
+  type QueuedRpc,
+  type RpcQueue,
+  type SweepOutcome,
+} from './rpc-queue';
 
 interface Flight {
   readonly entry: QueuedRpc;
@@ -32,7 +41,13 @@ export class MemoryRpcQueue implements RpcQueue {
     return 'queued';
   }
 
-  async lease(endpoint: string, holder: string, now: number, maxExchangeMs: number, takeOverFrom?: string): Promise<LeaseOutcome> {
+  async lease(
+    endpoint: string,
+    holder: string,
+    now: number,
+    maxExchangeMs: number,
+    takeOverFrom?: string,
+  ): Promise<LeaseOutcome> {
     const d = this.devices.get(endpoint);
     if (d === undefined) return { kind: 'empty' };
     if (d.flight !== undefined) {
@@ -95,7 +110,7 @@ export class MemoryRpcQueue implements RpcQueue {
         }
         d.flight = undefined;
       }
-      for (let i = 0; i < d.queued.length; ) {
+      for (let i = 0; i < d.queued.length;) {
         const e = d.queued[i] as QueuedRpc;
         if (e.deadline <= now) {
           expired.push(e);
@@ -111,7 +126,13 @@ export class MemoryRpcQueue implements RpcQueue {
     const d = this.devices.get(endpoint);
     if (d === undefined) return [];
     const out: PendingRpc[] = [];
-    if (d.flight !== undefined) out.push({ ...describeQueued(d.flight.entry), running: true, instance: d.flight.holder, leaseUntil: d.flight.until });
+    if (d.flight !== undefined)
+      out.push({
+        ...describeQueued(d.flight.entry),
+        running: true,
+        instance: d.flight.holder,
+        leaseUntil: d.flight.until,
+      });
     for (const e of d.queued) out.push({ ...describeQueued(e), running: false });
     return out;
   }

@@ -5,7 +5,13 @@
  * caller that sent it.
  */
 import type { ZodIssue } from 'zod';
-import { CONTENT_FORMAT_NAMES, rpcRequestRecordSchema, type RpcMethod, type RpcParams, type RpcRequestRecord } from '../contract/rpc-records';
+import {
+  CONTENT_FORMAT_NAMES,
+  rpcRequestRecordSchema,
+  type RpcMethod,
+  type RpcParams,
+  type RpcRequestRecord,
+} from '../contract/rpc-records';
 import { errorMessage } from '../common/error-message';
 
 export interface RpcRequest extends RpcRequestRecord {
@@ -47,7 +53,8 @@ export const METHOD_TARGET: Readonly<Record<RpcMethod, Need>> = {
 function issueText(i: ZodIssue): string {
   const field = i.path.length > 0 ? i.path.join('.') : 'record';
   if (i.code === 'unrecognized_keys') return `${field}: unknown field(s) ${i.keys.join(', ')}`;
-  if (i.code === 'invalid_enum_value') return `${field}: ${JSON.stringify(i.received)} is not one of ${i.options.join(', ')}`;
+  if (i.code === 'invalid_enum_value')
+    return `${field}: ${JSON.stringify(i.received)} is not one of ${i.options.join(', ')}`;
   return `${field}: ${i.message}`;
 }
 
@@ -66,20 +73,30 @@ function partial(raw: unknown, error: string): RpcRejection {
 
 function methodError(method: RpcMethod, p: RpcParams): string | undefined {
   const need = METHOD_TARGET[method];
-  if (need === 'target' && p.id === undefined && p.key === undefined) return `params.id: ${method} needs "id" (a path) or "key" (a profile key)`;
-  if (need === 'targets' && p.ids === undefined && p.keys === undefined) return `params.ids: ${method} needs "ids" (paths) or "keys" (profile keys)`;
+  if (need === 'target' && p.id === undefined && p.key === undefined)
+    return `params.id: ${method} needs "id" (a path) or "key" (a profile key)`;
+  if (need === 'targets' && p.ids === undefined && p.keys === undefined)
+    return `params.ids: ${method} needs "ids" (paths) or "keys" (profile keys)`;
   switch (method) {
     case 'WriteReplace':
     case 'WriteUpdate':
       return p.value === undefined ? `params.value: ${method} needs a value` : undefined;
     case 'WriteComposite':
-      return p.nodes === undefined || Object.keys(p.nodes).length === 0 ? 'params.nodes: WriteComposite needs {"<path or key>": value, ...}' : undefined;
+      return p.nodes === undefined || Object.keys(p.nodes).length === 0
+        ? 'params.nodes: WriteComposite needs {"<path or key>": value, ...}'
+        : undefined;
     case 'WriteAttributes':
-      return p.attributes === undefined || Object.keys(p.attributes).length === 0 ? 'params.attributes: WriteAttributes needs at least one of pmin, pmax, gt, lt, st, epmin, epmax' : undefined;
+      return p.attributes === undefined || Object.keys(p.attributes).length === 0
+        ? 'params.attributes: WriteAttributes needs at least one of pmin, pmax, gt, lt, st, epmin, epmax'
+        : undefined;
     case 'Create':
-      return p.value === undefined && p.nodes === undefined ? 'params.value: Create needs the new instance\'s resources ("value") or instances by id ("nodes")' : undefined;
+      return p.value === undefined && p.nodes === undefined
+        ? 'params.value: Create needs the new instance\'s resources ("value") or instances by id ("nodes")'
+        : undefined;
     case 'Execute':
-      return p.value !== undefined && typeof p.value !== 'string' && typeof p.value !== 'number' ? 'params.value: Execute arguments are text' : undefined;
+      return p.value !== undefined && typeof p.value !== 'string' && typeof p.value !== 'number'
+        ? 'params.value: Execute arguments are text'
+        : undefined;
     default:
       return undefined;
   }
@@ -89,7 +106,10 @@ function formatOf(p: RpcParams): number | string | undefined {
   const f = p.contentFormat;
   if (f === undefined || typeof f === 'number') return f;
   const n = CONTENT_FORMAT_NAMES[f.toUpperCase()];
-  return n ?? `params.contentFormat: unknown format "${f}" (one of ${Object.keys(CONTENT_FORMAT_NAMES).join(', ')}, or a number)`;
+  return (
+    n ??
+    `params.contentFormat: unknown format "${f}" (one of ${Object.keys(CONTENT_FORMAT_NAMES).join(', ')}, or a number)`
+  );
 }
 
 /** Parses and validates one record value (JSON text). */

@@ -26,7 +26,11 @@ export interface RpcIntakeOptions {
   readonly maxBackoffMs?: number;
 }
 
-export function rpcIntake(service: RpcService, stats: RpcIntakeStats, o: RpcIntakeOptions): (record: ConsumedRecord) => Promise<void> {
+export function rpcIntake(
+  service: RpcService,
+  stats: RpcIntakeStats,
+  o: RpcIntakeOptions,
+): (record: ConsumedRecord) => Promise<void> {
   return async (record) => {
     const parsed = parseRpcRequest(record.value);
     if (isRejection(parsed)) {
@@ -38,19 +42,32 @@ export function rpcIntake(service: RpcService, stats: RpcIntakeStats, o: RpcInta
     const takenAt = Number.isFinite(record.timestamp) && record.timestamp > 0 ? record.timestamp : undefined;
     for (let attempt = 0; ; attempt++) {
       try {
-        const outcome = await service.submit(parsed, { ...(takenAt !== undefined ? { takenAt } : {}), ...(attempt > 0 ? { retry: true } : {}) });
+        const outcome = await service.submit(parsed, {
+          ...(takenAt !== undefined ? { takenAt } : {}),
+          ...(attempt > 0 ? { retry: true } : {}),
+        });
         if (outcome.duplicate) stats.duplicates++;
         else stats.taken++;
         return;
       } catch (err) {
         if (!(err instanceof BridgeError) || !err.retriable) {
           // The store answered but refused (a bug or a corrupt queue): say so to whoever sent it.
-          await service.reject({ id: parsed.id, endpoint: parsed.endpoint, method: parsed.method, error: `the request could not be queued: ${errorMessage(err)}` }, 'INTERNAL_SERVER_ERROR');
+          await service.reject(
+            {
+              id: parsed.id,
+              endpoint: parsed.endpoint,
+              method: parsed.method,
+              error: `the request could not be queued: ${errorMessage(err)}`,
+            },
+            'INTERNAL_SERVER_ERROR',
+          );
           return;
         }
         stats.retries++;
         if (o.stopping()) throw new RecordNotTakenError(`RPC ${parsed.id} not queued before shutdown: ${err.message}`);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(o.maxBackoffMs ?? 5000, 100 * 2 ** Math.min(attempt, 10))));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(o.maxBackoffMs ?? 5000, 100 * 2 ** Math.min(attempt, 10))),
+        );
       }
     }
   };

@@ -7,7 +7,9 @@
  */
 import type { RpcResponseRecord } from '../contract/rpc-records';
 
-export type PeerMessage = { readonly kind: 'drain'; readonly endpoint: string } | { readonly kind: 'response'; readonly response: RpcResponseRecord };
+export type PeerMessage =
+  | { readonly kind: 'drain'; readonly endpoint: string }
+  | { readonly kind: 'response'; readonly response: RpcResponseRecord };
 
 export interface RpcPeers {
   /** This instance's id. */
@@ -56,7 +58,12 @@ export function parsePeerMessage(text: string): PeerMessage | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const m = v as { kind?: unknown; endpoint?: unknown; response?: unknown };
   if (m.kind === 'drain' && typeof m.endpoint === 'string') return { kind: 'drain', endpoint: m.endpoint };
-  if (m.kind === 'response' && typeof m.response === 'object' && m.response !== null && typeof (m.response as { id?: unknown }).id === 'string') {
+  if (
+    m.kind === 'response' &&
+    typeof m.response === 'object' &&
+    m.response !== null &&
+    typeof (m.response as { id?: unknown }).id === 'string'
+  ) {
     return { kind: 'response', response: m.response as RpcResponseRecord };
   }
   return undefined;

@@ -52,7 +52,13 @@ export interface RpcQueue {
    * lease that passed is taken over (the previous holder died mid-request: at least once towards
    * the device), and so is a live one held by `takeOverFrom` (an instance known to be gone).
    */
-  lease(endpoint: string, holder: string, now: number, maxExchangeMs: number, takeOverFrom?: string): Promise<LeaseOutcome>;
+  lease(
+    endpoint: string,
+    holder: string,
+    now: number,
+    maxExchangeMs: number,
+    takeOverFrom?: string,
+  ): Promise<LeaseOutcome>;
   /** Removes the request (queued or in flight): true for exactly one caller, who answers it. */
   complete(endpoint: string, id: string): Promise<boolean>;
   /** Puts an in-flight request back at the head (the device fell asleep before answering). */
@@ -84,9 +90,17 @@ export function encodeQueued(entry: QueuedRpc): string {
 export function decodeQueued(text: string): QueuedRpc | undefined {
   try {
     const v = JSON.parse(text) as Partial<QueuedRpc>;
-    if (typeof v !== 'object' || v === null || typeof v.deadline !== 'number' || typeof v.takenAt !== 'number') return undefined;
+    if (typeof v !== 'object' || v === null || typeof v.deadline !== 'number' || typeof v.takenAt !== 'number')
+      return undefined;
     const req = v.req;
-    if (typeof req !== 'object' || req === null || typeof req.id !== 'string' || typeof req.endpoint !== 'string' || typeof req.method !== 'string') return undefined;
+    if (
+      typeof req !== 'object' ||
+      req === null ||
+      typeof req.id !== 'string' ||
+      typeof req.endpoint !== 'string' ||
+      typeof req.method !== 'string'
+    )
+      return undefined;
     return v as QueuedRpc;
   } catch {
     return undefined;

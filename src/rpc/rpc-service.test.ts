@@ -9,7 +9,22 @@ import type { RpcQueue } from './rpc-queue';
 import { RpcService } from './rpc-service';
 
 const reg = (endpoint: string, queueMode: boolean): Registration =>
-  ({ id: `r-${endpoint}`, endpoint, address: '127.0.0.1', port: 1, lifetime: 60, lwm2mVersion: '1.1', binding: queueMode ? 'UQ' : 'U', queueMode, rootPath: '/', objects: [], objectLinks: '', registeredAt: 0, lastUpdate: 0, expiresAt: 1e13 }) as Registration;
+  ({
+    id: `r-${endpoint}`,
+    endpoint,
+    address: '127.0.0.1',
+    port: 1,
+    lifetime: 60,
+    lwm2mVersion: '1.1',
+    binding: queueMode ? 'UQ' : 'U',
+    queueMode,
+    rootPath: '/',
+    objects: [],
+    objectLinks: '',
+    registeredAt: 0,
+    lastUpdate: 0,
+    expiresAt: 1e13,
+  }) as Registration;
 
 /** Instances of one test, talking as Redis pub/sub would: to live instances only. */
 class PeerNet {
@@ -57,7 +72,13 @@ function setup(o: Setup) {
     executor: {
       execute: async (req: RpcRequest): Promise<RpcResponseRecord> => {
         ran.push(req.id);
-        return { id: req.id, endpoint: req.endpoint, method: req.method, result: o.answer?.(req) ?? 'CONTENT', ts: now };
+        return {
+          id: req.id,
+          endpoint: req.endpoint,
+          method: req.method,
+          result: o.answer?.(req) ?? 'CONTENT',
+          ts: now,
+        };
       },
     },
     registration: async (ep) => regs.get(ep),
@@ -80,15 +101,42 @@ function setup(o: Setup) {
     sweepMs: 3_600_000,
     now: () => now,
   });
-  const request = (id: string, extra: Partial<RpcRequest> = {}): RpcRequest => ({ id, endpoint: 'ep', method: 'Read', params: { id: '/3/0/9' }, ...extra });
-  const types = () => published.filter((r) => r.topic === 'events').map((r) => `${(r.value as { type: string }).type}:${(r.value as { detail: { rpcId: string } }).detail.rpcId}`);
-  const responses = () => published.filter((r) => r.topic === 'responses').map((r) => `${(r.value as RpcResponseRecord).id}:${(r.value as RpcResponseRecord).result}`);
+  const request = (id: string, extra: Partial<RpcRequest> = {}): RpcRequest => ({
+    id,
+    endpoint: 'ep',
+    method: 'Read',
+    params: { id: '/3/0/9' },
+    ...extra,
+  });
+  const types = () =>
+    published
+      .filter((r) => r.topic === 'events')
+      .map((r) => `${(r.value as { type: string }).type}:${(r.value as { detail: { rpcId: string } }).detail.rpcId}`);
+  const responses = () =>
+    published
+      .filter((r) => r.topic === 'responses')
+      .map((r) => `${(r.value as RpcResponseRecord).id}:${(r.value as RpcResponseRecord).result}`);
   const settled = async () => {
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
   };
   const pendingIds = async () => (await service.pending('ep')).map((p) => p.id);
   const sweep = () => (service as unknown as { sweep(): Promise<void> }).sweep();
-  return { service, events, ran, refused: () => refused, regs, queue, net, request, types, responses, settled, pendingIds, sweep, advance: (ms: number) => (now += ms) };
+  return {
+    service,
+    events,
+    ran,
+    refused: () => refused,
+    regs,
+    queue,
+    net,
+    request,
+    types,
+    responses,
+    settled,
+    pendingIds,
+    sweep,
+    advance: (ms: number) => (now += ms),
+  };
 }
 
 describe('RpcService', () => {
@@ -99,7 +147,14 @@ describe('RpcService', () => {
     expect(a.duplicate || b.duplicate).toBe(false);
     await t.settled();
     expect(t.ran).toEqual(['a', 'b']);
-    expect(t.types()).toEqual(['rpc-queued:a', 'rpc-queued:b', 'rpc-sent:a', 'rpc-delivered:a', 'rpc-sent:b', 'rpc-delivered:b']);
+    expect(t.types()).toEqual([
+      'rpc-queued:a',
+      'rpc-queued:b',
+      'rpc-sent:a',
+      'rpc-delivered:a',
+      'rpc-sent:b',
+      'rpc-delivered:b',
+    ]);
     expect(t.responses()).toEqual(['a:CONTENT', 'b:CONTENT']);
     t.service.stop();
   });
@@ -226,7 +281,13 @@ describe('RpcService', () => {
   it('an owner whose heartbeat lingers after it died (nobody on its channel) counts as gone: no blind send from here', async () => {
     const net = new PeerNet();
     // Alive by heartbeat, but a hand-off reaches nobody.
-    const t = setup({ queueMode: false, self: 'B', owner: 'A-just-died', net, peers: (p) => ({ ...p, alive: async () => true, send: async () => false }) });
+    const t = setup({
+      queueMode: false,
+      self: 'B',
+      owner: 'A-just-died',
+      net,
+      peers: (p) => ({ ...p, alive: async () => true, send: async () => false }),
+    });
     await t.service.submit(t.request('d'));
     await t.settled();
     expect(t.ran).toEqual([]);

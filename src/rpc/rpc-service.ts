@@ -74,7 +74,9 @@ export interface RpcServiceOptions {
 }
 
 /** Taken: its deadline (ms), and with `wait` the response to come. */
-export type SubmitOutcome = { readonly duplicate: false; readonly deadline: number; readonly response?: Promise<RpcResponseRecord> } | { readonly duplicate: true };
+export type SubmitOutcome =
+  | { readonly duplicate: false; readonly deadline: number; readonly response?: Promise<RpcResponseRecord> }
+  | { readonly duplicate: true };
 
 export interface SubmitOptions {
   /** Where `timeoutMs` counts from (default now): a Kafka record's timestamp, so a stale record times out. */
@@ -128,9 +130,13 @@ export class RpcService {
   async submit(req: RpcRequest, o: SubmitOptions = {}): Promise<SubmitOutcome> {
     const now = this.now();
     const takenAt = Math.min(o.takenAt ?? now, now);
-    const deadline = Math.min(req.expiresAt ?? Number.POSITIVE_INFINITY, takenAt + (req.timeoutMs ?? this.opts.defaultTimeoutMs));
+    const deadline = Math.min(
+      req.expiresAt ?? Number.POSITIVE_INFINITY,
+      takenAt + (req.timeoutMs ?? this.opts.defaultTimeoutMs),
+    );
     const entry: QueuedRpc = { req, deadline, takenAt, ...(o.wait === true ? { replyTo: this.opts.peers.self } : {}) };
-    const response = o.wait === true ? new Promise<RpcResponseRecord>((resolve) => this.waiters.set(req.id, resolve)) : undefined;
+    const response =
+      o.wait === true ? new Promise<RpcResponseRecord>((resolve) => this.waiters.set(req.id, resolve)) : undefined;
     const live = deadline > now;
     // rpc-queued goes out before the request enters the queue. When another instance reaches the
     // device it may run the request (and publish rpc-sent with its own producer) as soon as it is
@@ -158,7 +164,11 @@ export class RpcService {
 
   /** Answers a record that was not taken: BAD_REQUEST naming the field, or why it could not be queued. */
   async reject(r: RpcRejection, result: 'BAD_REQUEST' | 'INTERNAL_SERVER_ERROR' = 'BAD_REQUEST'): Promise<void> {
-    const res = rpcResponse({ id: r.id ?? '', endpoint: r.endpoint ?? '', method: r.method ?? '' }, { result, error: r.error }, this.now());
+    const res = rpcResponse(
+      { id: r.id ?? '', endpoint: r.endpoint ?? '', method: r.method ?? '' },
+      { result, error: r.error },
+      this.now(),
+    );
     await this.opts.publish([{ topic: this.opts.topics.responses, key: res.endpoint, value: res }]);
     this.opts.onResponse?.(res, 0);
   }
@@ -252,20 +262,29 @@ export class RpcService {
       const reg = await this.opts.registration(endpoint);
       if (reg === undefined) {
         const why = `${endpoint} is not registered`;
-        for (const entry of await queue.takeAll(endpoint)) await this.deliver(entry, this.response(entry, { result: 'NOT_REGISTERED', error: why }));
+        for (const entry of await queue.takeAll(endpoint))
+          await this.deliver(entry, this.response(entry, { result: 'NOT_REGISTERED', error: why }));
         return;
       }
       if (reg.queueMode && !this.isAwake(endpoint, seenAt)) return;
       const now = this.now();
       let lease = await queue.lease(endpoint, peers.self, now, MAX_EXCHANGE_MS);
-      if (lease.kind === 'busy' && lease.holder !== peers.self && lease.holder !== '' && !(await this.isAlive(lease.holder))) {
+      if (
+        lease.kind === 'busy' &&
+        lease.holder !== peers.self &&
+        lease.holder !== '' &&
+        !(await this.isAlive(lease.holder))
+      ) {
         // Its holder died mid-request: taken over now rather than when the lease passes (at least once towards the device).
         lease = await queue.lease(endpoint, peers.self, now, MAX_EXCHANGE_MS, lease.holder);
       }
       if (lease.kind !== 'leased') return;
       const { entry } = lease;
       if (entry.deadline <= now) {
-        await this.settle(entry, { result: 'TIMEOUT', error: 'the request\'s deadline passed before the device could be reached' });
+        await this.settle(entry, {
+          result: 'TIMEOUT',
+          error: "the request's deadline passed before the device could be reached",
+        });
         continue;
       }
       if ((await this.goneOwner(endpoint)) !== undefined) {
@@ -280,8 +299,14 @@ export class RpcService {
       }
       const sentAt = this.now();
       void this.event(entry.req, 'rpc-sent');
-      const res = await this.opts.executor.execute(entry.req, Math.max(1, Math.min(entry.deadline - now, MAX_EXCHANGE_MS)));
-      if (this.stopped && (res.result === 'TIMEOUT' || res.result === 'CANCELLED' || res.result === 'INTERNAL_SERVER_ERROR')) {
+      const res = await this.opts.executor.execute(
+        entry.req,
+        Math.max(1, Math.min(entry.deadline - now, MAX_EXCHANGE_MS)),
+      );
+      if (
+        this.stopped &&
+        (res.result === 'TIMEOUT' || res.result === 'CANCELLED' || res.result === 'INTERNAL_SERVER_ERROR')
+      ) {
         await queue.release(endpoint, entry.req.id); // cut short by shutdown: another instance runs it
         return;
       }
@@ -354,7 +379,9 @@ export class RpcService {
     this.opts.onResponse?.(res, Math.max(0, this.now() - entry.takenAt));
     if (entry.replyTo === this.opts.peers.self) this.resolveWaiter(res);
     else if (entry.replyTo !== undefined) {
-      this.opts.peers.send(entry.replyTo, { kind: 'response', response: res }).catch((err: unknown) => this.opts.onError?.(err, `rpc reply ${res.id}`));
+      this.opts.peers
+        .send(entry.replyTo, { kind: 'response', response: res })
+        .catch((err: unknown) => this.opts.onError?.(err, `rpc reply ${res.id}`));
     }
     // Claimed: this is the request's one response, so it is published however long Kafka is away
     // (DESIGN invariant 3), retried with backoff until it is taken or the instance stops.
@@ -365,10 +392,15 @@ export class RpcService {
         return;
       } catch (err) {
         if (this.stopped || this.now() - started > RESPONSE_RETRY_MS) {
-          this.opts.onError?.(err, `rpc response ${res.id} not published${this.stopped ? ' (shutting down)' : ` after ${attempt + 1} attempts`}`);
+          this.opts.onError?.(
+            err,
+            `rpc response ${res.id} not published${this.stopped ? ' (shutting down)' : ` after ${attempt + 1} attempts`}`,
+          );
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, (this.opts.responseRetryMs ?? 500) * 2 ** attempt)));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(10_000, (this.opts.responseRetryMs ?? 500) * 2 ** attempt)),
+        );
       }
     }
   }
@@ -389,7 +421,13 @@ export class RpcService {
     try {
       const { expired, stalled } = await this.opts.queue.sweep(this.now());
       for (const entry of expired) {
-        await this.deliver(entry, this.response(entry, { result: 'TIMEOUT', error: 'the device did not wake up (or answer) before the request\'s deadline' }));
+        await this.deliver(
+          entry,
+          this.response(entry, {
+            result: 'TIMEOUT',
+            error: "the device did not wake up (or answer) before the request's deadline",
+          }),
+        );
       }
       for (const endpoint of stalled) void this.route(endpoint);
     } catch (err) {
@@ -448,7 +486,8 @@ export class RpcService {
 
   private async endAll(endpoint: string, why: string): Promise<void> {
     try {
-      for (const entry of await this.opts.queue.takeAll(endpoint)) await this.deliver(entry, this.response(entry, { result: 'NOT_REGISTERED', error: why }));
+      for (const entry of await this.opts.queue.takeAll(endpoint))
+        await this.deliver(entry, this.response(entry, { result: 'NOT_REGISTERED', error: why }));
     } catch (err) {
       this.opts.onError?.(err, `rpc end ${endpoint}`);
     }
@@ -456,7 +495,14 @@ export class RpcService {
 
   /** Publishes a progress event; resolves once the bus took it (or refused it: reported, never thrown). */
   private event(req: RpcRequest, type: EventType, result?: string): Promise<void> {
-    const value = { endpoint: req.endpoint, ts: this.now(), type, detail: { rpcId: req.id, method: req.method, ...(result !== undefined ? { result } : {}) } };
-    return this.opts.publish([{ topic: this.opts.topics.events, key: req.endpoint, value }]).catch((err: unknown) => this.opts.onError?.(err, `rpc event ${type}`));
+    const value = {
+      endpoint: req.endpoint,
+      ts: this.now(),
+      type,
+      detail: { rpcId: req.id, method: req.method, ...(result !== undefined ? { result } : {}) },
+    };
+    return this.opts
+      .publish([{ topic: this.opts.topics.events, key: req.endpoint, value }])
+      .catch((err: unknown) => this.opts.onError?.(err, `rpc event ${type}`));
   }
 }

@@ -19,7 +19,10 @@ export interface TargetContext {
 
 function byKey(ctx: TargetContext, key: string, field: string): LwM2mPath {
   const p = ctx.profile;
-  if (p === undefined) throw new RpcValueError(`${field}: "${key}" cannot be resolved: ${ctx.registration.endpoint} has no profile (use "id")`);
+  if (p === undefined)
+    throw new RpcValueError(
+      `${field}: "${key}" cannot be resolved: ${ctx.registration.endpoint} has no profile (use "id")`,
+    );
   for (const entry of p.entries.values()) if (entry.key === key) return entry.path;
   throw new RpcValueError(`${field}: "${key}" is not a key of profile ${p.name}`);
 }
@@ -35,7 +38,9 @@ function byId(ctx: TargetContext, text: string, field: string): LwM2mPath {
   if (objectVersion !== undefined && path.objectId !== undefined) {
     const registered = objectVersions(ctx.registration).get(path.objectId) ?? '1.0';
     if (canonicalObjectVersion(objectVersion) !== canonicalObjectVersion(registered)) {
-      throw new RpcValueError(`${field}: "${text}" names version ${objectVersion} of object ${path.objectId}, the device registered version ${registered}`);
+      throw new RpcValueError(
+        `${field}: "${text}" names version ${objectVersion} of object ${path.objectId}, the device registered version ${registered}`,
+      );
     }
   }
   return path;
@@ -52,7 +57,10 @@ export function resolveTarget(ctx: TargetContext, params: { readonly id?: string
   throw new RpcValueError('params.id: missing');
 }
 
-export function resolveTargets(ctx: TargetContext, params: { readonly ids?: readonly string[]; readonly keys?: readonly string[] }): LwM2mPath[] {
+export function resolveTargets(
+  ctx: TargetContext,
+  params: { readonly ids?: readonly string[]; readonly keys?: readonly string[] },
+): LwM2mPath[] {
   if (params.keys !== undefined) return params.keys.map((k, i) => byKey(ctx, k, `params.keys.${i}`));
   if (params.ids !== undefined) return params.ids.map((t, i) => byId(ctx, t, `params.ids.${i}`));
   throw new RpcValueError('params.ids: missing');

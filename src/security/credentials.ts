@@ -22,7 +22,9 @@ export type DeviceCredentials =
 /** The SubjectPublicKeyInfo DER of a PEM or base64-DER public key, or undefined when unusable. */
 export function publicKeyDer(text: string): Buffer | undefined {
   try {
-    const key = text.includes('-----BEGIN') ? createPublicKey(text) : createPublicKey({ key: Buffer.from(text, 'base64'), format: 'der', type: 'spki' });
+    const key = text.includes('-----BEGIN')
+      ? createPublicKey(text)
+      : createPublicKey({ key: Buffer.from(text, 'base64'), format: 'der', type: 'spki' });
     return key.asymmetricKeyType === 'ec' ? key.export({ format: 'der', type: 'spki' }) : undefined;
   } catch {
     return undefined;
@@ -34,11 +36,24 @@ export const credentialsSchema = z.discriminatedUnion('mode', [
   z
     .object({
       mode: z.literal('psk'),
-      identity: z.string().min(1).refine((s) => Buffer.byteLength(s, 'utf8') <= 128, 'must be at most 128 bytes'),
+      identity: z
+        .string()
+        .min(1)
+        .refine((s) => Buffer.byteLength(s, 'utf8') <= 128, 'must be at most 128 bytes'),
       key: z.string().regex(/^([0-9a-fA-F]{2}){1,64}$/, 'must be 1 to 64 bytes in hexadecimal'),
     })
     .strict(),
-  z.object({ mode: z.literal('rpk'), publicKey: z.string().refine((s) => publicKeyDer(s) !== undefined, 'must be an EC public key (PEM, or SubjectPublicKeyInfo DER in base64)') }).strict(),
+  z
+    .object({
+      mode: z.literal('rpk'),
+      publicKey: z
+        .string()
+        .refine(
+          (s) => publicKeyDer(s) !== undefined,
+          'must be an EC public key (PEM, or SubjectPublicKeyInfo DER in base64)',
+        ),
+    })
+    .strict(),
   z.object({ mode: z.literal('x509'), commonName: z.string().min(1).optional() }).strict(),
 ]);
 
@@ -66,7 +81,10 @@ export function rpkFingerprint(spkiDer: Buffer): string {
 }
 
 /** How a handshake finds the record (kind and key), if the credentials are found that way. */
-export function credentialKey(endpoint: string, input: CredentialsInput | undefined): { kind: CredentialKind; id: string } | undefined {
+export function credentialKey(
+  endpoint: string,
+  input: CredentialsInput | undefined,
+): { kind: CredentialKind; id: string } | undefined {
   switch (input?.mode) {
     case 'psk':
       return { kind: 'psk', id: input.identity };
@@ -79,4 +97,7 @@ export function credentialKey(endpoint: string, input: CredentialsInput | undefi
   }
 }
 
-export const sameCredentialKey = (a: { kind: string; id: string } | undefined, b: { kind: string; id: string } | undefined): boolean => a?.kind === b?.kind && a?.id === b?.id;
+export const sameCredentialKey = (
+  a: { kind: string; id: string } | undefined,
+  b: { kind: string; id: string } | undefined,
+): boolean => a?.kind === b?.kind && a?.id === b?.id;

@@ -11,7 +11,12 @@ export type NodesByPath = Map<string, LwM2mNode | null>;
 
 export type ServerEvent =
   | { readonly type: 'registered'; readonly registration: Registration; readonly replaced?: Registration }
-  | { readonly type: 'updated'; readonly before: Registration; readonly after: Registration; readonly addressChanged: boolean }
+  | {
+      readonly type: 'updated';
+      readonly before: Registration;
+      readonly after: Registration;
+      readonly addressChanged: boolean;
+    }
   | { readonly type: 'deregistered'; readonly registration: Registration }
   | { readonly type: 'expired'; readonly registration: Registration }
   | {
@@ -24,14 +29,25 @@ export type ServerEvent =
       readonly timestamped?: ReadonlyArray<{ timestamp?: number; nodes: NodesByPath }>;
       readonly sequence?: number;
     }
-  | { readonly type: 'send'; readonly registration: Registration; readonly entries: ReadonlyArray<{ timestamp?: number; nodes: NodesByPath }> }
+  | {
+      readonly type: 'send';
+      readonly registration: Registration;
+      readonly entries: ReadonlyArray<{ timestamp?: number; nodes: NodesByPath }>;
+    }
   | {
       readonly type: 'observation-ended';
       readonly observation: Observation;
-      readonly reason: 'reset' | 'cancelled' | 'deregistered' | 'replaced' | 'expired' | 'error-response' | 'not-observable';
+      readonly reason:
+        'reset' | 'cancelled' | 'deregistered' | 'replaced' | 'expired' | 'error-response' | 'not-observable';
       readonly detail?: string;
     }
-  | { readonly type: 'rejected'; readonly peer: Peer; readonly operation: string; readonly code: number; readonly reason: string };
+  | {
+      readonly type: 'rejected';
+      readonly peer: Peer;
+      readonly operation: string;
+      readonly code: number;
+      readonly reason: string;
+    };
 
 export type ServerEventListener = (event: ServerEvent) => void;
 

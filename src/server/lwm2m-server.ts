@@ -23,7 +23,15 @@ import { FormatPolicy, type FormatPreferences } from './downlink/formats';
 import { cancelObservation, observe, observeComposite } from './downlink/observe';
 import { discover, read, readComposite } from './downlink/read';
 import type { OperationResult } from './downlink/result';
-import { create, deleteInstance, execute, write, writeAttributes, writeComposite, type WriteMode } from './downlink/write';
+import {
+  create,
+  deleteInstance,
+  execute,
+  write,
+  writeAttributes,
+  writeComposite,
+  type WriteMode,
+} from './downlink/write';
 import { ServerEvents, type NodesByPath } from './events';
 import { NotificationHandler } from './observation/notification-handler';
 import { ObservationLifecycle } from './observation/observation-lifecycle';
@@ -110,7 +118,13 @@ export class LwM2mServer {
       ...(opts.admitRegistration ? { admit: opts.admitRegistration } : {}),
       ...(opts.provisionedMode ? { provisionedMode: opts.provisionedMode } : {}),
     });
-    const send = new SendHandler({ store: opts.registrations, codecs: opts.codecs, model: opts.model, events: this.events, ...(opts.sendSink ? { sink: opts.sendSink } : {}) });
+    const send = new SendHandler({
+      store: opts.registrations,
+      codecs: opts.codecs,
+      model: opts.model,
+      events: this.events,
+      ...(opts.sendSink ? { sink: opts.sendSink } : {}),
+    });
     const router = createRouter({
       registration,
       send,
@@ -166,10 +180,21 @@ export class LwM2mServer {
   async readComposite(ep: string, paths: readonly LwM2mPath[], o?: RequestOptions): Promise<OperationResult> {
     return readComposite(this.downlink, await this.registration(ep), paths, o);
   }
-  async write(ep: string, path: LwM2mPath, node: LwM2mNode, mode: WriteMode, o?: RequestOptions): Promise<OperationResult> {
+  async write(
+    ep: string,
+    path: LwM2mPath,
+    node: LwM2mNode,
+    mode: WriteMode,
+    o?: RequestOptions,
+  ): Promise<OperationResult> {
     return write(this.downlink, await this.registration(ep), path, node, mode, o);
   }
-  async writeAttributes(ep: string, path: LwM2mPath, attributes: NotificationAttributes, o?: RequestOptions): Promise<OperationResult> {
+  async writeAttributes(
+    ep: string,
+    path: LwM2mPath,
+    attributes: NotificationAttributes,
+    o?: RequestOptions,
+  ): Promise<OperationResult> {
     return writeAttributes(this.downlink, await this.registration(ep), path, attributes, o);
   }
   async writeComposite(ep: string, nodes: NodesByPath, o?: RequestOptions): Promise<OperationResult> {
@@ -178,7 +203,12 @@ export class LwM2mServer {
   async execute(ep: string, path: LwM2mPath, args?: string, o?: RequestOptions): Promise<OperationResult> {
     return execute(this.downlink, await this.registration(ep), path, args, o);
   }
-  async create(ep: string, objectId: number, instances: readonly ObjectInstance[], o?: RequestOptions): Promise<OperationResult> {
+  async create(
+    ep: string,
+    objectId: number,
+    instances: readonly ObjectInstance[],
+    o?: RequestOptions,
+  ): Promise<OperationResult> {
     return create(this.downlink, await this.registration(ep), objectId, instances, o);
   }
   async delete(ep: string, path: LwM2mPath, o?: RequestOptions): Promise<OperationResult> {
@@ -192,10 +222,17 @@ export class LwM2mServer {
   }
 
   /** Cancels the observations of an endpoint that match a path (single) or path set (composite). */
-  async cancelObservations(ep: string, match: { kind: 'single' | 'composite'; paths?: readonly string[] }, mode: 'active' | 'passive', o?: RequestOptions): Promise<number> {
+  async cancelObservations(
+    ep: string,
+    match: { kind: 'single' | 'composite'; paths?: readonly string[] },
+    mode: 'active' | 'passive',
+    o?: RequestOptions,
+  ): Promise<number> {
     const reg = await this.registration(ep);
     const all = await this.opts.observations.listByRegistration(reg.id);
-    const wanted = all.filter((obs) => obs.kind === match.kind && (match.paths === undefined || sameSet(obs.paths, match.paths)));
+    const wanted = all.filter(
+      (obs) => obs.kind === match.kind && (match.paths === undefined || sameSet(obs.paths, match.paths)),
+    );
     for (const obs of wanted) await cancelObservation(this.downlink, this.events, reg, obs, mode, o);
     return wanted.length;
   }

@@ -29,7 +29,8 @@ export function createRouter(deps: RouterDeps): RequestHandler {
     if (path[0] === 'rd') {
       result = deps.registration.handle(req, path);
     } else if (path[0] === 'dp' && path.length === 1) {
-      result = req.message.code === Method.POST ? deps.send.handle(req) : Promise.resolve({ code: Code.METHOD_NOT_ALLOWED });
+      result =
+        req.message.code === Method.POST ? deps.send.handle(req) : Promise.resolve({ code: Code.METHOD_NOT_ALLOWED });
     } else {
       respond({ code: Code.NOT_FOUND, payload: Buffer.from(`no resource /${path.join('/')}`) });
       return;
@@ -37,14 +38,30 @@ export function createRouter(deps: RouterDeps): RequestHandler {
     result.then(
       (res) => {
         if (res.code >> 5 === 4) {
-          deps.events.emit({ type: 'rejected', peer: req.peer, operation: `/${path.join('/')}`, code: res.code, reason: res.payload?.toString('utf8') ?? '' });
+          deps.events.emit({
+            type: 'rejected',
+            peer: req.peer,
+            operation: `/${path.join('/')}`,
+            code: res.code,
+            reason: res.payload?.toString('utf8') ?? '',
+          });
         }
         respond(res);
       },
       (err: unknown) => {
         if (err instanceof BridgeError && err.retriable) {
-          deps.events.emit({ type: 'rejected', peer: req.peer, operation: `/${path.join('/')}`, code: Code.SERVICE_UNAVAILABLE, reason: err.message });
-          respond({ code: Code.SERVICE_UNAVAILABLE, options: [uintOption(Opt.MAX_AGE, deps.retryAfterS)], payload: Buffer.from(err.message) });
+          deps.events.emit({
+            type: 'rejected',
+            peer: req.peer,
+            operation: `/${path.join('/')}`,
+            code: Code.SERVICE_UNAVAILABLE,
+            reason: err.message,
+          });
+          respond({
+            code: Code.SERVICE_UNAVAILABLE,
+            options: [uintOption(Opt.MAX_AGE, deps.retryAfterS)],
+            payload: Buffer.from(err.message),
+          });
           return;
         }
         deps.onError(err, req);

@@ -25,5 +25,10 @@ export function createRedisStores(opts: RedisStoreOptions): RedisStores {
   const stats = opts.stats ?? new RedisStats();
   const cache = opts.cache ?? new StoreCache(opts.cacheMax, opts.cacheTtlMs, opts.clock);
   const shared = { ...opts, stats, cache };
-  return { registrations: new RedisRegistrationStore(shared), observations: new RedisObservationStore(shared), stats, cache };
+  return {
+    registrations: new RedisRegistrationStore(shared),
+    observations: new RedisObservationStore(shared),
+    stats,
+    cache,
+  };
 }

@@ -1,5 +1,13 @@
 import { ConfigError } from '../common/errors';
-import { EXPIRY_SHARDS, RedisKeys, addressEntry, clusterHashTag, endpointOfAddressEntry, indexDeadline, shardOf } from './keys';
+import {
+  EXPIRY_SHARDS,
+  RedisKeys,
+  addressEntry,
+  clusterHashTag,
+  endpointOfAddressEntry,
+  indexDeadline,
+  shardOf,
+} from './keys';
 
 const keys = new RedisKeys('lwm2m');
 
@@ -15,16 +23,33 @@ function deviceKeys(endpoint: string): string[] {
 }
 
 describe('Redis key layout', () => {
-  it.each(['dev-1', 'urn:imei:123456789012345', 'a}b', 'x{y}z', '{}', 'ünï cødé', ''])('puts every key of device %p under one hash tag', (endpoint) => {
-    const tags = new Set(deviceKeys(endpoint).map(clusterHashTag));
-    expect(tags.size).toBe(1);
-    expect([...tags][0]).toMatch(/^ep:/);
-  });
+  it.each(['dev-1', 'urn:imei:123456789012345', 'a}b', 'x{y}z', '{}', 'ünï cødé', ''])(
+    'puts every key of device %p under one hash tag',
+    (endpoint) => {
+      const tags = new Set(deviceKeys(endpoint).map(clusterHashTag));
+      expect(tags.size).toBe(1);
+      expect([...tags][0]).toMatch(/^ep:/);
+    },
+  );
 
   it('gives different devices different tags, and every index its own', () => {
     expect(clusterHashTag(keys.registrationByEndpoint('a'))).not.toBe(clusterHashTag(keys.registrationByEndpoint('b')));
-    const index = [keys.endpointByRegistrationId('r1'), keys.endpointByAddress('192.0.2.1', 5683), keys.observationByToken('0a0b'), keys.expiryByShard(3), keys.rpcDueByShard(3), keys.instanceAlive('pod-1')];
-    expect(index.map(clusterHashTag)).toEqual(['rid:r1', 'addr:192.0.2.1|5683', 'tok:0a0b', 'expiry:3', 'rpcdue:3', 'inst:pod-1']);
+    const index = [
+      keys.endpointByRegistrationId('r1'),
+      keys.endpointByAddress('192.0.2.1', 5683),
+      keys.observationByToken('0a0b'),
+      keys.expiryByShard(3),
+      keys.rpcDueByShard(3),
+      keys.instanceAlive('pod-1'),
+    ];
+    expect(index.map(clusterHashTag)).toEqual([
+      'rid:r1',
+      'addr:192.0.2.1|5683',
+      'tok:0a0b',
+      'expiry:3',
+      'rpcdue:3',
+      'inst:pod-1',
+    ]);
   });
 
   it('spreads the expiry index over EXPIRY_SHARDS slots', () => {

@@ -99,7 +99,10 @@ export class RedisKeys {
 
   constructor(prefix: string) {
     // A brace in the prefix would become every key's hash tag: the whole store in one slot.
-    if (prefix === '' || /[{}]/.test(prefix)) throw new ConfigError(`Redis key prefix (REDIS_KEY_PREFIX) must be non-empty and contain no "{" or "}", got "${prefix}"`);
+    if (prefix === '' || /[{}]/.test(prefix))
+      throw new ConfigError(
+        `Redis key prefix (REDIS_KEY_PREFIX) must be non-empty and contain no "{" or "}", got "${prefix}"`,
+      );
     this.p = prefix;
   }
 

@@ -2,8 +2,23 @@ import type { Observation } from '../server/observation/observation-store';
 import { StoreError } from '../common/store-errors';
 import { decodeObservation, encodeObservation } from './observation-codec';
 
-const single: Observation = { token: '0a1b2c3d4e5f6071', registrationId: 'reg-1', endpoint: 'dev|1', kind: 'single', paths: ['/3303/0/5700'], contentFormat: 11542, createdAt: 1_700_000_000_001 };
-const composite: Observation = { token: 'ff', registrationId: 'reg-2', endpoint: 'dev', kind: 'composite', paths: ['/3/0/9', '/3303/0'], createdAt: 5 };
+const single: Observation = {
+  token: '0a1b2c3d4e5f6071',
+  registrationId: 'reg-1',
+  endpoint: 'dev|1',
+  kind: 'single',
+  paths: ['/3303/0/5700'],
+  contentFormat: 11542,
+  createdAt: 1_700_000_000_001,
+};
+const composite: Observation = {
+  token: 'ff',
+  registrationId: 'reg-2',
+  endpoint: 'dev',
+  kind: 'composite',
+  paths: ['/3/0/9', '/3303/0'],
+  createdAt: 5,
+};
 
 describe('observation codec', () => {
   it.each([single, composite])('round-trips %p', (obs) => {

@@ -29,7 +29,15 @@ interface EncodedV1 {
 }
 
 export function encodeObservation(obs: Observation): string {
-  const out: EncodedV1 = { v: CURRENT_OBSERVATION_FORMAT, t: obs.token, r: obs.registrationId, e: obs.endpoint, k: obs.kind === 'single' ? 's' : 'c', p: obs.paths, a: obs.createdAt };
+  const out: EncodedV1 = {
+    v: CURRENT_OBSERVATION_FORMAT,
+    t: obs.token,
+    r: obs.registrationId,
+    e: obs.endpoint,
+    k: obs.kind === 'single' ? 's' : 'c',
+    p: obs.paths,
+    a: obs.createdAt,
+  };
   if (obs.contentFormat !== undefined) out.c = obs.contentFormat;
   let extra: Record<string, unknown> | undefined;
   for (const [k, v] of Object.entries(obs)) {
@@ -49,12 +57,23 @@ export function decodeObservation(text: string): Observation {
   }
   if (typeof parsed !== 'object' || parsed === null) throw new StoreError('observation record is not an object');
   const o = parsed as Partial<Record<keyof EncodedV1, unknown>>;
-  if (typeof o.v !== 'number' || !Number.isInteger(o.v) || o.v < 1) throw new StoreError('observation record without a valid format version');
-  if (o.v > CURRENT_OBSERVATION_FORMAT) throw new StoreError(`observation record format ${o.v} is newer than this bridge reads (${CURRENT_OBSERVATION_FORMAT})`);
-  if (typeof o.t !== 'string' || typeof o.r !== 'string' || typeof o.e !== 'string' || (o.k !== 's' && o.k !== 'c') || typeof o.a !== 'number') {
+  if (typeof o.v !== 'number' || !Number.isInteger(o.v) || o.v < 1)
+    throw new StoreError('observation record without a valid format version');
+  if (o.v > CURRENT_OBSERVATION_FORMAT)
+    throw new StoreError(
+      `observation record format ${o.v} is newer than this bridge reads (${CURRENT_OBSERVATION_FORMAT})`,
+    );
+  if (
+    typeof o.t !== 'string' ||
+    typeof o.r !== 'string' ||
+    typeof o.e !== 'string' ||
+    (o.k !== 's' && o.k !== 'c') ||
+    typeof o.a !== 'number'
+  ) {
     throw new StoreError('observation record has a missing or invalid field');
   }
-  if (!Array.isArray(o.p) || !o.p.every((p): p is string => typeof p === 'string')) throw new StoreError(`observation ${o.t}: invalid paths`);
+  if (!Array.isArray(o.p) || !o.p.every((p): p is string => typeof p === 'string'))
+    throw new StoreError(`observation ${o.t}: invalid paths`);
   if (o.c !== undefined && typeof o.c !== 'number') throw new StoreError(`observation ${o.t}: invalid content format`);
   const extra = typeof o.x === 'object' && o.x !== null ? (o.x as Record<string, unknown>) : {};
   const obs: Observation = {

@@ -54,7 +54,9 @@ export class RedisDtlsSessions implements SharedSessionStore {
       await this.o.redis.hset(key, 's', this.seal(s), 'w', String(WRITE_BLOCK), 'r', '-1');
       await Promise.all([
         this.o.redis.pexpire(key, ttl),
-        s.ownCid !== undefined ? this.o.redis.set(this.keys.dtlsSessionByCid(s.ownCid.toString('hex')), id, 'PX', ttl) : Promise.resolve(),
+        s.ownCid !== undefined
+          ? this.o.redis.set(this.keys.dtlsSessionByCid(s.ownCid.toString('hex')), id, 'PX', ttl)
+          : Promise.resolve(),
         this.o.redis.set(this.keys.dtlsSessionByPeer(peer), id, 'PX', ttl),
       ]);
     });
@@ -65,7 +67,9 @@ export class RedisDtlsSessions implements SharedSessionStore {
   }
 
   async byCid(cid: Buffer): Promise<SharedSession | undefined> {
-    const id = await redisCall('find dtls session by cid', () => this.o.redis.get(this.keys.dtlsSessionByCid(cid.toString('hex'))));
+    const id = await redisCall('find dtls session by cid', () =>
+      this.o.redis.get(this.keys.dtlsSessionByCid(cid.toString('hex'))),
+    );
     const s = id === null ? undefined : await this.load(id);
     return s?.ownCid?.equals(cid) === true ? s : undefined;
   }
@@ -76,21 +80,35 @@ export class RedisDtlsSessions implements SharedSessionStore {
   }
 
   async moved(sessionId: Buffer, peer: string): Promise<void> {
-    await redisCall('move dtls session', () => this.o.redis.set(this.keys.dtlsSessionByPeer(peer), sessionId.toString('hex'), 'PX', this.o.ttlMs));
+    await redisCall('move dtls session', () =>
+      this.o.redis.set(this.keys.dtlsSessionByPeer(peer), sessionId.toString('hex'), 'PX', this.o.ttlMs),
+    );
   }
 
   async reserveWrites(sessionId: Buffer): Promise<number> {
-    const end = await redisCall('reserve dtls write sequence', () => this.o.redis.hincrby(this.keys.dtlsSessionById(sessionId.toString('hex')), 'w', WRITE_BLOCK));
+    const end = await redisCall('reserve dtls write sequence', () =>
+      this.o.redis.hincrby(this.keys.dtlsSessionById(sessionId.toString('hex')), 'w', WRITE_BLOCK),
+    );
     return end - WRITE_BLOCK;
   }
 
   async readMark(sessionId: Buffer): Promise<number> {
-    const r = await redisCall('read dtls read mark', () => this.o.redis.hget(this.keys.dtlsSessionById(sessionId.toString('hex')), 'r'));
+    const r = await redisCall('read dtls read mark', () =>
+      this.o.redis.hget(this.keys.dtlsSessionById(sessionId.toString('hex')), 'r'),
+    );
     return r === null ? -1 : Number(r);
   }
 
   async markRead(sessionId: Buffer, sequence: number): Promise<void> {
-    await redisCall('mark dtls read', () => this.o.redis.eval(MARK_READ, 1, this.keys.dtlsSessionById(sessionId.toString('hex')), String(sequence), String(this.o.ttlMs)));
+    await redisCall('mark dtls read', () =>
+      this.o.redis.eval(
+        MARK_READ,
+        1,
+        this.keys.dtlsSessionById(sessionId.toString('hex')),
+        String(sequence),
+        String(this.o.ttlMs),
+      ),
+    );
   }
 
   private async load(id: string): Promise<SharedSession | undefined> {

@@ -37,7 +37,12 @@ export class ExpiryIndex {
     const leaseUntil = now + this.ctx.expiryLeaseMs;
     const leased = await Promise.allSettled(
       keys.expiryShards().map(async (shard): Promise<Lease> => {
-        const reply = await io.script('takeExpired', EXPIRY_LEASE, [shard], [now - graceMs, leaseUntil, this.ctx.expiryBatch]);
+        const reply = await io.script(
+          'takeExpired',
+          EXPIRY_LEASE,
+          [shard],
+          [now - graceMs, leaseUntil, this.ctx.expiryBatch],
+        );
         return { shard, members: replyStrings(reply, 'expiry lease') };
       }),
     );
@@ -50,13 +55,15 @@ export class ExpiryIndex {
     await Promise.all(
       leases.map(async (lease) => {
         const settle: (string | number)[] = [leaseUntil];
-        await Promise.all(lease.members.map(async (endpoint) => {
-          const outcome = await this.claim(endpoint, now, graceMs).catch(() => undefined);
-          if (outcome === undefined) return; // Redis trouble: the lease runs out and a later sweep retries
-          if (outcome.kind === 'alive') settle.push(endpoint, outcome.expiresAt);
-          else settle.push(endpoint, '');
-          if (outcome.kind === 'claimed') claimed.push(outcome.stored);
-        }));
+        await Promise.all(
+          lease.members.map(async (endpoint) => {
+            const outcome = await this.claim(endpoint, now, graceMs).catch(() => undefined);
+            if (outcome === undefined) return; // Redis trouble: the lease runs out and a later sweep retries
+            if (outcome.kind === 'alive') settle.push(endpoint, outcome.expiresAt);
+            else settle.push(endpoint, '');
+            if (outcome.kind === 'claimed') claimed.push(outcome.stored);
+          }),
+        );
         if (settle.length > 1) await io.bestEffortScript('takeExpired', EXPIRY_SETTLE, [lease.shard], settle);
       }),
     );
@@ -67,7 +74,12 @@ export class ExpiryIndex {
   private async claim(endpoint: string, now: number, graceMs: number): Promise<ClaimOutcome> {
     const { io, keys } = this.ctx;
     const reply = replyArray(
-      await io.script('takeExpired', CLAIM_EXPIRED, [keys.registrationByEndpoint(endpoint), keys.observationsByEndpoint(endpoint)], [now, graceMs, RETIRE_MS]),
+      await io.script(
+        'takeExpired',
+        CLAIM_EXPIRED,
+        [keys.registrationByEndpoint(endpoint), keys.observationsByEndpoint(endpoint)],
+        [now, graceMs, RETIRE_MS],
+      ),
       'claim',
     );
     const state = replyNumber(reply[0], 'claim');
@@ -85,7 +97,12 @@ export class ExpiryIndex {
     // The id index stays RETIRE_MS so that removeByRegistration(id) can still find the endpoint.
     await Promise.all([
       io.bestEffort('takeExpired', (c) => c.pexpire(keys.endpointByRegistrationId(reg.id), RETIRE_MS)),
-      io.bestEffortScript('takeExpired', DELETE_IF_EQUAL, [keys.endpointByAddress(reg.address, reg.port)], [addressEntry(endpoint, stored.meta.version)]),
+      io.bestEffortScript(
+        'takeExpired',
+        DELETE_IF_EQUAL,
+        [keys.endpointByAddress(reg.address, reg.port)],
+        [addressEntry(endpoint, stored.meta.version)],
+      ),
     ]);
     return { kind: 'claimed', stored };
   }
@@ -119,4 +136,5 @@ export class ExpiryIndex {
   }
 }
 
-type ClaimOutcome = { kind: 'gone' } | { kind: 'alive'; expiresAt: string } | { kind: 'claimed'; stored: StoredRegistration };
+type ClaimOutcome =
+  { kind: 'gone' } | { kind: 'alive'; expiresAt: string } | { kind: 'claimed'; stored: StoredRegistration };

@@ -70,7 +70,12 @@ export class RedisIo {
   }
 
   /** A script whose failure is only counted (see bestEffort). */
-  async bestEffortScript(op: StoreOperation, script: LuaScript, keys: readonly string[], args: readonly Arg[]): Promise<void> {
+  async bestEffortScript(
+    op: StoreOperation,
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly Arg[],
+  ): Promise<void> {
     try {
       await this.script(op, script, keys, args);
     } catch {

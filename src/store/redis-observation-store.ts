@@ -43,7 +43,10 @@ export class RedisObservationStore implements ObservationStore {
     const text = encodeObservation(obs);
     const deviceKeys = [keys.registrationByEndpoint(obs.endpoint), keys.observationsByEndpoint(obs.endpoint)];
     const reply = await io.script('addObservation', ADD_OBSERVATION, deviceKeys, [obs.registrationId, obs.token, text]);
-    if (reply === null) throw new StoreError(`registration ${obs.registrationId} of "${obs.endpoint}" is not current: observation ${obs.token} not stored`);
+    if (reply === null)
+      throw new StoreError(
+        `registration ${obs.registrationId} of "${obs.endpoint}" is not current: observation ${obs.token} not stored`,
+      );
     const deadline = replyNumber(reply, 'addObservation');
     await io.call('addObservation', (c) => c.set(keys.observationByToken(obs.token), text, 'PXAT', deadline));
     cache.observationByToken.put(obs.token, obs);
@@ -111,7 +114,10 @@ export class RedisObservationStore implements ObservationStore {
     const endpoint = await this.ctx.endpointOfId('removeObservations', registrationId);
     if (endpoint === undefined) return [];
     const deviceKeys = [keys.registrationByEndpoint(endpoint), keys.observationsByEndpoint(endpoint)];
-    const reply = replyArray(await io.script('removeObservations', REMOVE_BY_REGISTRATION, deviceKeys, [registrationId]), 'removeByRegistration');
+    const reply = replyArray(
+      await io.script('removeObservations', REMOVE_BY_REGISTRATION, deviceKeys, [registrationId]),
+      'removeByRegistration',
+    );
     const live = replyNumber(reply[0], 'removeByRegistration') === 1;
     const removed: Observation[] = [];
     for (const text of replyStrings(reply[1], 'removeByRegistration')) {
@@ -124,9 +130,13 @@ export class RedisObservationStore implements ObservationStore {
       // registration and the notification path drops it.
       await Promise.all([
         ...removed.map((o) =>
-          live ? io.call('removeObservations', (c) => c.del(keys.observationByToken(o.token))) : io.bestEffort('removeObservations', (c) => c.del(keys.observationByToken(o.token))),
+          live
+            ? io.call('removeObservations', (c) => c.del(keys.observationByToken(o.token)))
+            : io.bestEffort('removeObservations', (c) => c.del(keys.observationByToken(o.token))),
         ),
-        live ? undefined : io.bestEffort('removeObservations', (c) => c.del(keys.endpointByRegistrationId(registrationId))),
+        live
+          ? undefined
+          : io.bestEffort('removeObservations', (c) => c.del(keys.endpointByRegistrationId(registrationId))),
       ]);
     } finally {
       for (const o of removed) {

@@ -68,7 +68,9 @@ export class RedisPeers implements RpcPeers {
   }
 
   async send(instance: string, message: PeerMessage): Promise<boolean> {
-    const n = await this.opts.io.call('instance', (c) => c.publish(this.opts.keys.instanceChannel(instance), JSON.stringify(message)));
+    const n = await this.opts.io.call('instance', (c) =>
+      c.publish(this.opts.keys.instanceChannel(instance), JSON.stringify(message)),
+    );
     if (n > 0) return true;
     // Cluster: the listener may sit on another node, which got the message all the same.
     return this.opts.publishCountIsNodeLocal === true && (await this.alive(instance));
@@ -89,6 +91,8 @@ export class RedisPeers implements RpcPeers {
 
   private async beat(period: number): Promise<void> {
     if (this.closed || !this.listening) return;
-    await this.opts.io.bestEffort('instance', (c) => c.set(this.opts.keys.instanceAlive(this.self), String(Date.now()), 'PX', period * 3));
+    await this.opts.io.bestEffort('instance', (c) =>
+      c.set(this.opts.keys.instanceAlive(this.self), String(Date.now()), 'PX', period * 3),
+    );
   }
 }

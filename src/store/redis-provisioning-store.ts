@@ -27,11 +27,16 @@ export class RedisProvisioningStore implements ProvisioningStore {
   /** The record, then its credential index; a credential the record no longer has is unindexed. */
   async put(record: ProvisioningRecord): Promise<void> {
     const before = await this.get(record.endpoint).catch(() => undefined);
-    await redisCall('put provisioning', () => this.redis.set(this.keys.provisioningByEndpoint(record.endpoint), JSON.stringify(record)));
+    await redisCall('put provisioning', () =>
+      this.redis.set(this.keys.provisioningByEndpoint(record.endpoint), JSON.stringify(record)),
+    );
     const key = credentialKey(record.endpoint, record.credentials);
     const old = before === undefined ? undefined : credentialKey(before.endpoint, before.credentials);
     if (old !== undefined && !sameCredentialKey(old, key)) await this.unindex(old, record.endpoint);
-    if (key !== undefined) await redisCall('index credential', () => this.redis.set(this.keys.endpointByCredential(key.kind, key.id), record.endpoint));
+    if (key !== undefined)
+      await redisCall('index credential', () =>
+        this.redis.set(this.keys.endpointByCredential(key.kind, key.id), record.endpoint),
+      );
   }
 
   async delete(endpoint: string): Promise<void> {
@@ -46,7 +51,9 @@ export class RedisProvisioningStore implements ProvisioningStore {
     const endpoint = await redisCall('find credential', () => this.redis.get(this.keys.endpointByCredential(kind, id)));
     if (endpoint === null) return undefined;
     const record = await this.get(endpoint);
-    return record !== undefined && sameCredentialKey(credentialKey(record.endpoint, record.credentials), { kind, id }) ? record : undefined;
+    return record !== undefined && sameCredentialKey(credentialKey(record.endpoint, record.credentials), { kind, id })
+      ? record
+      : undefined;
   }
 
   private async unindex(old: { kind: CredentialKind; id: string }, endpoint: string): Promise<void> {

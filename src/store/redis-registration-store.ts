@@ -16,11 +16,25 @@
  * because its entry carries the write version the script assigns (scripts.ts).
  */
 import type { Registration } from '../server/registration/registration';
-import { indexedByAddress, type RegisterResult, type RegistrationChanges, type RegistrationStore, type UpdateResult } from '../server/registration/registration-store';
+import {
+  indexedByAddress,
+  type RegisterResult,
+  type RegistrationChanges,
+  type RegistrationStore,
+  type UpdateResult,
+} from '../server/registration/registration-store';
 import { StoreError } from '../common/store-errors';
 import { RETIRE_MS, addressEntry, endpointOfAddressEntry, indexDeadline } from './keys';
 import { DELETE_IF_EQUAL, DEREGISTER, MARK_SEEN, REGISTER, SET_IF_NEWER, UPDATE } from './scripts';
-import { applyChanges, decodeRegistration, encodeChanges, encodeRegistration, fieldsFromFlat, fieldsFromObject, type StoredRegistration } from './registration-codec';
+import {
+  applyChanges,
+  decodeRegistration,
+  encodeChanges,
+  encodeRegistration,
+  fieldsFromFlat,
+  fieldsFromObject,
+  type StoredRegistration,
+} from './registration-codec';
 import { ExpiryIndex } from './redis-expiry';
 import { replyArray, replyNumber, replyStrings } from './reply';
 import type { StoreOperation } from './redis-stats';
@@ -54,11 +68,17 @@ export class RedisRegistrationStore implements RegistrationStore {
         io.call('register', (c) => c.set(keys.endpointByRegistrationId(reg.id), ep, 'PXAT', deadline)),
       ]);
       const meta = ['dl', String(deadline), 'in', this.ctx.instanceId, 'sn', String(reg.lastUpdate)];
-      const [versionReply, oldReply] = replyArray(await io.script('register', REGISTER, this.deviceKeys(ep), [deadline, ...encodeRegistration(reg), ...meta]), 'register');
+      const [versionReply, oldReply] = replyArray(
+        await io.script('register', REGISTER, this.deviceKeys(ep), [deadline, ...encodeRegistration(reg), ...meta]),
+        'register',
+      );
       const version = replyNumber(versionReply, 'register');
       const old = fieldsFromFlat(replyArray(oldReply, 'register'));
       const replaced = old.size === 0 ? undefined : this.decodeOrCount(old);
-      await Promise.all([this.setAddress(reg, version, deadline, 'register'), replaced ? this.retire(replaced, reg) : undefined]);
+      await Promise.all([
+        this.setAddress(reg, version, deadline, 'register'),
+        replaced ? this.retire(replaced, reg) : undefined,
+      ]);
       return replaced ? { replaced: replaced.registration } : {};
     } finally {
       cache.registrationByEndpoint.invalidate(ep);
@@ -89,7 +109,9 @@ export class RedisRegistrationStore implements RegistrationStore {
         // Only ever lowers the score (a shorter lifetime); a later expiry is found by the sweep.
         io.call('update', (c) => c.zadd(keys.expiryOf(ep), 'LT', after.expiresAt, ep)),
         moved ? this.dropAddress(before, 'update') : undefined,
-        ...replyStrings(tokensReply, 'update').map((t) => io.bestEffort('update', (c) => c.pexpireat(keys.observationByToken(t), deadline))),
+        ...replyStrings(tokensReply, 'update').map((t) =>
+          io.bestEffort('update', (c) => c.pexpireat(keys.observationByToken(t), deadline)),
+        ),
       ]);
       if (indexedByAddress(after)) cache.endpointByAddress.set(addressHint(after.address, after.port), ep);
       return { before: before.registration, after };
@@ -203,7 +225,9 @@ export class RedisRegistrationStore implements RegistrationStore {
     const { io, keys } = this.ctx;
     this.ctx.stats.operations.list.calls++;
     const endpoints = await this.expiry.endpoints(offset, limit);
-    const records = await Promise.all(endpoints.map((ep) => io.call('list', (c) => c.hgetall(keys.registrationByEndpoint(ep)))));
+    const records = await Promise.all(
+      endpoints.map((ep) => io.call('list', (c) => c.hgetall(keys.registrationByEndpoint(ep)))),
+    );
     const out: Registration[] = [];
     for (const r of records) {
       if (Object.keys(r).length === 0) continue; // de-registered, not yet swept
@@ -220,7 +244,12 @@ export class RedisRegistrationStore implements RegistrationStore {
    */
   async markSeen(endpoint: string, now: number): Promise<boolean> {
     this.ctx.stats.operations.markSeen.calls++;
-    const reply = await this.ctx.io.script('markSeen', MARK_SEEN, [this.ctx.keys.registrationByEndpoint(endpoint)], [this.ctx.instanceId, now]);
+    const reply = await this.ctx.io.script(
+      'markSeen',
+      MARK_SEEN,
+      [this.ctx.keys.registrationByEndpoint(endpoint)],
+      [this.ctx.instanceId, now],
+    );
     // The device moved here: the instance that saw it before must stop taking itself for its owner.
     if (reply === 2) this.ctx.announce('r', endpoint);
     return reply === 1 || reply === 2;
@@ -229,8 +258,12 @@ export class RedisRegistrationStore implements RegistrationStore {
   /** Which instance last saw the device, and when (ms); undefined when not registered. */
   async lastSeen(endpoint: string): Promise<{ instanceId: string; at: number } | undefined> {
     this.ctx.stats.operations.getByEndpoint.calls++;
-    const [instanceId, seen] = await this.ctx.io.call('getByEndpoint', (c) => c.hmget(this.ctx.keys.registrationByEndpoint(endpoint), 'in', 'sn'));
-    return instanceId === null || instanceId === undefined || seen === null || seen === undefined ? undefined : { instanceId, at: Number(seen) };
+    const [instanceId, seen] = await this.ctx.io.call('getByEndpoint', (c) =>
+      c.hmget(this.ctx.keys.registrationByEndpoint(endpoint), 'in', 'sn'),
+    );
+    return instanceId === null || instanceId === undefined || seen === null || seen === undefined
+      ? undefined
+      : { instanceId, at: Number(seen) };
   }
 
   /** One HGETALL; fills the cache unless a write of this instance overlapped the read. */
@@ -240,7 +273,8 @@ export class RedisRegistrationStore implements RegistrationStore {
     const fields = await io.call(op, (c) => c.hgetall(keys.registrationByEndpoint(endpoint)));
     if (Object.keys(fields).length === 0) return undefined;
     const { registration } = decodeRegistration(fieldsFromObject(fields));
-    if (registration.endpoint !== endpoint) throw new StoreError(`registration record under "${endpoint}" names "${registration.endpoint}"`);
+    if (registration.endpoint !== endpoint)
+      throw new StoreError(`registration record under "${endpoint}" names "${registration.endpoint}"`);
     cache.registrationByEndpoint.fill(endpoint, registration, ticket);
     cache.endpointById.set(registration.id, endpoint);
     return registration;
@@ -251,7 +285,9 @@ export class RedisRegistrationStore implements RegistrationStore {
     const { io, keys } = this.ctx;
     const o = old.registration;
     await Promise.all([
-      o.id !== next.id ? io.bestEffort('register', (c) => c.pexpire(keys.endpointByRegistrationId(o.id), RETIRE_MS)) : undefined,
+      o.id !== next.id
+        ? io.bestEffort('register', (c) => c.pexpire(keys.endpointByRegistrationId(o.id), RETIRE_MS))
+        : undefined,
       o.address !== next.address || o.port !== next.port ? this.dropAddress(old, 'register') : undefined,
     ]);
   }
@@ -269,7 +305,12 @@ export class RedisRegistrationStore implements RegistrationStore {
     if (!indexedByAddress(r)) return;
     const hint = addressHint(r.address, r.port);
     if (this.ctx.cache.endpointByAddress.get(hint) === r.endpoint) this.ctx.cache.endpointByAddress.delete(hint);
-    await this.ctx.io.bestEffortScript(op, DELETE_IF_EQUAL, [this.ctx.keys.endpointByAddress(r.address, r.port)], [addressEntry(r.endpoint, state.meta.version)]);
+    await this.ctx.io.bestEffortScript(
+      op,
+      DELETE_IF_EQUAL,
+      [this.ctx.keys.endpointByAddress(r.address, r.port)],
+      [addressEntry(r.endpoint, state.meta.version)],
+    );
   }
 
   /** A record this bridge cannot read (corrupt, or a newer format) is counted and skipped. */
@@ -294,4 +335,3 @@ function at(reg: Registration, address: string, port: number): boolean {
 function addressHint(address: string, port: number): string {
   return `${address}|${port}`;
 }
-

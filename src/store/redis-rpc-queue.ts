@@ -6,11 +6,31 @@
  * or lease deadline (every write lowers it with ZADD LT), and sweepers lease members as the
  * registration expiry does (EXPIRY_LEASE), so any number of instances can sweep at once.
  */
-import { DEDUP_WINDOW_MS, LEASE_MARGIN_MS, decodeQueued, encodeQueued, type LeaseOutcome, type PendingRpc, describeQueued, type QueuedRpc, type RpcQueue, type SweepOutcome } from '../rpc/rpc-queue';
+import {
+  DEDUP_WINDOW_MS,
+  LEASE_MARGIN_MS,
+  decodeQueued,
+  encodeQueued,
+  type LeaseOutcome,
+  type PendingRpc,
+  describeQueued,
+  type QueuedRpc,
+  type RpcQueue,
+  type SweepOutcome,
+} from '../rpc/rpc-queue';
 import type { RedisKeys } from './keys';
 import type { RedisIo } from './redis-io';
 import { replyArray, replyNumber, replyString, replyStrings } from './reply';
-import { RPC_COMPLETE, RPC_DUE_SETTLE, RPC_ENQUEUE, RPC_EXPIRE, RPC_LEASE, RPC_NEXT_DUE, RPC_RELEASE, RPC_TAKE_ALL } from './rpc-scripts';
+import {
+  RPC_COMPLETE,
+  RPC_DUE_SETTLE,
+  RPC_ENQUEUE,
+  RPC_EXPIRE,
+  RPC_LEASE,
+  RPC_NEXT_DUE,
+  RPC_RELEASE,
+  RPC_TAKE_ALL,
+} from './rpc-scripts';
 import { EXPIRY_LEASE } from './scripts';
 
 export interface RedisRpcQueueOptions {
@@ -36,22 +56,36 @@ export class RedisRpcQueue implements RpcQueue {
   async enqueue(entry: QueuedRpc, now: number): Promise<'queued' | 'duplicate'> {
     const ep = entry.req.endpoint;
     const k = this.keys;
-    const reply = await this.io.script('rpcQueue', RPC_ENQUEUE, [k.rpcQueueByEndpoint(ep), k.rpcEntriesByEndpoint(ep), k.rpcSeenByEndpoint(ep)], [
-      entry.req.id,
-      encodeQueued(entry),
-      now,
-      DEDUP_WINDOW_MS,
-      entry.deadline,
-    ]);
+    const reply = await this.io.script(
+      'rpcQueue',
+      RPC_ENQUEUE,
+      [k.rpcQueueByEndpoint(ep), k.rpcEntriesByEndpoint(ep), k.rpcSeenByEndpoint(ep)],
+      [entry.req.id, encodeQueued(entry), now, DEDUP_WINDOW_MS, entry.deadline],
+    );
     if (replyNumber(reply, 'rpc enqueue') === 0) return 'duplicate';
     // After the entry: a sweep that removed the endpoint meanwhile re-checks it (RPC_DUE_SETTLE).
     await this.lowerDue(ep, entry.deadline);
     return 'queued';
   }
 
-  async lease(endpoint: string, holder: string, now: number, maxExchangeMs: number, takeOverFrom = ''): Promise<LeaseOutcome> {
+  async lease(
+    endpoint: string,
+    holder: string,
+    now: number,
+    maxExchangeMs: number,
+    takeOverFrom = '',
+  ): Promise<LeaseOutcome> {
     for (;;) {
-      const reply = replyArray(await this.io.script('rpcQueue', RPC_LEASE, this.deviceKeys(endpoint), [holder, now, maxExchangeMs, LEASE_MARGIN_MS, takeOverFrom]), 'rpc lease');
+      const reply = replyArray(
+        await this.io.script('rpcQueue', RPC_LEASE, this.deviceKeys(endpoint), [
+          holder,
+          now,
+          maxExchangeMs,
+          LEASE_MARGIN_MS,
+          takeOverFrom,
+        ]),
+        'rpc lease',
+      );
       const state = replyNumber(reply[0], 'rpc lease');
       if (state === 0) return { kind: 'empty' };
       if (state === 1) return { kind: 'busy', holder: replyString(reply[1], 'rpc lease') };
@@ -70,7 +104,9 @@ export class RedisRpcQueue implements RpcQueue {
   }
 
   async complete(endpoint: string, id: string): Promise<boolean> {
-    return replyNumber(await this.io.script('rpcQueue', RPC_COMPLETE, this.deviceKeys(endpoint), [id]), 'rpc complete') === 1;
+    return (
+      replyNumber(await this.io.script('rpcQueue', RPC_COMPLETE, this.deviceKeys(endpoint), [id]), 'rpc complete') === 1
+    );
   }
 
   async release(endpoint: string, id: string): Promise<void> {
@@ -78,7 +114,10 @@ export class RedisRpcQueue implements RpcQueue {
   }
 
   async takeAll(endpoint: string): Promise<QueuedRpc[]> {
-    const texts = replyStrings(await this.io.script('rpcQueue', RPC_TAKE_ALL, this.deviceKeys(endpoint), []), 'rpc take all');
+    const texts = replyStrings(
+      await this.io.script('rpcQueue', RPC_TAKE_ALL, this.deviceKeys(endpoint), []),
+      'rpc take all',
+    );
     return this.decodeAll(endpoint, texts);
   }
 
@@ -88,23 +127,37 @@ export class RedisRpcQueue implements RpcQueue {
     const stalled: string[] = [];
     await Promise.all(
       this.keys.rpcDueShards().map(async (shard) => {
-        const members = replyStrings(await this.io.script('rpcSweep', EXPIRY_LEASE, [shard], [now + 1, leaseScore, this.opts.sweepBatch ?? 500]), 'rpc due lease');
+        const members = replyStrings(
+          await this.io.script('rpcSweep', EXPIRY_LEASE, [shard], [now + 1, leaseScore, this.opts.sweepBatch ?? 500]),
+          'rpc due lease',
+        );
         if (members.length === 0) return;
         const settle: (string | number)[] = [leaseScore];
         await Promise.all(
           members.map(async (endpoint) => {
-            const r = replyArray(await this.io.script('rpcSweep', RPC_EXPIRE, this.deviceKeys(endpoint), [now]), 'rpc expire');
+            const r = replyArray(
+              await this.io.script('rpcSweep', RPC_EXPIRE, this.deviceKeys(endpoint), [now]),
+              'rpc expire',
+            );
             expired.push(...this.decodeAll(endpoint, replyStrings(r[0], 'rpc expire')));
             settle.push(endpoint, replyString(r[1], 'rpc expire'));
             if (replyNumber(r[2], 'rpc expire') === 1) stalled.push(endpoint);
           }),
         );
-        const removed = replyStrings(await this.io.script('rpcSweep', RPC_DUE_SETTLE, [shard], settle), 'rpc due settle');
+        const removed = replyStrings(
+          await this.io.script('rpcSweep', RPC_DUE_SETTLE, [shard], settle),
+          'rpc due settle',
+        );
         // An enqueue between RPC_EXPIRE and the removal would be lost to the index: look again.
-        await Promise.all(removed.map(async (endpoint) => {
-          const next = replyString(await this.io.script('rpcSweep', RPC_NEXT_DUE, this.deviceKeys(endpoint), []), 'rpc next due');
-          if (next !== '') await this.lowerDue(endpoint, Number(next));
-        }));
+        await Promise.all(
+          removed.map(async (endpoint) => {
+            const next = replyString(
+              await this.io.script('rpcSweep', RPC_NEXT_DUE, this.deviceKeys(endpoint), []),
+              'rpc next due',
+            );
+            if (next !== '') await this.lowerDue(endpoint, Number(next));
+          }),
+        );
       }),
     );
     return { expired, stalled };
@@ -121,7 +174,13 @@ export class RedisRpcQueue implements RpcQueue {
     const [fid, by, until] = flight;
     const inFlight = fid === null || fid === undefined ? undefined : entries[fid];
     const f = inFlight === undefined ? undefined : decodeQueued(inFlight);
-    if (f !== undefined) out.push({ ...describeQueued(f), running: true, ...(by ? { instance: by } : {}), ...(until ? { leaseUntil: Number(until) } : {}) });
+    if (f !== undefined)
+      out.push({
+        ...describeQueued(f),
+        running: true,
+        ...(by ? { instance: by } : {}),
+        ...(until ? { leaseUntil: Number(until) } : {}),
+      });
     for (const id of ids) {
       const text = entries[id];
       const e = text === undefined ? undefined : decodeQueued(text);
@@ -149,4 +208,3 @@ export class RedisRpcQueue implements RpcQueue {
     return out;
   }
 }
-

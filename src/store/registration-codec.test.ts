@@ -1,6 +1,13 @@
 import type { Registration } from '../server/registration/registration';
 import { StoreError } from '../common/store-errors';
-import { CURRENT_FORMAT, applyChanges, decodeRegistration, encodeChanges, encodeRegistration, fieldsFromFlat } from './registration-codec';
+import {
+  CURRENT_FORMAT,
+  applyChanges,
+  decodeRegistration,
+  encodeChanges,
+  encodeRegistration,
+  fieldsFromFlat,
+} from './registration-codec';
 
 const full: Registration = {
   id: 'Ab_-12xy',
@@ -20,18 +27,32 @@ const full: Registration = {
     { objectId: 3303, version: '1.1', instances: [0, 1, 7] },
     { objectId: 5, instances: [] },
   ],
-  objectLinks: '</lwm2m>;rt="oma.lwm2m";ct="11543 112 110",</lwm2m/1>;ver=1.2,</lwm2m/1/0>,</lwm2m/3/0>,</lwm2m/3303>;ver=1.1',
+  objectLinks:
+    '</lwm2m>;rt="oma.lwm2m";ct="11543 112 110",</lwm2m/1>;ver=1.2,</lwm2m/1/0>,</lwm2m/3/0>,</lwm2m/3303>;ver=1.1',
   registeredAt: 1_700_000_000_123,
   lastUpdate: 1_700_000_100_456,
   expiresAt: 1_700_086_500_456,
 };
 
 const minimal: Registration = {
-  id: 'r', endpoint: 'e', address: '192.0.2.1', port: 5683, lifetime: 30, lwm2mVersion: '1.0', binding: 'U', queueMode: false,
-  rootPath: '/', objects: [], objectLinks: '', registeredAt: 1, lastUpdate: 1, expiresAt: 30_001,
+  id: 'r',
+  endpoint: 'e',
+  address: '192.0.2.1',
+  port: 5683,
+  lifetime: 30,
+  lwm2mVersion: '1.0',
+  binding: 'U',
+  queueMode: false,
+  rootPath: '/',
+  objects: [],
+  objectLinks: '',
+  registeredAt: 1,
+  lastUpdate: 1,
+  expiresAt: 30_001,
 };
 
-const roundTrip = (reg: Registration): Registration => decodeRegistration(fieldsFromFlat(encodeRegistration(reg))).registration;
+const roundTrip = (reg: Registration): Registration =>
+  decodeRegistration(fieldsFromFlat(encodeRegistration(reg))).registration;
 
 describe('registration codec', () => {
   it('round-trips every field', () => {
@@ -56,8 +77,23 @@ describe('registration codec', () => {
   });
 
   it('reads the store metadata beside the registration', () => {
-    const f = fieldsFromFlat([...encodeRegistration(full), 'wv', '1700000000000123', 'dl', '123', 'in', 'bridge-2', 'sn', '99']);
-    expect(decodeRegistration(f).meta).toEqual({ version: 1_700_000_000_000_123, deadline: 123, instance: 'bridge-2', seen: 99 });
+    const f = fieldsFromFlat([
+      ...encodeRegistration(full),
+      'wv',
+      '1700000000000123',
+      'dl',
+      '123',
+      'in',
+      'bridge-2',
+      'sn',
+      '99',
+    ]);
+    expect(decodeRegistration(f).meta).toEqual({
+      version: 1_700_000_000_000_123,
+      deadline: 123,
+      instance: 'bridge-2',
+      seen: 99,
+    });
   });
 
   it('names the field a corrupt record lacks', () => {

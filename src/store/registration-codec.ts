@@ -42,11 +42,16 @@ export interface StoredRegistration {
 /** Flat [field, value, field, value, ...] of a whole registration (without metadata). */
 export function encodeRegistration(reg: Registration): string[] {
   const out = [
-    'v', String(CURRENT_FORMAT),
-    'id', reg.id,
-    'ep', reg.endpoint,
-    'ver', reg.lwm2mVersion,
-    'ra', String(reg.registeredAt),
+    'v',
+    String(CURRENT_FORMAT),
+    'id',
+    reg.id,
+    'ep',
+    reg.endpoint,
+    'ver',
+    reg.lwm2mVersion,
+    'ra',
+    String(reg.registeredAt),
   ];
   pushChanges(out, reg);
   out.push('lu', String(reg.lastUpdate), 'ex', String(reg.expiresAt));
@@ -108,8 +113,10 @@ function decodeSecurity(endpoint: string, sec: string | undefined): Pick<Registr
 
 export function decodeRegistration(f: ReadonlyMap<string, string>): StoredRegistration {
   const version = Number(f.get('v'));
-  if (!Number.isInteger(version) || version < 1) throw new StoreError(`registration record without a valid format version (v=${f.get('v') ?? 'absent'})`);
-  if (version > CURRENT_FORMAT) throw new StoreError(`registration record format ${version} is newer than this bridge reads (${CURRENT_FORMAT})`);
+  if (!Number.isInteger(version) || version < 1)
+    throw new StoreError(`registration record without a valid format version (v=${f.get('v') ?? 'absent'})`);
+  if (version > CURRENT_FORMAT)
+    throw new StoreError(`registration record format ${version} is newer than this bridge reads (${CURRENT_FORMAT})`);
   return decodeV1(f);
 }
 
@@ -164,7 +171,13 @@ function decodeObjects(endpoint: string, json: string): ObjectLinkEntry[] {
   }
   if (!Array.isArray(parsed)) throw corrupt(endpoint, 'ob');
   return parsed.map((e: unknown): ObjectLinkEntry => {
-    if (!Array.isArray(e) || typeof e[0] !== 'number' || !Array.isArray(e[1]) || !e[1].every((i) => typeof i === 'number')) throw corrupt(endpoint, 'ob');
+    if (
+      !Array.isArray(e) ||
+      typeof e[0] !== 'number' ||
+      !Array.isArray(e[1]) ||
+      !e[1].every((i) => typeof i === 'number')
+    )
+      throw corrupt(endpoint, 'ob');
     const instances = e[1] as number[];
     if (e.length > 2) {
       if (typeof e[2] !== 'string') throw corrupt(endpoint, 'ob');

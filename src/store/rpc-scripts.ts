@@ -21,7 +21,9 @@ end
  * Returns 0 when the id was taken within the window, else 1. The keys expire a window after the
  * latest deadline they hold, so a queue whose index entry was lost cannot stay forever.
  */
-export const RPC_ENQUEUE = new LuaScript('rpc-enqueue', `${FMT}
+export const RPC_ENQUEUE = new LuaScript(
+  'rpc-enqueue',
+  `${FMT}
 if redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
 local now = tonumber(ARGV[3])
 local window = tonumber(ARGV[4])
@@ -34,7 +36,8 @@ for _, k in ipairs(KEYS) do
   if redis.call('PTTL', k) < ttl then redis.call('PEXPIRE', k, fmt(ttl)) end
 end
 return 1
-`);
+`,
+);
 
 /**
  * RPC_LEASE. KEYS: queue, entries, flight. ARGV[1] holder, ARGV[2] now, ARGV[3] longest
@@ -43,7 +46,9 @@ return 1
  * leaseUntil). Returns {0} empty, {1, holder} busy (live lease), {2, entry, until, id} leased,
  * {3} an id without entry was dropped (call again).
  */
-export const RPC_LEASE = new LuaScript('rpc-lease', `${FMT}
+export const RPC_LEASE = new LuaScript(
+  'rpc-lease',
+  `${FMT}
 local now = tonumber(ARGV[2])
 local cur = redis.call('HMGET', KEYS[3], 'id', 'until', 'by')
 local id
@@ -64,28 +69,37 @@ local untilv = math.min(d, now + tonumber(ARGV[3])) + tonumber(ARGV[4])
 redis.call('HSET', KEYS[3], 'id', id, 'by', ARGV[1], 'until', fmt(untilv))
 redis.call('PEXPIRE', KEYS[3], fmt(untilv - now + 86400000))
 return {2, e, fmt(untilv), id}
-`);
+`,
+);
 
 /**
  * RPC_COMPLETE: the claim. KEYS: queue, entries, flight. ARGV[1] id. Removes the request,
  * queued or in flight; returns 1 to the one caller that removed it, else 0.
  */
-export const RPC_COMPLETE = new LuaScript('rpc-complete', `
+export const RPC_COMPLETE = new LuaScript(
+  'rpc-complete',
+  `
 if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return 0 end
 if redis.call('HGET', KEYS[3], 'id') == ARGV[1] then redis.call('DEL', KEYS[3]) else redis.call('LREM', KEYS[1], 1, ARGV[1]) end
 return 1
-`);
+`,
+);
 
 /** RPC_RELEASE: puts the in-flight request back at the head. KEYS: queue, entries, flight. ARGV[1] id. */
-export const RPC_RELEASE = new LuaScript('rpc-release', `
+export const RPC_RELEASE = new LuaScript(
+  'rpc-release',
+  `
 if redis.call('HGET', KEYS[3], 'id') ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[3])
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then redis.call('LPUSH', KEYS[1], ARGV[1]) end
 return 1
-`);
+`,
+);
 
 /** RPC_TAKE_ALL: removes every request of the device. KEYS: queue, entries, flight. Returns the entries, in-flight first. */
-export const RPC_TAKE_ALL = new LuaScript('rpc-take-all', `
+export const RPC_TAKE_ALL = new LuaScript(
+  'rpc-take-all',
+  `
 local out = {}
 local f = redis.call('HGET', KEYS[3], 'id')
 if f then
@@ -98,7 +112,8 @@ for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return out
-`);
+`,
+);
 
 /**
  * RPC_EXPIRE: one device's part of the sweep. KEYS: queue, entries, flight. ARGV[1] now.
@@ -106,7 +121,9 @@ return out
  * queued requests past their deadline (or unreadable) are removed. Returns {expired entries,
  * next due ("" when nothing is left), stalled (0|1)}.
  */
-export const RPC_EXPIRE = new LuaScript('rpc-expire', `${FMT}
+export const RPC_EXPIRE = new LuaScript(
+  'rpc-expire',
+  `${FMT}
 local now = tonumber(ARGV[1])
 local expired = {}
 local stalled = 0
@@ -146,16 +163,20 @@ for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   end
 end
 return {expired, next_due and fmt(next_due) or '', stalled}
-`);
+`,
+);
 
 /** RPC_NEXT_DUE: when the device's queue next needs the sweep, "" when empty. KEYS: queue, entries, flight. */
-export const RPC_NEXT_DUE = new LuaScript('rpc-next-due', `${FMT}
+export const RPC_NEXT_DUE = new LuaScript(
+  'rpc-next-due',
+  `${FMT}
 local next_due = nil
 local function due(x) if x and (next_due == nil or x < next_due) then next_due = x end end
 due(tonumber(redis.call('HGET', KEYS[3], 'until')))
 for _, e in ipairs(redis.call('HVALS', KEYS[2])) do due(deadline_of(e)) end
 return next_due and fmt(next_due) or ''
-`);
+`,
+);
 
 /**
  * RPC_DUE_SETTLE: after a sweep, per member: its next due (or "" to remove it) when its score is
@@ -163,7 +184,9 @@ return next_due and fmt(next_due) or ''
  * KEYS: rpcDueByShard. ARGV[1] lease score, ARGV[2..] member, next due pairs.
  * Returns the members removed (the caller re-checks them: an enqueue may have raced the removal).
  */
-export const RPC_DUE_SETTLE = new LuaScript('rpc-due-settle', `
+export const RPC_DUE_SETTLE = new LuaScript(
+  'rpc-due-settle',
+  `
 local lease = tonumber(ARGV[1])
 local removed = {}
 for i = 2, #ARGV, 2 do
@@ -180,4 +203,5 @@ for i = 2, #ARGV, 2 do
   end
 end
 return removed
-`);
+`,
+);

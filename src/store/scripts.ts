@@ -45,14 +45,17 @@ end
  * Returns {write version, the replaced registration's fields (flat; empty when none)}. The
  * replaced registration's observations stay until removeByRegistration(old id) takes them.
  */
-export const REGISTER = new LuaScript('register', `${NEXT_VERSION}
+export const REGISTER = new LuaScript(
+  'register',
+  `${NEXT_VERSION}
 local old = redis.call('HGETALL', KEYS[1])
 local v = next_version(redis.call('HGET', KEYS[1], 'wv'))
 if #old > 0 then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], 'wv', v, unpack(ARGV, 2))
 redis.call('PEXPIREAT', KEYS[2], ARGV[1])
 return {v, old}
-`);
+`,
+);
 
 /**
  * UPDATE (LwM2M-Core 1.2 §6.2.2). Applies only when the registration id is still current — a
@@ -62,7 +65,9 @@ return {v, old}
  * expiresAt = now + lifetime; deadline as keys.ts indexDeadline (kept in step).
  * Returns false (nil) when the id is not current, else {write version, deadline, before (flat), tokens}.
  */
-export const UPDATE = new LuaScript('update', `${NEXT_VERSION}
+export const UPDATE = new LuaScript(
+  'update',
+  `${NEXT_VERSION}
 if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return false end
 local before = redis.call('HGETALL', KEYS[1])
 if #ARGV > 4 then redis.call('HSET', KEYS[1], unpack(ARGV, 5)) end
@@ -73,7 +78,8 @@ local v = next_version(redis.call('HGET', KEYS[1], 'wv'))
 redis.call('HSET', KEYS[1], 'wv', v, 'lu', ARGV[2], 'ex', ex, 'dl', dl, 'in', ARGV[4], 'sn', ARGV[2])
 redis.call('PEXPIREAT', KEYS[2], dl)
 return {v, dl, before, redis.call('HKEYS', KEYS[2])}
-`);
+`,
+);
 
 /**
  * DEREGISTER (LwM2M-Core 1.2 §6.2.3), only when the id is current.
@@ -81,13 +87,16 @@ return {v, dl, before, redis.call('HKEYS', KEYS[2])}
  * The observations stay RETIRE_MS for removeByRegistration, then expire.
  * Returns false (nil) or the removed registration's fields (flat).
  */
-export const DEREGISTER = new LuaScript('deregister', `
+export const DEREGISTER = new LuaScript(
+  'deregister',
+  `
 if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return false end
 local data = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return data
-`);
+`,
+);
 
 /**
  * CLAIM_EXPIRED: the exactly-once step of expiry. Deletes the registration only if it is
@@ -95,7 +104,9 @@ return data
  * KEYS: registrationByEndpoint, observationsByEndpoint. ARGV[1] now, ARGV[2] grace, ARGV[3] retire ms.
  * Returns {0} gone, {1, fields (flat)} claimed, {2, expiresAt} still alive (refreshed).
  */
-export const CLAIM_EXPIRED = new LuaScript('claim-expired', `
+export const CLAIM_EXPIRED = new LuaScript(
+  'claim-expired',
+  `
 local ex = redis.call('HGET', KEYS[1], 'ex')
 if not ex then return {0} end
 if tonumber(ex) + tonumber(ARGV[2]) >= tonumber(ARGV[1]) then return {2, ex} end
@@ -103,7 +114,8 @@ local data = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return {1, data}
-`);
+`,
+);
 
 /**
  * ADD_OBSERVATION: stores an observation only for the current registration, so that no
@@ -111,13 +123,16 @@ return {1, data}
  * ARGV[1] registration id, ARGV[2] token, ARGV[3] serialised observation.
  * Returns false (nil) when the registration is not current, else the index deadline.
  */
-export const ADD_OBSERVATION = new LuaScript('add-observation', `
+export const ADD_OBSERVATION = new LuaScript(
+  'add-observation',
+  `
 if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return false end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 local dl = redis.call('HGET', KEYS[1], 'dl')
 redis.call('PEXPIREAT', KEYS[2], dl)
 return dl
-`);
+`,
+);
 
 /**
  * REMOVE_BY_REGISTRATION: takes every observation of one registration (field r of the JSON,
@@ -125,7 +140,9 @@ return dl
  * KEYS: registrationByEndpoint, observationsByEndpoint. ARGV[1] registration id.
  * Returns {live (1 when the registration is still current), {serialised observations}}.
  */
-export const REMOVE_BY_REGISTRATION = new LuaScript('remove-by-registration', `
+export const REMOVE_BY_REGISTRATION = new LuaScript(
+  'remove-by-registration',
+  `
 local all = redis.call('HGETALL', KEYS[2])
 local removed = {}
 for i = 1, #all, 2 do
@@ -138,20 +155,24 @@ end
 local live = 0
 if redis.call('HGET', KEYS[1], 'id') == ARGV[1] then live = 1 end
 return {live, removed}
-`);
+`,
+);
 
 /**
  * MARK_SEEN: records which instance last saw the device, without creating a partial hash.
  * KEYS: registrationByEndpoint. ARGV[1] instance id, ARGV[2] now. Returns 1 (this instance had
  * it already), 2 (another instance had it), or 0 when absent.
  */
-export const MARK_SEEN = new LuaScript('mark-seen', `
+export const MARK_SEEN = new LuaScript(
+  'mark-seen',
+  `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local before = redis.call('HGET', KEYS[1], 'in')
 redis.call('HSET', KEYS[1], 'in', ARGV[1], 'sn', ARGV[2])
 if before == ARGV[1] then return 1 end
 return 2
-`);
+`,
+);
 
 /**
  * EXPIRY_LEASE: hands due members of one expiry shard to one sweeper. Their score becomes the
@@ -159,18 +180,23 @@ return 2
  * come back then). Work distribution only: exactly-once is CLAIM_EXPIRED's job.
  * KEYS: expiryByShard. ARGV[1] due bound (exclusive: now - grace), ARGV[2] lease deadline, ARGV[3] limit.
  */
-export const EXPIRY_LEASE = new LuaScript('expiry-lease', `
+export const EXPIRY_LEASE = new LuaScript(
+  'expiry-lease',
+  `
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[3])
 for i = 1, #due do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], due[i]) end
 return due
-`);
+`,
+);
 
 /**
  * EXPIRY_SETTLE: after the claims, removes (new score "") or re-scores each leased member —
  * only while its score is still this lease's, so a Register that re-scored it meanwhile wins.
  * KEYS: expiryByShard. ARGV[1] lease deadline, ARGV[2..] member, new score pairs.
  */
-export const EXPIRY_SETTLE = new LuaScript('expiry-settle', `
+export const EXPIRY_SETTLE = new LuaScript(
+  'expiry-settle',
+  `
 local lease = tonumber(ARGV[1])
 for i = 2, #ARGV, 2 do
   local s = redis.call('ZSCORE', KEYS[1], ARGV[i])
@@ -179,7 +205,8 @@ for i = 2, #ARGV, 2 do
   end
 end
 return 0
-`);
+`,
+);
 
 /**
  * SET_IF_NEWER: writes an index entry (JSON [endpoint, write version], keys.ts) unless the key
@@ -187,7 +214,9 @@ return 0
  * since. KEYS: one index key. ARGV[1] entry, ARGV[2] its version, ARGV[3] PXAT deadline (ms).
  * Returns 1 when written.
  */
-export const SET_IF_NEWER = new LuaScript('set-if-newer', `
+export const SET_IF_NEWER = new LuaScript(
+  'set-if-newer',
+  `
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local ok, e = pcall(cjson.decode, cur)
@@ -195,13 +224,17 @@ if cur then
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[3])
 return 1
-`);
+`,
+);
 
 /**
  * DELETE_IF_EQUAL: removes an index entry only if it still holds the value we mean to remove
  * (a newer write's entry survives). KEYS: one index key. ARGV[1] the expected value.
  */
-export const DELETE_IF_EQUAL = new LuaScript('delete-if-equal', `
+export const DELETE_IF_EQUAL = new LuaScript(
+  'delete-if-equal',
+  `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-`);
+`,
+);

@@ -115,7 +115,10 @@ export function eachDatagram(batch: DatagramBatch, fn: (data: Buffer, peer: Peer
   let pos = 0;
   for (let i = 0; i < batch.lengths.length; i++) {
     const length = batch.lengths[i] as number;
-    fn(Buffer.from(batch.bytes, pos, length), { address: batch.addresses[i] as string, port: batch.ports[i] as number });
+    fn(Buffer.from(batch.bytes, pos, length), {
+      address: batch.addresses[i] as string,
+      port: batch.ports[i] as number,
+    });
     pos += length;
   }
 }

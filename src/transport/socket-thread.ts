@@ -8,7 +8,13 @@
  */
 import { Worker } from 'node:worker_threads';
 import { workerScript } from '../common/worker-script';
-import { BatchOutbox, eachDatagram, type FromSocketThread, type SocketThreadOptions, type ToSocketThread } from './socket-thread-protocol';
+import {
+  BatchOutbox,
+  eachDatagram,
+  type FromSocketThread,
+  type SocketThreadOptions,
+  type ToSocketThread,
+} from './socket-thread-protocol';
 import type { DatagramHandler, DatagramTransport, Peer } from './types';
 import type { UdpTransportOptions } from './udp';
 import { errorMessage } from '../common/error-message';
@@ -44,8 +50,13 @@ export class SocketThreadTransport implements DatagramTransport {
   }
 
   static async bind(opts: SocketThreadTransportOptions): Promise<SocketThreadTransport> {
-    const script = opts.script ?? workerScript(__dirname, 'socket-worker.js', 'a UDP socket thread (or set UDP_SOCKET_THREAD=none)');
-    return new SocketThreadTransport(opts, script, await start(script, socketOptions(opts, opts.port), intervalOf(opts)));
+    const script =
+      opts.script ?? workerScript(__dirname, 'socket-worker.js', 'a UDP socket thread (or set UDP_SOCKET_THREAD=none)');
+    return new SocketThreadTransport(
+      opts,
+      script,
+      await start(script, socketOptions(opts, opts.port), intervalOf(opts)),
+    );
   }
 
   send(data: Buffer, peer: Peer): void {
@@ -86,7 +97,9 @@ export class SocketThreadTransport implements DatagramTransport {
     worker.on('exit', (code) => {
       if (this.closing || this.worker !== worker) return;
       this.worker = undefined;
-      this.opts.onError?.(new Error(`UDP socket thread exited (code ${code}); starting it again on port ${this.bound.port}`));
+      this.opts.onError?.(
+        new Error(`UDP socket thread exited (code ${code}); starting it again on port ${this.bound.port}`),
+      );
       this.restart();
     });
     this.outgoing.flush();
@@ -117,7 +130,11 @@ function socketOptions(opts: UdpTransportOptions, port: number): SocketThreadOpt
 }
 
 /** A worker with its socket bound, or the bind error. */
-function start(script: string, options: SocketThreadOptions, intervalMs: number): Promise<{ worker: Worker; local: Peer }> {
+function start(
+  script: string,
+  options: SocketThreadOptions,
+  intervalMs: number,
+): Promise<{ worker: Worker; local: Peer }> {
   const worker = new Worker(script);
   return new Promise((resolve, reject) => {
     const fail = (err: Error): void => {

@@ -48,4 +48,5 @@ export function displayAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-export const samePeer = (a: Peer, b: Peer): boolean => a.port === b.port && displayAddress(a.address) === displayAddress(b.address);
+export const samePeer = (a: Peer, b: Peer): boolean =>
+  a.port === b.port && displayAddress(a.address) === displayAddress(b.address);

@@ -26,7 +26,9 @@ export class UdpTransport implements DatagramTransport {
     /** A udp6 socket (possibly dual-stack): IPv4 destinations must be given in the ::ffff: mapped form. */
     private readonly ipv6: boolean,
   ) {
-    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.handler(msg, { address: rinfo.address, port: rinfo.port }));
+    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) =>
+      this.handler(msg, { address: rinfo.address, port: rinfo.port }),
+    );
   }
 
   static async bind(opts: UdpTransportOptions): Promise<UdpTransport> {

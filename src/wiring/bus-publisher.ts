@@ -16,12 +16,38 @@ export class BusPublisher implements Publisher {
     private readonly topics: Topics,
   ) {}
 
-  publishTelemetry(endpoint: string, profileName: string | null, ts: number, values: JsonObject, source: UplinkSource, types?: ValueTypes): Promise<void> {
-    return this.bus.publish([{ topic: this.topics.telemetry, key: endpoint, value: valueRecord(endpoint, profileName, ts, values, source, types) }]);
+  publishTelemetry(
+    endpoint: string,
+    profileName: string | null,
+    ts: number,
+    values: JsonObject,
+    source: UplinkSource,
+    types?: ValueTypes,
+  ): Promise<void> {
+    return this.bus.publish([
+      {
+        topic: this.topics.telemetry,
+        key: endpoint,
+        value: valueRecord(endpoint, profileName, ts, values, source, types),
+      },
+    ]);
   }
 
-  publishAttributes(endpoint: string, profileName: string | null, ts: number, values: JsonObject, source: UplinkSource, types?: ValueTypes): Promise<void> {
-    return this.bus.publish([{ topic: this.topics.attributes, key: endpoint, value: valueRecord(endpoint, profileName, ts, values, source, types) }]);
+  publishAttributes(
+    endpoint: string,
+    profileName: string | null,
+    ts: number,
+    values: JsonObject,
+    source: UplinkSource,
+    types?: ValueTypes,
+  ): Promise<void> {
+    return this.bus.publish([
+      {
+        topic: this.topics.attributes,
+        key: endpoint,
+        value: valueRecord(endpoint, profileName, ts, values, source, types),
+      },
+    ]);
   }
 
   publishEvent(endpoint: string, _profileName: string | null, ts: number, event: ProfileEvent): Promise<void> {
@@ -30,6 +56,20 @@ export class BusPublisher implements Publisher {
   }
 }
 
-function valueRecord(endpoint: string, profile: string | null, ts: number, values: JsonObject, source: UplinkSource, types?: ValueTypes): TelemetryRecord {
-  return { endpoint, profile, ts, values, ...(types !== undefined ? { types } : {}), source: { paths: [...source.paths], op: source.op } };
+function valueRecord(
+  endpoint: string,
+  profile: string | null,
+  ts: number,
+  values: JsonObject,
+  source: UplinkSource,
+  types?: ValueTypes,
+): TelemetryRecord {
+  return {
+    endpoint,
+    profile,
+    ts,
+    values,
+    ...(types !== undefined ? { types } : {}),
+    source: { paths: [...source.paths], op: source.op },
+  };
 }

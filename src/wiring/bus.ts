@@ -14,9 +14,19 @@ export interface BridgeBus {
 }
 
 export function createBridgeBus(config: Config, log: Logger, onProduceLatency?: (ms: number) => void): BridgeBus {
-  const brokers = config.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter((b) => b !== '');
+  const brokers = config.KAFKA_BROKERS.split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
   const sasl: Pick<KafkaBusOptions, 'sasl'> =
-    config.KAFKA_SASL_MECHANISM === '' ? {} : { sasl: { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME, password: config.KAFKA_SASL_PASSWORD } };
+    config.KAFKA_SASL_MECHANISM === ''
+      ? {}
+      : {
+          sasl: {
+            mechanism: config.KAFKA_SASL_MECHANISM,
+            username: config.KAFKA_SASL_USERNAME,
+            password: config.KAFKA_SASL_PASSWORD,
+          },
+        };
   const ssl = kafkaTls(config);
   const topics = resolveTopics(config.KAFKA_TOPIC_PREFIX, {
     telemetry: config.KAFKA_TOPIC_TELEMETRY,
@@ -27,23 +37,26 @@ export function createBridgeBus(config: Config, log: Logger, onProduceLatency?: 
     devices: config.KAFKA_TOPIC_DEVICES,
     profiles: config.KAFKA_TOPIC_PROFILES,
   });
-  const created = createBus({
-    brokers,
-    instanceId: config.INSTANCE_ID,
-    clientId: config.KAFKA_CLIENT_ID,
-    ...(ssl !== undefined ? { ssl } : {}),
-    ...sasl,
-    lingerMs: config.KAFKA_LINGER_MS,
-    maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS,
-    maxBatchBytes: config.KAFKA_MAX_BATCH_BYTES,
-    maxBufferedRecords: config.KAFKA_MAX_BUFFERED_RECORDS,
-    maxBufferedBytes: config.KAFKA_MAX_BUFFERED_BYTES,
-    unavailableAfterMs: config.KAFKA_UNAVAILABLE_AFTER_MS,
-    compression: config.KAFKA_COMPRESSION,
-    producerThread: config.KAFKA_PRODUCER_THREAD,
-    groupSessionTimeoutMs: config.KAFKA_RPC_SESSION_TIMEOUT_MS,
-    log,
-    ...(onProduceLatency ? { onProduceLatency } : {}),
-  }, [topics.devices, topics.profiles]);
+  const created = createBus(
+    {
+      brokers,
+      instanceId: config.INSTANCE_ID,
+      clientId: config.KAFKA_CLIENT_ID,
+      ...(ssl !== undefined ? { ssl } : {}),
+      ...sasl,
+      lingerMs: config.KAFKA_LINGER_MS,
+      maxBatchRecords: config.KAFKA_MAX_BATCH_RECORDS,
+      maxBatchBytes: config.KAFKA_MAX_BATCH_BYTES,
+      maxBufferedRecords: config.KAFKA_MAX_BUFFERED_RECORDS,
+      maxBufferedBytes: config.KAFKA_MAX_BUFFERED_BYTES,
+      unavailableAfterMs: config.KAFKA_UNAVAILABLE_AFTER_MS,
+      compression: config.KAFKA_COMPRESSION,
+      producerThread: config.KAFKA_PRODUCER_THREAD,
+      groupSessionTimeoutMs: config.KAFKA_RPC_SESSION_TIMEOUT_MS,
+      log,
+      ...(onProduceLatency ? { onProduceLatency } : {}),
+    },
+    [topics.devices, topics.profiles],
+  );
   return { created, topics };
 }

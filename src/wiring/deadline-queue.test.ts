@@ -8,12 +8,28 @@ describe('DeadlineQueue', () => {
     const q = new DeadlineQueue(1000, () => Date.now());
     const never = new Promise<number>(() => undefined);
     const outcomes: string[] = [];
-    const track = (name: string, p: Promise<unknown>): void => void p.then(() => outcomes.push(`${name} ok`), (e: Error) => outcomes.push(`${name} ${e.message}`));
-    track('a', q.race(never, () => new Error('late')));
+    const track = (name: string, p: Promise<unknown>): void =>
+      void p.then(
+        () => outcomes.push(`${name} ok`),
+        (e: Error) => outcomes.push(`${name} ${e.message}`),
+      );
+    track(
+      'a',
+      q.race(never, () => new Error('late')),
+    );
     jest.advanceTimersByTime(400);
-    track('b', q.race(Promise.resolve(1), () => new Error('late')));
-    track('c', q.race(Promise.reject(new Error('refused')), () => new Error('late')));
-    track('d', q.race(never, () => new Error('late')));
+    track(
+      'b',
+      q.race(Promise.resolve(1), () => new Error('late')),
+    );
+    track(
+      'c',
+      q.race(Promise.reject(new Error('refused')), () => new Error('late')),
+    );
+    track(
+      'd',
+      q.race(never, () => new Error('late')),
+    );
     await Promise.resolve();
     await Promise.resolve();
     expect(outcomes).toEqual(['b ok', 'c refused']);

@@ -15,8 +15,19 @@ export interface DtlsIdentity {
 }
 
 export function loadDtlsIdentity(config: Config): DtlsIdentity {
-  if (config.DTLS_SERVER_CERT !== '' && config.DTLS_SERVER_KEY === '') throw new ConfigError('DTLS_SERVER_CERT is set but DTLS_SERVER_KEY is not: the certificate needs its private key');
-  const server = config.DTLS_SERVER_KEY === '' ? undefined : loadServerIdentity(pem('DTLS_SERVER_KEY', config.DTLS_SERVER_KEY), config.DTLS_SERVER_CERT === '' ? undefined : pem('DTLS_SERVER_CERT', config.DTLS_SERVER_CERT), 'DTLS_SERVER_KEY/DTLS_SERVER_CERT');
-  const trustAnchors = config.DTLS_TRUSTED_CA === '' ? [] : certificatesFromPem(pem('DTLS_TRUSTED_CA', config.DTLS_TRUSTED_CA), 'DTLS_TRUSTED_CA');
+  if (config.DTLS_SERVER_CERT !== '' && config.DTLS_SERVER_KEY === '')
+    throw new ConfigError('DTLS_SERVER_CERT is set but DTLS_SERVER_KEY is not: the certificate needs its private key');
+  const server =
+    config.DTLS_SERVER_KEY === ''
+      ? undefined
+      : loadServerIdentity(
+          pem('DTLS_SERVER_KEY', config.DTLS_SERVER_KEY),
+          config.DTLS_SERVER_CERT === '' ? undefined : pem('DTLS_SERVER_CERT', config.DTLS_SERVER_CERT),
+          'DTLS_SERVER_KEY/DTLS_SERVER_CERT',
+        );
+  const trustAnchors =
+    config.DTLS_TRUSTED_CA === ''
+      ? []
+      : certificatesFromPem(pem('DTLS_TRUSTED_CA', config.DTLS_TRUSTED_CA), 'DTLS_TRUSTED_CA');
   return { ...(server !== undefined ? { server } : {}), trustAnchors };
 }

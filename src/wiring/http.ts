@@ -34,7 +34,12 @@ export async function startHttp(config: Config, parts: HttpParts): Promise<HttpP
   if (config.HTTP_PORT < 0) return undefined;
   const { server, stores } = parts;
   createMetrics(
-    { coap: server.endpoint.stats, events: server.events, registrations: () => stores.registrations.count(), reassemblies: () => server.blockwiseServer.reassemblies },
+    {
+      coap: server.endpoint.stats,
+      events: server.events,
+      registrations: () => stores.registrations.count(),
+      reassemblies: () => server.blockwiseServer.reassemblies,
+    },
     parts.metrics,
   );
   const http: Server = createHttpApi({

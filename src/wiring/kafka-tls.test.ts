@@ -30,7 +30,10 @@ describe('kafkaTls', () => {
     [{ KAFKA_SSL_CERT: 'x' }, /KAFKA_SSL_CERT is set but KAFKA_SSL_KEY is not/],
     [{ KAFKA_SSL_KEY: 'x' }, /KAFKA_SSL_KEY is set but KAFKA_SSL_CERT is not/],
     [{ KAFKA_SSL_CA: '/nonexistent/ca.pem' }, /^KAFKA_SSL_CA: cannot read \/nonexistent\/ca.pem/],
-    [{ KAFKA_SSL_CA: '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----' }, /^KAFKA_SSL_CA: not a PEM certificate/],
+    [
+      { KAFKA_SSL_CA: '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----' },
+      /^KAFKA_SSL_CA: not a PEM certificate/,
+    ],
   ])('rejects %p naming the variable', (bad, message) => {
     expect(() => kafkaTls({ ...none, ...bad })).toThrow(ConfigError);
     expect(() => kafkaTls({ ...none, ...bad })).toThrow(message);
@@ -38,17 +41,37 @@ describe('kafkaTls', () => {
 
   it('rejects a key that is not a private key', () => {
     const client = pki.client('bridge');
-    expect(() => kafkaTls({ ...none, KAFKA_SSL_CERT: client.cert, KAFKA_SSL_KEY: client.cert })).toThrow(/^KAFKA_SSL_KEY: not a PEM private key/);
+    expect(() => kafkaTls({ ...none, KAFKA_SSL_CERT: client.cert, KAFKA_SSL_KEY: client.cert })).toThrow(
+      /^KAFKA_SSL_KEY: not a PEM private key/,
+    );
   });
 
   it('gives options that complete a mutual-TLS handshake with a server trusting the same CA', async () => {
     const client = pki.client('bridge');
-    const tlsOptions = kafkaTls({ ...none, KAFKA_SSL_CA: pki.caCert, KAFKA_SSL_CERT: client.cert, KAFKA_SSL_KEY: client.key });
+    const tlsOptions = kafkaTls({
+      ...none,
+      KAFKA_SSL_CA: pki.caCert,
+      KAFKA_SSL_CERT: client.cert,
+      KAFKA_SSL_KEY: client.key,
+    });
     if (typeof tlsOptions !== 'object') throw new ConfigError('expected PEM options');
-    const server = createServer({ key: pki.read(pki.serverKey), cert: pki.read(pki.serverCert), ca: pki.read(pki.caCert), requestCert: true, rejectUnauthorized: true });
-    const peerCn = new Promise<string>((resolve) => server.on('secureConnection', (s: TLSSocket) => resolve(String(s.getPeerCertificate().subject.CN))));
+    const server = createServer({
+      key: pki.read(pki.serverKey),
+      cert: pki.read(pki.serverCert),
+      ca: pki.read(pki.caCert),
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    const peerCn = new Promise<string>((resolve) =>
+      server.on('secureConnection', (s: TLSSocket) => resolve(String(s.getPeerCertificate().subject.CN))),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const socket = connect({ ...tlsOptions, host: '127.0.0.1', port: (server.address() as AddressInfo).port, servername: 'lwm2m-bridge' });
+    const socket = connect({
+      ...tlsOptions,
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      servername: 'lwm2m-bridge',
+    });
     await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
     expect(socket.authorized).toBe(true);
     expect(await peerCn).toBe('bridge');

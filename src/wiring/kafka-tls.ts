@@ -36,7 +36,10 @@ function privateKey(name: string, value: string): string {
 /** undefined: no TLS; true: TLS with the system's trust store; else TLS with the given PEM texts. */
 export function kafkaTls(config: TlsConfig): boolean | KafkaTls | undefined {
   const { KAFKA_SSL_CA: ca, KAFKA_SSL_CERT: cert, KAFKA_SSL_KEY: key } = config;
-  if ((cert === '') !== (key === '')) throw new ConfigError(`${cert === '' ? 'KAFKA_SSL_KEY' : 'KAFKA_SSL_CERT'} is set but ${cert === '' ? 'KAFKA_SSL_CERT' : 'KAFKA_SSL_KEY'} is not: mutual TLS needs both`);
+  if ((cert === '') !== (key === ''))
+    throw new ConfigError(
+      `${cert === '' ? 'KAFKA_SSL_KEY' : 'KAFKA_SSL_CERT'} is set but ${cert === '' ? 'KAFKA_SSL_CERT' : 'KAFKA_SSL_KEY'} is not: mutual TLS needs both`,
+    );
   if (ca === '' && cert === '') return config.KAFKA_SSL ? true : undefined;
   return {
     ...(ca !== '' ? { ca: certificates('KAFKA_SSL_CA', ca) } : {}),

@@ -8,10 +8,17 @@ import type { Topics } from '../bus/topics';
 import type { Bus } from '../bus/types';
 import type { ServerEvents } from '../server/events';
 
-export function publishLifecycleEvents(events: ServerEvents, bus: Bus, topics: Topics, onFailure: (err: unknown, endpoint: string) => void): () => void {
+export function publishLifecycleEvents(
+  events: ServerEvents,
+  bus: Bus,
+  topics: Topics,
+  onFailure: (err: unknown, endpoint: string) => void,
+): () => void {
   return events.on((event) => {
     const record = eventRecordFor(event, Date.now());
     if (record === undefined) return;
-    bus.publish([{ topic: topics.events, key: record.endpoint, value: record }]).catch((err: unknown) => onFailure(err, record.endpoint));
+    bus
+      .publish([{ topic: topics.events, key: record.endpoint, value: record }])
+      .catch((err: unknown) => onFailure(err, record.endpoint));
   });
 }

@@ -56,25 +56,57 @@ export class ProfileLayer {
       cacheSize: config.PROFILE_ASSIGNMENT_CACHE_SIZE,
       cacheTtlMs: config.PROFILE_ASSIGNMENT_CACHE_TTL_MS,
     });
-    this.reports = new ReportMapper({ registry: this.registry, assigner: this.assigner, publisher, onFailure: this.onError });
+    this.reports = new ReportMapper({
+      registry: this.registry,
+      assigner: this.assigner,
+      publisher,
+      onFailure: this.onError,
+    });
   }
 
   /** The Send sink: the device is acknowledged once Kafka accepted the records, or gets 5.03 after the deadline. */
   readonly sendSink = (reg: Registration, entries: SendEntries): Promise<void> =>
-    this.sendDeadlines.race(this.reports.handleSend(reg, entries), () => new BusUnavailableError(`the bus did not acknowledge within ${this.config.SEND_ACK_TIMEOUT_MS} ms`));
+    this.sendDeadlines.race(
+      this.reports.handleSend(reg, entries),
+      () => new BusUnavailableError(`the bus did not acknowledge within ${this.config.SEND_ACK_TIMEOUT_MS} ms`),
+    );
 
   /** Loads profiles and assignments (directory, then topics when following Kafka), then starts the flow. */
   async start(server: LwM2mServer, bus: Bus, topics: Topics, followTopics: boolean): Promise<void> {
     const c = this.config;
     if (c.PROFILES_DIR !== '') {
-      this.dirSource = new ProfileDirSource({ dir: c.PROFILES_DIR, registry: this.registry, debounceMs: c.PROFILES_DIR_DEBOUNCE_MS, rescanMs: c.PROFILES_DIR_RESCAN_MS, onError: this.onError });
+      this.dirSource = new ProfileDirSource({
+        dir: c.PROFILES_DIR,
+        registry: this.registry,
+        debounceMs: c.PROFILES_DIR_DEBOUNCE_MS,
+        rescanMs: c.PROFILES_DIR_RESCAN_MS,
+        onError: this.onError,
+      });
       await this.dirSource.start();
     }
-    const flow = new RegistrationFlow({ server, registry: this.registry, assigner: this.assigner, publisher: this.publisher, onFailure: this.onError, concurrency: c.PROFILE_SETUP_CONCURRENCY });
+    const flow = new RegistrationFlow({
+      server,
+      registry: this.registry,
+      assigner: this.assigner,
+      publisher: this.publisher,
+      onFailure: this.onError,
+      concurrency: c.PROFILE_SETUP_CONCURRENCY,
+    });
     this.flow = flow;
     if (followTopics) {
-      await new ProfileTopicSource({ bus, topic: topics.profiles, registry: this.registry, onError: this.onError }).start();
-      await new ProvisioningTopicSource({ bus, topic: topics.devices, assigner: this.assigner, onError: this.onError, onChange: (ep) => flow.assignmentChanged(ep) }).start();
+      await new ProfileTopicSource({
+        bus,
+        topic: topics.profiles,
+        registry: this.registry,
+        onError: this.onError,
+      }).start();
+      await new ProvisioningTopicSource({
+        bus,
+        topic: topics.devices,
+        assigner: this.assigner,
+        onError: this.onError,
+        onChange: (ep) => flow.assignmentChanged(ep),
+      }).start();
     }
     flow.start();
     this.reports.attach(server.events, { send: false });

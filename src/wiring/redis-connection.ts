@@ -50,7 +50,9 @@ function clusterOptions(s: RedisSettings): ClusterOptions {
     clusterRetryStrategy: redisBackoff,
     lazyConnect: false,
     // TLS certificates name hosts, not the addresses they resolve to: connect by name.
-    ...(s.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
+    ...(s.tls
+      ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) }
+      : {}),
     redisOptions: { maxRetriesPerRequest: 1, ...authOptions(s) },
   };
 }

@@ -7,19 +7,51 @@ const base = { REDIS_URL: '', REDIS_CLUSTER: false, REDIS_PASSWORD: '', REDIS_TL
 describe('redisSettings', () => {
   it('reads one server with credentials, database and TLS from rediss://', () => {
     expect(redisSettings({ ...base, REDIS_URL: 'rediss://app:p%40ss@redis.example:6380/2' })).toEqual({
-      kind: 'single', node: { host: 'redis.example', port: 6380 }, db: 2, username: 'app', password: 'p@ss', tls: true,
+      kind: 'single',
+      node: { host: 'redis.example', port: 6380 },
+      db: 2,
+      username: 'app',
+      password: 'p@ss',
+      tls: true,
     });
-    expect(redisSettings({ ...base, REDIS_URL: 'redis://[::1]' })).toEqual({ kind: 'single', node: { host: '::1', port: 6379 }, db: 0, tls: false });
+    expect(redisSettings({ ...base, REDIS_URL: 'redis://[::1]' })).toEqual({
+      kind: 'single',
+      node: { host: '::1', port: 6379 },
+      db: 0,
+      tls: false,
+    });
   });
 
   it('lets REDIS_PASSWORD override the URL and REDIS_TLS turn TLS on', () => {
-    expect(redisSettings({ ...base, REDIS_URL: 'redis://:old@r:1', REDIS_PASSWORD: 'new', REDIS_TLS: true })).toMatchObject({ password: 'new', tls: true });
-    expect(redisSettings({ ...base, REDIS_URL: '/run/redis.sock', REDIS_PASSWORD: 'pw' })).toEqual({ kind: 'raw', url: '/run/redis.sock', password: 'pw', tls: false });
+    expect(
+      redisSettings({ ...base, REDIS_URL: 'redis://:old@r:1', REDIS_PASSWORD: 'new', REDIS_TLS: true }),
+    ).toMatchObject({ password: 'new', tls: true });
+    expect(redisSettings({ ...base, REDIS_URL: '/run/redis.sock', REDIS_PASSWORD: 'pw' })).toEqual({
+      kind: 'raw',
+      url: '/run/redis.sock',
+      password: 'pw',
+      tls: false,
+    });
   });
 
   it('reads a cluster seed list', () => {
-    const s = redisSettings({ ...base, REDIS_CLUSTER: true, REDIS_URL: 'rediss://u:pw@n1:7000, rediss://u:pw@n2:7001,rediss://u:pw@n3', REDIS_PASSWORD: 'secret' });
-    expect(s).toEqual({ kind: 'cluster', nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }, { host: 'n3', port: 6379 }], username: 'u', password: 'secret', tls: true });
+    const s = redisSettings({
+      ...base,
+      REDIS_CLUSTER: true,
+      REDIS_URL: 'rediss://u:pw@n1:7000, rediss://u:pw@n2:7001,rediss://u:pw@n3',
+      REDIS_PASSWORD: 'secret',
+    });
+    expect(s).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'n1', port: 7000 },
+        { host: 'n2', port: 7001 },
+        { host: 'n3', port: 6379 },
+      ],
+      username: 'u',
+      password: 'secret',
+      tls: true,
+    });
   });
 
   it.each([

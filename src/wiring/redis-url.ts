@@ -60,7 +60,8 @@ function parseUrl(text: string, what: string): ParsedUrl {
   if (host === '') throw new ConfigError(`REDIS_URL: ${what} names no host`);
   const port = url.port === '' ? DEFAULT_PORT : Number(url.port);
   const dbText = url.pathname.replace(/^\//, '');
-  if (dbText !== '' && !/^\d+$/.test(dbText)) throw new ConfigError(`REDIS_URL: ${what} has database "${dbText}", expected a number`);
+  if (dbText !== '' && !/^\d+$/.test(dbText))
+    throw new ConfigError(`REDIS_URL: ${what} has database "${dbText}", expected a number`);
   return {
     host,
     port,
@@ -83,13 +84,22 @@ function auth(first: ParsedUrl | undefined, input: RedisUrlInput): RedisAuth {
 
 function clusterSettings(input: RedisUrlInput): RedisSettings {
   const texts = input.REDIS_URL.split(',').map((s) => s.trim());
-  if (texts.some((t) => t === '')) throw new ConfigError('REDIS_URL: an empty entry in the comma-separated list of Redis Cluster seed nodes');
+  if (texts.some((t) => t === ''))
+    throw new ConfigError('REDIS_URL: an empty entry in the comma-separated list of Redis Cluster seed nodes');
   const parsed = texts.map((t, i) => parseUrl(t, `seed node ${i + 1} of ${texts.length}`));
   const [first] = parsed;
   for (const [i, p] of parsed.entries()) {
-    if (p.db !== 0) throw new ConfigError(`REDIS_URL: seed node ${i + 1} selects database ${p.db}; a Redis Cluster has database 0 only`);
-    if (first !== undefined && (p.tls !== first.tls || p.username !== first.username || p.password !== first.password)) {
-      throw new ConfigError(`REDIS_URL: seed node ${i + 1} differs from the first in scheme or credentials; every seed node of a cluster must use the same`);
+    if (p.db !== 0)
+      throw new ConfigError(
+        `REDIS_URL: seed node ${i + 1} selects database ${p.db}; a Redis Cluster has database 0 only`,
+      );
+    if (
+      first !== undefined &&
+      (p.tls !== first.tls || p.username !== first.username || p.password !== first.password)
+    ) {
+      throw new ConfigError(
+        `REDIS_URL: seed node ${i + 1} differs from the first in scheme or credentials; every seed node of a cluster must use the same`,
+      );
     }
   }
   return { kind: 'cluster', nodes: parsed.map(({ host, port }) => ({ host, port })), ...auth(first, input) };
@@ -99,7 +109,10 @@ function clusterSettings(input: RedisUrlInput): RedisSettings {
 export function redisSettings(input: RedisUrlInput): RedisSettings {
   if (input.REDIS_CLUSTER) return clusterSettings(input);
   const url = input.REDIS_URL.trim();
-  if (url.includes(',')) throw new ConfigError('REDIS_URL: a comma-separated list is a list of Redis Cluster seed nodes; set REDIS_CLUSTER=true');
+  if (url.includes(','))
+    throw new ConfigError(
+      'REDIS_URL: a comma-separated list is a list of Redis Cluster seed nodes; set REDIS_CLUSTER=true',
+    );
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return { kind: 'raw', url, ...auth(undefined, input) };
   const p = parseUrl(url, `"${url.replace(/\/\/[^@/]*@/, '//***@')}"`);
   return { kind: 'single', node: { host: p.host, port: p.port }, db: p.db, ...auth(p, input) };

@@ -69,11 +69,16 @@ export function startRpc(config: Config, parts: RpcParts, log: Logger): RpcPart 
   let retry: NodeJS.Timeout | undefined;
   const consume = (): void => {
     if (stopping) return;
-    bus.consume(topics.rpcRequests, group, rpcIntake(service, stats, { stopping: () => stopping })).catch((err: unknown) => {
-      if (stopping) return;
-      log.warn({ err: errorMessage(err), topic: topics.rpcRequests }, `cannot consume RPC requests yet; retrying in ${CONSUME_RETRY_MS / 1000} s`);
-      retry = setTimeout(consume, CONSUME_RETRY_MS).unref();
-    });
+    bus
+      .consume(topics.rpcRequests, group, rpcIntake(service, stats, { stopping: () => stopping }))
+      .catch((err: unknown) => {
+        if (stopping) return;
+        log.warn(
+          { err: errorMessage(err), topic: topics.rpcRequests },
+          `cannot consume RPC requests yet; retrying in ${CONSUME_RETRY_MS / 1000} s`,
+        );
+        retry = setTimeout(consume, CONSUME_RETRY_MS).unref();
+      });
   };
   consume();
   return {

@@ -19,7 +19,9 @@ export function dtlsCredentials(store: ProvisioningStore): HandshakeCredentials 
       const record = await store.findByCredential('psk', identity);
       if (record?.credentials === undefined) return undefined;
       const creds = deviceCredentials(record.credentials);
-      return creds.mode === 'psk' && creds.identity === identity ? { key: creds.key, endpoint: record.endpoint } : undefined;
+      return creds.mode === 'psk' && creds.identity === identity
+        ? { key: creds.key, endpoint: record.endpoint }
+        : undefined;
     },
     async rpk(publicKeyDer: Buffer) {
       const record = await store.findByCredential('rpk', rpkFingerprint(publicKeyDer));

@@ -32,7 +32,11 @@ export function createServer(config: Config, parts: ServerParts, log: Logger): L
     observations: stores.observations,
     codecs: createDefaultCodecs(),
     model: parts.model,
-    transmission: { ackTimeoutMs: config.COAP_ACK_TIMEOUT_MS, ackRandomFactor: config.COAP_ACK_RANDOM_FACTOR, maxRetransmit: config.COAP_MAX_RETRANSMIT },
+    transmission: {
+      ackTimeoutMs: config.COAP_ACK_TIMEOUT_MS,
+      ackRandomFactor: config.COAP_ACK_RANDOM_FACTOR,
+      maxRetransmit: config.COAP_MAX_RETRANSMIT,
+    },
     maxPeers: config.COAP_MAX_PEERS,
     blockSzx: szxFor(config.COAP_BLOCK_SIZE),
     maxBodyBytes: config.COAP_MAX_BODY_BYTES,
@@ -45,7 +49,8 @@ export function createServer(config: Config, parts: ServerParts, log: Logger): L
     sendSink: parts.profiles.sendSink,
     provisionedMode: provisionedMode(stores.provisioning),
     admitRegistration: () => {
-      if (!parts.busAvailable()) throw new BusUnavailableError('Kafka is unavailable: registrations are refused until it is back');
+      if (!parts.busAvailable())
+        throw new BusUnavailableError('Kafka is unavailable: registrations are refused until it is back');
     },
     coapEvents: { onDrop: (reason, peer, detail) => log.debug({ reason, peer, detail }, 'coap drop') },
     onError: (err, context) => log.error({ err: errorMessage(err), context }, 'server error'),

@@ -4,7 +4,10 @@ import { runShutdown, type ShutdownStep } from './shutdown';
 const budgets: number[] = [];
 const step = (name: string, ms: number, log: string[], leftover?: string): ShutdownStep => ({
   name,
-  run: (left) => (budgets.push(left), new Promise<void>((resolve) => void setTimeout(() => (log.push(name), resolve()), ms).unref())),
+  run: (left) => (
+    budgets.push(left),
+    new Promise<void>((resolve) => void setTimeout(() => (log.push(name), resolve()), ms).unref())
+  ),
   ...(leftover !== undefined ? { leftover: () => leftover } : {}),
 });
 
@@ -20,7 +23,10 @@ describe('runShutdown', () => {
     const log: string[] = [];
     budgets.length = 0;
     const started = Date.now();
-    const report = await runShutdown([step('quick', 1, log), step('stuck', 60_000, log, '1 RPC in flight'), step('after', 1, log, '2 records')], 200);
+    const report = await runShutdown(
+      [step('quick', 1, log), step('stuck', 60_000, log, '1 RPC in flight'), step('after', 1, log, '2 records')],
+      200,
+    );
     expect(Date.now() - started).toBeLessThan(1000);
     expect(log).toEqual(['quick']);
     expect(report.unfinished.map((u) => u.step)).toEqual(['stuck', 'after']);

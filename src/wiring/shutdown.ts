@@ -19,7 +19,11 @@ export interface ShutdownReport {
   readonly unfinished: readonly { readonly step: string; readonly why: string }[];
 }
 
-export async function runShutdown(steps: readonly ShutdownStep[], budgetMs: number, now: () => number = Date.now): Promise<ShutdownReport> {
+export async function runShutdown(
+  steps: readonly ShutdownStep[],
+  budgetMs: number,
+  now: () => number = Date.now,
+): Promise<ShutdownReport> {
   const started = now();
   const unfinished: { step: string; why: string }[] = [];
   for (const step of steps) {
@@ -28,14 +32,18 @@ export async function runShutdown(steps: readonly ShutdownStep[], budgetMs: numb
       // Still started, with nothing left to wait for: what it holds (sockets, threads) is released
       // at once instead of keeping an embedding process alive; its outcome is not awaited.
       step.run(0).catch(() => undefined);
-      unfinished.push({ step: step.name, why: `cut short: the budget of ${budgetMs} ms was spent before it${describe(step)}` });
+      unfinished.push({
+        step: step.name,
+        why: `cut short: the budget of ${budgetMs} ms was spent before it${describe(step)}`,
+      });
       continue;
     }
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, remaining, 'timeout')));
     try {
       const outcome = await Promise.race([step.run(remaining).then(() => 'done' as const), timedOut]);
-      if (outcome === 'timeout') unfinished.push({ step: step.name, why: `cut short after ${remaining} ms${describe(step)}` });
+      if (outcome === 'timeout')
+        unfinished.push({ step: step.name, why: `cut short after ${remaining} ms${describe(step)}` });
     } catch (err) {
       unfinished.push({ step: step.name, why: `failed: ${errorMessage(err)}${describe(step)}` });
     } finally {

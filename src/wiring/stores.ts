@@ -112,7 +112,8 @@ export function createStores(config: Config, log: Logger): Stores {
     cache: stores.cache,
     instanceId: config.INSTANCE_ID,
     stats: stores.stats,
-    onMalformed: (message) => log.warn({ message: message.slice(0, 200) }, 'unreadable cache invalidation message ignored'),
+    onMalformed: (message) =>
+      log.warn({ message: message.slice(0, 200) }, 'unreadable cache invalidation message ignored'),
     onRegistrationWrite: (endpoint) => writeListeners.forEach((l) => l(endpoint)),
   });
   const io = new RedisIo(redis, stores.stats);
@@ -129,7 +130,12 @@ export function createStores(config: Config, log: Logger): Stores {
   });
   return {
     kind: 'redis',
-    rpcQueue: new RedisRpcQueue({ io, keys, onUnreadable: (endpoint, text) => log.warn({ endpoint, entry: text.slice(0, 200) }, 'unreadable RPC queue entry dropped') }),
+    rpcQueue: new RedisRpcQueue({
+      io,
+      keys,
+      onUnreadable: (endpoint, text) =>
+        log.warn({ endpoint, entry: text.slice(0, 200) }, 'unreadable RPC queue entry dropped'),
+    }),
     peers,
     owner: async (endpoint) => {
       const seen = await stores.registrations.lastSeen(endpoint);
@@ -140,7 +146,8 @@ export function createStores(config: Config, log: Logger): Stores {
     registrations: stores.registrations,
     observations: stores.observations,
     provisioning: new RedisProvisioningStore(redis, config.REDIS_KEY_PREFIX),
-    dtlsSessions: (secret, ttlMs) => new RedisDtlsSessions({ redis, keyPrefix: config.REDIS_KEY_PREFIX, secret, ttlMs }),
+    dtlsSessions: (secret, ttlMs) =>
+      new RedisDtlsSessions({ redis, keyPrefix: config.REDIS_KEY_PREFIX, secret, ttlMs }),
     redisStats: stores.stats,
     ready: () => redis.status === 'ready' && incompatible === undefined,
     close: async () => {

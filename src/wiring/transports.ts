@@ -25,7 +25,12 @@ export interface Transports {
   readonly dtlsEvents: DtlsEventCounter;
 }
 
-export async function bindTransports(config: Config, stores: Stores, dtlsIdentity: DtlsIdentity, log: Logger): Promise<Transports> {
+export async function bindTransports(
+  config: Config,
+  stores: Stores,
+  dtlsIdentity: DtlsIdentity,
+  log: Logger,
+): Promise<Transports> {
   const socketOptions = {
     host: config.COAP_HOST,
     recvBufferSize: config.COAP_RECV_BUFFER_BYTES,
@@ -49,7 +54,9 @@ export async function bindTransports(config: Config, stores: Stores, dtlsIdentit
     trustAnchors: dtlsIdentity.trustAnchors,
     ...(secret !== undefined ? { cookies: new CookieJar(secret) } : {}),
     // Connections continue on any instance: their state is in Redis, sealed under the shared secret.
-    ...(secret !== undefined && stores.dtlsSessions !== undefined ? { shared: stores.dtlsSessions(secret, config.DTLS_SESSION_TTL_MS) } : {}),
+    ...(secret !== undefined && stores.dtlsSessions !== undefined
+      ? { shared: stores.dtlsSessions(secret, config.DTLS_SESSION_TTL_MS) }
+      : {}),
     cidLength: config.DTLS_CID_LENGTH,
     maxHandshakes: config.DTLS_MAX_HANDSHAKES,
     idleMs: config.DTLS_IDLE_TIMEOUT_MS,
@@ -57,7 +64,9 @@ export async function bindTransports(config: Config, stores: Stores, dtlsIdentit
     onEvent: (e) => dtlsEvents.on(e, log),
   });
   if (secret === undefined && stores.kind === 'redis') {
-    log.warn('DTLS_SHARED_SECRET is not set: DTLS cookies and sessions stay on their instance (a device moved to another instance makes a new handshake)');
+    log.warn(
+      'DTLS_SHARED_SECRET is not set: DTLS cookies and sessions stay on their instance (a device moved to another instance makes a new handshake)',
+    );
   }
   const dual = new DualTransport(plain, secure);
   return { transport: dual, plain, secure, dual, dtlsEvents };

@@ -71,7 +71,9 @@ export class Cluster {
     const kafka = new Kafka({ clientId: 'cluster-test', brokers: this.kafka.brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: topics[3] as string, numPartitions: 3 }], waitForLeaders: true }).catch(() => undefined);
+    await admin
+      .createTopics({ topics: [{ topic: topics[3] as string, numPartitions: 3 }], waitForLeaders: true })
+      .catch(() => undefined);
     await admin.disconnect();
     this.producer = kafka.producer();
     await this.producer.connect();
@@ -152,7 +154,13 @@ export class Cluster {
   /** PSK credentials on the compacted devices topic (as the platform provisions them). */
   async provisionPsk(endpoints: readonly string[], key: (identity: string) => Buffer): Promise<void> {
     for (let i = 0; i < endpoints.length; i += 500) {
-      const messages = endpoints.slice(i, i + 500).map((endpoint) => ({ key: endpoint, value: JSON.stringify({ endpoint, credentials: { mode: 'psk', identity: endpoint, key: key(endpoint).toString('hex') } }) }));
+      const messages = endpoints.slice(i, i + 500).map((endpoint) => ({
+        key: endpoint,
+        value: JSON.stringify({
+          endpoint,
+          credentials: { mode: 'psk', identity: endpoint, key: key(endpoint).toString('hex') },
+        }),
+      }));
       await this.producer.send({ topic: `${this.prefix}devices`, messages });
     }
   }
@@ -160,7 +168,10 @@ export class Cluster {
   /** An RPC record on the requests topic; resolves with its id. */
   async rpc(endpoint: string, method: string, params: Record<string, unknown>, timeoutMs = 90_000): Promise<string> {
     const id = `rpc-${randomUUID()}`;
-    await this.producer.send({ topic: `${this.prefix}rpc.requests`, messages: [{ key: endpoint, value: JSON.stringify({ id, endpoint, method, params, timeoutMs }) }] });
+    await this.producer.send({
+      topic: `${this.prefix}rpc.requests`,
+      messages: [{ key: endpoint, value: JSON.stringify({ id, endpoint, method, params, timeoutMs }) }],
+    });
     return id;
   }
 

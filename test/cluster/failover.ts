@@ -12,7 +12,7 @@ import Redis from 'ioredis';
 import { RedisKeys } from '../../src/store/keys';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { NAT_PUBLIC_IP, VIP } from '../support/netns/lb-network';
-import { Cluster } from './cluster';
+import { type Cluster } from './cluster';
 import { Fleet } from './fleet';
 import { fleetKey, type FleetCounters, type FleetStats } from './fleet-protocol';
 import { errorMessage } from '../../src/common/error-message';
@@ -28,7 +28,16 @@ export interface FailoverParams {
   readonly rebindDevices: number;
 }
 
-export const DEFAULT_PARAMS: FailoverParams = { plain: 1500, dtls: 500, queueEvery: 10, sendIntervalMs: 10_000, phaseMs: 15_000, outageMs: 30_000, rpcsPerPhase: 40, rebindDevices: 10 };
+export const DEFAULT_PARAMS: FailoverParams = {
+  plain: 1500,
+  dtls: 500,
+  queueEvery: 10,
+  sendIntervalMs: 10_000,
+  phaseMs: 15_000,
+  outageMs: 30_000,
+  rpcsPerPhase: 40,
+  rebindDevices: 10,
+};
 
 export interface RpcCounts {
   sent: number;
@@ -44,7 +53,14 @@ export interface RpcCounts {
 export interface PhaseReport {
   readonly phase: string;
   readonly durationMs: number;
-  readonly uplinks: { sent: number; acknowledged: number; refused503: number; timedOut: number; other: Record<string, number>; acknowledgedMissingFromKafka: number };
+  readonly uplinks: {
+    sent: number;
+    acknowledged: number;
+    refused503: number;
+    timedOut: number;
+    other: Record<string, number>;
+    acknowledgedMissingFromKafka: number;
+  };
   readonly reregistrations: number;
   readonly newHandshakes: number;
   readonly retransmissions: number;
@@ -83,9 +99,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 function diff(a: FleetCounters, b: FleetCounters): FleetCounters {
   const other: Record<string, number> = {};
-  for (const [k, v] of Object.entries(b.sendsOther)) if (v - (a.sendsOther[k] ?? 0) > 0) other[k] = v - (a.sendsOther[k] ?? 0);
+  for (const [k, v] of Object.entries(b.sendsOther))
+    if (v - (a.sendsOther[k] ?? 0) > 0) other[k] = v - (a.sendsOther[k] ?? 0);
   const out = { ...b, sendsOther: other };
-  for (const k of Object.keys(b) as (keyof FleetCounters)[]) if (k !== 'sendsOther' && k !== 'unexpected') (out[k] as number) = (b[k] as number) - (a[k] as number);
+  for (const k of Object.keys(b) as (keyof FleetCounters)[])
+    if (k !== 'sendsOther' && k !== 'unexpected') (out[k] as number) = (b[k] as number) - (a[k] as number);
   out.unexpected = b.unexpected.slice(a.unexpected.length);
   return out;
 }
@@ -118,14 +136,38 @@ export class FailoverRun {
     for (let i = 0; i < instances; i++) await c.addInstance();
     this.log(`${instances} instances ready behind ${VIP}`);
     this.fleet = Fleet.start(c.net.devNs);
-    this.fleet.onNotice = (n) => void this.lookAt(n.endpoint, n.localPort).then((line) => this.notices.push(`${new Date(n.at).toISOString()} ${line}`));
+    this.fleet.onNotice = (n) =>
+      void this.lookAt(n.endpoint, n.localPort).then((line) =>
+        this.notices.push(`${new Date(n.at).toISOString()} ${line}`),
+      );
     const started = Date.now();
-    this.opened = await this.fleet.open({ vip: VIP, plain: this.p.plain, dtls: this.p.dtls, queueEvery: this.p.queueEvery, prefix: fleetPrefix, sendIntervalMs: this.p.sendIntervalMs, lifetimeS: 3600 });
+    this.opened = await this.fleet.open({
+      vip: VIP,
+      plain: this.p.plain,
+      dtls: this.p.dtls,
+      queueEvery: this.p.queueEvery,
+      prefix: fleetPrefix,
+      sendIntervalMs: this.p.sendIntervalMs,
+      lifetimeS: 3600,
+    });
     this.endpoints = Object.keys(this.opened.acked);
-    this.log(`${this.opened.counters.registered}/${this.opened.counters.devices} devices registered (${this.opened.counters.handshakes} DTLS handshakes) in ${Date.now() - started} ms`);
-    this.leshan = await startLeshanClient({ serverPort: 5683, host: VIP, endpoint: `leshan-${c.run}`, lifetime: 3600, tickMs: 1000, netns: c.net.devNs });
+    this.log(
+      `${this.opened.counters.registered}/${this.opened.counters.devices} devices registered (${this.opened.counters.handshakes} DTLS handshakes) in ${Date.now() - started} ms`,
+    );
+    this.leshan = await startLeshanClient({
+      serverPort: 5683,
+      host: VIP,
+      endpoint: `leshan-${c.run}`,
+      lifetime: 3600,
+      tickMs: 1000,
+      netns: c.net.devNs,
+    });
     await this.leshan.waitFor(/^REGISTERED /, 30_000);
-    await c.records.waitFor((r) => r.topic.endsWith('events') && r.value.type === 'registered' && r.value.endpoint === `leshan-${c.run}`, 30_000, 'the Leshan registration event');
+    await c.records.waitFor(
+      (r) => r.topic.endsWith('events') && r.value.type === 'registered' && r.value.endpoint === `leshan-${c.run}`,
+      30_000,
+      'the Leshan registration event',
+    );
     await this.fleet.load(true);
   }
 
@@ -148,7 +190,12 @@ export class FailoverRun {
   }
 
   private registrationsOnKafka(endpoint?: string): number {
-    return this.cluster.records.records.filter((r) => r.topic.endsWith('events') && r.value.type === 'registered' && (endpoint === undefined || r.value.endpoint === endpoint)).length;
+    return this.cluster.records.records.filter(
+      (r) =>
+        r.topic.endsWith('events') &&
+        r.value.type === 'registered' &&
+        (endpoint === undefined || r.value.endpoint === endpoint),
+    ).length;
   }
 
   /** Runs one phase: `during` happens while the load and the phase's RPCs run. */
@@ -164,14 +211,24 @@ export class FailoverRun {
     const report: PhaseReport = {
       phase: name,
       durationMs: Date.now() - started,
-      uplinks: { sent: d.sendsSent, acknowledged: d.sendsAcked, refused503: d.sendsRefused, timedOut: d.sendsTimedOut, other: d.sendsOther, acknowledgedMissingFromKafka: -1 },
+      uplinks: {
+        sent: d.sendsSent,
+        acknowledged: d.sendsAcked,
+        refused503: d.sendsRefused,
+        timedOut: d.sendsTimedOut,
+        other: d.sendsOther,
+        acknowledgedMissingFromKafka: -1,
+      },
       reregistrations: d.reregistrations,
       newHandshakes: d.handshakes,
       retransmissions: d.retransmissions,
       downlinks: d.downlinks,
       downlinksNotFromVip: d.wrongSource,
       rpcs: { sent: 0, answered: 0, duplicated: 0, redelivered: 0, unanswered: 0, byResult: {} },
-      leshan: { notificationsOnKafka: this.leshanNotifications() - leshanBefore, registrations: this.registrationsOnKafka(`leshan-${this.cluster.run}`) - leshanRegsBefore },
+      leshan: {
+        notificationsOnKafka: this.leshanNotifications() - leshanBefore,
+        registrations: this.registrationsOnKafka(`leshan-${this.cluster.run}`) - leshanRegsBefore,
+      },
       unexpected: d.unexpected,
       ...(typeof note === 'string' ? { note } : {}),
     };
@@ -193,8 +250,10 @@ export class FailoverRun {
       await redis.connect();
       const keys = new RedisKeys(`cl-${this.cluster.run}`);
       const [address, port, id] = await redis.hmget(keys.registrationByEndpoint(endpoint), 'a', 'p', 'id');
-      const atRegistration = address === null || port === null ? null : await redis.get(keys.endpointByAddress(address, Number(port)));
-      const atPublic = publicPort === undefined ? null : await redis.get(keys.endpointByAddress(NAT_PUBLIC_IP, publicPort));
+      const atRegistration =
+        address === null || port === null ? null : await redis.get(keys.endpointByAddress(address, Number(port)));
+      const atPublic =
+        publicPort === undefined ? null : await redis.get(keys.endpointByAddress(NAT_PUBLIC_IP, publicPort));
       const flows = publicPort === undefined ? [] : this.cluster.net.nodeFlows(publicPort);
       return `not found: ${endpoint} sends from ${NAT_PUBLIC_IP}:${publicPort}; registration ${id} at ${address}:${port} (index there: ${atRegistration}); index at the public port: ${atPublic}; node flows: ${flows.join(' | ')}`;
     } catch (err) {
@@ -280,7 +339,8 @@ export class FailoverRun {
       }
       return m;
     };
-    const missing = (acked: Record<string, number[]>, seen: Map<string, Set<number>>): number => Object.entries(acked).reduce((n, [ep, vs]) => n + vs.filter((v) => !(seen.get(ep)?.has(v) ?? false)).length, 0);
+    const missing = (acked: Record<string, number[]>, seen: Map<string, Set<number>>): number =>
+      Object.entries(acked).reduce((n, [ep, vs]) => n + vs.filter((v) => !(seen.get(ep)?.has(v) ?? false)).length, 0);
     let seen = onKafka();
     for (let waited = 0; missing(final.acked, seen) > 0 && waited < 60_000; waited += 500) {
       await sleep(500);
@@ -294,7 +354,10 @@ export class FailoverRun {
       for (const r of this.cluster.records.records) {
         if (!r.topic.endsWith('rpc.responses')) continue;
         const id = String(r.value.id);
-        m.set(id, [...(m.get(id) ?? []), `${String(r.value.result)}@${String(r.value.ts)} by ${r.headers['instance-id'] ?? '?'}`]);
+        m.set(id, [
+          ...(m.get(id) ?? []),
+          `${String(r.value.result)}@${String(r.value.ts)} by ${r.headers['instance-id'] ?? '?'}`,
+        ]);
       }
       return m;
     };
@@ -306,7 +369,8 @@ export class FailoverRun {
         .map((x) => `${String(x.value.type)}@${String(x.value.ts)} by ${x.headers['instance-id'] ?? '?'}`);
       return `rpc ${id} to ${target} ${String(r?.value.result)} ${String(r?.value.error ?? '')}; responses ${JSON.stringify(responses().get(id))}; events ${events.join(', ')}`;
     };
-    for (let waited = 0; allIds.some((id) => !responses().has(id)) && waited < 100_000; waited += 1000) await sleep(1000);
+    for (let waited = 0; allIds.some((id) => !responses().has(id)) && waited < 100_000; waited += 1000)
+      await sleep(1000);
     await sleep(2000); // a duplicate would come right after its first
     const res = responses();
     this.phases.forEach((phase, idx) => {
@@ -316,19 +380,26 @@ export class FailoverRun {
       for (const [ep, vs] of Object.entries(to)) inPhase[ep] = vs.slice(from[ep]?.length ?? 0);
       phase.uplinks.acknowledgedMissingFromKafka = missing(inPhase, seen);
       const ids = this.rpcIds.get(phase.phase) ?? [];
-      const counts: RpcCounts = { sent: ids.length, answered: 0, duplicated: 0, redelivered: 0, unanswered: 0, byResult: {} };
+      const counts: RpcCounts = {
+        sent: ids.length,
+        answered: 0,
+        duplicated: 0,
+        redelivered: 0,
+        unanswered: 0,
+        byResult: {},
+      };
       for (const id of ids) {
         const r = res.get(id);
         if (r === undefined) {
           counts.unanswered++;
           phase.unexpected.push(`unanswered ${detail(id)}`);
-        }
-        else {
+        } else {
           counts.answered++;
           const distinct = new Set(r);
           if (distinct.size > 1) counts.duplicated++;
           if (r.length > distinct.size) counts.redelivered++;
-          if (distinct.size > 1 || r.length > distinct.size || !(r[0] as string).startsWith('CONTENT@')) phase.unexpected.push(detail(id));
+          if (distinct.size > 1 || r.length > distinct.size || !(r[0] as string).startsWith('CONTENT@'))
+            phase.unexpected.push(detail(id));
           const result = (r[0] as string).split('@')[0] as string;
           counts.byResult[result] = (counts.byResult[result] ?? 0) + 1;
         }
@@ -340,7 +411,15 @@ export class FailoverRun {
     const lost = missing(final.acked, seen);
     const rpcs = this.phases.map((p) => p.rpcs);
     return {
-      devices: { plain: this.p.plain, dtls: this.p.dtls, queueMode: this.p.queueEvery > 0 ? Math.ceil(this.p.plain / this.p.queueEvery) + Math.ceil(this.p.dtls / this.p.queueEvery) : 0, leshan: 1 },
+      devices: {
+        plain: this.p.plain,
+        dtls: this.p.dtls,
+        queueMode:
+          this.p.queueEvery > 0
+            ? Math.ceil(this.p.plain / this.p.queueEvery) + Math.ceil(this.p.dtls / this.p.queueEvery)
+            : 0,
+        leshan: 1,
+      },
       registered: this.opened.counters.registered,
       phases: this.phases,
       totals: {

@@ -87,14 +87,24 @@ export class FleetDevice {
   }
 
   private async handshake(): Promise<void> {
-    const client = new ScriptedPskClient({ identity: this.setup.endpoint, key: this.setup.psk as Buffer, suites: [0xc0a8], cidLength: 0 });
+    const client = new ScriptedPskClient({
+      identity: this.setup.endpoint,
+      key: this.setup.psk as Buffer,
+      suites: [0xc0a8],
+      cidLength: 0,
+    });
     await handshakeOver(client, this.socket, (d) => this.socket.send(d, this.setup.port, this.setup.vip), 15_000);
     this.c.handshakes++;
     this.dtls = client;
   }
 
   register(): Promise<boolean> {
-    const query = [`ep=${this.setup.endpoint}`, `lt=${this.setup.lifetimeS}`, 'lwm2m=1.1', `b=${this.setup.queueMode ? 'UQ' : 'U'}`];
+    const query = [
+      `ep=${this.setup.endpoint}`,
+      `lt=${this.setup.lifetimeS}`,
+      'lwm2m=1.1',
+      `b=${this.setup.queueMode ? 'UQ' : 'U'}`,
+    ];
     return new Promise((resolve) =>
       this.request('register', pathOptions(['rd'], query), Buffer.from('</1/0>,</3/0>,</3303/0>'), 40, (res) => {
         if (res?.code !== Code.CREATED) return resolve(false);
@@ -121,23 +131,38 @@ export class FleetDevice {
     const seq = ++this.seq;
     const body = Buffer.from(JSON.stringify([{ bn: '/3303/0/', n: '5700', v: seq }]));
     this.c.sendsSent++;
-    this.request('send', pathOptions(['dp']), body, 110, (res) => {
-      if (res === undefined) this.c.sendsTimedOut++;
-      else if (res.code === Code.CHANGED) {
-        this.c.sendsAcked++;
-        this.acked.push(seq);
-      } else if (res.code === Code.SERVICE_UNAVAILABLE) this.c.sendsRefused++;
-      else {
-        const k = formatCode(res.code);
-        this.c.sendsOther[k] = (this.c.sendsOther[k] ?? 0) + 1;
-        if (this.c.unexpected.length < 20) this.c.unexpected.push(`${new Date().toISOString()} ${this.setup.endpoint} send ${k} ${res.payload.toString('utf8').slice(0, 120)}`);
-        if (res.code === Code.NOT_FOUND) {
-          // A second before registering again, so that the test can look at what the bridge holds.
-          process.send?.({ notice: 'send-not-found', endpoint: this.setup.endpoint, localPort: this.localPort, at: Date.now() });
-          setTimeout(() => void this.reregister(), 1000);
+    this.request(
+      'send',
+      pathOptions(['dp']),
+      body,
+      110,
+      (res) => {
+        if (res === undefined) this.c.sendsTimedOut++;
+        else if (res.code === Code.CHANGED) {
+          this.c.sendsAcked++;
+          this.acked.push(seq);
+        } else if (res.code === Code.SERVICE_UNAVAILABLE) this.c.sendsRefused++;
+        else {
+          const k = formatCode(res.code);
+          this.c.sendsOther[k] = (this.c.sendsOther[k] ?? 0) + 1;
+          if (this.c.unexpected.length < 20)
+            this.c.unexpected.push(
+              `${new Date().toISOString()} ${this.setup.endpoint} send ${k} ${res.payload.toString('utf8').slice(0, 120)}`,
+            );
+          if (res.code === Code.NOT_FOUND) {
+            // A second before registering again, so that the test can look at what the bridge holds.
+            process.send?.({
+              notice: 'send-not-found',
+              endpoint: this.setup.endpoint,
+              localPort: this.localPort,
+              at: Date.now(),
+            });
+            setTimeout(() => void this.reregister(), 1000);
+          }
         }
-      }
-    }, seq);
+      },
+      seq,
+    );
   }
 
   private async reregister(): Promise<boolean> {
@@ -165,12 +190,29 @@ export class FleetDevice {
     this.socket.close();
   }
 
-  private request(kind: Kind, options: CoapMessage['options'], payload: Buffer, format: number | undefined, done: (res: CoapMessage | undefined) => void, seq = 0): void {
+  private request(
+    kind: Kind,
+    options: CoapMessage['options'],
+    payload: Buffer,
+    format: number | undefined,
+    done: (res: CoapMessage | undefined) => void,
+    seq = 0,
+  ): void {
     if (this.pending !== undefined) return done(undefined);
     this.mid = (this.mid + 1) & 0xffff;
     const token = randomBytes(4);
-    const opts = format === undefined ? [...options] : [...options, uintOption(Opt.CONTENT_FORMAT, format)].sort((a, b) => a.number - b.number);
-    const frame = encode({ type: MessageType.CON, code: Method.POST, messageId: this.mid, token, options: opts, payload });
+    const opts =
+      format === undefined
+        ? [...options]
+        : [...options, uintOption(Opt.CONTENT_FORMAT, format)].sort((a, b) => a.number - b.number);
+    const frame = encode({
+      type: MessageType.CON,
+      code: Method.POST,
+      messageId: this.mid,
+      token,
+      options: opts,
+      payload,
+    });
     this.pending = { kind, mid: this.mid, token, frame, seq, sentAt: Date.now(), tries: 0, acked: false, done };
     this.transmit(frame);
   }
@@ -194,7 +236,12 @@ export class FleetDevice {
       return;
     }
     if (msg === null) return;
-    if (msg.code >= Method.GET && msg.code <= Method.DELETE && (msg.type === MessageType.CON || msg.type === MessageType.NON)) return this.answer(msg);
+    if (
+      msg.code >= Method.GET &&
+      msg.code <= Method.DELETE &&
+      (msg.type === MessageType.CON || msg.type === MessageType.NON)
+    )
+      return this.answer(msg);
     const p = this.pending;
     if (p === undefined) return;
     if (msg.type === MessageType.ACK && msg.messageId === p.mid) {
@@ -204,7 +251,17 @@ export class FleetDevice {
     }
     if (msg.type === MessageType.RST && msg.messageId === p.mid) return this.finish(msg);
     if ((msg.type === MessageType.CON || msg.type === MessageType.NON) && msg.token.equals(p.token)) {
-      if (msg.type === MessageType.CON) this.transmit(encode({ type: MessageType.ACK, code: Code.EMPTY, messageId: msg.messageId, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) }));
+      if (msg.type === MessageType.CON)
+        this.transmit(
+          encode({
+            type: MessageType.ACK,
+            code: Code.EMPTY,
+            messageId: msg.messageId,
+            token: Buffer.alloc(0),
+            options: [],
+            payload: Buffer.alloc(0),
+          }),
+        );
       this.finish(msg);
     }
   }

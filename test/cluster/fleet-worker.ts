@@ -4,7 +4,14 @@
  * answers the bridge's downlinks, and reports counters over the IPC channel (./fleet-protocol.ts).
  */
 import { FleetDevice } from './fleet-device';
-import { fleetKey, type FleetCommand, type FleetConfig, type FleetCounters, type FleetReply, type FleetStats } from './fleet-protocol';
+import {
+  fleetKey,
+  type FleetCommand,
+  type FleetConfig,
+  type FleetCounters,
+  type FleetReply,
+  type FleetStats,
+} from './fleet-protocol';
 import { errorMessage } from '../../src/common/error-message';
 
 const counters: FleetCounters = {
@@ -30,14 +37,34 @@ let interval = 5000;
 async function open(config: FleetConfig): Promise<void> {
   interval = config.sendIntervalMs;
   const setups = [
-    ...Array.from({ length: config.plain }, (_, i) => ({ endpoint: `${config.prefix}p${i}`, port: 5683, psk: undefined, queueMode: config.queueEvery > 0 && i % config.queueEvery === 0 })),
-    ...Array.from({ length: config.dtls }, (_, i) => ({ endpoint: `${config.prefix}s${i}`, port: 5684, psk: fleetKey(`${config.prefix}s${i}`), queueMode: config.queueEvery > 0 && i % config.queueEvery === 0 })),
+    ...Array.from({ length: config.plain }, (_, i) => ({
+      endpoint: `${config.prefix}p${i}`,
+      port: 5683,
+      psk: undefined,
+      queueMode: config.queueEvery > 0 && i % config.queueEvery === 0,
+    })),
+    ...Array.from({ length: config.dtls }, (_, i) => ({
+      endpoint: `${config.prefix}s${i}`,
+      port: 5684,
+      psk: fleetKey(`${config.prefix}s${i}`),
+      queueMode: config.queueEvery > 0 && i % config.queueEvery === 0,
+    })),
   ];
   // A bounded number at a time, as devices of a fleet come up.
   for (let i = 0; i < setups.length; i += 100) {
     await Promise.all(
       setups.slice(i, i + 100).map(async (s) => {
-        const d = new FleetDevice({ endpoint: s.endpoint, vip: config.vip, port: s.port, queueMode: s.queueMode, lifetimeS: config.lifetimeS, ...(s.psk !== undefined ? { psk: s.psk } : {}) }, counters);
+        const d = new FleetDevice(
+          {
+            endpoint: s.endpoint,
+            vip: config.vip,
+            port: s.port,
+            queueMode: s.queueMode,
+            lifetimeS: config.lifetimeS,
+            ...(s.psk !== undefined ? { psk: s.psk } : {}),
+          },
+          counters,
+        );
         await d.open();
         devices.set(s.endpoint, d);
         counters.devices++;
@@ -88,7 +115,11 @@ async function handle(m: FleetCommand): Promise<FleetReply> {
       await Promise.all(m.endpoints.map((ep) => devices.get(ep)?.update()));
       return { id: m.id, ok: true, stats: stats() };
     case 'ports':
-      return { id: m.id, ok: true, ports: Object.fromEntries(m.endpoints.map((ep) => [ep, devices.get(ep)?.localPort ?? 0])) };
+      return {
+        id: m.id,
+        ok: true,
+        ports: Object.fromEntries(m.endpoints.map((ep) => [ep, devices.get(ep)?.localPort ?? 0])),
+      };
     case 'settle':
       await settle(m.timeoutMs);
       return { id: m.id, ok: true, stats: stats() };

@@ -36,7 +36,9 @@ export class Fleet {
 
   static start(netns: string): Fleet {
     if (!existsSync(WORKER)) throw new Error(`${WORKER} is missing: run "npm run build" first (npm test does)`);
-    const child = spawn('ip', ['netns', 'exec', netns, process.execPath, WORKER], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    const child = spawn('ip', ['netns', 'exec', netns, process.execPath, WORKER], {
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
     return new Fleet(child);
   }
 

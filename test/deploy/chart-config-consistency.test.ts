@@ -8,7 +8,16 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { envSchema, loadConfig } from '../../src/config/env';
 import { REPO_ROOT } from '../support/test-deps';
-import { CHART_DIR, exampleValuesFiles, renderChart, REQUIRED_SETS, type EnvVar, type Rendered, type RenderOptions, type ServiceMonitor } from '../support/helm';
+import {
+  CHART_DIR,
+  exampleValuesFiles,
+  renderChart,
+  REQUIRED_SETS,
+  type EnvVar,
+  type Rendered,
+  type RenderOptions,
+  type ServiceMonitor,
+} from '../support/helm';
 
 const ENV_KEYS = new Set(Object.keys(envSchema.shape));
 
@@ -39,7 +48,12 @@ interface Case {
 const ALL_SECRETS: Case = {
   name: 'every secret given',
   opts: {
-    set: { ...REQUIRED_SETS, 'kafka.sasl.mechanism': 'scram-sha-256', 'kafka.ssl.enabled': 'true', 'rpc.groupId': 'lwm2m-bridge.rpc' },
+    set: {
+      ...REQUIRED_SETS,
+      'kafka.sasl.mechanism': 'scram-sha-256',
+      'kafka.ssl.enabled': 'true',
+      'rpc.groupId': 'lwm2m-bridge.rpc',
+    },
     values: {
       secrets: {
         REDIS_PASSWORD: 'redis-password',
@@ -52,7 +66,11 @@ const ALL_SECRETS: Case = {
         KAFKA_SSL_CERT: PEM,
         KAFKA_SSL_KEY: PEM,
       },
-      profiles: { 'sensor.json': JSON.parse(readFileSync(join(REPO_ROOT, 'examples', 'profiles', 'temperature-sensor.json'), 'utf8')) as unknown },
+      profiles: {
+        'sensor.json': JSON.parse(
+          readFileSync(join(REPO_ROOT, 'examples', 'profiles', 'temperature-sensor.json'), 'utf8'),
+        ) as unknown,
+      },
       profileRules: [{ pattern: 'thermo-*', profile: 'temperature-sensor' }],
     },
   },
@@ -117,7 +135,9 @@ describe('environment variable names', () => {
   });
 
   test('every variable of envSchema can be set through the chart, in exactly one way', () => {
-    const structured = new Set(CASES.flatMap((c) => Object.keys(render(c).envConfigMap.data ?? {})).filter((n) => !extraEnvNames.includes(n)));
+    const structured = new Set(
+      CASES.flatMap((c) => Object.keys(render(c).envConfigMap.data ?? {})).filter((n) => !extraEnvNames.includes(n)),
+    );
     const ways = new Map<string, string[]>();
     const add = (name: string, way: string): void => void ways.set(name, [...(ways.get(name) ?? []), way]);
     structured.forEach((n) => add(n, 'own value'));
@@ -132,7 +152,9 @@ describe('environment variable names', () => {
 
 describe('HTTP: probes and metrics on routes the bridge serves, on its port', () => {
   const apiSource = readFileSync(join(REPO_ROOT, 'src', 'http', 'api.ts'), 'utf8');
-  const getRoutes = new Set([...apiSource.matchAll(/req\.method === 'GET' && path === '(\/[^']*)'/g)].map((m) => m[1] as string));
+  const getRoutes = new Set(
+    [...apiSource.matchAll(/req\.method === 'GET' && path === '(\/[^']*)'/g)].map((m) => m[1] as string),
+  );
 
   test('src/http/api.ts serves GET /healthz, /readyz, /readyz/serving and /metrics', () => {
     expect([...getRoutes]).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/readyz/serving', '/metrics']));
@@ -151,7 +173,8 @@ describe('HTTP: probes and metrics on routes the bridge serves, on its port', ()
     expect(['127.0.0.1', 'localhost', '::1']).not.toContain(cm.HTTP_HOST);
     expect(cm.HTTP_HOST).toBeDefined();
     expect(cm.COAP_HOST).toBeDefined();
-    for (const sm of r.all<ServiceMonitor>('ServiceMonitor')) for (const ep of sm.spec.endpoints) expect(getRoutes.has(ep.path ?? '')).toBe(true);
+    for (const sm of r.all<ServiceMonitor>('ServiceMonitor'))
+      for (const ep of sm.spec.endpoints) expect(getRoutes.has(ep.path ?? '')).toBe(true);
   });
 });
 
@@ -182,7 +205,10 @@ describe('secrets', () => {
       expect({ v, mount: mount?.readOnly }).toEqual({ v, mount: true });
       const volume = pod.volumes?.find((x) => x.name === mount?.name);
       expect(volume?.secret?.secretName).toBe(secretName);
-      expect(volume?.secret?.items).toContainEqual({ key: v, path: e?.value?.slice((mount?.mountPath.length ?? 0) + 1) });
+      expect(volume?.secret?.items).toContainEqual({
+        key: v,
+        path: e?.value?.slice((mount?.mountPath.length ?? 0) + 1),
+      });
     }
   });
 
@@ -237,11 +263,31 @@ describe('the environment a pod gets passes loadConfig()', () => {
   test('numbers and booleans from values files reach the bridge as it parses them (no 1e+06)', () => {
     const r = renderChart({
       set: REQUIRED_SETS,
-      values: { extraEnv: { COAP_MAX_PEERS: 1000000, COAP_ACK_RANDOM_FACTOR: 1.5, DEBUG_ENDPOINTS: false, REDIS_CACHE_MAX: 20000000 - 10000000 }, dtls: { sessionTtlMs: 172800000 } },
+      values: {
+        extraEnv: {
+          COAP_MAX_PEERS: 1000000,
+          COAP_ACK_RANDOM_FACTOR: 1.5,
+          DEBUG_ENDPOINTS: false,
+          REDIS_CACHE_MAX: 20000000 - 10000000,
+        },
+        dtls: { sessionTtlMs: 172800000 },
+      },
     });
     const cm = r.envConfigMap.data ?? {};
-    expect(cm).toMatchObject({ COAP_MAX_PEERS: '1000000', COAP_ACK_RANDOM_FACTOR: '1.5', DEBUG_ENDPOINTS: 'false', REDIS_CACHE_MAX: '10000000', DTLS_SESSION_TTL_MS: '172800000' });
+    expect(cm).toMatchObject({
+      COAP_MAX_PEERS: '1000000',
+      COAP_ACK_RANDOM_FACTOR: '1.5',
+      DEBUG_ENDPOINTS: 'false',
+      REDIS_CACHE_MAX: '10000000',
+      DTLS_SESSION_TTL_MS: '172800000',
+    });
     const config = loadConfig({ ...cm, HTTP_API_TOKEN: 't' });
-    expect(config).toMatchObject({ COAP_MAX_PEERS: 1_000_000, COAP_ACK_RANDOM_FACTOR: 1.5, DEBUG_ENDPOINTS: false, REDIS_CACHE_MAX: 10_000_000, DTLS_SESSION_TTL_MS: 172_800_000 });
+    expect(config).toMatchObject({
+      COAP_MAX_PEERS: 1_000_000,
+      COAP_ACK_RANDOM_FACTOR: 1.5,
+      DEBUG_ENDPOINTS: false,
+      REDIS_CACHE_MAX: 10_000_000,
+      DTLS_SESSION_TTL_MS: 172_800_000,
+    });
   });
 });

@@ -43,8 +43,21 @@ async function bridgeMetrics(): Promise<Map<string, Exposed>> {
   coap.inByTypeCode[0 * 256 + 2] = 1; // CON POST
   const events = new ServerEvents();
   createMetrics({ coap, events, registrations: () => Promise.resolve(7), reassemblies: () => 0 }, registry);
-  events.emit({ type: 'rejected', peer: { address: '192.0.2.1', port: 5683 }, operation: '/rd', code: (4 << 5) | 0, reason: 'test' });
-  const bus = registerBusMetrics(registry, () => ({ bufferedRecords: 0, bufferedBytes: 0, published: 0, failed: 0, available: true, sendErrors: 0 }));
+  events.emit({
+    type: 'rejected',
+    peer: { address: '192.0.2.1', port: 5683 },
+    operation: '/rd',
+    code: (4 << 5) | 0,
+    reason: 'test',
+  });
+  const bus = registerBusMetrics(registry, () => ({
+    bufferedRecords: 0,
+    bufferedBytes: 0,
+    published: 0,
+    failed: 0,
+    available: true,
+    sendErrors: 0,
+  }));
   bus.observeProduceLatency(3);
   const redis = new RedisStats();
   registerRedisMetrics(registry, redis);
@@ -84,17 +97,27 @@ function selectors(expr: string): Selector[] {
   const out: Selector[] = [];
   const braced = /([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}/g;
   for (const m of expr.matchAll(braced)) {
-    const matchers = [...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"([^"]*)"/g)].map((x) => ({ label: x[1] as string, op: x[2] as string, value: x[3] as string }));
+    const matchers = [...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"([^"]*)"/g)].map((x) => ({
+      label: x[1] as string,
+      op: x[2] as string,
+      value: x[3] as string,
+    }));
     out.push({ metric: m[1] as string, matchers });
   }
   const bare = expr.replace(braced, ' ');
-  for (const m of bare.matchAll(/\b((?:lwm2m|nodejs|process)_[a-zA-Z0-9_]+)\b/g)) out.push({ metric: m[1] as string, matchers: [] });
+  for (const m of bare.matchAll(/\b((?:lwm2m|nodejs|process)_[a-zA-Z0-9_]+)\b/g))
+    out.push({ metric: m[1] as string, matchers: [] });
   return out;
 }
 
 /** Labels of `by (...)` / `without (...)` clauses. */
 function groupingLabels(expr: string): string[] {
-  return [...expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) => (m[1] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  return [...expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) =>
+    (m[1] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  );
 }
 
 /** The exposed metric a series name belongs to (histogram _bucket/_sum/_count included). */
@@ -126,12 +149,15 @@ function problems(expr: string, metrics: Map<string, Exposed>): string[] {
         continue;
       }
       const seen = exposed?.values.get(label);
-      if (op === '=' && seen !== undefined && label !== 'result' && !seen.has(value)) found.push(`${s.metric}{${label}="${value}"}: the bridge writes ${[...seen].join(', ')}`);
-      if (op === '=' && label === 'result' && !(RPC_RESULTS as readonly string[]).includes(value)) found.push(`${s.metric}{result="${value}"}: not an RPC result`);
+      if (op === '=' && seen !== undefined && label !== 'result' && !seen.has(value))
+        found.push(`${s.metric}{${label}="${value}"}: the bridge writes ${[...seen].join(', ')}`);
+      if (op === '=' && label === 'result' && !(RPC_RESULTS as readonly string[]).includes(value))
+        found.push(`${s.metric}{result="${value}"}: not an RPC result`);
     }
   }
   for (const l of groupingLabels(expr)) {
-    if (!TARGET_LABELS.has(l) && !usedLabels.has(l)) found.push(`by (${l}): no metric of the expression has that label`);
+    if (!TARGET_LABELS.has(l) && !usedLabels.has(l))
+      found.push(`by (${l}): no metric of the expression has that label`);
   }
   return found;
 }
@@ -149,7 +175,8 @@ function dashboardExprs(): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   const walk = (panels: readonly Panel[]): void => {
     for (const p of panels) {
-      for (const t of p.targets ?? []) if (t.expr !== undefined) out.push([p.title ?? '?', t.expr.replace(/\$__rate_interval/g, '5m')]);
+      for (const t of p.targets ?? [])
+        if (t.expr !== undefined) out.push([p.title ?? '?', t.expr.replace(/\$__rate_interval/g, '5m')]);
       walk(p.panels ?? []);
     }
   };
@@ -167,17 +194,33 @@ beforeAll(async () => {
 });
 
 test('the checker itself catches unknown metrics, labels and label values', () => {
-  expect(problems('rate(lwm2m_coap_messages_out_totl{job="x"}[5m])', metrics)).toEqual(['lwm2m_coap_messages_out_totl: not a metric the bridge exposes']);
+  expect(problems('rate(lwm2m_coap_messages_out_totl{job="x"}[5m])', metrics)).toEqual([
+    'lwm2m_coap_messages_out_totl: not a metric the bridge exposes',
+  ]);
   expect(problems('lwm2m_bus_available{code="5.03"}', metrics)).toEqual(['lwm2m_bus_available{code}: no such label']);
-  expect(problems('lwm2m_coap_messages_out_total{code="503"}', metrics)).toEqual(['lwm2m_coap_messages_out_total{code="503"}: the bridge writes 5.03']);
-  expect(problems('lwm2m_rpc_responses_total{result="TIMED_OUT"}', metrics)).toEqual(['lwm2m_rpc_responses_total{result="TIMED_OUT"}: not an RPC result']);
-  expect(problems('sum by (alert) (lwm2m_registrations)', metrics)).toEqual(['by (alert): no metric of the expression has that label']);
-  expect(problems('histogram_quantile(0.99, sum by (le, operation) (rate(lwm2m_redis_command_seconds_bucket[5m])))', metrics)).toEqual([]);
+  expect(problems('lwm2m_coap_messages_out_total{code="503"}', metrics)).toEqual([
+    'lwm2m_coap_messages_out_total{code="503"}: the bridge writes 5.03',
+  ]);
+  expect(problems('lwm2m_rpc_responses_total{result="TIMED_OUT"}', metrics)).toEqual([
+    'lwm2m_rpc_responses_total{result="TIMED_OUT"}: not an RPC result',
+  ]);
+  expect(problems('sum by (alert) (lwm2m_registrations)', metrics)).toEqual([
+    'by (alert): no metric of the expression has that label',
+  ]);
+  expect(
+    problems(
+      'histogram_quantile(0.99, sum by (le, operation) (rate(lwm2m_redis_command_seconds_bucket[5m])))',
+      metrics,
+    ),
+  ).toEqual([]);
 });
 
 describe('PrometheusRule', () => {
   const renders = [
-    { name: 'default values with the rule on', opts: { set: { ...REQUIRED_SETS, 'metrics.prometheusRule.enabled': 'true' } } },
+    {
+      name: 'default values with the rule on',
+      opts: { set: { ...REQUIRED_SETS, 'metrics.prometheusRule.enabled': 'true' } },
+    },
     ...exampleValuesFiles().map((f) => ({ name: f.replace(/.*\//, ''), opts: { valuesFiles: [f] } })),
   ];
 
@@ -190,7 +233,9 @@ describe('PrometheusRule', () => {
   });
 
   test('the alerts an operator needs are there, with a severity', () => {
-    const rule = renderChart({ set: { ...REQUIRED_SETS, 'metrics.prometheusRule.enabled': 'true' } }).one<PrometheusRule>('PrometheusRule');
+    const rule = renderChart({
+      set: { ...REQUIRED_SETS, 'metrics.prometheusRule.enabled': 'true' },
+    }).one<PrometheusRule>('PrometheusRule');
     const rules = rule.spec.groups.flatMap((g) => g.rules);
     const byName = new Map(rules.map((r) => [r.alert ?? '', r]));
     const needs: ReadonlyArray<[string, RegExp]> = [
@@ -209,7 +254,9 @@ describe('PrometheusRule', () => {
   });
 
   test('the buffer alert follows kafka.maxBufferedRecords', () => {
-    const rule = renderChart({ set: { ...REQUIRED_SETS, 'metrics.prometheusRule.enabled': 'true', 'kafka.maxBufferedRecords': '5000' } }).one<PrometheusRule>('PrometheusRule');
+    const rule = renderChart({
+      set: { ...REQUIRED_SETS, 'metrics.prometheusRule.enabled': 'true', 'kafka.maxBufferedRecords': '5000' },
+    }).one<PrometheusRule>('PrometheusRule');
     const buffer = rule.spec.groups.flatMap((g) => g.rules).find((r) => r.alert === 'LwM2MBridgeKafkaBufferFilling');
     expect(buffer?.expr).toContain('lwm2m_bus_buffered_records{job="lwm2m-lwm2m-bridge",namespace="iot"} / 5000 >');
   });
@@ -224,21 +271,30 @@ describe('Grafana dashboard', () => {
   });
 
   test('it has a datasource variable (works with any Prometheus) and a stable uid', () => {
-    const dash = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as { uid: string; templating: { list: ReadonlyArray<{ name: string; type: string }> } };
+    const dash = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as {
+      uid: string;
+      templating: { list: ReadonlyArray<{ name: string; type: string }> };
+    };
     expect(dash.uid).toBe('lwm2m-bridge');
     expect(dash.templating.list.find((v) => v.type === 'datasource')?.name).toBe('datasource');
   });
 
   test('docker compose provisions the same file through Grafana', () => {
-    const compose = parseYaml(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { image?: string; volumes?: string[] }> };
+    const compose = parseYaml(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { image?: string; volumes?: string[] }>;
+    };
     const grafana = compose.services.grafana;
     expect(grafana?.image).toMatch(/^grafana\/grafana:/);
     const mount = grafana?.volumes?.find((v) => v.startsWith('./helm/lwm2m-bridge/dashboards:'));
     expect(mount).toBeDefined();
     const target = (mount ?? '').split(':')[1];
-    const provider = parseYaml(readFileSync(join(REPO_ROOT, 'deploy', 'grafana', 'provisioning', 'dashboards', 'lwm2m-bridge.yml'), 'utf8')) as { providers: ReadonlyArray<{ options: { path: string } }> };
+    const provider = parseYaml(
+      readFileSync(join(REPO_ROOT, 'deploy', 'grafana', 'provisioning', 'dashboards', 'lwm2m-bridge.yml'), 'utf8'),
+    ) as { providers: ReadonlyArray<{ options: { path: string } }> };
     expect(provider.providers[0]?.options.path).toBe(target);
-    const ds = parseYaml(readFileSync(join(REPO_ROOT, 'deploy', 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: ReadonlyArray<{ type: string; url: string }> };
+    const ds = parseYaml(
+      readFileSync(join(REPO_ROOT, 'deploy', 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8'),
+    ) as { datasources: ReadonlyArray<{ type: string; url: string }> };
     expect(ds.datasources[0]).toMatchObject({ type: 'prometheus', url: 'http://prometheus:9090' });
   });
 });

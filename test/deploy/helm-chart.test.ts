@@ -56,13 +56,18 @@ function httpService(r: Rendered): Service {
 }
 
 test('there are example values files', () => {
-  expect(exampleValuesFiles().map((f) => basename(f))).toEqual(expect.arrayContaining(['values-dev.yaml', 'values-production.yaml']));
+  expect(exampleValuesFiles().map((f) => basename(f))).toEqual(
+    expect.arrayContaining(['values-dev.yaml', 'values-production.yaml']),
+  );
 });
 
 describe.each(CASES)('$name', (c) => {
   test('helm lint --strict passes', () => {
     const r = helmLint(c.opts);
-    expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: expect.stringContaining('0 chart(s) failed') });
+    expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({
+      status: 0,
+      out: expect.stringContaining('0 chart(s) failed'),
+    });
     expect(r.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
   });
 
@@ -81,7 +86,9 @@ describe.each(CASES)('$name', (c) => {
 
   test('INSTANCE_ID is the pod name (downward API)', () => {
     const env = render(c).container.env ?? [];
-    expect(env.filter((e) => e.name === 'INSTANCE_ID')).toEqual([{ name: 'INSTANCE_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
+    expect(env.filter((e) => e.name === 'INSTANCE_ID')).toEqual([
+      { name: 'INSTANCE_ID', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ]);
   });
 
   test('runs as the image user, non-root, read-only, without privileges', () => {
@@ -89,8 +96,18 @@ describe.each(CASES)('$name', (c) => {
     const pod = r.deployment.spec.template.spec;
     const sc = r.container.securityContext;
     const uid = dockerfileUid();
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: uid, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(sc).toMatchObject({ runAsNonRoot: true, runAsUser: uid, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: uid,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(sc).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: uid,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(sc?.capabilities?.drop).toEqual(['ALL']);
     expect(sc?.capabilities?.add ?? []).toEqual([]);
     const tmp = r.container.volumeMounts?.find((m) => m.mountPath === '/tmp');
@@ -103,7 +120,9 @@ describe.each(CASES)('$name', (c) => {
     expect(k.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(k.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(k.readinessProbe?.httpGet).toEqual({ path: '/readyz/serving', port: 'http' });
-    expect(k.ports?.filter((p) => p.name === 'http')).toEqual([{ name: 'http', containerPort: expect.any(Number), protocol: 'TCP' }]);
+    expect(k.ports?.filter((p) => p.name === 'http')).toEqual([
+      { name: 'http', containerPort: expect.any(Number), protocol: 'TCP' },
+    ]);
   });
 
   test('resources are requested and memory is limited', () => {
@@ -123,10 +142,20 @@ describe.each(CASES)('$name', (c) => {
     const coapsOn = cm.COAPS_PORT !== '-1';
     expect(svc.spec.ports.map((p) => p.targetPort)).toEqual(coapsOn ? ['coap', 'coaps'] : ['coap']);
     const containerPorts = r.container.ports ?? [];
-    expect(containerPorts.find((p) => p.name === 'coap')).toEqual({ name: 'coap', containerPort: Number(cm.COAP_PORT), protocol: 'UDP' });
-    if (coapsOn) expect(containerPorts.find((p) => p.name === 'coaps')).toEqual({ name: 'coaps', containerPort: Number(cm.COAPS_PORT), protocol: 'UDP' });
+    expect(containerPorts.find((p) => p.name === 'coap')).toEqual({
+      name: 'coap',
+      containerPort: Number(cm.COAP_PORT),
+      protocol: 'UDP',
+    });
+    if (coapsOn)
+      expect(containerPorts.find((p) => p.name === 'coaps')).toEqual({
+        name: 'coaps',
+        containerPort: Number(cm.COAPS_PORT),
+        protocol: 'UDP',
+      });
     else expect(containerPorts.find((p) => p.name === 'coaps')).toBeUndefined();
-    if (svc.spec.sessionAffinity === 'ClientIP') expect(svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds).toBeGreaterThan(0);
+    if (svc.spec.sessionAffinity === 'ClientIP')
+      expect(svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds).toBeGreaterThan(0);
     else expect(svc.spec.sessionAffinity).toBe('None');
   });
 
@@ -166,7 +195,9 @@ describe.each(CASES)('$name', (c) => {
     const d = r.deployment;
     const keys = (d.spec.template.spec.topologySpreadConstraints ?? []).map((t) => t.topologyKey);
     expect(keys).toEqual(expect.arrayContaining(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']));
-    const hpa = r.maybe<K8sObject & { spec: { minReplicas: number; maxReplicas: number; scaleTargetRef: { name: string } } }>('HorizontalPodAutoscaler');
+    const hpa = r.maybe<
+      K8sObject & { spec: { minReplicas: number; maxReplicas: number; scaleTargetRef: { name: string } } }
+    >('HorizontalPodAutoscaler');
     if (hpa !== undefined) {
       expect(hpa.apiVersion).toBe('autoscaling/v2');
       expect(hpa.spec.scaleTargetRef.name).toBe(d.metadata.name);
@@ -185,7 +216,9 @@ describe.each(CASES)('$name', (c) => {
       const http = httpService(r);
       for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(http.metadata.labels?.[k]).toBe(v);
       const udp = udpService(r);
-      expect(Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => udp.metadata.labels?.[k] === v)).toBe(false);
+      expect(Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => udp.metadata.labels?.[k] === v)).toBe(
+        false,
+      );
       expect(sm.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
     }
     if (pm !== undefined) {
@@ -214,7 +247,14 @@ describe('value switches', () => {
   });
 
   test('sessionAffinity ClientIP carries its timeout; Cluster policy is passed through', () => {
-    const r = renderChart({ set: { ...REQUIRED_SETS, 'service.sessionAffinity': 'ClientIP', 'service.sessionAffinityTimeoutSeconds': '3600', 'service.externalTrafficPolicy': 'Cluster' } });
+    const r = renderChart({
+      set: {
+        ...REQUIRED_SETS,
+        'service.sessionAffinity': 'ClientIP',
+        'service.sessionAffinityTimeoutSeconds': '3600',
+        'service.externalTrafficPolicy': 'Cluster',
+      },
+    });
     const svc = udpService(r);
     expect(svc.spec.sessionAffinity).toBe('ClientIP');
     expect(svc.spec.sessionAffinityConfig).toEqual({ clientIP: { timeoutSeconds: 3600 } });
@@ -224,7 +264,10 @@ describe('value switches', () => {
   test('the default Service is a Local LoadBalancer without affinity', () => {
     const svc = udpService(renderChart({ set: REQUIRED_SETS }));
     expect(svc.spec).toMatchObject({ type: 'LoadBalancer', externalTrafficPolicy: 'Local', sessionAffinity: 'None' });
-    expect(svc.spec.ports.map((p) => [p.name, p.port])).toEqual([['coap', 5683], ['coaps', 5684]]);
+    expect(svc.spec.ports.map((p) => [p.name, p.port])).toEqual([
+      ['coap', 5683],
+      ['coaps', 5684],
+    ]);
   });
 
   test('preStopMode exec runs sleep from the image', () => {
@@ -234,45 +277,124 @@ describe('value switches', () => {
 
   test('a changed setting changes the pod template checksum', () => {
     const a = renderChart({ set: REQUIRED_SETS }).deployment.spec.template.metadata.annotations ?? {};
-    const b = renderChart({ set: { ...REQUIRED_SETS, logLevel: 'debug' } }).deployment.spec.template.metadata.annotations ?? {};
+    const b =
+      renderChart({ set: { ...REQUIRED_SETS, logLevel: 'debug' } }).deployment.spec.template.metadata.annotations ?? {};
     expect(b['checksum/config']).not.toBe(a['checksum/config']);
-    const s = renderChart({ set: { ...REQUIRED_SETS, 'secrets.HTTP_API_TOKEN': 'another-token' } }).deployment.spec.template.metadata.annotations ?? {};
+    const s =
+      renderChart({ set: { ...REQUIRED_SETS, 'secrets.HTTP_API_TOKEN': 'another-token' } }).deployment.spec.template
+        .metadata.annotations ?? {};
     expect(s['checksum/secret']).not.toBe(a['checksum/secret']);
   });
 });
 
 describe('bad values are rejected, naming the value', () => {
-  const without = (key: string): Record<string, string> => Object.fromEntries(Object.entries(REQUIRED_SETS).filter(([k]) => k !== key));
+  const without = (key: string): Record<string, string> =>
+    Object.fromEntries(Object.entries(REQUIRED_SETS).filter(([k]) => k !== key));
   /** Single values: values.schema.json rejects them, under helm lint as under helm template. */
   const BY_SCHEMA: ReadonlyArray<[string, Record<string, string>, RegExp]> = [
-    ['a port out of range', { ...REQUIRED_SETS, 'coap.port': '70000' }, /'\/coap\/port': maximum: got 70,?000, want 65,?535/],
-    ['an unknown externalTrafficPolicy', { ...REQUIRED_SETS, 'service.externalTrafficPolicy': 'Sideways' }, /'\/service\/externalTrafficPolicy': value must be one of 'Local', 'Cluster'/],
-    ['an unknown sessionAffinity', { ...REQUIRED_SETS, 'service.sessionAffinity': 'Sticky' }, /'\/service\/sessionAffinity'/],
-    ['an unknown top-level key', { ...REQUIRED_SETS, 'servce.type': 'LoadBalancer' }, /additional properties 'servce' not allowed/],
-    ['an unknown nested key', { ...REQUIRED_SETS, 'kafka.saslMechanism': 'plain' }, /'\/kafka': additional properties 'saslMechanism' not allowed/],
+    [
+      'a port out of range',
+      { ...REQUIRED_SETS, 'coap.port': '70000' },
+      /'\/coap\/port': maximum: got 70,?000, want 65,?535/,
+    ],
+    [
+      'an unknown externalTrafficPolicy',
+      { ...REQUIRED_SETS, 'service.externalTrafficPolicy': 'Sideways' },
+      /'\/service\/externalTrafficPolicy': value must be one of 'Local', 'Cluster'/,
+    ],
+    [
+      'an unknown sessionAffinity',
+      { ...REQUIRED_SETS, 'service.sessionAffinity': 'Sticky' },
+      /'\/service\/sessionAffinity'/,
+    ],
+    [
+      'an unknown top-level key',
+      { ...REQUIRED_SETS, 'servce.type': 'LoadBalancer' },
+      /additional properties 'servce' not allowed/,
+    ],
+    [
+      'an unknown nested key',
+      { ...REQUIRED_SETS, 'kafka.saslMechanism': 'plain' },
+      /'\/kafka': additional properties 'saslMechanism' not allowed/,
+    ],
     ['an unknown log level', { ...REQUIRED_SETS, logLevel: 'verbose' }, /'\/logLevel': value must be one of/],
-    ['an extraEnv name the bridge does not read', { ...REQUIRED_SETS, 'extraEnv.COAP_PORTS': '1' }, /'\/extraEnv': additional properties 'COAP_PORTS' not allowed/],
-    ['a secret in extraEnv (it would land in a ConfigMap)', { ...REQUIRED_SETS, 'extraEnv.HTTP_API_TOKEN': 'x' }, /'\/extraEnv': additional properties 'HTTP_API_TOKEN' not allowed/],
+    [
+      'an extraEnv name the bridge does not read',
+      { ...REQUIRED_SETS, 'extraEnv.COAP_PORTS': '1' },
+      /'\/extraEnv': additional properties 'COAP_PORTS' not allowed/,
+    ],
+    [
+      'a secret in extraEnv (it would land in a ConfigMap)',
+      { ...REQUIRED_SETS, 'extraEnv.HTTP_API_TOKEN': 'x' },
+      /'\/extraEnv': additional properties 'HTTP_API_TOKEN' not allowed/,
+    ],
     ['missing kafka brokers', without('kafka.brokers'), /'\/kafka': missing property 'brokers'/],
     ['empty kafka brokers', { ...REQUIRED_SETS, 'kafka.brokers': '' }, /'\/kafka\/brokers': minLength/],
     ['missing redis url', without('redis.url'), /'\/redis': missing property 'url'/],
     ['missing API token', without('secrets.HTTP_API_TOKEN'), /'\/secrets\/HTTP_API_TOKEN': minLength: got 0, want 1/],
-    ['missing DTLS shared secret with CoAPS on', without('secrets.DTLS_SHARED_SECRET'), /'\/secrets\/DTLS_SHARED_SECRET': minLength: got 0, want 16/],
-    ['a DTLS shared secret under 16 characters', { ...REQUIRED_SETS, 'secrets.DTLS_SHARED_SECRET': 'short' }, /'\/secrets\/DTLS_SHARED_SECRET'.*\n(.*\n)*.*minLength: got 5, want 16/],
-    ['secrets together with existingSecret', { ...REQUIRED_SETS, existingSecret: 'mine' }, /'\/secrets\/HTTP_API_TOKEN': maxLength: got \d+, want 0/],
-    ['SASL without credentials', { ...REQUIRED_SETS, 'kafka.sasl.mechanism': 'scram-sha-512' }, /'\/secrets\/KAFKA_SASL_USERNAME': minLength/],
-    ['an unknown SASL mechanism', { ...REQUIRED_SETS, 'kafka.sasl.mechanism': 'kerberos' }, /'\/kafka\/sasl\/mechanism': value must be one of/],
-    ['a ClusterIP device Service', { ...REQUIRED_SETS, 'service.type': 'ClusterIP' }, /'\/service\/type': value must be one of/],
-    ['a node port outside the node port range', { ...REQUIRED_SETS, 'service.coapNodePort': '80' }, /'\/service\/coapNodePort': minimum/],
-    ['an unknown PEM key in existingSecretFiles', { ...without('secrets.HTTP_API_TOKEN'), 'secrets.DTLS_SHARED_SECRET': '', existingSecret: 'mine', 'existingSecretFiles[0]': 'TLS_KEY' }, /'\/existingSecretFiles\/0': value must be one of/],
-    ['a too short grace margin', { ...REQUIRED_SETS, shutdownMarginSeconds: '0' }, /'\/shutdownMarginSeconds': minimum/],
+    [
+      'missing DTLS shared secret with CoAPS on',
+      without('secrets.DTLS_SHARED_SECRET'),
+      /'\/secrets\/DTLS_SHARED_SECRET': minLength: got 0, want 16/,
+    ],
+    [
+      'a DTLS shared secret under 16 characters',
+      { ...REQUIRED_SETS, 'secrets.DTLS_SHARED_SECRET': 'short' },
+      /'\/secrets\/DTLS_SHARED_SECRET'.*\n(.*\n)*.*minLength: got 5, want 16/,
+    ],
+    [
+      'secrets together with existingSecret',
+      { ...REQUIRED_SETS, existingSecret: 'mine' },
+      /'\/secrets\/HTTP_API_TOKEN': maxLength: got \d+, want 0/,
+    ],
+    [
+      'SASL without credentials',
+      { ...REQUIRED_SETS, 'kafka.sasl.mechanism': 'scram-sha-512' },
+      /'\/secrets\/KAFKA_SASL_USERNAME': minLength/,
+    ],
+    [
+      'an unknown SASL mechanism',
+      { ...REQUIRED_SETS, 'kafka.sasl.mechanism': 'kerberos' },
+      /'\/kafka\/sasl\/mechanism': value must be one of/,
+    ],
+    [
+      'a ClusterIP device Service',
+      { ...REQUIRED_SETS, 'service.type': 'ClusterIP' },
+      /'\/service\/type': value must be one of/,
+    ],
+    [
+      'a node port outside the node port range',
+      { ...REQUIRED_SETS, 'service.coapNodePort': '80' },
+      /'\/service\/coapNodePort': minimum/,
+    ],
+    [
+      'an unknown PEM key in existingSecretFiles',
+      {
+        ...without('secrets.HTTP_API_TOKEN'),
+        'secrets.DTLS_SHARED_SECRET': '',
+        existingSecret: 'mine',
+        'existingSecretFiles[0]': 'TLS_KEY',
+      },
+      /'\/existingSecretFiles\/0': value must be one of/,
+    ],
+    [
+      'a too short grace margin',
+      { ...REQUIRED_SETS, shutdownMarginSeconds: '0' },
+      /'\/shutdownMarginSeconds': minimum/,
+    ],
   ];
 
   test.each(BY_SCHEMA)('%s: helm template and helm lint --strict fail', (_what, set, message) => {
     const t = helmTemplate({ set });
-    expect({ status: t.status === 0 ? 'rendered' : 'failed', stderr: t.stderr }).toEqual({ status: 'failed', stderr: expect.stringMatching(message) });
+    expect({ status: t.status === 0 ? 'rendered' : 'failed', stderr: t.stderr }).toEqual({
+      status: 'failed',
+      stderr: expect.stringMatching(message),
+    });
     const l = helmLint({ set });
-    expect({ status: l.status === 0 ? 'passed' : 'failed', out: l.stdout + l.stderr }).toEqual({ status: 'failed', out: expect.stringMatching(message) });
+    expect({ status: l.status === 0 ? 'passed' : 'failed', out: l.stdout + l.stderr }).toEqual({
+      status: 'failed',
+      out: expect.stringMatching(message),
+    });
   });
 
   /**
@@ -280,20 +402,59 @@ describe('bad values are rejected, naming the value', () => {
    * reports a template `fail` as [INFO] and passes, so it is checked for the message alone.
    */
   const BY_TEMPLATE: ReadonlyArray<[string, Record<string, string>, RegExp]> = [
-    ['a grace period shorter than pause + shutdown', { ...REQUIRED_SETS, terminationGracePeriodSeconds: '20' }, /terminationGracePeriodSeconds=20 is too short.*= 25/],
-    ['a longer shutdown budget without a longer grace period', { ...REQUIRED_SETS, shutdownTimeoutMs: '30000' }, /terminationGracePeriodSeconds=30 is too short.*shutdownTimeoutMs\/1000 \(30\)/],
-    ['a longer preStop pause without a longer grace period', { ...REQUIRED_SETS, 'lifecycle.preStopSleepSeconds': '20' }, /terminationGracePeriodSeconds=30 is too short.*lifecycle\.preStopSleepSeconds \(20\)/],
-    ['a drain longer than the shutdown budget', { ...REQUIRED_SETS, shutdownDrainMs: '20000' }, /shutdownDrainMs=20000 exceeds shutdownTimeoutMs/],
-    ['HTTP bound to loopback', { ...REQUIRED_SETS, 'http.host': '127.0.0.1' }, /http\.host=127\.0\.0\.1 is a loopback address/],
-    ['ServiceMonitor and PodMonitor together', { ...REQUIRED_SETS, 'metrics.serviceMonitor.enabled': 'true', 'metrics.podMonitor.enabled': 'true' }, /metrics\.serviceMonitor\.enabled and metrics\.podMonitor\.enabled are both true/],
-    ['a Kafka client certificate without its key', { ...REQUIRED_SETS, 'secrets.KAFKA_SSL_CERT': 'pem' }, /secrets\.KAFKA_SSL_CERT and secrets\.KAFKA_SSL_KEY go together/],
-    ['a DTLS certificate without its key', { ...REQUIRED_SETS, 'secrets.DTLS_SERVER_CERT': 'pem' }, /secrets\.DTLS_SERVER_CERT needs secrets\.DTLS_SERVER_KEY/],
-    ['profiles inline and from a ConfigMap', { ...REQUIRED_SETS, existingProfilesConfigMap: 'p', 'profiles.a\\.json.name': 'a' }, /profiles and existingProfilesConfigMap are both set/],
+    [
+      'a grace period shorter than pause + shutdown',
+      { ...REQUIRED_SETS, terminationGracePeriodSeconds: '20' },
+      /terminationGracePeriodSeconds=20 is too short.*= 25/,
+    ],
+    [
+      'a longer shutdown budget without a longer grace period',
+      { ...REQUIRED_SETS, shutdownTimeoutMs: '30000' },
+      /terminationGracePeriodSeconds=30 is too short.*shutdownTimeoutMs\/1000 \(30\)/,
+    ],
+    [
+      'a longer preStop pause without a longer grace period',
+      { ...REQUIRED_SETS, 'lifecycle.preStopSleepSeconds': '20' },
+      /terminationGracePeriodSeconds=30 is too short.*lifecycle\.preStopSleepSeconds \(20\)/,
+    ],
+    [
+      'a drain longer than the shutdown budget',
+      { ...REQUIRED_SETS, shutdownDrainMs: '20000' },
+      /shutdownDrainMs=20000 exceeds shutdownTimeoutMs/,
+    ],
+    [
+      'HTTP bound to loopback',
+      { ...REQUIRED_SETS, 'http.host': '127.0.0.1' },
+      /http\.host=127\.0\.0\.1 is a loopback address/,
+    ],
+    [
+      'ServiceMonitor and PodMonitor together',
+      { ...REQUIRED_SETS, 'metrics.serviceMonitor.enabled': 'true', 'metrics.podMonitor.enabled': 'true' },
+      /metrics\.serviceMonitor\.enabled and metrics\.podMonitor\.enabled are both true/,
+    ],
+    [
+      'a Kafka client certificate without its key',
+      { ...REQUIRED_SETS, 'secrets.KAFKA_SSL_CERT': 'pem' },
+      /secrets\.KAFKA_SSL_CERT and secrets\.KAFKA_SSL_KEY go together/,
+    ],
+    [
+      'a DTLS certificate without its key',
+      { ...REQUIRED_SETS, 'secrets.DTLS_SERVER_CERT': 'pem' },
+      /secrets\.DTLS_SERVER_CERT needs secrets\.DTLS_SERVER_KEY/,
+    ],
+    [
+      'profiles inline and from a ConfigMap',
+      { ...REQUIRED_SETS, existingProfilesConfigMap: 'p', 'profiles.a\\.json.name': 'a' },
+      /profiles and existingProfilesConfigMap are both set/,
+    ],
   ];
 
   test.each(BY_TEMPLATE)('%s: helm template fails', (_what, set, message) => {
     const t = helmTemplate({ set });
-    expect({ status: t.status === 0 ? 'rendered' : 'failed', stderr: t.stderr }).toEqual({ status: 'failed', stderr: expect.stringMatching(message) });
+    expect({ status: t.status === 0 ? 'rendered' : 'failed', stderr: t.stderr }).toEqual({
+      status: 'failed',
+      stderr: expect.stringMatching(message),
+    });
     const l = helmLint({ set });
     expect(l.stdout + l.stderr).toMatch(message);
   });

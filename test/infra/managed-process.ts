@@ -188,12 +188,13 @@ export class ManagedProcess {
 
   static spawn(options: SpawnOptions): ManagedProcess {
     const setpriv = findSetpriv();
-    const inner = options.netns !== undefined ? ['ip', 'netns', 'exec', options.netns, options.command, ...options.args] : [options.command, ...options.args];
+    const inner =
+      options.netns !== undefined
+        ? ['ip', 'netns', 'exec', options.netns, options.command, ...options.args]
+        : [options.command, ...options.args];
     // setpriv sets the parent-death signal, then execs the command (same pid).
     const [command, args] =
-      setpriv !== undefined
-        ? [setpriv, ['--pdeathsig', 'KILL', '--', ...inner]]
-        : [inner[0] as string, inner.slice(1)];
+      setpriv !== undefined ? [setpriv, ['--pdeathsig', 'KILL', '--', ...inner]] : [inner[0] as string, inner.slice(1)];
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
@@ -281,7 +282,7 @@ export interface PollOptions {
 /** Calls `attempt` until it resolves, at most `timeoutMs` overall; rejects with the last error. */
 export async function pollUntil<T>(attempt: () => Promise<T>, options: PollOptions): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
-  let lastError = 'no attempt made';
+  let lastError: string;
   for (;;) {
     const abort = options.abortReason?.();
     if (abort !== undefined) throw new Error(`${options.what}: ${abort}`);

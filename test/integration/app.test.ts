@@ -17,7 +17,11 @@ describe('start-up', () => {
   it('stops with exit code 2 and a message naming a bad variable', () => {
     const main = join(__dirname, '../../dist/src/main.js');
     if (!existsSync(main)) throw new Error(`${main} is missing: run "npm run build" first (npm test does)`);
-    const r = spawnSync(process.execPath, [main], { env: { ...process.env, COAP_PORT: 'seventy', COAP_BLOCK_SIZE: '1000' }, encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, [main], {
+      env: { ...process.env, COAP_PORT: 'seventy', COAP_BLOCK_SIZE: '1000' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('COAP_PORT="seventy"');
     expect(r.stderr).toContain('COAP_BLOCK_SIZE="1000"');
@@ -29,16 +33,26 @@ describe('start-up', () => {
     try {
       const other = pki.client('someone');
       const rsa = join(pki.dir, 'rsa.key');
-      writeFileSync(rsa, generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
+      writeFileSync(
+        rsa,
+        generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }),
+      );
       const cases: Array<[Record<string, string>, RegExp]> = [
         [{ DTLS_SERVER_KEY: join(pki.dir, 'missing.key') }, /DTLS_SERVER_KEY: cannot read .*missing\.key/],
         [{ DTLS_SERVER_KEY: rsa }, /must be an EC key on P-256/],
-        [{ DTLS_SERVER_KEY: pki.serverKey, DTLS_SERVER_CERT: other.cert }, /the certificate's public key is not the private key's/],
+        [
+          { DTLS_SERVER_KEY: pki.serverKey, DTLS_SERVER_CERT: other.cert },
+          /the certificate's public key is not the private key's/,
+        ],
         [{ DTLS_SERVER_CERT: pki.serverCert }, /DTLS_SERVER_CERT is set but DTLS_SERVER_KEY is not/],
         [{ DTLS_TRUSTED_CA: pki.serverKey }, /DTLS_TRUSTED_CA: no PEM certificate found/],
       ];
       for (const [env, message] of cases) {
-        const r = spawnSync(process.execPath, [main], { env: { ...process.env, COAP_PORT: '0', COAPS_PORT: '0', HTTP_PORT: '-1', ...env }, encoding: 'utf8', timeout: 20_000 });
+        const r = spawnSync(process.execPath, [main], {
+          env: { ...process.env, COAP_PORT: '0', COAPS_PORT: '0', HTTP_PORT: '-1', ...env },
+          encoding: 'utf8',
+          timeout: 20_000,
+        });
         expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 2, stderr: expect.stringMatching(message) });
         expect(r.stderr).not.toContain('BEGIN');
       }
@@ -52,7 +66,10 @@ describe('HTTP API', () => {
   let app: App;
   let base: string;
   beforeAll(async () => {
-    app = await startApp(loadConfig({ COAP_HOST: '127.0.0.1', COAP_PORT: '0', COAPS_PORT: '0', HTTP_PORT: '0' }), createLogger('silent'));
+    app = await startApp(
+      loadConfig({ COAP_HOST: '127.0.0.1', COAP_PORT: '0', COAPS_PORT: '0', HTTP_PORT: '0' }),
+      createLogger('silent'),
+    );
     base = `http://127.0.0.1:${app.httpPort}`;
   });
   afterAll(() => app.stop());
@@ -63,14 +80,24 @@ describe('HTTP API', () => {
     const dev = await ScriptedPeer.open();
     try {
       dev.send(
-        { type: MessageType.CON, code: Method.POST, messageId: 1, token: Buffer.from([1]), options: [...pathOptions(['rd'], ['ep=http-1', 'lwm2m=1.1']), uintOption(Opt.CONTENT_FORMAT, 40)], payload: Buffer.from('</3/0>') },
+        {
+          type: MessageType.CON,
+          code: Method.POST,
+          messageId: 1,
+          token: Buffer.from([1]),
+          options: [...pathOptions(['rd'], ['ep=http-1', 'lwm2m=1.1']), uintOption(Opt.CONTENT_FORMAT, 40)],
+          payload: Buffer.from('</3/0>'),
+        },
         { address: '127.0.0.1', port: app.coapPort },
       );
       await dev.waitFor((r) => r.msg.messageId === 1);
     } finally {
       await dev.close();
     }
-    const list = (await (await fetch(`${base}/devices`)).json()) as { total: number; items: Array<{ endpoint: string }> };
+    const list = (await (await fetch(`${base}/devices`)).json()) as {
+      total: number;
+      items: Array<{ endpoint: string }>;
+    };
     expect(list.total).toBe(1);
     expect(list.items[0]?.endpoint).toBe('http-1');
     expect((await fetch(`${base}/devices/http-1`)).status).toBe(200);

@@ -39,7 +39,12 @@ const PROFILE = {
   updatedAt: '2026-11-21T12:00:00Z',
   unmappedPaths: 'drop',
   observeAttr: {
-    keyName: { '/3/0/0': 'manufacturer', '/3/0/9': 'batteryLevel', '/3/0/7': 'voltages', '/3303/0/5700': 'temperature' },
+    keyName: {
+      '/3/0/0': 'manufacturer',
+      '/3/0/9': 'batteryLevel',
+      '/3/0/7': 'voltages',
+      '/3303/0/5700': 'temperature',
+    },
     attribute: ['/3/0/0'],
     telemetry: ['/3/0/9', '/3/0/7', '/3303/0/5700'],
     observe: ['/3303/0/5700'],
@@ -76,17 +81,44 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const ofDevice = (topic: string) => (r: { topic: string; key: string | null }): boolean => r.topic === topic && r.key === EP;
+const ofDevice =
+  (topic: string) =>
+  (r: { topic: string; key: string | null }): boolean =>
+    r.topic === topic && r.key === EP;
 
 it('publishes the registration, attributes and telemetry under the profile keys with typed values', async () => {
-  const registered = await records.waitFor((r) => ofDevice(topics.events)(r) && r.value['type'] === 'registered', 30_000, 'registered event');
+  const registered = await records.waitFor(
+    (r) => ofDevice(topics.events)(r) && r.value['type'] === 'registered',
+    30_000,
+    'registered event',
+  );
   expect(registered.headers['schema-version']).toBe('1');
   expect(registered.headers['instance-id']).toBe('bridge-a');
-  const attrs = await records.waitFor((r) => ofDevice(topics.attributes)(r) && 'manufacturer' in (r.value['values'] as object), 30_000, 'attributes record');
-  expect(attrs.value).toMatchObject({ endpoint: EP, profile: 'e2e-thermometer', values: { manufacturer: 'Leshan Test Devices' }, types: { manufacturer: 'STRING' } });
-  const tele = await records.waitFor((r) => ofDevice(topics.telemetry)(r) && 'batteryLevel' in (r.value['values'] as object), 30_000, 'telemetry record');
-  expect(tele.value).toMatchObject({ values: { batteryLevel: 87, voltages: { '0': 3800, '1': 5000 } }, types: { batteryLevel: 'INTEGER' } });
-  const notified = await records.waitFor((r) => ofDevice(topics.telemetry)(r) && (r.value['source'] as { op: string }).op === 'notify', 30_000, 'notification record');
+  const attrs = await records.waitFor(
+    (r) => ofDevice(topics.attributes)(r) && 'manufacturer' in (r.value['values'] as object),
+    30_000,
+    'attributes record',
+  );
+  expect(attrs.value).toMatchObject({
+    endpoint: EP,
+    profile: 'e2e-thermometer',
+    values: { manufacturer: 'Leshan Test Devices' },
+    types: { manufacturer: 'STRING' },
+  });
+  const tele = await records.waitFor(
+    (r) => ofDevice(topics.telemetry)(r) && 'batteryLevel' in (r.value['values'] as object),
+    30_000,
+    'telemetry record',
+  );
+  expect(tele.value).toMatchObject({
+    values: { batteryLevel: 87, voltages: { '0': 3800, '1': 5000 } },
+    types: { batteryLevel: 'INTEGER' },
+  });
+  const notified = await records.waitFor(
+    (r) => ofDevice(topics.telemetry)(r) && (r.value['source'] as { op: string }).op === 'notify',
+    30_000,
+    'notification record',
+  );
   expect(typeof (notified.value['values'] as Record<string, unknown>)['temperature']).toBe('number');
 });
 
@@ -95,13 +127,26 @@ it('survives the death of its bridge: a new process serves the device without re
   const killedAt = records.records.length;
   bridge = await startBridgeProcess({ ...env, INSTANCE_ID: 'bridge-b' });
   // Notifications of the observation established by bridge-a are matched from Redis by bridge-b.
-  const fromB = await records.waitFor((r) => ofDevice(topics.telemetry)(r) && r.headers['instance-id'] === 'bridge-b' && (r.value['source'] as { op: string }).op === 'notify', 30_000, 'notification through bridge-b');
+  const fromB = await records.waitFor(
+    (r) =>
+      ofDevice(topics.telemetry)(r) &&
+      r.headers['instance-id'] === 'bridge-b' &&
+      (r.value['source'] as { op: string }).op === 'notify',
+    30_000,
+    'notification through bridge-b',
+  );
   expect(typeof (fromB.value['values'] as Record<string, unknown>)['temperature']).toBe('number');
   client?.send('update');
   await client?.waitFor(/^UPDATED/, 30_000);
-  const updated = await records.waitFor((r) => ofDevice(topics.events)(r) && r.value['type'] === 'updated' && r.headers['instance-id'] === 'bridge-b', 30_000, 'updated event from bridge-b');
+  const updated = await records.waitFor(
+    (r) => ofDevice(topics.events)(r) && r.value['type'] === 'updated' && r.headers['instance-id'] === 'bridge-b',
+    30_000,
+    'updated event from bridge-b',
+  );
   expect(updated.value['endpoint']).toBe(EP);
-  const newRegistrations = records.records.slice(killedAt).filter((r) => ofDevice(topics.events)(r) && r.value['type'] === 'registered');
+  const newRegistrations = records.records
+    .slice(killedAt)
+    .filter((r) => ofDevice(topics.events)(r) && r.value['type'] === 'registered');
   expect(newRegistrations).toHaveLength(0);
   expect(client?.lines.filter((l) => l.startsWith('REGISTERED '))).toHaveLength(1);
 });

@@ -51,10 +51,26 @@ afterAll(async () => {
 const to = (): { address: string; port: number } => ({ address: '127.0.0.1', port: app.coapPort });
 
 /** A CON request; a late answer comes as empty ACK + separate CON response (RFC 7252 §5.2.2), which is ACKed. */
-async function post(path: string[], query: string[], payload: string, format: number, timeoutMs = 15_000): Promise<Received> {
+async function post(
+  path: string[],
+  query: string[],
+  payload: string,
+  format: number,
+  timeoutMs = 15_000,
+): Promise<Received> {
   const messageId = mid++;
   const token = Buffer.from([messageId >> 8, messageId & 0xff]);
-  dev.send({ type: MessageType.CON, code: Method.POST, messageId, token, options: [...pathOptions(path, query), uintOption(Opt.CONTENT_FORMAT, format)], payload: Buffer.from(payload) }, to());
+  dev.send(
+    {
+      type: MessageType.CON,
+      code: Method.POST,
+      messageId,
+      token,
+      options: [...pathOptions(path, query), uintOption(Opt.CONTENT_FORMAT, format)],
+      payload: Buffer.from(payload),
+    },
+    to(),
+  );
   const first = await dev.waitFor((r) => r.msg.messageId === messageId && r.msg.type === MessageType.ACK, timeoutMs);
   if (first.msg.code !== Code.EMPTY) return first;
   const separate = await dev.waitFor((r) => r.msg.type === MessageType.CON && r.msg.token.equals(token), timeoutMs);

@@ -6,7 +6,16 @@
 import { BlockwiseClient, BlockwiseError } from '../../src/coap/blockwise-client';
 import type { CoapEndpoint } from '../../src/coap/endpoint';
 import { Code, Method, MessageType, Opt, type CoapMessage, type CoapOption } from '../../src/coap/message';
-import { encodeBlock, getBlock, getOption, getUintOption, pathOptions, uintOption, uriPath, type BlockValue } from '../../src/coap/options';
+import {
+  encodeBlock,
+  getBlock,
+  getOption,
+  getUintOption,
+  pathOptions,
+  uintOption,
+  uriPath,
+  type BlockValue,
+} from '../../src/coap/options';
 import type { Peer } from '../../src/transport/types';
 import { FAST, ScriptedPeer, openEndpoint, type Received } from '../support/scripted-peer';
 
@@ -23,11 +32,26 @@ describe('BlockwiseClient over CoapEndpoint, lockstep (RFC 7959)', () => {
 
   /** Answers a received CON request with a piggybacked response. */
   const answer = (r: Received, code: number, options: CoapOption[], payload?: Buffer): void => {
-    peer.send({ type: MessageType.ACK, code, messageId: r.msg.messageId, token: r.msg.token, options, ...(payload ? { payload } : {}) }, back());
+    peer.send(
+      {
+        type: MessageType.ACK,
+        code,
+        messageId: r.msg.messageId,
+        token: r.msg.token,
+        options,
+        ...(payload ? { payload } : {}),
+      },
+      back(),
+    );
   };
 
   /** Serves a Block2 response of `body` in blocks of `szx`, tagging each block with `tagOf(num)`. */
-  async function serveBlocks(body: Buffer, szx: number, blocks: number, tagOf: (num: number) => string): Promise<CoapMessage[]> {
+  async function serveBlocks(
+    body: Buffer,
+    szx: number,
+    blocks: number,
+    tagOf: (num: number) => string,
+  ): Promise<CoapMessage[]> {
     const requests: CoapMessage[] = [];
     for (let i = 0; i < blocks; i++) {
       const r = await peer.next();
@@ -35,7 +59,12 @@ describe('BlockwiseClient over CoapEndpoint, lockstep (RFC 7959)', () => {
       const num = getBlock(r.msg, Opt.BLOCK2)?.num ?? 0;
       const size = 1 << (szx + 4);
       const more = (num + 1) * size < body.length;
-      answer(r, Code.CONTENT, [etag(tagOf(num)), block(Opt.BLOCK2, { num, more, szx }), uintOption(Opt.SIZE2, body.length)], body.subarray(num * size, num * size + size));
+      answer(
+        r,
+        Code.CONTENT,
+        [etag(tagOf(num)), block(Opt.BLOCK2, { num, more, szx }), uintOption(Opt.SIZE2, body.length)],
+        body.subarray(num * size, num * size + size),
+      );
     }
     return requests;
   }
@@ -176,7 +205,11 @@ describe('BlockwiseClient over CoapEndpoint, lockstep (RFC 7959)', () => {
       options: [uintOption(Opt.OBSERVE, 12), etag('n12'), block(Opt.BLOCK2, { num: 0, more: true, szx: 6 })],
       payload: body.subarray(0, 1024),
     };
-    const pending = client.completeBlock2(device, { code: Method.GET, options: [uintOption(Opt.OBSERVE, 0), ...pathOptions(['3303', '0'])] }, first);
+    const pending = client.completeBlock2(
+      device,
+      { code: Method.GET, options: [uintOption(Opt.OBSERVE, 0), ...pathOptions(['3303', '0'])] },
+      first,
+    );
     const r = await peer.next();
     expect(r.msg.code).toBe(Method.GET);
     expect(getOption(r.msg, Opt.OBSERVE)).toBeUndefined();

@@ -25,10 +25,18 @@ describe('BlockwiseServer over CoapEndpoint, lockstep (RFC 7959)', () => {
   async function setup(opts: Partial<BlockwiseServerOptions> = {}): Promise<BlockwiseServer> {
     const inner = (req: InboundRequest, respond: Responder): void => {
       received.push(req.message);
-      if (req.message.code === Method.GET) respond({ code: Code.CONTENT, options: [uintOption(Opt.CONTENT_FORMAT, 42)], payload: LARGE });
+      if (req.message.code === Method.GET)
+        respond({ code: Code.CONTENT, options: [uintOption(Opt.CONTENT_FORMAT, 42)], payload: LARGE });
       else respond({ code: Code.CHANGED, payload: Buffer.from(`got ${req.message.payload.length}`) });
     };
-    const bw = new BlockwiseServer(inner, { maxBodyBytes: 4000, maxConcurrent: 4, maxTotalBytes: 1 << 20, preferredSzx: 6, lifetimeMs: 60_000, ...opts });
+    const bw = new BlockwiseServer(inner, {
+      maxBodyBytes: 4000,
+      maxConcurrent: 4,
+      maxTotalBytes: 1 << 20,
+      preferredSzx: 6,
+      lifetimeMs: 60_000,
+      ...opts,
+    });
     ep.setRequestHandler(bw.handle);
     return bw;
   }
@@ -36,14 +44,28 @@ describe('BlockwiseServer over CoapEndpoint, lockstep (RFC 7959)', () => {
   /** Sends one CON request and returns the piggybacked response. */
   async function exchange(code: number, options: CoapOption[], payload?: Buffer): Promise<CoapMessage> {
     const messageId = mid++;
-    peer.send({ type: MessageType.CON, code, messageId, token: Buffer.from([messageId & 0xff]), options, ...(payload ? { payload } : {}) }, to);
+    peer.send(
+      {
+        type: MessageType.CON,
+        code,
+        messageId,
+        token: Buffer.from([messageId & 0xff]),
+        options,
+        ...(payload ? { payload } : {}),
+      },
+      to,
+    );
     const { msg } = await peer.next();
     expect(msg).toMatchObject({ type: MessageType.ACK, messageId });
     return msg;
   }
 
   const put = (b: BlockValue, size: number, extra: CoapOption[] = []): Promise<CoapMessage> =>
-    exchange(Method.PUT, [...pathOptions(['5', '0', '0']), block1(b), ...extra], BODY.subarray(b.num * size, b.num * size + size));
+    exchange(
+      Method.PUT,
+      [...pathOptions(['5', '0', '0']), block1(b), ...extra],
+      BODY.subarray(b.num * size, b.num * size + size),
+    );
 
   beforeEach(async () => {
     ep = await openEndpoint({ params: FAST });
@@ -131,7 +153,11 @@ describe('BlockwiseServer over CoapEndpoint, lockstep (RFC 7959)', () => {
 
   it('a Block1/Block2 value longer than 3 bytes → 4.02 Bad Option, not 5.00; an over-long Size1 is ignored (RFC 7252 §5.4.3, RFC 7959 §2.2)', async () => {
     await setup();
-    const b1 = await exchange(Method.PUT, [{ number: Opt.BLOCK1, value: Buffer.from('0000000e', 'hex') }], Buffer.alloc(16));
+    const b1 = await exchange(
+      Method.PUT,
+      [{ number: Opt.BLOCK1, value: Buffer.from('0000000e', 'hex') }],
+      Buffer.alloc(16),
+    );
     expect(b1.code).toBe(Code.BAD_OPTION);
     const b2 = await exchange(Method.GET, [{ number: Opt.BLOCK2, value: Buffer.from('00000006', 'hex') }]);
     expect(b2.code).toBe(Code.BAD_OPTION);
@@ -145,7 +171,11 @@ describe('BlockwiseServer over CoapEndpoint, lockstep (RFC 7959)', () => {
   it('too many concurrent reassemblies → 5.03 with Max-Age', async () => {
     await setup({ maxConcurrent: 1 });
     await put({ num: 0, more: true, szx: 6 }, 1024);
-    const other = await exchange(Method.PUT, [...pathOptions(['other']), block1({ num: 0, more: true, szx: 6 })], BODY.subarray(0, 1024));
+    const other = await exchange(
+      Method.PUT,
+      [...pathOptions(['other']), block1({ num: 0, more: true, szx: 6 })],
+      BODY.subarray(0, 1024),
+    );
     expect(other.code).toBe(Code.SERVICE_UNAVAILABLE);
     expect(getUintOption(other, Opt.MAX_AGE)).toBeGreaterThan(0);
   });
@@ -154,7 +184,11 @@ describe('BlockwiseServer over CoapEndpoint, lockstep (RFC 7959)', () => {
     const bw = await setup({ maxTotalBytes: 1536 });
     await put({ num: 0, more: true, szx: 6 }, 1024);
     expect(bw.reassemblyBytes).toBe(1024);
-    const other = await exchange(Method.PUT, [...pathOptions(['other']), block1({ num: 0, more: true, szx: 6 })], BODY.subarray(0, 1024));
+    const other = await exchange(
+      Method.PUT,
+      [...pathOptions(['other']), block1({ num: 0, more: true, szx: 6 })],
+      BODY.subarray(0, 1024),
+    );
     expect(other.code).toBe(Code.SERVICE_UNAVAILABLE);
     expect(getUintOption(other, Opt.MAX_AGE)).toBeGreaterThan(0);
     expect(bw.reassemblyBytes).toBe(1024);

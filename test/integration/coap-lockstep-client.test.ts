@@ -45,7 +45,16 @@ describe('CoapEndpoint client role, lockstep (RFC 7252 §4.2, §5.2, §5.3.2)', 
     expect(req.code).toBe(Method.GET);
     expect(uriPath(req)).toEqual(['3', '0', '1']);
     expect(req.token.length).toBe(8); // §5.3.1: a random, unguessable token
-    peer.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: req.messageId, token: req.token, payload: Buffer.from('lwm2m') }, endpointPort());
+    peer.send(
+      {
+        type: MessageType.ACK,
+        code: Code.CONTENT,
+        messageId: req.messageId,
+        token: req.token,
+        payload: Buffer.from('lwm2m'),
+      },
+      endpointPort(),
+    );
     const res = await pending;
     expect(res.code).toBe(Code.CONTENT);
     expect(res.payload.toString()).toBe('lwm2m');
@@ -59,8 +68,26 @@ describe('CoapEndpoint client role, lockstep (RFC 7252 §4.2, §5.2, §5.3.2)', 
     expect(r2.messageId).toBe((r1.messageId + 1) & 0xffff);
     expect(r2.token.equals(r1.token)).toBe(false);
     // Answer in the opposite order: each is matched by its own MID and token.
-    peer.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: r2.messageId, token: r2.token, payload: Buffer.from('2') }, endpointPort());
-    peer.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: r1.messageId, token: r1.token, payload: Buffer.from('1') }, endpointPort());
+    peer.send(
+      {
+        type: MessageType.ACK,
+        code: Code.CONTENT,
+        messageId: r2.messageId,
+        token: r2.token,
+        payload: Buffer.from('2'),
+      },
+      endpointPort(),
+    );
+    peer.send(
+      {
+        type: MessageType.ACK,
+        code: Code.CONTENT,
+        messageId: r1.messageId,
+        token: r1.token,
+        payload: Buffer.from('1'),
+      },
+      endpointPort(),
+    );
     expect((await a).payload.toString()).toBe('1');
     expect((await b).payload.toString()).toBe('2');
   });
@@ -72,20 +99,29 @@ describe('CoapEndpoint client role, lockstep (RFC 7252 §4.2, §5.2, §5.3.2)', 
     peer.send({ type: MessageType.ACK, code: Code.EMPTY, messageId: req.messageId }, endpointPort());
     // The empty ACK stops retransmission: nothing but (racing) copies of the request before the ping's RST.
     expect(others(await peer.barrier(endpointPort(), 0x9100), req)).toEqual([]);
-    peer.send({ type: MessageType.CON, code: Code.CONTENT, messageId: 0x0bad, token: req.token, payload: Buffer.from('sep') }, endpointPort());
+    peer.send(
+      { type: MessageType.CON, code: Code.CONTENT, messageId: 0x0bad, token: req.token, payload: Buffer.from('sep') },
+      endpointPort(),
+    );
     const ack = await peer.next();
     expect(ack.msg).toMatchObject({ type: MessageType.ACK, code: Code.EMPTY, messageId: 0x0bad });
     expect(ack.raw.length).toBe(4);
     expect((await pending).payload.toString()).toBe('sep');
     // Our empty ACK is cached: a retransmitted separate response is ACKed again (§4.5).
-    peer.send({ type: MessageType.CON, code: Code.CONTENT, messageId: 0x0bad, token: req.token, payload: Buffer.from('sep') }, endpointPort());
+    peer.send(
+      { type: MessageType.CON, code: Code.CONTENT, messageId: 0x0bad, token: req.token, payload: Buffer.from('sep') },
+      endpointPort(),
+    );
     expect((await peer.next()).raw).toEqual(ack.raw);
   });
 
   it('a separate response that overtakes the lost empty ACK completes the exchange (§5.2.2)', async () => {
     const pending = ep.request(device, { code: Method.GET, options: [] });
     const { msg: req } = await peer.next();
-    peer.send({ type: MessageType.NON, code: Code.CONTENT, messageId: 0x0c0c, token: req.token, payload: Buffer.from('non') }, endpointPort());
+    peer.send(
+      { type: MessageType.NON, code: Code.CONTENT, messageId: 0x0c0c, token: req.token, payload: Buffer.from('non') },
+      endpointPort(),
+    );
     expect((await pending).payload.toString()).toBe('non');
     // NON response: nothing to ACK; and our request is no longer retransmitted.
     expect(others(await peer.barrier(endpointPort(), 0x9101), req)).toEqual([]);
@@ -152,14 +188,32 @@ describe('CoapEndpoint client role, lockstep (RFC 7252 §4.2, §5.2, §5.3.2)', 
     const req = first.msg;
     const wrong = Buffer.from(req.token);
     wrong[0] = (wrong[0] as number) ^ 0xff;
-    peer.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: req.messageId, token: wrong, payload: Buffer.from('wrong') }, endpointPort());
+    peer.send(
+      {
+        type: MessageType.ACK,
+        code: Code.CONTENT,
+        messageId: req.messageId,
+        token: wrong,
+        payload: Buffer.from('wrong'),
+      },
+      endpointPort(),
+    );
     expect(others(await peer.barrier(endpointPort(), 0x9103), req)).toEqual([]);
     expect(ep.stats.ignored).toBe(1);
     // Still unanswered: the request is retransmitted with the same MID.
     const retry = await peer.next();
     expect(retry.msg.messageId).toBe(req.messageId);
     expect(retry.raw).toEqual(first.raw);
-    peer.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: req.messageId, token: req.token, payload: Buffer.from('right') }, endpointPort());
+    peer.send(
+      {
+        type: MessageType.ACK,
+        code: Code.CONTENT,
+        messageId: req.messageId,
+        token: req.token,
+        payload: Buffer.from('right'),
+      },
+      endpointPort(),
+    );
     expect((await pending).payload.toString()).toBe('right');
   });
 
@@ -169,13 +223,28 @@ describe('CoapEndpoint client role, lockstep (RFC 7252 §4.2, §5.2, §5.3.2)', 
     peer.send({ type: MessageType.ACK, code: Code.EMPTY, messageId: req.messageId }, endpointPort());
     const intruder = await ScriptedPeer.open();
     try {
-      intruder.send({ type: MessageType.CON, code: Code.CONTENT, messageId: 0x0e0e, token: req.token, payload: Buffer.from('spoof') }, endpointPort());
+      intruder.send(
+        {
+          type: MessageType.CON,
+          code: Code.CONTENT,
+          messageId: 0x0e0e,
+          token: req.token,
+          payload: Buffer.from('spoof'),
+        },
+        endpointPort(),
+      );
       expect((await intruder.next()).msg).toMatchObject({ type: MessageType.RST, messageId: 0x0e0e });
     } finally {
       await intruder.close();
     }
-    peer.send({ type: MessageType.CON, code: Code.CONTENT, messageId: 0x0f0f, token: req.token, payload: Buffer.from('real') }, endpointPort());
-    expect((await peer.waitFor(notRetransmissionOf(req))).msg).toMatchObject({ type: MessageType.ACK, messageId: 0x0f0f });
+    peer.send(
+      { type: MessageType.CON, code: Code.CONTENT, messageId: 0x0f0f, token: req.token, payload: Buffer.from('real') },
+      endpointPort(),
+    );
+    expect((await peer.waitFor(notRetransmissionOf(req))).msg).toMatchObject({
+      type: MessageType.ACK,
+      messageId: 0x0f0f,
+    });
     expect((await pending).payload.toString()).toBe('real');
   });
 
@@ -184,7 +253,10 @@ describe('CoapEndpoint client role, lockstep (RFC 7252 §4.2, §5.2, §5.3.2)', 
     const { msg: req } = await peer.next();
     expect(req.type).toBe(MessageType.NON);
     await peer.expectSilence(FAST.ackTimeoutMs * 4);
-    peer.send({ type: MessageType.NON, code: Code.CONTENT, messageId: 0x0d0d, token: req.token, payload: Buffer.from('n') }, endpointPort());
+    peer.send(
+      { type: MessageType.NON, code: Code.CONTENT, messageId: 0x0d0d, token: req.token, payload: Buffer.from('n') },
+      endpointPort(),
+    );
     expect((await pending).payload.toString()).toBe('n');
   });
 

@@ -53,8 +53,13 @@ describe('CoAP over IPv6 loopback', () => {
     const to = endpointAddress(e, '::1');
 
     // Server role.
-    e.setRequestHandler((req, respond) => respond({ code: Code.CONTENT, payload: Buffer.from(`hello ${req.peer.address}`) }));
-    p.send({ type: MessageType.CON, code: Method.GET, messageId: 0x6001, token: TOKEN, options: pathOptions(['v6']) }, to);
+    e.setRequestHandler((req, respond) =>
+      respond({ code: Code.CONTENT, payload: Buffer.from(`hello ${req.peer.address}`) }),
+    );
+    p.send(
+      { type: MessageType.CON, code: Method.GET, messageId: 0x6001, token: TOKEN, options: pathOptions(['v6']) },
+      to,
+    );
     const { msg, from } = await p.next();
     expect(msg).toMatchObject({ type: MessageType.ACK, code: Code.CONTENT, messageId: 0x6001 });
     expect(msg.payload.toString()).toBe('hello ::1');
@@ -64,7 +69,16 @@ describe('CoAP over IPv6 loopback', () => {
     const pending = e.request(p.address, { code: Method.GET, options: pathOptions(['dev']) });
     const req = await p.next();
     expect(uriPath(req.msg)).toEqual(['dev']);
-    p.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: req.msg.messageId, token: req.msg.token, payload: Buffer.from('v6') }, to);
+    p.send(
+      {
+        type: MessageType.ACK,
+        code: Code.CONTENT,
+        messageId: req.msg.messageId,
+        token: req.msg.token,
+        payload: Buffer.from('v6'),
+      },
+      to,
+    );
     expect((await pending).payload.toString()).toBe('v6');
   });
 
@@ -83,16 +97,40 @@ describe('CoAP over IPv6 loopback', () => {
     expect(seen).toEqual(['::ffff:127.0.0.1']);
 
     // A downlink to an address configured as plain IPv4 (not the mapped form seen on the socket).
-    const pending = e.request({ address: '127.0.0.1', port: p.address.port }, { code: Method.GET, options: [], timeoutMs: 5000 });
+    const pending = e.request(
+      { address: '127.0.0.1', port: p.address.port },
+      { code: Method.GET, options: [], timeoutMs: 5000 },
+    );
     const req = await p.next();
-    p.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: req.msg.messageId, token: req.msg.token, payload: Buffer.from('v4') }, to);
+    p.send(
+      {
+        type: MessageType.ACK,
+        code: Code.CONTENT,
+        messageId: req.msg.messageId,
+        token: req.msg.token,
+        payload: Buffer.from('v4'),
+      },
+      to,
+    );
     expect((await pending).payload.toString()).toBe('v4');
 
     // ...and the same with the mapped form, the separate-response path included.
-    const pending2 = e.request({ address: '::ffff:127.0.0.1', port: p.address.port }, { code: Method.GET, options: [], timeoutMs: 5000 });
+    const pending2 = e.request(
+      { address: '::ffff:127.0.0.1', port: p.address.port },
+      { code: Method.GET, options: [], timeoutMs: 5000 },
+    );
     const req2 = await p.next();
     p.send({ type: MessageType.ACK, code: Code.EMPTY, messageId: req2.msg.messageId }, to);
-    p.send({ type: MessageType.CON, code: Code.CONTENT, messageId: 0x6003, token: req2.msg.token, payload: Buffer.from('sep') }, to);
+    p.send(
+      {
+        type: MessageType.CON,
+        code: Code.CONTENT,
+        messageId: 0x6003,
+        token: req2.msg.token,
+        payload: Buffer.from('sep'),
+      },
+      to,
+    );
     expect((await p.next()).msg).toMatchObject({ type: MessageType.ACK, messageId: 0x6003 });
     expect((await pending2).payload.toString()).toBe('sep');
   });

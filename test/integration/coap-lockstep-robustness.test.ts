@@ -35,7 +35,14 @@ describe('CoapEndpoint robustness, lockstep', () => {
   });
 
   const notification = (type: MessageType, messageId: number, token: Buffer, seq: number) =>
-    ({ type, code: Code.CONTENT, messageId, token, options: [uintOption(Opt.OBSERVE, seq)], payload: Buffer.from(`n${seq}`) }) as const;
+    ({
+      type,
+      code: Code.CONTENT,
+      messageId,
+      token,
+      options: [uintOption(Opt.OBSERVE, seq)],
+      payload: Buffer.from(`n${seq}`),
+    }) as const;
 
   it('a CON notification with an unknown token → RST (RFC 7641 §3.6, RFC 7252 §4.2)', async () => {
     peer.send(notification(MessageType.CON, 0x1001, Buffer.from('dead', 'hex'), 5), to);
@@ -144,7 +151,16 @@ describe('CoapEndpoint robustness, lockstep', () => {
     expect(msg.token).toEqual(OBS_TOKEN);
     // In a NON request it is rejected silently; an unknown elective (even) option is ignored.
     peer.send({ type: MessageType.NON, code: Method.GET, messageId: 0x4002, token: OBS_TOKEN, options }, to);
-    peer.send({ type: MessageType.CON, code: Method.GET, messageId: 0x4003, token: OBS_TOKEN, options: [{ number: 2048, value: Buffer.from('e') }] }, to);
+    peer.send(
+      {
+        type: MessageType.CON,
+        code: Method.GET,
+        messageId: 0x4003,
+        token: OBS_TOKEN,
+        options: [{ number: 2048, value: Buffer.from('e') }],
+      },
+      to,
+    );
     expect((await peer.next()).msg).toMatchObject({ type: MessageType.ACK, code: Code.CONTENT, messageId: 0x4003 });
     expect(calls).toBe(1);
     expect(ep.stats.badOption).toBe(2);
@@ -203,7 +219,10 @@ describe('CoapEndpoint robustness, lockstep', () => {
     // A normal request from a fresh peer is still served.
     const fresh = await ScriptedPeer.open();
     try {
-      fresh.send({ type: MessageType.CON, code: Method.GET, messageId: 0x5001, token: OBS_TOKEN, options: pathOptions(['ok']) }, to);
+      fresh.send(
+        { type: MessageType.CON, code: Method.GET, messageId: 0x5001, token: OBS_TOKEN, options: pathOptions(['ok']) },
+        to,
+      );
       const { msg } = await fresh.next();
       expect(msg).toMatchObject({ type: MessageType.ACK, code: Code.CONTENT, messageId: 0x5001 });
       expect(msg.payload.toString()).toBe('fine');

@@ -30,9 +30,22 @@ describe('CoapEndpoint server role, lockstep (RFC 7252 §4, §5.2)', () => {
     const seen: string[][] = [];
     ep.setRequestHandler((req, respond) => {
       seen.push(uriPath(req.message));
-      respond({ code: Code.CONTENT, options: [{ number: Opt.CONTENT_FORMAT, value: Buffer.alloc(0) }], payload: Buffer.from('22.3 C') });
+      respond({
+        code: Code.CONTENT,
+        options: [{ number: Opt.CONTENT_FORMAT, value: Buffer.alloc(0) }],
+        payload: Buffer.from('22.3 C'),
+      });
     });
-    peer.send({ type: MessageType.CON, code: Method.GET, messageId: 0x7d34, token: TOKEN, options: pathOptions(['temperature']) }, to);
+    peer.send(
+      {
+        type: MessageType.CON,
+        code: Method.GET,
+        messageId: 0x7d34,
+        token: TOKEN,
+        options: pathOptions(['temperature']),
+      },
+      to,
+    );
     const { msg, from } = await peer.next();
     expect(msg.type).toBe(MessageType.ACK);
     expect(msg.code).toBe(Code.CONTENT);
@@ -51,7 +64,13 @@ describe('CoapEndpoint server role, lockstep (RFC 7252 §4, §5.2)', () => {
       calls++;
       respond({ code: Code.CONTENT, payload: Buffer.from(`call ${calls}`) });
     });
-    const req = { type: MessageType.CON, code: Method.GET, messageId: 0x1111, token: TOKEN, options: pathOptions(['x']) };
+    const req = {
+      type: MessageType.CON,
+      code: Method.GET,
+      messageId: 0x1111,
+      token: TOKEN,
+      options: pathOptions(['x']),
+    };
     peer.send(req, to);
     const first = await peer.next();
     peer.send(req, to);
@@ -88,7 +107,13 @@ describe('CoapEndpoint server role, lockstep (RFC 7252 §4, §5.2)', () => {
       calls++;
       respond = r;
     });
-    const req = { type: MessageType.CON, code: Method.GET, messageId: 0x3333, token: TOKEN, options: pathOptions(['slow']) };
+    const req = {
+      type: MessageType.CON,
+      code: Method.GET,
+      messageId: 0x3333,
+      token: TOKEN,
+      options: pathOptions(['slow']),
+    };
     peer.send(req, to);
     const emptyAck = await peer.next();
     expect(emptyAck.msg).toMatchObject({ type: MessageType.ACK, code: Code.EMPTY, messageId: 0x3333 });
@@ -184,9 +209,19 @@ describe('CoapEndpoint server role, lockstep (RFC 7252 §4, §5.2)', () => {
       if (uriPath(req.message)[0] === 'boom') throw new Error('boom');
       respond({ code: Code.CONTENT });
     });
-    peer.send({ type: MessageType.CON, code: Method.GET, messageId: 0x6666, token: TOKEN, options: pathOptions(['boom']) }, to);
-    expect((await peer.next()).msg).toMatchObject({ type: MessageType.ACK, code: Code.INTERNAL_SERVER_ERROR, messageId: 0x6666 });
-    peer.send({ type: MessageType.CON, code: Method.GET, messageId: 0x6667, token: TOKEN, options: pathOptions(['ok']) }, to);
+    peer.send(
+      { type: MessageType.CON, code: Method.GET, messageId: 0x6666, token: TOKEN, options: pathOptions(['boom']) },
+      to,
+    );
+    expect((await peer.next()).msg).toMatchObject({
+      type: MessageType.ACK,
+      code: Code.INTERNAL_SERVER_ERROR,
+      messageId: 0x6666,
+    });
+    peer.send(
+      { type: MessageType.CON, code: Method.GET, messageId: 0x6667, token: TOKEN, options: pathOptions(['ok']) },
+      to,
+    );
     expect((await peer.next()).msg).toMatchObject({ type: MessageType.ACK, code: Code.CONTENT, messageId: 0x6667 });
     expect(ep.stats.handlerErrors).toBe(1);
   });

@@ -18,7 +18,12 @@ jest.setTimeout(120_000);
 
 const run = randomUUID().slice(0, 8);
 const prefix = `dtlsb-${run}.`;
-const topics = { devices: `${prefix}devices`, profiles: `${prefix}profiles`, requests: `${prefix}rpc.requests`, responses: `${prefix}rpc.responses` };
+const topics = {
+  devices: `${prefix}devices`,
+  profiles: `${prefix}profiles`,
+  requests: `${prefix}rpc.requests`,
+  responses: `${prefix}rpc.responses`,
+};
 const KEY_1 = 'bridge-secret-01';
 const KEY_2 = 'bridge-secret-02';
 const hex = (s: string): string => Buffer.from(s).toString('hex');
@@ -30,28 +35,49 @@ let bridge: BridgeProcess;
 let client: LeshanClientHandle | undefined;
 
 async function provision(endpoint: string, credentials: Record<string, string> | null): Promise<void> {
-  await producer.send({ topic: topics.devices, messages: [{ key: endpoint, value: credentials === null ? null : JSON.stringify({ endpoint, credentials }) }] });
+  await producer.send({
+    topic: topics.devices,
+    messages: [{ key: endpoint, value: credentials === null ? null : JSON.stringify({ endpoint, credentials }) }],
+  });
 }
 
 /** coap-client-openssl's Register over CoAPS: the response line, or what it printed when there was none. */
 async function registerWithLibcoap(endpoint: string, identity: string, key: string): Promise<string> {
   const url = `coaps://127.0.0.1:${bridge.coapsPort}/rd?ep=${endpoint}&lt=60&b=U`;
-  const r = await runCoapClient(['-m', 'post', '-t', '40', '-e', '</3/0>', '-u', identity, '-k', key, '-v', '6', '-B', '3', url], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
+  const r = await runCoapClient(
+    ['-m', 'post', '-t', '40', '-e', '</3/0>', '-u', identity, '-k', key, '-v', '6', '-B', '3', url],
+    { binary: 'coap-client-openssl', timeoutMs: 20_000 },
+  );
   const out = `${r.stdout}\n${r.stderr}`;
-  return out.split('\n').find((l) => /^v:1 t:(ACK|CON|NON) c:[2-5]\.\d\d/.test(l.trim())) ?? `no response: ${out.slice(-300)}`;
+  return (
+    out.split('\n').find((l) => /^v:1 t:(ACK|CON|NON) c:[2-5]\.\d\d/.test(l.trim())) ??
+    `no response: ${out.slice(-300)}`
+  );
 }
 
 beforeAll(async () => {
   kafka = new Kafka({ clientId: `dtlsb-${run}`, brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [topics.devices, topics.profiles].map((topic) => ({ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })) });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [topics.devices, topics.profiles].map((topic) => ({
+      topic,
+      numPartitions: 1,
+      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+    })),
+  });
   await admin.disconnect();
   producer = kafka.producer();
   await producer.connect();
   await provision('dtls-b-1', { mode: 'psk', identity: 'id-b-1', key: hex(KEY_1) });
   records = await KafkaRecords.follow(testKafkaBrokers(), [topics.responses]);
-  bridge = await startBridgeProcess(realInfraEnv(`dtlsb-${run}`, prefix, { LOG_LEVEL: 'debug', DTLS_SHARED_SECRET: 'a-shared-cookie-secret-for-tests' }));
+  bridge = await startBridgeProcess(
+    realInfraEnv(`dtlsb-${run}`, prefix, {
+      LOG_LEVEL: 'debug',
+      DTLS_SHARED_SECRET: 'a-shared-cookie-secret-for-tests',
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -63,37 +89,81 @@ afterAll(async () => {
 
 it('a provisioned Leshan client registers with PSK and is driven by RPC from Kafka over its DTLS connection', async () => {
   expect(bridge.coapsPort).toBeGreaterThan(0);
-  client = await startLeshanClient({ serverPort: bridge.coapsPort as number, endpoint: 'dtls-b-1', psk: { identity: 'id-b-1', keyHex: hex(KEY_1) }, lifetime: 300 });
+  client = await startLeshanClient({
+    serverPort: bridge.coapsPort as number,
+    endpoint: 'dtls-b-1',
+    psk: { identity: 'id-b-1', keyHex: hex(KEY_1) },
+    lifetime: 300,
+  });
   await client.waitFor(/^REGISTERED /, 30_000);
-  const view = (await (await fetch(`http://127.0.0.1:${bridge.httpPort}/devices/dtls-b-1`, { headers: { authorization: 'Bearer secret' } })).json()) as { registration: { security?: unknown } };
+  const view = (await (
+    await fetch(`http://127.0.0.1:${bridge.httpPort}/devices/dtls-b-1`, { headers: { authorization: 'Bearer secret' } })
+  ).json()) as { registration: { security?: unknown } };
   expect(view.registration.security).toEqual({ mode: 'psk', name: 'id-b-1' });
   const id = `dtls-rpc-${randomUUID()}`;
-  await producer.send({ topic: topics.requests, messages: [{ key: 'dtls-b-1', value: JSON.stringify({ id, endpoint: 'dtls-b-1', method: 'Read', params: { id: '/3/0/9' } }) }] });
+  await producer.send({
+    topic: topics.requests,
+    messages: [
+      {
+        key: 'dtls-b-1',
+        value: JSON.stringify({ id, endpoint: 'dtls-b-1', method: 'Read', params: { id: '/3/0/9' } }),
+      },
+    ],
+  });
   const res = await records.waitFor((r) => r.value.id === id, 30_000, `response ${id}`);
   expect(res.value).toMatchObject({ result: 'CONTENT', value: { '/3/0/9': 87 } });
   expect(await bridgeMetric(bridge, 'lwm2m_dtls_handshakes_total')).toBeGreaterThanOrEqual(1);
 });
 
 it('refuses a plaintext Register of an endpoint provisioned for PSK (4.03), counted', async () => {
-  const r = await runCoapClient(['-m', 'post', '-t', '40', '-e', '</3/0>', '-v', '6', '-B', '3', `coap://127.0.0.1:${bridge.coapPort}/rd?ep=dtls-b-1&lt=60`], { timeoutMs: 20_000 });
+  const r = await runCoapClient(
+    [
+      '-m',
+      'post',
+      '-t',
+      '40',
+      '-e',
+      '</3/0>',
+      '-v',
+      '6',
+      '-B',
+      '3',
+      `coap://127.0.0.1:${bridge.coapPort}/rd?ep=dtls-b-1&lt=60`,
+    ],
+    { timeoutMs: 20_000 },
+  );
   expect(`${r.stdout}\n${r.stderr}`).toMatch(/c:4\.03/);
-  expect(await bridgeMetric(bridge, 'lwm2m_rejected_requests_total{operation="/rd",code="4.03"}')).toBeGreaterThanOrEqual(1);
+  expect(
+    await bridgeMetric(bridge, 'lwm2m_rejected_requests_total{operation="/rd",code="4.03"}'),
+  ).toBeGreaterThanOrEqual(1);
 });
 
 it('takes a credential provisioned after start without restart, and a revoked one stops new sessions', async () => {
   await provision('dtls-b-2', { mode: 'psk', identity: 'id-b-2', key: hex(KEY_2) });
-  const created = await until('the new credential works', async () => {
-    const line = await registerWithLibcoap('dtls-b-2', 'id-b-2', KEY_2);
-    return /c:2\.01/.test(line) ? line : undefined;
-  }, 20_000, 200);
+  const created = await until(
+    'the new credential works',
+    async () => {
+      const line = await registerWithLibcoap('dtls-b-2', 'id-b-2', KEY_2);
+      return /c:2\.01/.test(line) ? line : undefined;
+    },
+    20_000,
+    200,
+  );
   expect(created).toMatch(/c:2\.01/);
   await provision('dtls-b-2', null);
-  const refused = await until('the revoked credential is refused', async () => {
-    const line = await registerWithLibcoap('dtls-b-2', 'id-b-2', KEY_2);
-    return /c:2\.01/.test(line) ? undefined : line;
-  }, 20_000, 200);
+  const refused = await until(
+    'the revoked credential is refused',
+    async () => {
+      const line = await registerWithLibcoap('dtls-b-2', 'id-b-2', KEY_2);
+      return /c:2\.01/.test(line) ? undefined : line;
+    },
+    20_000,
+    200,
+  );
   expect(refused).not.toMatch(/c:2\.01/);
-  expect(await bridgeMetric(bridge, 'lwm2m_dtls_handshake_failures_total{alert="unknown_psk_identity"}')).toBeGreaterThanOrEqual(1);
+  expect(
+    await bridgeMetric(bridge, 'lwm2m_dtls_handshake_failures_total{alert="unknown_psk_identity"}'),
+  ).toBeGreaterThanOrEqual(1);
 });
 
 it('drops malformed, oversized and unauthentic records on the CoAPS port, counts them, and keeps serving', async () => {
@@ -108,13 +178,29 @@ it('drops malformed, oversized and unauthentic records on the CoAPS port, counts
   ];
   const before = await bridgeMetric(bridge, 'lwm2m_dtls_records_dropped_total');
   for (const d of datagrams) sock.send(d, bridge.coapsPort as number, '127.0.0.1');
-  await until('the drops are counted', async () => ((await bridgeMetric(bridge, 'lwm2m_dtls_records_dropped_total')) >= before + datagrams.length ? true : undefined), 20_000, 200);
+  await until(
+    'the drops are counted',
+    async () =>
+      (await bridgeMetric(bridge, 'lwm2m_dtls_records_dropped_total')) >= before + datagrams.length ? true : undefined,
+    20_000,
+    200,
+  );
   sock.close();
   expect(await bridgeMetric(bridge, 'lwm2m_dtls_records_dropped_total{kind="malformed"}')).toBeGreaterThanOrEqual(3);
   // Still serving: a registered device still answers an RPC over DTLS.
   const id = `dtls-rpc-${randomUUID()}`;
-  await producer.send({ topic: topics.requests, messages: [{ key: 'dtls-b-1', value: JSON.stringify({ id, endpoint: 'dtls-b-1', method: 'Read', params: { id: '/3/0/9' } }) }] });
-  expect((await records.waitFor((r) => r.value.id === id, 30_000, `response ${id}`)).value).toMatchObject({ result: 'CONTENT' });
+  await producer.send({
+    topic: topics.requests,
+    messages: [
+      {
+        key: 'dtls-b-1',
+        value: JSON.stringify({ id, endpoint: 'dtls-b-1', method: 'Read', params: { id: '/3/0/9' } }),
+      },
+    ],
+  });
+  expect((await records.waitFor((r) => r.value.id === id, 30_000, `response ${id}`)).value).toMatchObject({
+    result: 'CONTENT',
+  });
 });
 
 it('never logs a key, even at debug level', () => {

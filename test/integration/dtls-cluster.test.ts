@@ -19,7 +19,11 @@ jest.setTimeout(120_000);
 
 const run = randomUUID().slice(0, 8);
 const prefix = `dtlsc-${run}.`;
-const KEYS = { 'dtlsc-1': '636c75737465722d6b65792d31', 'dtlsc-2': '636c75737465722d6b65792d32', 'dtlsc-3': '636c75737465722d6b65792d33' } as const;
+const KEYS = {
+  'dtlsc-1': '636c75737465722d6b65792d31',
+  'dtlsc-2': '636c75737465722d6b65792d32',
+  'dtlsc-3': '636c75737465722d6b65792d33',
+} as const;
 
 let producer: Producer;
 let a: BridgeProcess | undefined;
@@ -29,17 +33,34 @@ let lb: UdpBalancer;
 const clients: LeshanClientHandle[] = [];
 
 const env = (instance: string): Record<string, string> =>
-  realInfraEnv(`dtlsc-${run}`, prefix, { INSTANCE_ID: instance, INSTANCE_HEARTBEAT_MS: '300', DTLS_SHARED_SECRET: `cluster-secret-${run}` });
+  realInfraEnv(`dtlsc-${run}`, prefix, {
+    INSTANCE_ID: instance,
+    INSTANCE_HEARTBEAT_MS: '300',
+    DTLS_SHARED_SECRET: `cluster-secret-${run}`,
+  });
 
 beforeAll(async () => {
   const kafka = new Kafka({ clientId: `dtlsc-${run}`, brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [`${prefix}devices`, `${prefix}profiles`].map((topic) => ({ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })) });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [`${prefix}devices`, `${prefix}profiles`].map((topic) => ({
+      topic,
+      numPartitions: 1,
+      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+    })),
+  });
   await admin.disconnect();
   producer = kafka.producer();
   await producer.connect();
-  await producer.send({ topic: `${prefix}devices`, messages: Object.entries(KEYS).map(([endpoint, key]) => ({ key: endpoint, value: JSON.stringify({ endpoint, credentials: { mode: 'psk', identity: `id-${endpoint}`, key } }) })) });
+  await producer.send({
+    topic: `${prefix}devices`,
+    messages: Object.entries(KEYS).map(([endpoint, key]) => ({
+      key: endpoint,
+      value: JSON.stringify({ endpoint, credentials: { mode: 'psk', identity: `id-${endpoint}`, key } }),
+    })),
+  });
   a = await startBridgeProcess(env(`dtlsc-a-${run}`));
   b = await startBridgeProcess(env(`dtlsc-b-${run}`));
   lb = await UdpBalancer.start(a.coapsPort as number);
@@ -57,7 +78,13 @@ afterAll(async () => {
 it('handshakes on one instance; the other continues the DTLS connections from Redis, also after the first is killed', async () => {
   const [one, two] = await Promise.all(
     (['dtlsc-1', 'dtlsc-2'] as const).map(async (endpoint, i) => {
-      const c = await startLeshanClient({ serverPort: lb.port, endpoint, lifetime: 300, psk: { identity: `id-${endpoint}`, keyHex: KEYS[endpoint] }, ...(i === 1 ? { cidLength: 4 } : {}) });
+      const c = await startLeshanClient({
+        serverPort: lb.port,
+        endpoint,
+        lifetime: 300,
+        psk: { identity: `id-${endpoint}`, keyHex: KEYS[endpoint] },
+        ...(i === 1 ? { cidLength: 4 } : {}),
+      });
       clients.push(c);
       await c.waitFor(/^REGISTERED /, 30_000);
       return c;
@@ -73,7 +100,11 @@ it('handshakes on one instance; the other continues the DTLS connections from Re
   await one?.waitFor(/^UPDATED$/, 30_000);
   expect(await bridgeMetric(second, 'lwm2m_dtls_connections_continued_total')).toBe(1);
   // A downlink from the second instance goes through the continued connection.
-  const read = await fetch(`http://127.0.0.1:${second.httpPort}/devices/dtlsc-1/rpc`, { method: 'POST', headers: { authorization: 'Bearer secret', 'content-type': 'application/json' }, body: JSON.stringify({ method: 'Read', params: { id: '/3/0/9' }, timeoutMs: 20_000 }) });
+  const read = await fetch(`http://127.0.0.1:${second.httpPort}/devices/dtlsc-1/rpc`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer secret', 'content-type': 'application/json' },
+    body: JSON.stringify({ method: 'Read', params: { id: '/3/0/9' }, timeoutMs: 20_000 }),
+  });
   expect(await read.json()).toMatchObject({ result: 'CONTENT', value: { '/3/0/9': 87 } });
 
   // The instance of the handshakes dies; the device with a connection ID goes on through the other.
@@ -91,13 +122,34 @@ it('without CID or resumption, a new handshake on another instance works, and th
   c = await startBridgeProcess(env(`dtlsc-c-${run}`));
   const third = c;
   const psk = ['-u', 'id-dtlsc-3', '-k', Buffer.from(KEYS['dtlsc-3'], 'hex').toString('latin1')];
-  const created = await runCoapClient(['-m', 'post', '-t', '40', '-e', '</3/0>', ...psk, '-v', '6', '-B', '5', `coaps://127.0.0.1:${second.coapsPort}/rd?ep=dtlsc-3&lt=300&b=U`], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
+  const created = await runCoapClient(
+    [
+      '-m',
+      'post',
+      '-t',
+      '40',
+      '-e',
+      '</3/0>',
+      ...psk,
+      '-v',
+      '6',
+      '-B',
+      '5',
+      `coaps://127.0.0.1:${second.coapsPort}/rd?ep=dtlsc-3&lt=300&b=U`,
+    ],
+    { binary: 'coap-client-openssl', timeoutMs: 20_000 },
+  );
   const id = /Location-Path:rd, Location-Path:([^ ,\]]+)/.exec(`${created.stdout}\n${created.stderr}`)?.[1];
   expect(id).toBeDefined();
   // Each coap-client run is a fresh full handshake: this one on the third instance.
-  const updated = await runCoapClient(['-m', 'post', ...psk, '-v', '6', '-B', '5', `coaps://127.0.0.1:${third.coapsPort}/rd/${id}?lt=600`], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
+  const updated = await runCoapClient(
+    ['-m', 'post', ...psk, '-v', '6', '-B', '5', `coaps://127.0.0.1:${third.coapsPort}/rd/${id}?lt=600`],
+    { binary: 'coap-client-openssl', timeoutMs: 20_000 },
+  );
   expect(`${updated.stdout}\n${updated.stderr}`).toMatch(/c:2\.04/);
   expect(await bridgeMetric(third, 'lwm2m_dtls_handshakes_total')).toBe(1);
-  const view = (await (await fetch(`http://127.0.0.1:${third.httpPort}/devices/dtlsc-3`, { headers: { authorization: 'Bearer secret' } })).json()) as { registration: { id: string; lifetime: number; security?: unknown } };
+  const view = (await (
+    await fetch(`http://127.0.0.1:${third.httpPort}/devices/dtlsc-3`, { headers: { authorization: 'Bearer secret' } })
+  ).json()) as { registration: { id: string; lifetime: number; security?: unknown } };
   expect(view.registration).toMatchObject({ id, lifetime: 600, security: { mode: 'psk', name: 'id-dtlsc-3' } });
 });

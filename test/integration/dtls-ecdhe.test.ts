@@ -22,13 +22,17 @@ jest.setTimeout(60_000);
 let pki: Pki;
 const PSK = Buffer.from('6e6f6465727463206b6579', 'hex');
 /** CNs allowed to connect, and the endpoint each is bound to. */
-const ALLOWED = new Map([['x509-dev-1', 'x509-dev-1'], ['nodertc-dev', 'nodertc-dev']]);
+const ALLOWED = new Map([
+  ['x509-dev-1', 'x509-dev-1'],
+  ['nodertc-dev', 'nodertc-dev'],
+]);
 let rpkAllowed = new Map<string, string>();
 
 const credentials = {
   psk: async (identity: string) => (identity === 'nodertc-psk' ? { key: PSK, endpoint: 'nodertc-psk' } : undefined),
   x509: async (cn: string) => (ALLOWED.has(cn) ? { endpoint: ALLOWED.get(cn) as string } : undefined),
-  rpk: async (der: Buffer) => (rpkAllowed.has(rpkFingerprint(der)) ? { endpoint: rpkAllowed.get(rpkFingerprint(der)) as string } : undefined),
+  rpk: async (der: Buffer) =>
+    rpkAllowed.has(rpkFingerprint(der)) ? { endpoint: rpkAllowed.get(rpkFingerprint(der)) as string } : undefined,
 };
 
 interface EchoServer {
@@ -54,9 +58,11 @@ async function echoServer(now?: () => Date): Promise<EchoServer> {
 }
 
 /** `openssl s_client -dtls1_2` trusting the test CA: sends `line`, returns what it printed once `expect` matched. */
-const sClient = (port: number, args: readonly string[], line: string, expect: RegExp): Promise<string> => opensslDtlsClient(port, ['-CAfile', pki.caCert, ...args], line, expect);
+const sClient = (port: number, args: readonly string[], line: string, expect: RegExp): Promise<string> =>
+  opensslDtlsClient(port, ['-CAfile', pki.caCert, ...args], line, expect);
 
-const lastFailure = (events: DtlsEvent[]): Extract<DtlsEvent, { type: 'handshake-failed' }> | undefined => events.filter((e): e is Extract<DtlsEvent, { type: 'handshake-failed' }> => e.type === 'handshake-failed').pop();
+const lastFailure = (events: DtlsEvent[]): Extract<DtlsEvent, { type: 'handshake-failed' }> | undefined =>
+  events.filter((e): e is Extract<DtlsEvent, { type: 'handshake-failed' }> => e.type === 'handshake-failed').pop();
 
 beforeAll(() => {
   pki = makePki();
@@ -78,24 +84,45 @@ describe('ECDHE_ECDSA with X.509 client certificates, against openssl s_client',
     ['ECDHE-ECDSA-AES128-SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256'],
   ] as const) {
     it(`${suite}: both sides verify each other's certificate, the CN names the device`, async () => {
-      const out = await sClient(srv.port, ['-cert', client.cert, '-key', client.key, '-cipher', cipher, '-verify_return_error'], `hello ${cipher}`, /echo:hello|alert|error/);
+      const out = await sClient(
+        srv.port,
+        ['-cert', client.cert, '-key', client.key, '-cipher', cipher, '-verify_return_error'],
+        `hello ${cipher}`,
+        /echo:hello|alert|error/,
+      );
       expect(out).toContain(`echo:hello ${cipher}`);
       expect(out).toMatch(/verify return:1/);
-      const done = srv.events.filter((e): e is Extract<DtlsEvent, { type: 'handshake-done' }> => e.type === 'handshake-done').pop();
-      expect(done?.session).toMatchObject({ suite, identity: { mode: 'x509', name: 'x509-dev-1', endpoint: 'x509-dev-1' }, extendedMasterSecret: true });
+      const done = srv.events
+        .filter((e): e is Extract<DtlsEvent, { type: 'handshake-done' }> => e.type === 'handshake-done')
+        .pop();
+      expect(done?.session).toMatchObject({
+        suite,
+        identity: { mode: 'x509', name: 'x509-dev-1', endpoint: 'x509-dev-1' },
+        extendedMasterSecret: true,
+      });
     });
   }
 
   it('refuses a certificate no trusted CA issued (unknown_ca)', async () => {
     const rogue = pki.client('x509-dev-1', { selfSigned: true });
-    const out = await sClient(srv.port, ['-cert', rogue.cert, '-key', rogue.key, '-cipher', 'ECDHE-ECDSA-AES128-CCM8'], 'x', /alert|echo:/);
+    const out = await sClient(
+      srv.port,
+      ['-cert', rogue.cert, '-key', rogue.key, '-cipher', 'ECDHE-ECDSA-AES128-CCM8'],
+      'x',
+      /alert|echo:/,
+    );
     expect(out).toMatch(/alert unknown ca/);
     expect(lastFailure(srv.events)).toMatchObject({ alert: 'unknown_ca' });
   });
 
   it('refuses a trusted certificate whose CN is not allowed (access_denied)', async () => {
     const stranger = pki.client('not-provisioned');
-    const out = await sClient(srv.port, ['-cert', stranger.cert, '-key', stranger.key, '-cipher', 'ECDHE-ECDSA-AES128-CCM8'], 'x', /alert|echo:/);
+    const out = await sClient(
+      srv.port,
+      ['-cert', stranger.cert, '-key', stranger.key, '-cipher', 'ECDHE-ECDSA-AES128-CCM8'],
+      'x',
+      /alert|echo:/,
+    );
     expect(out).toMatch(/alert access denied/);
     expect(lastFailure(srv.events)?.reason).toContain('"not-provisioned"');
   });
@@ -109,7 +136,12 @@ describe('ECDHE_ECDSA with X.509 client certificates, against openssl s_client',
   it('refuses an expired certificate (certificate_expired)', async () => {
     const later = await echoServer(() => new Date(Date.now() + 60 * 86_400_000));
     try {
-      const out = await sClient(later.port, ['-cert', client.cert, '-key', client.key, '-cipher', 'ECDHE-ECDSA-AES128-CCM8'], 'x', /alert|echo:/);
+      const out = await sClient(
+        later.port,
+        ['-cert', client.cert, '-key', client.key, '-cipher', 'ECDHE-ECDSA-AES128-CCM8'],
+        'x',
+        /alert|echo:/,
+      );
       expect(out).toMatch(/alert certificate expired/);
       expect(lastFailure(later.events)).toMatchObject({ alert: 'certificate_expired' });
     } finally {
@@ -127,7 +159,13 @@ describe('@nodertc/dtls as the client', () => {
 
   function exchange(options: Omit<nodertc.ConnectOptions, 'type' | 'remoteAddress' | 'remotePort'>): Promise<string> {
     return new Promise((resolve, reject) => {
-      const socket = nodertc.connect({ type: 'udp4', remoteAddress: '127.0.0.1', remotePort: srv.port, maxHandshakeRetransmissions: 3, ...options });
+      const socket = nodertc.connect({
+        type: 'udp4',
+        remoteAddress: '127.0.0.1',
+        remotePort: srv.port,
+        maxHandshakeRetransmissions: 3,
+        ...options,
+      });
       const timer = setTimeout(() => reject(new Error('no echo from the server within 10 s')), 10_000);
       socket.on('error', (err: Error) => reject(err));
       socket.on('connect', () => socket.write(Buffer.from('hi from nodertc')));
@@ -140,7 +178,9 @@ describe('@nodertc/dtls as the client', () => {
   }
 
   it('PSK with AES-128-GCM', async () => {
-    expect(await exchange({ pskIdentity: 'nodertc-psk', pskSecret: PSK, cipherSuites: ['TLS_PSK_WITH_AES_128_GCM_SHA256'] })).toBe('echo:hi from nodertc');
+    expect(
+      await exchange({ pskIdentity: 'nodertc-psk', pskSecret: PSK, cipherSuites: ['TLS_PSK_WITH_AES_128_GCM_SHA256'] }),
+    ).toBe('echo:hi from nodertc');
   });
 
   it('ECDHE_ECDSA with AES-128-GCM on P-384, with a client certificate', async () => {
@@ -153,7 +193,9 @@ describe('@nodertc/dtls as the client', () => {
       checkServerIdentity: (cert) => (cert as { raw: Buffer }).raw.equals(serverCertDer as Buffer),
     });
     expect(echoed).toBe('echo:hi from nodertc');
-    const done = srv.events.filter((e): e is Extract<DtlsEvent, { type: 'handshake-done' }> => e.type === 'handshake-done').pop();
+    const done = srv.events
+      .filter((e): e is Extract<DtlsEvent, { type: 'handshake-done' }> => e.type === 'handshake-done')
+      .pop();
     expect(done?.session.identity).toEqual({ mode: 'x509', name: 'nodertc-dev', endpoint: 'nodertc-dev' });
   });
 });
@@ -176,12 +218,36 @@ describe('X.509: coap-client-openssl registers with the LwM2M server with a clie
   it('a certificate whose CN is allowed registers as its endpoint (2.01); one no CA issued does not', async () => {
     const good = pki.client('x509-dev-1');
     const url = (ep: string): string => `coaps://127.0.0.1:${transport.local().port}/rd?ep=${ep}&lt=60&b=U`;
-    const ok = await runCoapClient(['-m', 'post', '-t', '40', '-e', '</3/0>', '-c', good.cert, '-j', good.key, '-C', pki.caCert, '-v', '6', '-B', '5', url('x509-dev-1')], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
+    const ok = await runCoapClient(
+      [
+        '-m',
+        'post',
+        '-t',
+        '40',
+        '-e',
+        '</3/0>',
+        '-c',
+        good.cert,
+        '-j',
+        good.key,
+        '-C',
+        pki.caCert,
+        '-v',
+        '6',
+        '-B',
+        '5',
+        url('x509-dev-1'),
+      ],
+      { binary: 'coap-client-openssl', timeoutMs: 20_000 },
+    );
     expect(`${ok.stdout}\n${ok.stderr}`).toMatch(/c:2\.01/);
     const reg = await srv.waitForEvent('registered', (e) => e.registration.endpoint === 'x509-dev-1');
     expect(reg.registration.security).toEqual({ mode: 'x509', name: 'x509-dev-1' });
     const rogue = pki.client('x509-dev-1', { selfSigned: true });
-    const refused = await runCoapClient(['-m', 'post', '-c', rogue.cert, '-j', rogue.key, '-C', pki.caCert, '-v', '6', '-B', '3', url('x509-dev-1')], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
+    const refused = await runCoapClient(
+      ['-m', 'post', '-c', rogue.cert, '-j', rogue.key, '-C', pki.caCert, '-v', '6', '-B', '3', url('x509-dev-1')],
+      { binary: 'coap-client-openssl', timeoutMs: 20_000 },
+    );
     expect(`${refused.stdout}\n${refused.stderr}`).not.toMatch(/c:2\.01/);
   });
 });
@@ -190,7 +256,12 @@ describe('raw public keys (RFC 7250): coap-client-gnutls registers with the LwM2
   let srv: TestServer;
   let transport: DtlsTransport;
   beforeAll(async () => {
-    transport = await DtlsTransport.bind({ host: '127.0.0.1', port: 0, credentials, serverIdentity: loadServerIdentity(pki.read(pki.serverKey), undefined) });
+    transport = await DtlsTransport.bind({
+      host: '127.0.0.1',
+      port: 0,
+      credentials,
+      serverIdentity: loadServerIdentity(pki.read(pki.serverKey), undefined),
+    });
     srv = await startTestServer({ transport });
   });
   afterAll(() => srv.stop());
@@ -199,12 +270,18 @@ describe('raw public keys (RFC 7250): coap-client-gnutls registers with the LwM2
     const good = pki.rawKey('rpk-dev-1');
     rpkAllowed = new Map([[rpkFingerprint(publicKeyDer(good.publicPem) as Buffer), 'rpk-dev-1']]);
     const url = (ep: string): string => `coaps://127.0.0.1:${transport.local().port}/rd?ep=${ep}&lt=60&b=U`;
-    const ok = await runCoapClient(['-m', 'post', '-t', '40', '-e', '</3/0>', '-M', good.combined, '-v', '6', '-B', '5', url('rpk-dev-1')], { binary: 'coap-client-gnutls', timeoutMs: 20_000 });
+    const ok = await runCoapClient(
+      ['-m', 'post', '-t', '40', '-e', '</3/0>', '-M', good.combined, '-v', '6', '-B', '5', url('rpk-dev-1')],
+      { binary: 'coap-client-gnutls', timeoutMs: 20_000 },
+    );
     expect(`${ok.stdout}\n${ok.stderr}`).toMatch(/c:2\.01/);
     const reg = await srv.waitForEvent('registered', (e) => e.registration.endpoint === 'rpk-dev-1');
     expect(reg.registration.security?.mode).toBe('rpk');
     const other = pki.rawKey('rpk-stranger');
-    const refused = await runCoapClient(['-m', 'post', '-M', other.combined, '-v', '6', '-B', '3', url('rpk-stranger')], { binary: 'coap-client-gnutls', timeoutMs: 20_000 });
+    const refused = await runCoapClient(
+      ['-m', 'post', '-M', other.combined, '-v', '6', '-B', '3', url('rpk-stranger')],
+      { binary: 'coap-client-gnutls', timeoutMs: 20_000 },
+    );
     expect(`${refused.stdout}\n${refused.stderr}`).not.toMatch(/c:2\.01/);
     expect(await srv.registrations.getByEndpoint('rpk-stranger')).toBeUndefined();
   });

@@ -14,7 +14,10 @@ import { handshakeOver, ScriptedPskClient } from '../support/dtls-psk-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { until } from '../support/until';
 
-const KEYS: Record<string, { key: Buffer; endpoint: string }> = { 'id-a': { key: Buffer.alloc(16, 0xa), endpoint: 'ep-a' }, 'id-b': { key: Buffer.alloc(16, 0xb), endpoint: 'ep-b' } };
+const KEYS: Record<string, { key: Buffer; endpoint: string }> = {
+  'id-a': { key: Buffer.alloc(16, 0xa), endpoint: 'ep-a' },
+  'id-b': { key: Buffer.alloc(16, 0xb), endpoint: 'ep-b' },
+};
 
 interface Device {
   readonly client: ScriptedPskClient;
@@ -28,11 +31,17 @@ let srv: TestServer;
 let transport: DtlsTransport;
 const devices: Device[] = [];
 
-async function device(identity: string, port: number, answer: (m: CoapMessage) => CoapMessage | undefined): Promise<Device> {
+async function device(
+  identity: string,
+  port: number,
+  answer: (m: CoapMessage) => CoapMessage | undefined,
+): Promise<Device> {
   const { key } = KEYS[identity] as { key: Buffer };
   const client = new ScriptedPskClient({ identity, key });
   const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => socket.connect(port, '127.0.0.1', () => resolve())));
+  await new Promise<void>((resolve) =>
+    socket.bind(0, '127.0.0.1', () => socket.connect(port, '127.0.0.1', () => resolve())),
+  );
   const inbox: CoapMessage[] = [];
   const d: Device = { client, socket, inbox, send: (m) => socket.send(client.seal(encode(m))) };
   await handshakeOver(client, socket, (out) => socket.send(out));
@@ -51,7 +60,16 @@ async function device(identity: string, port: number, answer: (m: CoapMessage) =
 
 /** Answers the server's Observe with 2.05, Observe 1 and a text value. */
 const observed = (m: CoapMessage): CoapMessage | undefined =>
-  m.code === Method.GET && m.type === MessageType.CON ? { type: MessageType.ACK, code: Code.CONTENT, messageId: m.messageId, token: m.token, options: [uintOption(Opt.OBSERVE, 1), uintOption(Opt.CONTENT_FORMAT, 0)], payload: Buffer.from('21') } : undefined;
+  m.code === Method.GET && m.type === MessageType.CON
+    ? {
+        type: MessageType.ACK,
+        code: Code.CONTENT,
+        messageId: m.messageId,
+        token: m.token,
+        options: [uintOption(Opt.OBSERVE, 1), uintOption(Opt.CONTENT_FORMAT, 0)],
+        payload: Buffer.from('21'),
+      }
+    : undefined;
 
 beforeAll(async () => {
   transport = await DtlsTransport.bind({ host: '127.0.0.1', port: 0, credentials: { psk: async (id) => KEYS[id] } });
@@ -62,18 +80,34 @@ afterAll(async () => {
   await srv.stop();
 });
 
-it('refuses a notification for device B sent by device A (RST, rejected event), and takes B\'s own', async () => {
+it("refuses a notification for device B sent by device A (RST, rejected event), and takes B's own", async () => {
   const port = transport.local().port;
-  const register = (ep: string, mid: number): CoapMessage => ({ type: MessageType.CON, code: Method.POST, messageId: mid, token: Buffer.from([mid]), options: [...pathOptions(['rd'], [`ep=${ep}`, 'lt=300', 'lwm2m=1.1']), uintOption(Opt.CONTENT_FORMAT, 40)], payload: Buffer.from('</3/0>,</3303/0>') });
+  const register = (ep: string, mid: number): CoapMessage => ({
+    type: MessageType.CON,
+    code: Method.POST,
+    messageId: mid,
+    token: Buffer.from([mid]),
+    options: [...pathOptions(['rd'], [`ep=${ep}`, 'lt=300', 'lwm2m=1.1']), uintOption(Opt.CONTENT_FORMAT, 40)],
+    payload: Buffer.from('</3/0>,</3303/0>'),
+  });
   const a = await device('id-a', port, () => undefined);
   const b = await device('id-b', port, observed);
   a.send(register('ep-a', 1));
   b.send(register('ep-b', 2));
-  await until('both registered', () => (a.inbox.some((m) => m.code === Code.CREATED) && b.inbox.some((m) => m.code === Code.CREATED) ? true : undefined));
+  await until('both registered', () =>
+    a.inbox.some((m) => m.code === Code.CREATED) && b.inbox.some((m) => m.code === Code.CREATED) ? true : undefined,
+  );
   const o = await srv.server.observe('ep-b', parsePath('/3303/0/5700'), { format: 0 });
   expect(o.result).toBe('CONTENT');
   const token = Buffer.from(o.observation?.token as string, 'hex');
-  const notification = (mid: number, seq: number, value: string): CoapMessage => ({ type: MessageType.CON, code: Code.CONTENT, messageId: mid, token, options: [uintOption(Opt.OBSERVE, seq), uintOption(Opt.CONTENT_FORMAT, 0)], payload: Buffer.from(value) });
+  const notification = (mid: number, seq: number, value: string): CoapMessage => ({
+    type: MessageType.CON,
+    code: Code.CONTENT,
+    messageId: mid,
+    token,
+    options: [uintOption(Opt.OBSERVE, seq), uintOption(Opt.CONTENT_FORMAT, 0)],
+    payload: Buffer.from(value),
+  });
 
   a.send(notification(500, 9, '99'));
   const rst = await until('A gets a RST', () => a.inbox.find((m) => m.type === MessageType.RST && m.messageId === 500));

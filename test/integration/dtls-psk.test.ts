@@ -22,11 +22,19 @@ const KEY_HEX = '0102030405060708090a0b0c0d0e0f10';
 /** Identities whose credentials were taken away. */
 const revoked = new Set<string>();
 const credentials = {
-  psk: async (identity: string) => (revoked.has(identity) ? undefined : identity === 'dev1' ? { key: Buffer.from(KEY_HEX, 'hex'), endpoint: 'psk-dev1' } : identity === 'coap-cli' ? { key: Buffer.from('secret-key-0123'), endpoint: 'cli-psk' } : undefined),
+  psk: async (identity: string) =>
+    revoked.has(identity)
+      ? undefined
+      : identity === 'dev1'
+        ? { key: Buffer.from(KEY_HEX, 'hex'), endpoint: 'psk-dev1' }
+        : identity === 'coap-cli'
+          ? { key: Buffer.from('secret-key-0123'), endpoint: 'cli-psk' }
+          : undefined,
 };
 
 /** `openssl s_client -dtls1_2 -quiet`: sends `line`, returns what it printed once `expect` showed (or it ended). */
-const sClient = (port: number, args: readonly string[], line: string, expect: string): Promise<string> => opensslDtlsClient(port, ['-quiet', ...args], line, expect);
+const sClient = (port: number, args: readonly string[], line: string, expect: string): Promise<string> =>
+  opensslDtlsClient(port, ['-quiet', ...args], line, expect);
 
 describe('DTLS 1.2 PSK against OpenSSL (echo server on the engine)', () => {
   let udp: UdpTransport;
@@ -54,10 +62,22 @@ describe('DTLS 1.2 PSK against OpenSSL (echo server on the engine)', () => {
     ['PSK-AES128-CBC-SHA256', 'TLS_PSK_WITH_AES_128_CBC_SHA256'],
   ] as const) {
     it(`completes a handshake with ${suite} (extended master secret) and exchanges data`, async () => {
-      const out = await sClient(udp.local().port, ['-psk_identity', 'dev1', '-psk', KEY_HEX, '-cipher', cipher], `hello ${cipher}`, `echo:hello ${cipher}`);
+      const out = await sClient(
+        udp.local().port,
+        ['-psk_identity', 'dev1', '-psk', KEY_HEX, '-cipher', cipher],
+        `hello ${cipher}`,
+        `echo:hello ${cipher}`,
+      );
       expect(out).toContain(`echo:hello ${cipher}`);
-      const done = events.filter((e): e is Extract<DtlsEvent, { type: 'handshake-done' }> => e.type === 'handshake-done').pop();
-      expect(done?.session).toEqual({ suite, identity: { mode: 'psk', name: 'dev1', endpoint: 'psk-dev1' }, extendedMasterSecret: true, resumed: false });
+      const done = events
+        .filter((e): e is Extract<DtlsEvent, { type: 'handshake-done' }> => e.type === 'handshake-done')
+        .pop();
+      expect(done?.session).toEqual({
+        suite,
+        identity: { mode: 'psk', name: 'dev1', endpoint: 'psk-dev1' },
+        extendedMasterSecret: true,
+        resumed: false,
+      });
       // No key material in events.
       expect(JSON.stringify(done)).not.toMatch(new RegExp(KEY_HEX));
     });
@@ -66,10 +86,14 @@ describe('DTLS 1.2 PSK against OpenSSL (echo server on the engine)', () => {
   it('resumes a session by its ID (abbreviated handshake), and not once its credential is gone', async () => {
     const sess = join(mkdtempSync(join(tmpdir(), 'dtls-sess-')), 'session.pem');
     const args = ['-psk_identity', 'dev1', '-psk', KEY_HEX, '-cipher', 'PSK-AES128-CCM8'];
-    expect(await sClient(udp.local().port, [...args, '-sess_out', sess], 'first', 'echo:first')).toContain('echo:first');
+    expect(await sClient(udp.local().port, [...args, '-sess_out', sess], 'first', 'echo:first')).toContain(
+      'echo:first',
+    );
     const again = await sClient(udp.local().port, [...args, '-sess_in', sess], 'second', 'echo:second');
     expect(again).toContain('echo:second');
-    const done = events.filter((e): e is Extract<DtlsEvent, { type: 'handshake-done' }> => e.type === 'handshake-done').slice(-2);
+    const done = events
+      .filter((e): e is Extract<DtlsEvent, { type: 'handshake-done' }> => e.type === 'handshake-done')
+      .slice(-2);
     expect(done.map((e) => e.session.resumed)).toEqual([false, true]);
     expect(done[1]?.session.identity).toEqual({ mode: 'psk', name: 'dev1', endpoint: 'psk-dev1' });
     // Revoked: the stored session is not resumed; the full handshake then fails on the identity.
@@ -84,16 +108,30 @@ describe('DTLS 1.2 PSK against OpenSSL (echo server on the engine)', () => {
 
   it('a wrong key fails with bad_record_mac, and no connection is kept', async () => {
     const before = server.connectionCount;
-    const out = await sClient(udp.local().port, ['-psk_identity', 'dev1', '-psk', 'ff' + KEY_HEX.slice(2), '-cipher', 'PSK-AES128-CCM8'], 'x', 'alert');
+    const out = await sClient(
+      udp.local().port,
+      ['-psk_identity', 'dev1', '-psk', 'ff' + KEY_HEX.slice(2), '-cipher', 'PSK-AES128-CCM8'],
+      'x',
+      'alert',
+    );
     expect(out).toMatch(/alert bad record mac/);
     expect(events.some((e) => e.type === 'handshake-failed' && e.alert === 'bad_record_mac')).toBe(true);
     expect(server.connectionCount).toBe(before);
   });
 
   it('an unknown identity fails with unknown_psk_identity (RFC 4279 §2)', async () => {
-    const out = await sClient(udp.local().port, ['-psk_identity', 'nobody', '-psk', KEY_HEX, '-cipher', 'PSK-AES128-CCM8'], 'x', 'alert');
+    const out = await sClient(
+      udp.local().port,
+      ['-psk_identity', 'nobody', '-psk', KEY_HEX, '-cipher', 'PSK-AES128-CCM8'],
+      'x',
+      'alert',
+    );
     expect(out).toMatch(/alert unknown psk identity/);
-    expect(events.some((e) => e.type === 'handshake-failed' && e.alert === 'unknown_psk_identity' && e.reason.includes('"nobody"'))).toBe(true);
+    expect(
+      events.some(
+        (e) => e.type === 'handshake-failed' && e.alert === 'unknown_psk_identity' && e.reason.includes('"nobody"'),
+      ),
+    ).toBe(true);
   });
 
   it('answers a flood of ClientHellos without cookie statelessly (HelloVerifyRequest, same record number, no handshake state)', async () => {
@@ -106,13 +144,32 @@ describe('DTLS 1.2 PSK against OpenSSL (echo server on the engine)', () => {
         answers.push({ seq: r.sequence, type: f?.type ?? -1 });
       }
     });
-    const hello = new WireWriter().u16(0xfefd).bytes(Buffer.alloc(32, 5)).vector(1, Buffer.alloc(0)).vector(1, Buffer.alloc(0)).vector(2, Buffer.from('c0a8', 'hex')).vector(1, Buffer.from([0])).toBuffer();
+    const hello = new WireWriter()
+      .u16(0xfefd)
+      .bytes(Buffer.alloc(32, 5))
+      .vector(1, Buffer.alloc(0))
+      .vector(1, Buffer.alloc(0))
+      .vector(2, Buffer.from('c0a8', 'hex'))
+      .vector(1, Buffer.from([0]))
+      .toBuffer();
     const n = 500;
     const deadline = Date.now() + 20_000;
     // In bursts of 50 that the socket buffers hold, each burst answered before the next.
     for (let i = 0; i < n; i++) {
-      sock.send(encodeRecord(ContentType.HANDSHAKE, 0, 1000 + i, encodeHandshake(HandshakeType.CLIENT_HELLO, 0, hello), undefined, DTLS_1_0), udp.local().port, '127.0.0.1');
-      if ((i + 1) % 50 === 0) while (answers.length < i + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      sock.send(
+        encodeRecord(
+          ContentType.HANDSHAKE,
+          0,
+          1000 + i,
+          encodeHandshake(HandshakeType.CLIENT_HELLO, 0, hello),
+          undefined,
+          DTLS_1_0,
+        ),
+        udp.local().port,
+        '127.0.0.1',
+      );
+      if ((i + 1) % 50 === 0)
+        while (answers.length < i + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     }
     sock.close();
     expect(answers).toHaveLength(n);
@@ -134,7 +191,26 @@ describe('CoAPS: libcoap coap-client-openssl registers with the LwM2M server ove
 
   it('registers (2.01 Created) with the identity and key of a provisioned device', async () => {
     const url = `coaps://127.0.0.1:${srv.address.port}/rd?ep=cli-psk&lt=60&lwm2m=1.1&b=U`;
-    const r = await runCoapClient(['-m', 'post', '-t', '40', '-e', '</1/0>,</3/0>', '-u', 'coap-cli', '-k', 'secret-key-0123', '-v', '6', '-B', '5', url], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
+    const r = await runCoapClient(
+      [
+        '-m',
+        'post',
+        '-t',
+        '40',
+        '-e',
+        '</1/0>,</3/0>',
+        '-u',
+        'coap-cli',
+        '-k',
+        'secret-key-0123',
+        '-v',
+        '6',
+        '-B',
+        '5',
+        url,
+      ],
+      { binary: 'coap-client-openssl', timeoutMs: 20_000 },
+    );
     const out = `${r.stdout}\n${r.stderr}`;
     expect(out).toMatch(/c:2\.01/);
     const reg = await srv.waitForEvent('registered', (e) => e.registration.endpoint === 'cli-psk');
@@ -143,7 +219,10 @@ describe('CoAPS: libcoap coap-client-openssl registers with the LwM2M server ove
 
   it('with a wrong key nothing registers', async () => {
     const url = `coaps://127.0.0.1:${srv.address.port}/rd?ep=cli-psk-bad&lt=60`;
-    const r = await runCoapClient(['-m', 'post', '-u', 'coap-cli', '-k', 'not-the-key-123', '-v', '6', '-B', '3', url], { binary: 'coap-client-openssl', timeoutMs: 20_000 });
+    const r = await runCoapClient(
+      ['-m', 'post', '-u', 'coap-cli', '-k', 'not-the-key-123', '-v', '6', '-B', '3', url],
+      { binary: 'coap-client-openssl', timeoutMs: 20_000 },
+    );
     expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/c:2\.01/);
     expect(await srv.registrations.getByEndpoint('cli-psk-bad')).toBeUndefined();
   });

@@ -25,7 +25,10 @@ async function consume(kafka: Kafka, topic: string, count: number): Promise<Kafk
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`received ${messages.length} of ${count} message(s) on ${topic} in ${MESSAGE_TIMEOUT_MS} ms`)),
+        () =>
+          reject(
+            new Error(`received ${messages.length} of ${count} message(s) on ${topic} in ${MESSAGE_TIMEOUT_MS} ms`),
+          ),
         MESSAGE_TIMEOUT_MS,
       );
       consumer

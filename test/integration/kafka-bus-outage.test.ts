@@ -90,7 +90,8 @@ it('buffers through an outage, fails fast when full or unavailable too long, the
   const b = newBus({ maxBufferedRecords: 300, unavailableAfterMs: 2_000 });
   await b.start();
   let seq = 0;
-  const batch = (n: number): BusRecord[] => Array.from({ length: n }, () => ({ topic, key: `dev-${seq % 5}`, value: { seq: seq++ } }));
+  const batch = (n: number): BusRecord[] =>
+    Array.from({ length: n }, () => ({ topic, key: `dev-${seq % 5}`, value: { seq: seq++ } }));
   await b.publish(batch(50));
   expect(b.stats()).toMatchObject({ available: true, published: 50 });
 
@@ -138,7 +139,10 @@ it('starts while Kafka is down and connects by itself; close() during an outage 
   const waiting = tracked(late, [{ topic, key: 'dev', value: { n: 1 } }]);
 
   const closing = newBus();
-  const lost = closing.publish([{ topic, key: 'dev', value: { n: 2 } }, { topic, key: 'dev', value: { n: 3 } }]);
+  const lost = closing.publish([
+    { topic, key: 'dev', value: { n: 2 } },
+    { topic, key: 'dev', value: { n: 3 } },
+  ]);
   const lostRejected = expect(lost).rejects.toThrow(/closed before 2 records were accepted/); // close() rejects it while it ends the producer thread
   const t0 = Date.now();
   await closing.close(300);

@@ -30,7 +30,11 @@ function bus(over: Partial<KafkaBusOptions> = {}): KafkaBus {
   return b;
 }
 
-async function createTopic(topic: string, numPartitions: number, configEntries: Array<{ name: string; value: string }> = []): Promise<void> {
+async function createTopic(
+  topic: string,
+  numPartitions: number,
+  configEntries: Array<{ name: string; value: string }> = [],
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -59,7 +63,10 @@ async function consume(topic: string, count: number): Promise<Array<{ partition:
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`consumed ${got.length} of ${count} records of ${topic}`)), CONSUME_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`consumed ${got.length} of ${count} records of ${topic}`)),
+        CONSUME_TIMEOUT_MS,
+      );
       consumer
         .run({
           eachMessage: async ({ partition, message }) => {
@@ -80,53 +87,61 @@ describe('KafkaBus', () => {
   it.each([
     ['on its own thread', true],
     ['in the main thread', false],
-  ])('publishes 10k records from many publish() calls in few compressed batches, once each, in order per key, with headers (producer %s)', async (_where, producerThread) => {
-    const topic = `bus-bulk-${randomUUID()}`;
-    await createTopic(topic, 3);
-    const requests: Array<{ apiName: string; size: number }> = [];
-    const b = bus({ producerThread, onProducerRequest: (r) => requests.push(r) });
-    const keys = 40;
-    const total = 10_000;
-    const publishes: Promise<void>[] = [];
-    let valueBytes = 0;
-    for (let seq = 0; seq < total; ) {
-      const n = 1 + (seq % 7); // calls of 1 to 7 records, keys interleaved
-      const records = [];
-      for (let i = 0; i < n && seq < total; i++, seq++) {
-        const value = { endpoint: `dev-${seq % keys}`, seq, ts: 1_714_564_800_000 + seq, values: { temperature: 20 + (seq % 10) / 10, unit: 'Cel' } };
-        valueBytes += JSON.stringify(value).length;
-        records.push({ topic, key: value.endpoint, value });
+  ])(
+    'publishes 10k records from many publish() calls in few compressed batches, once each, in order per key, with headers (producer %s)',
+    async (_where, producerThread) => {
+      const topic = `bus-bulk-${randomUUID()}`;
+      await createTopic(topic, 3);
+      const requests: Array<{ apiName: string; size: number }> = [];
+      const b = bus({ producerThread, onProducerRequest: (r) => requests.push(r) });
+      const keys = 40;
+      const total = 10_000;
+      const publishes: Promise<void>[] = [];
+      let valueBytes = 0;
+      for (let seq = 0; seq < total;) {
+        const n = 1 + (seq % 7); // calls of 1 to 7 records, keys interleaved
+        const records = [];
+        for (let i = 0; i < n && seq < total; i++, seq++) {
+          const value = {
+            endpoint: `dev-${seq % keys}`,
+            seq,
+            ts: 1_714_564_800_000 + seq,
+            values: { temperature: 20 + (seq % 10) / 10, unit: 'Cel' },
+          };
+          valueBytes += JSON.stringify(value).length;
+          records.push({ topic, key: value.endpoint, value });
+        }
+        publishes.push(b.publish(records));
       }
-      publishes.push(b.publish(records));
-    }
-    expect(publishes.length).toBeGreaterThan(2_000);
-    await Promise.all(publishes);
-    expect(b.stats()).toMatchObject({ published: total, failed: 0, bufferedRecords: 0, available: true });
+      expect(publishes.length).toBeGreaterThan(2_000);
+      await Promise.all(publishes);
+      expect(b.stats()).toMatchObject({ published: total, failed: 0, bufferedRecords: 0, available: true });
 
-    const produce = requests.filter((r) => r.apiName === 'Produce');
-    expect(produce.length).toBeLessThan(publishes.length / 10); // batched: never one send per publish
-    const producedBytes = produce.reduce((s, r) => s + r.size, 0);
-    expect(producedBytes).toBeLessThan(valueBytes / 3); // gzip on the wire
+      const produce = requests.filter((r) => r.apiName === 'Produce');
+      expect(produce.length).toBeLessThan(publishes.length / 10); // batched: never one send per publish
+      const producedBytes = produce.reduce((s, r) => s + r.size, 0);
+      expect(producedBytes).toBeLessThan(valueBytes / 3); // gzip on the wire
 
-    expect(await endOffset(topic)).toBe(total); // nothing twice
-    const consumed = await consume(topic, total);
-    const lastSeq = new Map<string, number>();
-    const partitionOfKey = new Map<string, number>();
-    for (const { partition, message } of consumed) {
-      const key = message.key?.toString() ?? '';
-      const value = JSON.parse(message.value?.toString() ?? 'null') as { endpoint: string; seq: number };
-      expect(value.endpoint).toBe(key);
-      expect(value.seq).toBeGreaterThan(lastSeq.get(key) ?? -1); // in order per key
-      lastSeq.set(key, value.seq);
-      expect(partitionOfKey.get(key) ?? partition).toBe(partition);
-      partitionOfKey.set(key, partition);
-      expect(message.headers?.['schema-version']?.toString()).toBe('1');
-      expect(message.headers?.['instance-id']?.toString()).toBe('test-instance');
-      expect(message.headers?.['content-type']?.toString()).toBe('application/json');
-    }
-    expect(new Set(consumed.map((c) => JSON.parse(c.message.value?.toString() ?? '{}').seq)).size).toBe(total);
-    expect(new Set(partitionOfKey.values()).size).toBeGreaterThan(1);
-  });
+      expect(await endOffset(topic)).toBe(total); // nothing twice
+      const consumed = await consume(topic, total);
+      const lastSeq = new Map<string, number>();
+      const partitionOfKey = new Map<string, number>();
+      for (const { partition, message } of consumed) {
+        const key = message.key?.toString() ?? '';
+        const value = JSON.parse(message.value?.toString() ?? 'null') as { endpoint: string; seq: number };
+        expect(value.endpoint).toBe(key);
+        expect(value.seq).toBeGreaterThan(lastSeq.get(key) ?? -1); // in order per key
+        lastSeq.set(key, value.seq);
+        expect(partitionOfKey.get(key) ?? partition).toBe(partition);
+        partitionOfKey.set(key, partition);
+        expect(message.headers?.['schema-version']?.toString()).toBe('1');
+        expect(message.headers?.['instance-id']?.toString()).toBe('test-instance');
+        expect(message.headers?.['content-type']?.toString()).toBe('application/json');
+      }
+      expect(new Set(consumed.map((c) => JSON.parse(c.message.value?.toString() ?? '{}').seq)).size).toBe(total);
+      expect(new Set(partitionOfKey.values()).size).toBeGreaterThan(1);
+    },
+  );
 
   it('resolves publish() only once the broker acknowledged the records', async () => {
     const topic = `bus-ack-${randomUUID()}`;
@@ -173,7 +188,11 @@ describe('KafkaBus', () => {
     await createTopic(topic, 1);
     const b = bus();
     const keys = ['a', 'b', 'c', 'd'];
-    const records = Array.from({ length: 40 }, (_, i) => ({ topic, key: keys[i % keys.length] as string, value: { seq: i } }));
+    const records = Array.from({ length: 40 }, (_, i) => ({
+      topic,
+      key: keys[i % keys.length] as string,
+      value: { seq: i },
+    }));
     await b.publish(records);
     const order = new Map<string, number[]>();
     const running = new Set<string>();
@@ -192,7 +211,8 @@ describe('KafkaBus', () => {
     const deadline = Date.now() + CONSUME_TIMEOUT_MS;
     const count = (): number => [...order.values()].reduce((n, l) => n + l.length, 0);
     while (count() < records.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    for (const [k, key] of keys.entries()) expect(order.get(key)).toEqual(Array.from({ length: 10 }, (_, i) => i * keys.length + k));
+    for (const [k, key] of keys.entries())
+      expect(order.get(key)).toEqual(Array.from({ length: 10 }, (_, i) => i * keys.length + k));
     expect(overlapSameKey).toBe(0);
     // All four were in one fetched batch at least once: their handlers overlapped.
     expect(mostAtOnce).toBeGreaterThan(1);
@@ -215,14 +235,16 @@ describe('KafkaBus', () => {
       handledByFirst.add(seq(r));
     });
     const deadline = Date.now() + CONSUME_TIMEOUT_MS;
-    while ((refusals === 0 || ![0, 1, 2, 3, 4].every((s) => handledByFirst.has(s))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while ((refusals === 0 || ![0, 1, 2, 3, 4].every((s) => handledByFirst.has(s))) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect(refusals).toBeGreaterThan(0);
     await first.close(5_000);
 
     const second = bus();
     const handledBySecond: number[] = [];
     await second.consume(topic, group, (r) => void handledBySecond.push(seq(r)));
-    while (!handledBySecond.includes(7) && Date.now() < deadline + CONSUME_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 20));
+    while (!handledBySecond.includes(7) && Date.now() < deadline + CONSUME_TIMEOUT_MS)
+      await new Promise((r) => setTimeout(r, 20));
     expect(handledBySecond).toContain(5);
     expect(handledBySecond.filter((s) => s < 5)).toEqual([]);
   });
@@ -250,7 +272,10 @@ describe('KafkaBus', () => {
     await createTopic(topic, 1);
     const b = new KafkaBus({ brokers, instanceId: 'closing', kafkaLogLevel: 'nothing', lingerMs: 60_000 });
     await b.start();
-    const pending = b.publish([{ topic, key: 'k', value: 1 }, { topic, key: 'k', value: 2 }]);
+    const pending = b.publish([
+      { topic, key: 'k', value: 1 },
+      { topic, key: 'k', value: 2 },
+    ]);
     await b.close(10_000);
     await expect(pending).resolves.toBeUndefined();
     expect(await endOffset(topic)).toBe(2);

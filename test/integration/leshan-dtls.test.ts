@@ -40,13 +40,20 @@ beforeAll(async () => {
     serverIdentity: loadServerIdentity(pki.read(pki.serverKey), pki.read(pki.serverCert)),
     trustAnchors: certificatesFromPem(pki.read(pki.caCert), 'test CA'),
     credentials: {
-      psk: async (identity) => (KEYS[identity] !== undefined ? { key: Buffer.from(KEYS[identity].key, 'hex'), endpoint: KEYS[identity].endpoint } : undefined),
+      psk: async (identity) =>
+        KEYS[identity] !== undefined
+          ? { key: Buffer.from(KEYS[identity].key, 'hex'), endpoint: KEYS[identity].endpoint }
+          : undefined,
       rpk: async (der) => (rpkFingerprint(der) === rpkFp ? { endpoint: 'leshan-rpk' } : undefined),
       x509: async (cn) => (cn === 'leshan-x509' ? { endpoint: cn } : undefined),
     },
     onEvent: (e) => void dtlsEvents.push(e),
   });
-  srv = await startTestServer({ transport, requestTimeoutMs: 15_000, transmission: { ackTimeoutMs: 2000, ackRandomFactor: 1.5, maxRetransmit: 4 } });
+  srv = await startTestServer({
+    transport,
+    requestTimeoutMs: 15_000,
+    transmission: { ackTimeoutMs: 2000, ackRandomFactor: 1.5, maxRetransmit: 4 },
+  });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.stop()));
@@ -54,7 +61,8 @@ afterAll(async () => {
   pki?.remove();
 });
 
-const valueOf = (node: LwM2mNode | undefined): unknown => (node && (node.kind === 'resource' || node.kind === 'resourceInstance') ? node.value : undefined);
+const valueOf = (node: LwM2mNode | undefined): unknown =>
+  node && (node.kind === 'resource' || node.kind === 'resourceInstance') ? node.value : undefined;
 
 type Mode = 'psk' | 'rpk' | 'x509';
 const MODES: Array<[string, Mode, string, number | undefined, string]> = [
@@ -82,7 +90,14 @@ describe.each(MODES)('Leshan client, %s', (_name, mode, endpoint, cidLength, sui
           : { x509: { clientKey: x509Client.key, clientCert: x509Client.cert, serverCert: pki.serverCert } };
     eventsBefore = srv.events.length;
     dtlsBefore = dtlsEvents.length;
-    client = await startLeshanClient({ serverPort: transport.local().port, endpoint, lifetime: 300, tickMs: 200, ...security, ...(cidLength !== undefined ? { cidLength } : {}) });
+    client = await startLeshanClient({
+      serverPort: transport.local().port,
+      endpoint,
+      lifetime: 300,
+      tickMs: 200,
+      ...security,
+      ...(cidLength !== undefined ? { cidLength } : {}),
+    });
     clients.push(client);
     await client.waitFor(/^REGISTERED /, 30_000);
   }, 60_000);
@@ -92,12 +107,21 @@ describe.each(MODES)('Leshan client, %s', (_name, mode, endpoint, cidLength, sui
   });
 
   it('registers over DTLS; the registration records how it authenticated', async () => {
-    const e = await srv.waitForEvent('registered', (x) => x.registration.endpoint === endpoint && srv.events.indexOf(x) >= eventsBefore);
+    const e = await srv.waitForEvent(
+      'registered',
+      (x) => x.registration.endpoint === endpoint && srv.events.indexOf(x) >= eventsBefore,
+    );
     expect(e.registration.security?.mode).toBe(mode);
     if (mode === 'psk') expect(e.registration.security?.name).toBe(identity);
     if (mode === 'x509') expect(e.registration.security?.name).toBe('leshan-x509');
     if (mode === 'rpk') expect(e.registration.security?.name).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const done = dtlsEvents.slice(dtlsBefore).filter((d): d is Extract<DtlsEvent, { type: 'handshake-done' }> => d.type === 'handshake-done' && d.session.identity.endpoint === endpoint).pop();
+    const done = dtlsEvents
+      .slice(dtlsBefore)
+      .filter(
+        (d): d is Extract<DtlsEvent, { type: 'handshake-done' }> =>
+          d.type === 'handshake-done' && d.session.identity.endpoint === endpoint,
+      )
+      .pop();
     expect(done?.session.suite).toBe(suite);
     expect(done?.session.extendedMasterSecret).toBe(true);
     // Californium offers a connection ID only when configured; the server then issues one.
@@ -112,17 +136,32 @@ describe.each(MODES)('Leshan client, %s', (_name, mode, endpoint, cidLength, sui
     const o = await srv.server.observe(endpoint, parsePath('/3303/0/5700'), { format: ContentFormat.SENML_CBOR });
     expect(o.result).toBe('CONTENT');
     const token = o.observation?.token;
-    await srv.waitForEvent('notification', (e) => e.observation.token === token && typeof valueOf(e.nodes.get('/3303/0/5700') ?? undefined) === 'number');
+    await srv.waitForEvent(
+      'notification',
+      (e) => e.observation.token === token && typeof valueOf(e.nodes.get('/3303/0/5700') ?? undefined) === 'number',
+    );
     const sends = srv.events.filter((e) => e.type === 'send' && e.registration.endpoint === endpoint).length;
     client.send('send /3/0/9');
-    await srv.waitForEvent('send', (e) => e.registration.endpoint === endpoint && srv.events.filter((x) => x.type === 'send' && x.registration.endpoint === endpoint).length > sends);
-    expect(await srv.server.cancelObservations(endpoint, { kind: 'single', paths: ['/3303/0/5700'] }, 'active')).toBe(1);
+    await srv.waitForEvent(
+      'send',
+      (e) =>
+        e.registration.endpoint === endpoint &&
+        srv.events.filter((x) => x.type === 'send' && x.registration.endpoint === endpoint).length > sends,
+    );
+    expect(await srv.server.cancelObservations(endpoint, { kind: 'single', paths: ['/3303/0/5700'] }, 'active')).toBe(
+      1,
+    );
   });
 });
 
 describe('an identity bound to another endpoint', () => {
   it('completes the handshake but may not register as a different endpoint (4.03), and nothing is registered', async () => {
-    const client = await startLeshanClient({ serverPort: transport.local().port, endpoint: 'impostor-1', lifetime: 300, psk: { identity: 'id-other', keyHex: KEYS['id-other']?.key as string } });
+    const client = await startLeshanClient({
+      serverPort: transport.local().port,
+      endpoint: 'impostor-1',
+      lifetime: 300,
+      psk: { identity: 'id-other', keyHex: KEYS['id-other']?.key as string },
+    });
     clients.push(client);
     await client.waitFor(/^REGISTRATION_FAILED FORBIDDEN/, 30_000);
     const rejected = await srv.waitForEvent('rejected', (e) => e.code === 0x83 && e.reason.includes('"id-other"'));

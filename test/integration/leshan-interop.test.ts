@@ -14,7 +14,10 @@ let client: LeshanClientHandle;
 const EP = 'leshan-interop-1';
 
 beforeAll(async () => {
-  srv = await startTestServer({ requestTimeoutMs: 15_000, transmission: { ackTimeoutMs: 2000, ackRandomFactor: 1.5, maxRetransmit: 4 } });
+  srv = await startTestServer({
+    requestTimeoutMs: 15_000,
+    transmission: { ackTimeoutMs: 2000, ackRandomFactor: 1.5, maxRetransmit: 4 },
+  });
   client = await startLeshanClient({ serverPort: srv.address.port, endpoint: EP, lifetime: 300, tickMs: 200 });
   await client.waitFor(/^REGISTERED /, 30_000);
 }, 60_000);
@@ -24,7 +27,8 @@ afterAll(async () => {
   await srv?.stop();
 });
 
-const valueOf = (node: LwM2mNode | undefined): unknown => (node && (node.kind === 'resource' || node.kind === 'resourceInstance') ? node.value : undefined);
+const valueOf = (node: LwM2mNode | undefined): unknown =>
+  node && (node.kind === 'resource' || node.kind === 'resourceInstance') ? node.value : undefined;
 
 describe('registration from the Leshan client', () => {
   it('registers as LwM2M 1.1 with its objects and content formats', async () => {
@@ -56,7 +60,11 @@ describe.each(FORMATS)('in %s', (_name, format) => {
     expect(r.node.resources.get(13)).toMatchObject({ kind: 'resource', type: 'TIME' });
     const power = r.node.resources.get(6);
     expect(power?.kind).toBe('multiResource');
-    if (power?.kind === 'multiResource') expect([...power.instances.entries()]).toEqual([[0, 1], [1, 5]]);
+    if (power?.kind === 'multiResource')
+      expect([...power.instances.entries()]).toEqual([
+        [0, 1],
+        [1, 5],
+      ]);
   });
 
   it('reads a single resource and a whole object', async () => {
@@ -90,7 +98,10 @@ describe.each(FORMATS)('in %s', (_name, format) => {
     expect(o.result).toBe('CONTENT');
     expect(o.observation).toBeDefined();
     const token = o.observation?.token;
-    await srv.waitForEvent('notification', (e) => e.observation.token === token && typeof valueOf(e.nodes.get('/3303/0/5700') ?? undefined) === 'number');
+    await srv.waitForEvent(
+      'notification',
+      (e) => e.observation.token === token && typeof valueOf(e.nodes.get('/3303/0/5700') ?? undefined) === 'number',
+    );
     expect(srv.events.filter((e) => e.type === 'notification').length).toBeGreaterThan(before);
     expect(await srv.server.cancelObservations(EP, { kind: 'single', paths: ['/3303/0/5700'] }, 'active')).toBe(1);
   });
@@ -134,14 +145,26 @@ describe('operations independent of the format', () => {
   });
 
   it('writes notification attributes and rejects bad ones before sending', async () => {
-    const r = await srv.server.writeAttributes(EP, parsePath('/3303/0/5700'), { pmin: 1, pmax: 30, gt: 30, lt: 10, st: 1 });
+    const r = await srv.server.writeAttributes(EP, parsePath('/3303/0/5700'), {
+      pmin: 1,
+      pmax: 30,
+      gt: 30,
+      lt: 10,
+      st: 1,
+    });
     expect(r.result).toBe('CHANGED');
-    await expect(srv.server.writeAttributes(EP, parsePath('/3303/0/5700'), { pmin: 10, pmax: 5 })).rejects.toThrow(/pmax/);
+    await expect(srv.server.writeAttributes(EP, parsePath('/3303/0/5700'), { pmin: 10, pmax: 5 })).rejects.toThrow(
+      /pmax/,
+    );
   });
 
   it('reads several paths at once (Read-Composite) in SenML JSON and CBOR', async () => {
     for (const format of [ContentFormat.SENML_JSON, ContentFormat.SENML_CBOR]) {
-      const r = await srv.server.readComposite(EP, [parsePath('/3/0/9'), parsePath('/3303/0/5700'), parsePath('/6/0')], { format });
+      const r = await srv.server.readComposite(
+        EP,
+        [parsePath('/3/0/9'), parsePath('/3303/0/5700'), parsePath('/6/0')],
+        { format },
+      );
       expect(r.result).toBe('CONTENT');
       expect(valueOf(r.nodes?.get('/3/0/9') ?? undefined)).toBe(87);
       expect(typeof valueOf(r.nodes?.get('/3303/0/5700') ?? undefined)).toBe('number');
@@ -160,7 +183,9 @@ describe('operations independent of the format', () => {
   });
 
   it('observes several paths at once (Observe-Composite) and cancels', async () => {
-    const o = await srv.server.observeComposite(EP, [parsePath('/3303/0/5700'), parsePath('/3/0/9')], { format: ContentFormat.SENML_CBOR });
+    const o = await srv.server.observeComposite(EP, [parsePath('/3303/0/5700'), parsePath('/3/0/9')], {
+      format: ContentFormat.SENML_CBOR,
+    });
     expect(o.result).toBe('CONTENT');
     const token = o.observation?.token;
     expect(token).toBeDefined();
@@ -172,7 +197,10 @@ describe('operations independent of the format', () => {
   it('reads a multi-instance resource and one resource instance', async () => {
     for (const format of [ContentFormat.TLV, ContentFormat.SENML_CBOR]) {
       const r = await srv.server.read(EP, parsePath('/3/0/7'), { format });
-      expect(r.node?.kind === 'multiResource' ? [...r.node.instances.entries()] : []).toEqual([[0, 3800], [1, 5000]]);
+      expect(r.node?.kind === 'multiResource' ? [...r.node.instances.entries()] : []).toEqual([
+        [0, 3800],
+        [1, 5000],
+      ]);
       const ri = await srv.server.read(EP, parsePath('/3/0/7/1'), { format });
       expect(ri.node).toMatchObject({ kind: 'resourceInstance', id: 1, value: 5000 });
     }
@@ -182,7 +210,9 @@ describe('operations independent of the format', () => {
     const big = 'x'.repeat(2500) + 'END';
     const stats = srv.server.endpoint.stats;
     const before = stats.datagramsOut;
-    const w = await srv.server.write(EP, parsePath('/3303/0/5750'), single(5750, 'STRING', big), 'replace', { format: ContentFormat.TEXT });
+    const w = await srv.server.write(EP, parsePath('/3303/0/5750'), single(5750, 'STRING', big), 'replace', {
+      format: ContentFormat.TEXT,
+    });
     expect(w.result).toBe('CHANGED');
     expect(stats.datagramsOut - before).toBeGreaterThanOrEqual(3); // three Block1 requests of ≤ 1024 bytes
     const afterWrite = stats.datagramsOut;
@@ -191,22 +221,27 @@ describe('operations independent of the format', () => {
     expect(stats.datagramsOut - afterWrite).toBeGreaterThanOrEqual(2); // the GET and at least one Block2 follow-up
   });
 
-  it.each([['/3303'], ['/3303/0'], ['/3/0/7/1']])('observes %s (object, instance, resource instance levels)', async (path) => {
-    // Runs after the 2.5 kB write to /3303/0/5750: /3303 and /3303/0 now answer in Block2 blocks (RFC 7959 §2.6).
-    const o = await srv.server.observe(EP, parsePath(path), { format: ContentFormat.SENML_CBOR });
-    expect(o.result).toBe('CONTENT');
-    expect(o.observation?.paths).toEqual([path]);
-    if (path !== '/3/0/7/1') {
-      const token = o.observation?.token;
-      const e = await srv.waitForEvent('notification', (x) => x.observation.token === token);
-      expect(e.nodes.get(path)?.kind).toBe(path === '/3303' ? 'object' : 'instance');
-    }
-    expect(await srv.server.cancelObservations(EP, { kind: 'single', paths: [path] }, 'passive')).toBe(1);
-  });
+  it.each([['/3303'], ['/3303/0'], ['/3/0/7/1']])(
+    'observes %s (object, instance, resource instance levels)',
+    async (path) => {
+      // Runs after the 2.5 kB write to /3303/0/5750: /3303 and /3303/0 now answer in Block2 blocks (RFC 7959 §2.6).
+      const o = await srv.server.observe(EP, parsePath(path), { format: ContentFormat.SENML_CBOR });
+      expect(o.result).toBe('CONTENT');
+      expect(o.observation?.paths).toEqual([path]);
+      if (path !== '/3/0/7/1') {
+        const token = o.observation?.token;
+        const e = await srv.waitForEvent('notification', (x) => x.observation.token === token);
+        expect(e.nodes.get(path)?.kind).toBe(path === '/3303' ? 'object' : 'instance');
+      }
+      expect(await srv.server.cancelObservations(EP, { kind: 'single', paths: [path] }, 'passive')).toBe(1);
+    },
+  );
 
   it('answers NOT_FOUND for an absent instance and METHOD_NOT_ALLOWED for a read-only write', async () => {
     expect((await srv.server.read(EP, parsePath('/3303/99'))).result).toBe('NOT_FOUND');
-    expect((await srv.server.write(EP, parsePath('/3/0/9'), single(9, 'INTEGER', 5), 'replace')).result).toBe('METHOD_NOT_ALLOWED');
+    expect((await srv.server.write(EP, parsePath('/3/0/9'), single(9, 'INTEGER', 5), 'replace')).result).toBe(
+      'METHOD_NOT_ALLOWED',
+    );
   });
 
   it('receives data the client pushes with Send', async () => {

@@ -38,7 +38,15 @@ async function exchange(args: string[]): Promise<string> {
 
 describe('libcoap coap-client against the registration interface', () => {
   it('registers, updates and de-registers', async () => {
-    const created = await exchange(['-m', 'post', '-t', '40', '-e', '</1/0>,</3/0>', `${url}/rd?ep=cli-1&lt=60&lwm2m=1.1&b=U`]);
+    const created = await exchange([
+      '-m',
+      'post',
+      '-t',
+      '40',
+      '-e',
+      '</1/0>,</3/0>',
+      `${url}/rd?ep=cli-1&lt=60&lwm2m=1.1&b=U`,
+    ]);
     expect(created).toMatch(/c:2\.01/);
     const id = /Location-Path:rd, Location-Path:([^ ,\]]+)/.exec(created)?.[1];
     expect(id).toBeDefined();
@@ -52,7 +60,17 @@ describe('libcoap coap-client against the registration interface', () => {
     const links = Array.from({ length: 300 }, (_, i) => `</${3300 + (i % 40)}/${i}>`).join(',');
     const file = join(dir, 'links.txt');
     writeFileSync(file, links);
-    const line = await exchange(['-m', 'post', '-t', '40', '-b', '64', '-f', file, `${url}/rd?ep=cli-blocks&lwm2m=1.1`]);
+    const line = await exchange([
+      '-m',
+      'post',
+      '-t',
+      '40',
+      '-b',
+      '64',
+      '-f',
+      file,
+      `${url}/rd?ep=cli-blocks&lwm2m=1.1`,
+    ]);
     expect(line).toMatch(/c:2\.01/);
     expect(line).toMatch(/Block1:\d+\/_\/64/);
     const reg = await srv.registrations.getByEndpoint('cli-blocks');
@@ -77,7 +95,9 @@ describe('libcoap coap-client against the registration interface', () => {
   });
 
   it('answers a NON Register with a NON response (RFC 7252 §5.2.3)', async () => {
-    expect(await exchange(['-N', '-m', 'post', '-t', '40', '-e', '</3/0>', `${url}/rd?ep=cli-non`])).toMatch(/t:NON c:2\.01/);
+    expect(await exchange(['-N', '-m', 'post', '-t', '40', '-e', '</3/0>', `${url}/rd?ep=cli-non`])).toMatch(
+      /t:NON c:2\.01/,
+    );
   });
 
   it.each([
@@ -89,7 +109,17 @@ describe('libcoap coap-client against the registration interface', () => {
   });
 
   it('rejects bad link-format with 4.00 and a reason', async () => {
-    const r = await runCoapClient(['-m', 'post', '-t', '40', '-e', '</3/0>;ver=1.1,</3', `${url}/rd?ep=cli-badlinks`, '-B', '5']);
+    const r = await runCoapClient([
+      '-m',
+      'post',
+      '-t',
+      '40',
+      '-e',
+      '</3/0>;ver=1.1,</3',
+      `${url}/rd?ep=cli-badlinks`,
+      '-B',
+      '5',
+    ]);
     expect(`${r.stdout}${r.stderr}`).toMatch(/4\.00/);
     expect(await srv.registrations.getByEndpoint('cli-badlinks')).toBeUndefined();
   });
@@ -116,8 +146,10 @@ describe('random and truncated datagrams', () => {
     const sent: Array<Promise<void>> = [];
     for (let i = 0; i < 3000; i++) {
       let d: Buffer;
-      if (i % 3 === 0) d = valid.subarray(0, rand(valid.length)); // truncated
-      else if (i % 3 === 1) d = Buffer.from(Array.from({ length: rand(64) }, () => rand(256))); // random
+      if (i % 3 === 0)
+        d = valid.subarray(0, rand(valid.length)); // truncated
+      else if (i % 3 === 1)
+        d = Buffer.from(Array.from({ length: rand(64) }, () => rand(256))); // random
       else {
         d = Buffer.from(valid);
         d[4 + rand(d.length - 4)] = rand(256); // one corrupted byte
@@ -131,7 +163,17 @@ describe('random and truncated datagrams', () => {
     // The server still serves a normal Register afterwards.
     const dev = await ScriptedPeer.open();
     try {
-      dev.send({ type: MessageType.CON, code: Method.POST, messageId: 99, token: Buffer.from([9]), options: [...pathOptions(['rd'], ['ep=after-fuzz']), uintOption(Opt.CONTENT_FORMAT, 40)], payload: Buffer.from('</3/0>') }, srv.address);
+      dev.send(
+        {
+          type: MessageType.CON,
+          code: Method.POST,
+          messageId: 99,
+          token: Buffer.from([9]),
+          options: [...pathOptions(['rd'], ['ep=after-fuzz']), uintOption(Opt.CONTENT_FORMAT, 40)],
+          payload: Buffer.from('</3/0>'),
+        },
+        srv.address,
+      );
       const r = await dev.waitFor((x) => x.msg.messageId === 99);
       expect(r.msg.code).toBe(0x41);
     } finally {

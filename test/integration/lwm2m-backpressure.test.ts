@@ -25,7 +25,9 @@ beforeEach(async () => {
     sendSink: async (_reg, entries) => {
       if (!available) throw new BusUnavailableError('bus unavailable');
       await new Promise<void>((resolve) => setImmediate(resolve)); // the sink acks asynchronously
-      for (const e of entries) for (const n of e.nodes.values()) if (n?.kind === 'resource' && typeof n.value === 'number') accepted.push(n.value);
+      for (const e of entries)
+        for (const n of e.nodes.values())
+          if (n?.kind === 'resource' && typeof n.value === 'number') accepted.push(n.value);
     },
   });
   dev = await ScriptedPeer.open();
@@ -37,11 +39,22 @@ afterEach(async () => {
 
 function request(path: string[], query: string[], payload: string, format: number): Promise<Received> {
   const messageId = mid++;
-  dev.send({ type: MessageType.CON, code: Method.POST, messageId, token: Buffer.from([3]), options: [...pathOptions(path, query), uintOption(Opt.CONTENT_FORMAT, format)], payload: Buffer.from(payload) }, srv.address);
+  dev.send(
+    {
+      type: MessageType.CON,
+      code: Method.POST,
+      messageId,
+      token: Buffer.from([3]),
+      options: [...pathOptions(path, query), uintOption(Opt.CONTENT_FORMAT, format)],
+      payload: Buffer.from(payload),
+    },
+    srv.address,
+  );
   return dev.waitFor((r) => r.msg.messageId === messageId);
 }
 
-const sendValue = (v: number): Promise<Received> => request(['dp'], [], JSON.stringify([{ bn: '/3303/0/5700', v }]), 110);
+const sendValue = (v: number): Promise<Received> =>
+  request(['dp'], [], JSON.stringify([{ bn: '/3303/0/5700', v }]), 110);
 
 it('acknowledges a Send only after the sink accepted it, and answers 5.03 + Max-Age while it is unavailable', async () => {
   expect((await request(['rd'], ['ep=bp', 'lwm2m=1.1'], '</3303/0>', 40)).msg.code).toBe(Code.CREATED);

@@ -15,7 +15,14 @@ beforeEach(async () => {
   dev = await ScriptedPeer.open();
   const messageId = mid++;
   dev.send(
-    { type: MessageType.CON, code: Method.POST, messageId, token: Buffer.from([1]), options: [...pathOptions(['rd'], ['ep=obs', 'lwm2m=1.1']), uintOption(Opt.CONTENT_FORMAT, 40)], payload: Buffer.from('</3/0>,</3303/0>') },
+    {
+      type: MessageType.CON,
+      code: Method.POST,
+      messageId,
+      token: Buffer.from([1]),
+      options: [...pathOptions(['rd'], ['ep=obs', 'lwm2m=1.1']), uintOption(Opt.CONTENT_FORMAT, 40)],
+      payload: Buffer.from('</3/0>,</3303/0>'),
+    },
     srv.address,
   );
   await dev.waitFor((r) => r.msg.messageId === messageId);
@@ -35,7 +42,14 @@ async function establish(): Promise<Received> {
   expect(getUintOption(get.msg, Opt.OBSERVE)).toBe(0);
   expect(getUintOption(get.msg, Opt.ACCEPT)).toBe(112); // 1.1 client without ct: SenML CBOR
   dev.send(
-    { type: MessageType.ACK, code: Code.CONTENT, messageId: get.msg.messageId, token: get.msg.token, options: [uintOption(Opt.OBSERVE, 10), uintOption(Opt.CONTENT_FORMAT, 110)], payload: senml(20) },
+    {
+      type: MessageType.ACK,
+      code: Code.CONTENT,
+      messageId: get.msg.messageId,
+      token: get.msg.token,
+      options: [uintOption(Opt.OBSERVE, 10), uintOption(Opt.CONTENT_FORMAT, 110)],
+      payload: senml(20),
+    },
     srv.address,
   );
   const res = await observing;
@@ -47,12 +61,24 @@ async function establish(): Promise<Received> {
 
 function notify(token: Buffer, seq: number, value: number, type = MessageType.CON): number {
   const messageId = mid++;
-  dev.send({ type, code: Code.CONTENT, messageId, token, options: [uintOption(Opt.OBSERVE, seq), uintOption(Opt.CONTENT_FORMAT, 110)], payload: senml(value) }, srv.address);
+  dev.send(
+    {
+      type,
+      code: Code.CONTENT,
+      messageId,
+      token,
+      options: [uintOption(Opt.OBSERVE, seq), uintOption(Opt.CONTENT_FORMAT, 110)],
+      payload: senml(value),
+    },
+    srv.address,
+  );
   return messageId;
 }
 
 const values = (): unknown[] =>
-  srv.events.flatMap((e) => (e.type === 'notification' ? [...e.nodes.values()].map((n) => (n && n.kind === 'resource' ? n.value : null)) : []));
+  srv.events.flatMap((e) =>
+    e.type === 'notification' ? [...e.nodes.values()].map((n) => (n && n.kind === 'resource' ? n.value : null)) : [],
+  );
 
 describe('Observe', () => {
   it('delivers CON and NON notifications in sequence order and drops stale ones (RFC 7641 §3.4)', async () => {
@@ -91,7 +117,17 @@ describe('Observe', () => {
     const cancel = await dev.waitFor((r) => r.msg.code === Method.GET);
     expect(getUintOption(cancel.msg, Opt.OBSERVE)).toBe(1);
     expect(cancel.msg.token.equals(get.msg.token)).toBe(true);
-    dev.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: cancel.msg.messageId, token: cancel.msg.token, options: [uintOption(Opt.CONTENT_FORMAT, 110)], payload: senml(5) }, srv.address);
+    dev.send(
+      {
+        type: MessageType.ACK,
+        code: Code.CONTENT,
+        messageId: cancel.msg.messageId,
+        token: cancel.msg.token,
+        options: [uintOption(Opt.CONTENT_FORMAT, 110)],
+        payload: senml(5),
+      },
+      srv.address,
+    );
     expect(await cancelling).toBe(1);
     await srv.waitForEvent('observation-ended', (e) => e.reason === 'cancelled');
   });
@@ -99,7 +135,10 @@ describe('Observe', () => {
   it('an error notification ends the observation (RFC 7641 §3.2)', async () => {
     const get = await establish();
     const messageId = mid++;
-    dev.send({ type: MessageType.CON, code: Code.NOT_FOUND, messageId, token: get.msg.token, options: [] }, srv.address);
+    dev.send(
+      { type: MessageType.CON, code: Code.NOT_FOUND, messageId, token: get.msg.token, options: [] },
+      srv.address,
+    );
     await dev.waitFor((r) => r.msg.messageId === messageId);
     await srv.waitForEvent('observation-ended', (e) => e.reason === 'error-response');
     expect(await srv.observations.listByRegistration((await srv.server.registration('obs')).id)).toEqual([]);
@@ -108,7 +147,17 @@ describe('Observe', () => {
   it('a response without Observe means not observable: no observation is kept', async () => {
     const observing = srv.server.observe('obs', TEMP);
     const get = await dev.waitFor((r) => r.msg.code === Method.GET);
-    dev.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: get.msg.messageId, token: get.msg.token, options: [uintOption(Opt.CONTENT_FORMAT, 110)], payload: senml(20) }, srv.address);
+    dev.send(
+      {
+        type: MessageType.ACK,
+        code: Code.CONTENT,
+        messageId: get.msg.messageId,
+        token: get.msg.token,
+        options: [uintOption(Opt.CONTENT_FORMAT, 110)],
+        payload: senml(20),
+      },
+      srv.address,
+    );
     const res = await observing;
     expect(res.observation).toBeUndefined();
     expect(await srv.server.listObservations('obs')).toEqual([]);
@@ -119,12 +168,21 @@ describe('Send (POST /dp)', () => {
   function send(payload: Buffer, format: number | undefined, from: ScriptedPeer = dev): Promise<Received> {
     const messageId = mid++;
     const options = [...pathOptions(['dp']), ...(format === undefined ? [] : [uintOption(Opt.CONTENT_FORMAT, format)])];
-    from.send({ type: MessageType.CON, code: Method.POST, messageId, token: Buffer.from([2]), options, payload }, srv.address);
+    from.send(
+      { type: MessageType.CON, code: Method.POST, messageId, token: Buffer.from([2]), options, payload },
+      srv.address,
+    );
     return from.waitFor((r) => r.msg.messageId === messageId);
   }
 
   it('accepts SenML JSON with timestamps and emits a send event', async () => {
-    const payload = Buffer.from(JSON.stringify([{ bn: '/3303/0/', bt: 1700000000, n: '5700', v: 1.5 }, { n: '5700', v: 2.5, t: 10 }, { bn: '/3/0/', n: '9', v: 80 }]));
+    const payload = Buffer.from(
+      JSON.stringify([
+        { bn: '/3303/0/', bt: 1700000000, n: '5700', v: 1.5 },
+        { n: '5700', v: 2.5, t: 10 },
+        { bn: '/3/0/', n: '9', v: 80 },
+      ]),
+    );
     const r = await send(payload, 110);
     expect(r.msg.code).toBe(Code.CHANGED);
     const e = await srv.waitForEvent('send');

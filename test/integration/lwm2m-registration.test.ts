@@ -20,14 +20,35 @@ afterEach(async () => {
   await srv.stop();
 });
 
-function post(peer: ScriptedPeer, path: string[], query: string[], payload = '', extra: CoapOption[] = []): Promise<Received> {
+function post(
+  peer: ScriptedPeer,
+  path: string[],
+  query: string[],
+  payload = '',
+  extra: CoapOption[] = [],
+): Promise<Received> {
   const messageId = mid++;
   const options = [...pathOptions(path, query), ...(payload ? [uintOption(Opt.CONTENT_FORMAT, 40)] : []), ...extra];
-  peer.send({ type: MessageType.CON, code: Method.POST, messageId, token: Buffer.from([messageId & 0xff]), options, payload: Buffer.from(payload) }, srv.address);
+  peer.send(
+    {
+      type: MessageType.CON,
+      code: Method.POST,
+      messageId,
+      token: Buffer.from([messageId & 0xff]),
+      options,
+      payload: Buffer.from(payload),
+    },
+    srv.address,
+  );
   return peer.waitFor((r) => r.msg.messageId === messageId && r.msg.type === MessageType.ACK);
 }
 
-async function register(peer: ScriptedPeer, ep: string, links = '</1/0>,</3/0>', query: string[] = ['lt=300', 'lwm2m=1.1']): Promise<string> {
+async function register(
+  peer: ScriptedPeer,
+  ep: string,
+  links = '</1/0>,</3/0>',
+  query: string[] = ['lt=300', 'lwm2m=1.1'],
+): Promise<string> {
   const r = await post(peer, ['rd'], [`ep=${ep}`, ...query], links);
   expect(r.msg.code).toBe(Code.CREATED);
   const loc = getOptions(r.msg, Opt.LOCATION_PATH).map((b) => b.toString());
@@ -37,13 +58,12 @@ async function register(peer: ScriptedPeer, ep: string, links = '</1/0>,</3/0>',
 
 describe('Register (LwM2M-Core 1.2 §6.2.1)', () => {
   it('answers 2.01 with Location-Path rd/{id} and records every parameter', async () => {
-    const id = await register(dev, 'dev-a', '</>;rt="oma.lwm2m";ct="60 110 112 11542", </1/0>, </3>;ver=1.2, </3/0>, </3303/0>, </3303/1>', [
-      'lt=120',
-      'lwm2m=1.2',
-      'b=U',
-      'Q',
-      'sms=+123',
-    ]);
+    const id = await register(
+      dev,
+      'dev-a',
+      '</>;rt="oma.lwm2m";ct="60 110 112 11542", </1/0>, </3>;ver=1.2, </3/0>, </3303/0>, </3303/1>',
+      ['lt=120', 'lwm2m=1.2', 'b=U', 'Q', 'sms=+123'],
+    );
     const e = await srv.waitForEvent('registered');
     expect(e.registration).toMatchObject({
       id,
@@ -96,7 +116,17 @@ describe('Register (LwM2M-Core 1.2 §6.2.1)', () => {
   it('rejects an object list that is not link-format with 4.00', async () => {
     const messageId = mid++;
     const options = [...pathOptions(['rd'], ['ep=x']), uintOption(Opt.CONTENT_FORMAT, 0)];
-    dev.send({ type: MessageType.CON, code: Method.POST, messageId, token: Buffer.from([1]), options, payload: Buffer.from('</1/0>') }, srv.address);
+    dev.send(
+      {
+        type: MessageType.CON,
+        code: Method.POST,
+        messageId,
+        token: Buffer.from([1]),
+        options,
+        payload: Buffer.from('</1/0>'),
+      },
+      srv.address,
+    );
     const r = await dev.waitFor((x) => x.msg.messageId === messageId);
     expect(r.msg.code).toBe(Code.BAD_REQUEST);
     expect(r.msg.payload.toString()).toContain('link-format');
@@ -111,8 +141,22 @@ describe('Register (LwM2M-Core 1.2 §6.2.1)', () => {
     for (let num = 0; num * size < body.length; num++) {
       const more = (num + 1) * size < body.length;
       const messageId = mid++;
-      const options = [...pathOptions(['rd'], ['ep=big', 'lwm2m=1.1']), uintOption(Opt.CONTENT_FORMAT, 40), { number: Opt.BLOCK1, value: encodeBlock({ num, more, szx: 5 }) }];
-      dev.send({ type: MessageType.CON, code: Method.POST, messageId, token: Buffer.from([7]), options, payload: body.subarray(num * size, (num + 1) * size) }, srv.address);
+      const options = [
+        ...pathOptions(['rd'], ['ep=big', 'lwm2m=1.1']),
+        uintOption(Opt.CONTENT_FORMAT, 40),
+        { number: Opt.BLOCK1, value: encodeBlock({ num, more, szx: 5 }) },
+      ];
+      dev.send(
+        {
+          type: MessageType.CON,
+          code: Method.POST,
+          messageId,
+          token: Buffer.from([7]),
+          options,
+          payload: body.subarray(num * size, (num + 1) * size),
+        },
+        srv.address,
+      );
       const r = await dev.waitFor((x) => x.msg.messageId === messageId);
       if (more) expect(r.msg.code).toBe(Code.CONTINUE);
       else final = r;
@@ -139,7 +183,17 @@ describe('Update and De-register (LwM2M-Core 1.2 §6.2.2, §6.2.3)', () => {
       const get = await moved.next();
       expect(get.msg.code).toBe(Method.GET);
       expect(get.from.port).toBe(srv.address.port);
-      moved.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: get.msg.messageId, token: get.msg.token, options: [uintOption(Opt.CONTENT_FORMAT, 0)], payload: Buffer.from('87') }, srv.address);
+      moved.send(
+        {
+          type: MessageType.ACK,
+          code: Code.CONTENT,
+          messageId: get.msg.messageId,
+          token: get.msg.token,
+          options: [uintOption(Opt.CONTENT_FORMAT, 0)],
+          payload: Buffer.from('87'),
+        },
+        srv.address,
+      );
       const res = await reading;
       expect(res.node).toMatchObject({ kind: 'resource', id: 9, value: 87 });
     } finally {
@@ -157,7 +211,16 @@ describe('Update and De-register (LwM2M-Core 1.2 §6.2.2, §6.2.3)', () => {
     const id = await register(dev, 'dev-d');
     for (const expected of [Code.DELETED, Code.NOT_FOUND]) {
       const messageId = mid++;
-      dev.send({ type: MessageType.CON, code: Method.DELETE, messageId, token: Buffer.from([1]), options: pathOptions(['rd', id]) }, srv.address);
+      dev.send(
+        {
+          type: MessageType.CON,
+          code: Method.DELETE,
+          messageId,
+          token: Buffer.from([1]),
+          options: pathOptions(['rd', id]),
+        },
+        srv.address,
+      );
       const r = await dev.waitFor((x) => x.msg.messageId === messageId);
       expect(r.msg.code).toBe(expected);
     }
@@ -179,7 +242,14 @@ describe('Update and De-register (LwM2M-Core 1.2 §6.2.2, §6.2.3)', () => {
     const observing = srv.server.observe('dev-r', { objectId: 3303, instanceId: 0, resourceId: 5700 });
     const get = await dev.waitFor((r) => r.msg.code === Method.GET);
     dev.send(
-      { type: MessageType.ACK, code: Code.CONTENT, messageId: get.msg.messageId, token: get.msg.token, options: [uintOption(Opt.OBSERVE, 1), uintOption(Opt.CONTENT_FORMAT, 0)], payload: Buffer.from('21.5') },
+      {
+        type: MessageType.ACK,
+        code: Code.CONTENT,
+        messageId: get.msg.messageId,
+        token: get.msg.token,
+        options: [uintOption(Opt.OBSERVE, 1), uintOption(Opt.CONTENT_FORMAT, 0)],
+        payload: Buffer.from('21.5'),
+      },
       srv.address,
     );
     const obs = await observing;
@@ -190,7 +260,17 @@ describe('Update and De-register (LwM2M-Core 1.2 §6.2.2, §6.2.3)', () => {
     await srv.waitForEvent('observation-ended', (e) => e.reason === 'replaced');
     // A notification on the old token is now rejected with RST (RFC 7641 §3.6).
     const messageId = mid++;
-    dev.send({ type: MessageType.CON, code: Code.CONTENT, messageId, token: get.msg.token, options: [uintOption(Opt.OBSERVE, 2), uintOption(Opt.CONTENT_FORMAT, 0)], payload: Buffer.from('22') }, srv.address);
+    dev.send(
+      {
+        type: MessageType.CON,
+        code: Code.CONTENT,
+        messageId,
+        token: get.msg.token,
+        options: [uintOption(Opt.OBSERVE, 2), uintOption(Opt.CONTENT_FORMAT, 0)],
+        payload: Buffer.from('22'),
+      },
+      srv.address,
+    );
     const rst = await dev.waitFor((r) => r.msg.messageId === messageId);
     expect(rst.msg.type).toBe(MessageType.RST);
   });
@@ -203,7 +283,14 @@ describe('over IPv6', () => {
     try {
       const messageId = mid++;
       d6.send(
-        { type: MessageType.CON, code: Method.POST, messageId, token: Buffer.from([6]), options: [...pathOptions(['rd'], ['ep=v6', 'lwm2m=1.1']), uintOption(Opt.CONTENT_FORMAT, 40)], payload: Buffer.from('</3/0>') },
+        {
+          type: MessageType.CON,
+          code: Method.POST,
+          messageId,
+          token: Buffer.from([6]),
+          options: [...pathOptions(['rd'], ['ep=v6', 'lwm2m=1.1']), uintOption(Opt.CONTENT_FORMAT, 40)],
+          payload: Buffer.from('</3/0>'),
+        },
         v6.address,
       );
       expect((await d6.waitFor((r) => r.msg.messageId === messageId)).msg.code).toBe(Code.CREATED);
@@ -212,7 +299,17 @@ describe('over IPv6', () => {
       const reading = v6.server.read('v6', { objectId: 3, instanceId: 0, resourceId: 0 });
       const get = await d6.waitFor((r) => r.msg.code === Method.GET);
       expect(get.from).toEqual(v6.address);
-      d6.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: get.msg.messageId, token: get.msg.token, options: [uintOption(Opt.CONTENT_FORMAT, 0)], payload: Buffer.from('ACME') }, v6.address);
+      d6.send(
+        {
+          type: MessageType.ACK,
+          code: Code.CONTENT,
+          messageId: get.msg.messageId,
+          token: get.msg.token,
+          options: [uintOption(Opt.CONTENT_FORMAT, 0)],
+          payload: Buffer.from('ACME'),
+        },
+        v6.address,
+      );
       expect((await reading).node).toMatchObject({ value: 'ACME' });
     } finally {
       await d6.close();

@@ -32,12 +32,24 @@ const STRATEGIES: ObserveStrategy[] = ['SINGLE', 'COMPOSITE_ALL', 'COMPOSITE_BY_
 const nameOf = (s: ObserveStrategy): string => `temperature-${s.toLowerCase()}`;
 const endpointOf = (s: ObserveStrategy): string => `profile-flow-${s.toLowerCase()}`;
 
-function profileDoc(strategy: ObserveStrategy, version: number, observe: string[], extraKeys: Record<string, string> = {}): string {
+function profileDoc(
+  strategy: ObserveStrategy,
+  version: number,
+  observe: string[],
+  extraKeys: Record<string, string> = {},
+): string {
   return JSON.stringify({
     name: nameOf(strategy),
     version,
     observeAttr: {
-      keyName: { '/3_1.1/0/0': 'manufacturer', '/3/0/9': 'batteryLevel', '/3/0/7': 'powerSourceVoltage', '/3303_1.1/0/5700': 'temperature', '/3303/0/5701': 'units', ...extraKeys },
+      keyName: {
+        '/3_1.1/0/0': 'manufacturer',
+        '/3/0/9': 'batteryLevel',
+        '/3/0/7': 'powerSourceVoltage',
+        '/3303_1.1/0/5700': 'temperature',
+        '/3303/0/5701': 'units',
+        ...extraKeys,
+      },
       attribute: ['/3/0/0', '/3303/0/5701'],
       telemetry: ['/3/0/9', '/3/0/7', '/3303/0/5700', ...Object.keys(extraKeys)],
       observe,
@@ -48,11 +60,21 @@ function profileDoc(strategy: ObserveStrategy, version: number, observe: string[
 }
 
 beforeAll(async () => {
-  srv = await startTestServer({ requestTimeoutMs: 15_000, transmission: { ackTimeoutMs: 2000, ackRandomFactor: 1.5, maxRetransmit: 4 } });
+  srv = await startTestServer({
+    requestTimeoutMs: 15_000,
+    transmission: { ackTimeoutMs: 2000, ackRandomFactor: 1.5, maxRetransmit: 4 },
+  });
   dir = await mkdtemp(join(tmpdir(), 'profile-flow-'));
-  for (const s of STRATEGIES) await writeFile(join(dir, `${nameOf(s)}.json`), profileDoc(s, 1, ['/3303/0/5700', '/3/0/9']));
+  for (const s of STRATEGIES)
+    await writeFile(join(dir, `${nameOf(s)}.json`), profileDoc(s, 1, ['/3303/0/5700', '/3/0/9']));
   registry = new ProfileRegistry();
-  source = new ProfileDirSource({ dir, registry, debounceMs: 20, rescanMs: 0, onError: (e, ctx) => failures.push(`${ctx}: ${String(e)}`) });
+  source = new ProfileDirSource({
+    dir,
+    registry,
+    debounceMs: 20,
+    rescanMs: 0,
+    onError: (e, ctx) => failures.push(`${ctx}: ${String(e)}`),
+  });
   await source.start();
   const rules = STRATEGIES.map((s) => ({ pattern: endpointOf(s), profile: nameOf(s) }));
   const assigner = new ProfileAssigner({ store: new MemoryProvisioningStore(), rules });
@@ -72,12 +94,20 @@ afterAll(async () => {
 });
 
 const observationsOf = async (ep: string): Promise<Array<[string, string[]]>> =>
-  (await srv.server.listObservations(ep)).map((o): [string, string[]] => [o.kind, [...o.paths].sort()]).sort((a, b) => a[1].join().localeCompare(b[1].join()));
+  (await srv.server.listObservations(ep))
+    .map((o): [string, string[]] => [o.kind, [...o.paths].sort()])
+    .sort((a, b) => a[1].join().localeCompare(b[1].join()));
 
 const EXPECTED_OBSERVATIONS: Record<ObserveStrategy, Array<[string, string[]]>> = {
-  SINGLE: [['single', ['/3/0/9']], ['single', ['/3303/0/5700']]],
+  SINGLE: [
+    ['single', ['/3/0/9']],
+    ['single', ['/3303/0/5700']],
+  ],
   COMPOSITE_ALL: [['composite', ['/3/0/9', '/3303/0/5700']]],
-  COMPOSITE_BY_OBJECT: [['composite', ['/3/0/9']], ['composite', ['/3303/0/5700']]],
+  COMPOSITE_BY_OBJECT: [
+    ['composite', ['/3/0/9']],
+    ['composite', ['/3303/0/5700']],
+  ],
 };
 
 describe.each(STRATEGIES)('a Leshan client under a %s profile', (strategy) => {
@@ -100,14 +130,26 @@ describe.each(STRATEGIES)('a Leshan client under a %s profile', (strategy) => {
     const telemetry = read.find((v) => v.topic === 'telemetry');
     expect(telemetry?.profile).toBe(nameOf(strategy));
     expect(telemetry?.source.paths).toEqual(['/3/0/0', '/3303/0/5701', '/3/0/9', '/3/0/7', '/3303/0/5700']); // one Read-Composite
-    expect(telemetry?.values).toEqual({ batteryLevel: 87, powerSourceVoltage: { '0': 3800, '1': 5000 }, temperature: expect.any(Number) });
+    expect(telemetry?.values).toEqual({
+      batteryLevel: 87,
+      powerSourceVoltage: { '0': 3800, '1': 5000 },
+      temperature: expect.any(Number),
+    });
     expect(telemetry?.types).toEqual({ batteryLevel: 'INTEGER', powerSourceVoltage: 'INTEGER', temperature: 'FLOAT' });
-    expect(read.find((v) => v.topic === 'attributes')?.values).toEqual({ manufacturer: 'Leshan Test Devices', units: 'Cel' });
+    expect(read.find((v) => v.topic === 'attributes')?.values).toEqual({
+      manufacturer: 'Leshan Test Devices',
+      units: 'Cel',
+    });
   });
 
   it('writes the notification attributes and establishes the observations of the strategy', async () => {
     const applied = events.find((e) => e.endpoint === ep && e.event.type === 'profile-applied')?.event;
-    expect(applied).toMatchObject({ type: 'profile-applied', strategy, attributesWritten: 1, observationsEstablished: EXPECTED_OBSERVATIONS[strategy].length });
+    expect(applied).toMatchObject({
+      type: 'profile-applied',
+      strategy,
+      attributesWritten: 1,
+      observationsEstablished: EXPECTED_OBSERVATIONS[strategy].length,
+    });
     const discovered = await srv.server.discover(ep, parsePath('/3303/0/5700'));
     expect(discovered.links?.find((l) => l.uri === '/3303/0/5700')?.params).toMatchObject({ pmin: '0', pmax: '30' });
     expect(await observationsOf(ep)).toEqual(EXPECTED_OBSERVATIONS[strategy]);
@@ -115,7 +157,9 @@ describe.each(STRATEGIES)('a Leshan client under a %s profile', (strategy) => {
   });
 
   it('publishes notifications as telemetry under the profile keys', async () => {
-    const n = await publisher.waitFor((v) => v.endpoint === ep && v.source.op === 'notify' && typeof v.values['temperature'] === 'number');
+    const n = await publisher.waitFor(
+      (v) => v.endpoint === ep && v.source.op === 'notify' && typeof v.values['temperature'] === 'number',
+    );
     expect(n.topic).toBe('telemetry');
     expect(n.profile).toBe(nameOf(strategy));
     expect(n.types?.['temperature']).toBe('FLOAT');
@@ -130,15 +174,27 @@ describe.each(STRATEGIES)('a Leshan client under a %s profile', (strategy) => {
       });
     });
     // Observe the whole temperature instance instead of its sensor value; name the max measured value.
-    await writeFile(join(dir, `${nameOf(strategy)}.json`), profileDoc(strategy, 2, ['/3303/0', '/3/0/9'], { '/3303/0/5602': 'maxTemperature' }));
+    await writeFile(
+      join(dir, `${nameOf(strategy)}.json`),
+      profileDoc(strategy, 2, ['/3303/0', '/3/0/9'], { '/3303/0/5602': 'maxTemperature' }),
+    );
     await changed;
     await flow.idle();
     const observations = await observationsOf(ep);
     expect(observations.flatMap(([, paths]) => paths)).not.toContain('/3303/0/5700');
     expect(observations.flatMap(([, paths]) => paths)).toContain('/3303/0');
-    expect(events.filter((e) => e.endpoint === ep && e.event.type === 'profile-applied').at(-1)?.event).toMatchObject({ reason: 'profile-changed', attributesWritten: 0 });
-    const n = await publisher.waitFor((v) => v.endpoint === ep && v.source.op === 'notify' && v.source.paths.includes('/3303/0'));
-    expect(n.values).toMatchObject({ temperature: expect.any(Number), maxTemperature: expect.any(Number), '/3303/0/5601': expect.any(Number) });
+    expect(events.filter((e) => e.endpoint === ep && e.event.type === 'profile-applied').at(-1)?.event).toMatchObject({
+      reason: 'profile-changed',
+      attributesWritten: 0,
+    });
+    const n = await publisher.waitFor(
+      (v) => v.endpoint === ep && v.source.op === 'notify' && v.source.paths.includes('/3303/0'),
+    );
+    expect(n.values).toMatchObject({
+      temperature: expect.any(Number),
+      maxTemperature: expect.any(Number),
+      '/3303/0/5601': expect.any(Number),
+    });
     expect(failures).toEqual([]);
   });
 });

@@ -22,8 +22,20 @@ async function closedPort(): Promise<number> {
 }
 
 const reg: Registration = {
-  id: 'r1', endpoint: 'dev-down', address: '192.0.2.1', port: 5683, lifetime: 60, lwm2mVersion: '1.1', binding: 'U', queueMode: false,
-  rootPath: '/', objects: [], objectLinks: '', registeredAt: 1, lastUpdate: 1, expiresAt: 60_001,
+  id: 'r1',
+  endpoint: 'dev-down',
+  address: '192.0.2.1',
+  port: 5683,
+  lifetime: 60,
+  lwm2mVersion: '1.1',
+  binding: 'U',
+  queueMode: false,
+  rootPath: '/',
+  objects: [],
+  objectLinks: '',
+  registeredAt: 1,
+  lastUpdate: 1,
+  expiresAt: 60_001,
 };
 
 function operations(s: RedisStores): Array<[string, () => Promise<unknown>]> {
@@ -38,7 +50,18 @@ function operations(s: RedisStores): Array<[string, () => Promise<unknown>]> {
     ['count', () => s.registrations.count()],
     ['list', () => s.registrations.list(0, 10)],
     ['getByToken', () => s.observations.getByToken('00')],
-    ['add', () => s.observations.add({ token: '00', registrationId: 'r1', endpoint: 'dev-down', kind: 'single', paths: ['/3/0/9'], createdAt: 1 })],
+    [
+      'add',
+      () =>
+        s.observations.add({
+          token: '00',
+          registrationId: 'r1',
+          endpoint: 'dev-down',
+          kind: 'single',
+          paths: ['/3/0/9'],
+          createdAt: 1,
+        }),
+    ],
     ['remove', () => s.observations.remove('00')],
     ['listByRegistration', () => s.observations.listByRegistration('r1')],
     ['removeByRegistration', () => s.observations.removeByRegistration('r1')],
@@ -49,23 +72,42 @@ function operations(s: RedisStores): Array<[string, () => Promise<unknown>]> {
 async function failure(op: () => Promise<unknown>): Promise<string> {
   return op().then(
     () => 'resolved',
-    (e: unknown) => (e instanceof StoreUnavailableError ? `${e.name} ${e.code} retriable=${e.retriable}` : `other: ${String(e)}`),
+    (e: unknown) =>
+      e instanceof StoreUnavailableError ? `${e.name} ${e.code} retriable=${e.retriable}` : `other: ${String(e)}`,
   );
 }
 const UNAVAILABLE = 'StoreUnavailableError STORE_UNAVAILABLE retriable=true';
 
 describe('Redis unavailable', () => {
   it('fails every operation with StoreUnavailableError when Redis cannot be reached', async () => {
-    const redis = new Redis({ host: '127.0.0.1', port: await closedPort(), maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, lazyConnect: true });
+    const redis = new Redis({
+      host: '127.0.0.1',
+      port: await closedPort(),
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+      lazyConnect: true,
+    });
     redis.on('error', () => undefined);
-    const stores = createRedisStores({ redis, keyPrefix: `t-${randomUUID()}`, instanceId: 'x', cacheTtlMs: 2000, cacheMax: 10 });
-    for (const [name, op] of operations(stores)) expect(`${name}: ${await failure(op)}`).toBe(`${name}: ${UNAVAILABLE}`);
+    const stores = createRedisStores({
+      redis,
+      keyPrefix: `t-${randomUUID()}`,
+      instanceId: 'x',
+      cacheTtlMs: 2000,
+      cacheMax: 10,
+    });
+    for (const [name, op] of operations(stores))
+      expect(`${name}: ${await failure(op)}`).toBe(`${name}: ${UNAVAILABLE}`);
     expect(stores.stats.errors).toBeGreaterThanOrEqual(operations(stores).length);
     redis.disconnect();
   });
 
   it('fails with StoreUnavailableError once a working connection is lost', async () => {
-    const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    const redis = new Redis(testRedisUrl(), {
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     redis.on('error', () => undefined);
     await new Promise((resolve) => redis.once('ready', resolve));
     const prefix = `t-${randomUUID()}`;
@@ -76,11 +118,14 @@ describe('Redis unavailable', () => {
     await cleanup.del(...found);
     await cleanup.quit();
     redis.disconnect();
-    for (const [name, op] of operations(stores)) expect(`${name}: ${await failure(op)}`).toBe(`${name}: ${UNAVAILABLE}`);
+    for (const [name, op] of operations(stores))
+      expect(`${name}: ${await failure(op)}`).toBe(`${name}: ${UNAVAILABLE}`);
   });
 
   it('tells a refusal from Redis (not retriable) from unavailability', () => {
-    const reply = Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), { name: 'ReplyError' });
+    const reply = Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), {
+      name: 'ReplyError',
+    });
     expect(storeError('getById', reply)).toBeInstanceOf(StoreError);
     const loading = Object.assign(new Error('LOADING Redis is loading the dataset in memory'), { name: 'ReplyError' });
     expect(storeError('getById', loading)).toBeInstanceOf(StoreUnavailableError);

@@ -33,7 +33,12 @@ let b: BridgeProcess | undefined;
 const clients: LeshanClientHandle[] = [];
 let profilesDir: string;
 /** Keys only the battery level and drops the rest: an RPC observation of anything else gives notification events. */
-const PROFILE = { name: 'cluster-drop', updatedAt: '2026-11-21T12:00:00Z', unmappedPaths: 'drop', observeAttr: { keyName: { '/3/0/9': 'battery' }, telemetry: ['/3/0/9'] } };
+const PROFILE = {
+  name: 'cluster-drop',
+  updatedAt: '2026-11-21T12:00:00Z',
+  unmappedPaths: 'drop',
+  observeAttr: { keyName: { '/3/0/9': 'battery' }, telemetry: ['/3/0/9'] },
+};
 
 const env = (instance: string): Record<string, string> =>
   realInfraEnv(`rpcc-${run}`, prefix, {
@@ -57,14 +62,31 @@ async function waitForGroupMembers(n: number): Promise<void> {
   }
 }
 
-async function request(endpoint: string, method: string, params: Record<string, unknown>, partition?: number, extra: Record<string, unknown> = {}): Promise<string> {
+async function request(
+  endpoint: string,
+  method: string,
+  params: Record<string, unknown>,
+  partition?: number,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const id = `req-${randomUUID()}`;
-  await producer.send({ topic: topics.requests, messages: [{ key: endpoint, value: JSON.stringify({ id, endpoint, method, params, ...extra }), ...(partition !== undefined ? { partition } : {}) }] });
+  await producer.send({
+    topic: topics.requests,
+    messages: [
+      {
+        key: endpoint,
+        value: JSON.stringify({ id, endpoint, method, params, ...extra }),
+        ...(partition !== undefined ? { partition } : {}),
+      },
+    ],
+  });
   return id;
 }
 
-const responseOf = (id: string, timeoutMs = 30_000): Promise<CollectedRecord> => records.waitFor((r) => r.topic === topics.responses && r.value.id === id, timeoutMs, `response ${id}`);
-const responsesOf = (id: string): CollectedRecord[] => records.records.filter((r) => r.topic === topics.responses && r.value.id === id);
+const responseOf = (id: string, timeoutMs = 30_000): Promise<CollectedRecord> =>
+  records.waitFor((r) => r.topic === topics.responses && r.value.id === id, timeoutMs, `response ${id}`);
+const responsesOf = (id: string): CollectedRecord[] =>
+  records.records.filter((r) => r.topic === topics.responses && r.value.id === id);
 
 async function leshan(endpoint: string, queueMode = false, tickMs = 60_000): Promise<LeshanClientHandle> {
   const c = await startLeshanClient({ serverPort: lb.port, endpoint, lifetime: 300, queueMode, tickMs });
@@ -79,7 +101,14 @@ beforeAll(async () => {
   kafka = new Kafka({ clientId: 'rpc-cluster-test', brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: topics.requests, numPartitions: PARTITIONS }, { topic: topics.responses }, { topic: topics.events }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [
+      { topic: topics.requests, numPartitions: PARTITIONS },
+      { topic: topics.responses },
+      { topic: topics.events },
+    ],
+    waitForLeaders: true,
+  });
   await admin.disconnect();
   producer = kafka.producer();
   await producer.connect();
@@ -101,18 +130,33 @@ afterAll(async () => {
 it('a request consumed by the instance that does not reach the device is run by the one that does', async () => {
   const ep = `cl-${run}-1`;
   await leshan(ep);
-  const takenBefore = [await bridgeMetric(a as BridgeProcess, 'lwm2m_rpc_requests_taken_total'), await bridgeMetric(b as BridgeProcess, 'lwm2m_rpc_requests_taken_total')];
+  const takenBefore = [
+    await bridgeMetric(a as BridgeProcess, 'lwm2m_rpc_requests_taken_total'),
+    await bridgeMetric(b as BridgeProcess, 'lwm2m_rpc_requests_taken_total'),
+  ];
   // One request on every partition: each instance owns some, so both take requests for this device.
   const ids = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => request(ep, 'Read', { id: '/3/0/0' }, p)));
-  for (const id of ids) expect((await responseOf(id)).value).toMatchObject({ id, endpoint: ep, method: 'Read', result: 'CONTENT', value: { '/3/0/0': expect.any(String) } });
-  const taken = [await bridgeMetric(a as BridgeProcess, 'lwm2m_rpc_requests_taken_total'), await bridgeMetric(b as BridgeProcess, 'lwm2m_rpc_requests_taken_total')];
+  for (const id of ids)
+    expect((await responseOf(id)).value).toMatchObject({
+      id,
+      endpoint: ep,
+      method: 'Read',
+      result: 'CONTENT',
+      value: { '/3/0/0': expect.any(String) },
+    });
+  const taken = [
+    await bridgeMetric(a as BridgeProcess, 'lwm2m_rpc_requests_taken_total'),
+    await bridgeMetric(b as BridgeProcess, 'lwm2m_rpc_requests_taken_total'),
+  ];
   expect(taken[0]).toBeGreaterThan(takenBefore[0] as number);
   expect(taken[1]).toBeGreaterThan(takenBefore[1] as number);
   // Every downlink to this device came from instance A, the one its traffic reaches.
   expect(new Set(lb.downlinks.map((d) => d.fromPort))).toEqual(new Set([(a as BridgeProcess).coapPort]));
   for (const id of ids) {
     expect(responsesOf(id)).toHaveLength(1);
-    const progress = records.records.filter((r) => r.topic === topics.events && (r.value.detail as { rpcId?: string } | undefined)?.rpcId === id).map((r) => r.value.type);
+    const progress = records.records
+      .filter((r) => r.topic === topics.events && (r.value.detail as { rpcId?: string } | undefined)?.rpcId === id)
+      .map((r) => r.value.type);
     expect(progress).toEqual(['rpc-queued', 'rpc-sent', 'rpc-delivered']);
   }
 });
@@ -122,7 +166,10 @@ it('malformed records are answered BAD_REQUEST naming the field, and the consume
     { value: 'not json at all', expectError: /JSON/ },
     { value: JSON.stringify({ id: 'bad-1', endpoint: 'x', method: 'Teleport', params: {} }), expectError: /method/ },
     { value: JSON.stringify({ id: 'bad-2', endpoint: 'x', method: 'Read', params: {} }), expectError: /params\.id/ },
-    { value: JSON.stringify({ id: 'bad-3', endpoint: 'x', method: 'Read', params: { id: '/3/0/0' }, timeoutMs: -5 }), expectError: /timeoutMs/ },
+    {
+      value: JSON.stringify({ id: 'bad-3', endpoint: 'x', method: 'Read', params: { id: '/3/0/0' }, timeoutMs: -5 }),
+      expectError: /timeoutMs/,
+    },
   ];
   await producer.send({ topic: topics.requests, messages: bad.map((m) => ({ key: `bad-${run}`, value: m.value })) });
   for (const id of ['bad-1', 'bad-2', 'bad-3']) {
@@ -130,7 +177,11 @@ it('malformed records are answered BAD_REQUEST naming the field, and the consume
     expect(r.value).toMatchObject({ id, result: 'BAD_REQUEST' });
     expect(String(r.value.error)).toMatch(bad.find((m) => m.value.includes(`"${id}"`))?.expectError ?? /./);
   }
-  const garbage = await records.waitFor((r) => r.topic === topics.responses && r.value.result === 'BAD_REQUEST' && /JSON/.test(String(r.value.error)), 30_000, 'response to the unreadable record');
+  const garbage = await records.waitFor(
+    (r) => r.topic === topics.responses && r.value.result === 'BAD_REQUEST' && /JSON/.test(String(r.value.error)),
+    30_000,
+    'response to the unreadable record',
+  );
   expect(garbage.value.id).toBe('');
   const unknown = await request(`nobody-${run}`, 'Read', { id: '/3/0/0' });
   expect((await responseOf(unknown)).value).toMatchObject({ result: 'NOT_REGISTERED', endpoint: `nobody-${run}` });
@@ -141,9 +192,20 @@ it('notifications of an observation created by RPC on a path the profile drops c
   await leshan(ep, false, 200);
   const id = await request(ep, 'Observe', { id: '/3303/0/5700' });
   expect((await responseOf(id)).value).toMatchObject({ result: 'CONTENT', types: { '/3303/0/5700': 'FLOAT' } });
-  const n = await records.waitFor((r) => r.topic === topics.events && r.key === ep && r.value.type === 'notification', 30_000, 'notification event');
-  expect(n.value.detail).toMatchObject({ paths: ['/3303/0/5700'], values: { '/3303/0/5700': expect.any(Number) }, types: { '/3303/0/5700': 'FLOAT' } });
-  expect((await responseOf(await request(ep, 'ObserveCancelAll', {}))).value).toMatchObject({ result: 'CONTENT', count: 1 });
+  const n = await records.waitFor(
+    (r) => r.topic === topics.events && r.key === ep && r.value.type === 'notification',
+    30_000,
+    'notification event',
+  );
+  expect(n.value.detail).toMatchObject({
+    paths: ['/3303/0/5700'],
+    values: { '/3303/0/5700': expect.any(Number) },
+    types: { '/3303/0/5700': 'FLOAT' },
+  });
+  expect((await responseOf(await request(ep, 'ObserveCancelAll', {}))).value).toMatchObject({
+    result: 'CONTENT',
+    count: 1,
+  });
 });
 
 it('a queue-mode client (Leshan -q) gets its held request when it wakes', async () => {
@@ -152,14 +214,27 @@ it('a queue-mode client (Leshan -q) gets its held request when it wakes', async 
   // Let its awake window pass: the device is asleep from the bridge's point of view.
   await new Promise((resolve) => setTimeout(resolve, AWAKE_MS + 500));
   const id = await request(ep, 'Read', { id: '/3/0/9' });
-  await records.waitFor((r) => r.topic === topics.events && r.value.type === 'rpc-queued' && (r.value.detail as { rpcId: string }).rpcId === id, 30_000, 'rpc-queued');
+  await records.waitFor(
+    (r) =>
+      r.topic === topics.events && r.value.type === 'rpc-queued' && (r.value.detail as { rpcId: string }).rpcId === id,
+    30_000,
+    'rpc-queued',
+  );
   await new Promise((resolve) => setTimeout(resolve, 1000));
   expect(responsesOf(id)).toEqual([]);
-  const view = (await (await fetch(`http://127.0.0.1:${(b as BridgeProcess).httpPort}/devices/${ep}`, { headers: { authorization: 'Bearer secret' } })).json()) as { rpc: { id: string; running: boolean }[] };
+  const view = (await (
+    await fetch(`http://127.0.0.1:${(b as BridgeProcess).httpPort}/devices/${ep}`, {
+      headers: { authorization: 'Bearer secret' },
+    })
+  ).json()) as { rpc: { id: string; running: boolean }[] };
   expect(view.rpc.map((p) => p.id)).toEqual([id]);
   c.send('update');
   await c.waitFor(/^UPDATED$/, 30_000);
-  expect((await responseOf(id)).value).toMatchObject({ id, result: 'CONTENT', value: { '/3/0/9': expect.any(Number) } });
+  expect((await responseOf(id)).value).toMatchObject({
+    id,
+    result: 'CONTENT',
+    value: { '/3/0/9': expect.any(Number) },
+  });
   expect(responsesOf(id)).toHaveLength(1);
 });
 

@@ -21,7 +21,12 @@ let profilesDir: string;
 const PROFILE = {
   name: 'rpc-test',
   observeAttr: {
-    keyName: { '/3_1.2/0/9': 'batteryLevel', '/3_1.2/0/15': 'timezone', '/3303_1.1/0/5700': 'temperature', '/3_1.2/0/4': 'reboot' },
+    keyName: {
+      '/3_1.2/0/9': 'batteryLevel',
+      '/3_1.2/0/15': 'timezone',
+      '/3303_1.1/0/5700': 'temperature',
+      '/3_1.2/0/4': 'reboot',
+    },
     observe: [],
     attribute: [],
     telemetry: ['/3303_1.1/0/5700'],
@@ -30,8 +35,16 @@ const PROFILE = {
   observeStrategy: 'SINGLE',
 };
 
-async function rpc(method: string, params: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<RpcResponseRecord & { status: number }> {
-  const res = await fetch(`${base}/devices/${EP}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method, params, timeoutMs: 20_000, ...extra }) });
+async function rpc(
+  method: string,
+  params: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): Promise<RpcResponseRecord & { status: number }> {
+  const res = await fetch(`${base}/devices/${EP}/rpc`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ method, params, timeoutMs: 20_000, ...extra }),
+  });
   return { ...((await res.json()) as RpcResponseRecord), status: res.status };
 }
 
@@ -39,7 +52,15 @@ beforeAll(async () => {
   profilesDir = mkdtempSync(join(tmpdir(), 'rpc-profiles-'));
   writeFileSync(join(profilesDir, 'rpc-test.json'), JSON.stringify(PROFILE));
   app = await startApp(
-    loadConfig({ COAP_HOST: '127.0.0.1', COAP_PORT: '0', COAPS_PORT: '0', HTTP_PORT: '0', PROFILES_DIR: profilesDir, PROFILE_RULES: JSON.stringify([{ pattern: 'rpc-*', profile: 'rpc-test' }]), LWM2M_REQUEST_TIMEOUT_MS: '15000' }),
+    loadConfig({
+      COAP_HOST: '127.0.0.1',
+      COAP_PORT: '0',
+      COAPS_PORT: '0',
+      HTTP_PORT: '0',
+      PROFILES_DIR: profilesDir,
+      PROFILE_RULES: JSON.stringify([{ pattern: 'rpc-*', profile: 'rpc-test' }]),
+      LWM2M_REQUEST_TIMEOUT_MS: '15000',
+    }),
     createLogger('silent'),
   );
   base = `http://127.0.0.1:${app.httpPort}`;
@@ -56,7 +77,14 @@ afterAll(async () => {
 describe('RPC over the HTTP API against Leshan', () => {
   it('Read by id and by key gives typed values keyed by path', async () => {
     const byId = await rpc('Read', { id: '/3/0/9' });
-    expect(byId).toMatchObject({ status: 200, endpoint: EP, method: 'Read', result: 'CONTENT', value: { '/3/0/9': 87 }, types: { '/3/0/9': 'INTEGER' } });
+    expect(byId).toMatchObject({
+      status: 200,
+      endpoint: EP,
+      method: 'Read',
+      result: 'CONTENT',
+      value: { '/3/0/9': 87 },
+      types: { '/3/0/9': 'INTEGER' },
+    });
     const byKey = await rpc('Read', { key: 'batteryLevel' });
     expect(byKey).toMatchObject({ result: 'CONTENT', value: { '/3/0/9': 87 } });
     const inst = await rpc('Read', { id: '/3/0' }, { params: { id: '/3/0', contentFormat: 'SENML_JSON' } });
@@ -85,17 +113,26 @@ describe('RPC over the HTTP API against Leshan', () => {
     expect(d.links?.map((l) => l.path)).toEqual(expect.arrayContaining(['/3/0', '/3/0/9']));
     const all = await rpc('DiscoverAll');
     expect(all.result).toBe('CONTENT');
-    expect(all.links).toEqual(expect.arrayContaining([{ path: '/3', attributes: { ver: '1.2' } }, { path: '/3303/0' }]));
+    expect(all.links).toEqual(
+      expect.arrayContaining([{ path: '/3', attributes: { ver: '1.2' } }, { path: '/3303/0' }]),
+    );
   });
 
   it('WriteReplace by key, WriteUpdate on an instance, WriteComposite, each read back', async () => {
     expect((await rpc('WriteReplace', { key: 'timezone', value: 'Europe/Paris' })).result).toBe('CHANGED');
     await client.waitFor(/^WRITTEN \/3\/0\/15 Europe\/Paris/);
     expect((await rpc('Read', { id: '/3/0/15' })).value).toEqual({ '/3/0/15': 'Europe/Paris' });
-    expect((await rpc('WriteUpdate', { id: '/3/0', value: { '14': '+03:00', '15': 'Europe/Moscow' } })).result).toBe('CHANGED');
+    expect((await rpc('WriteUpdate', { id: '/3/0', value: { '14': '+03:00', '15': 'Europe/Moscow' } })).result).toBe(
+      'CHANGED',
+    );
     expect((await rpc('Read', { id: '/3/0/14' })).value).toEqual({ '/3/0/14': '+03:00' });
-    expect((await rpc('WriteComposite', { nodes: { '/3/0/14': '+04:00', timezone: 'Asia/Dubai' } })).result).toBe('CHANGED');
-    expect((await rpc('ReadComposite', { ids: ['/3/0/14', '/3/0/15'] })).value).toEqual({ '/3/0/14': '+04:00', '/3/0/15': 'Asia/Dubai' });
+    expect((await rpc('WriteComposite', { nodes: { '/3/0/14': '+04:00', timezone: 'Asia/Dubai' } })).result).toBe(
+      'CHANGED',
+    );
+    expect((await rpc('ReadComposite', { ids: ['/3/0/14', '/3/0/15'] })).value).toEqual({
+      '/3/0/14': '+04:00',
+      '/3/0/15': 'Asia/Dubai',
+    });
   });
 
   it('a value of the wrong type is refused before anything is sent, naming the path', async () => {
@@ -105,7 +142,9 @@ describe('RPC over the HTTP API against Leshan', () => {
   });
 
   it('WriteAttributes, then Discover shows them', async () => {
-    expect((await rpc('WriteAttributes', { id: '/3303/0/5700', attributes: { pmin: 1, pmax: 30 } })).result).toBe('CHANGED');
+    expect((await rpc('WriteAttributes', { id: '/3303/0/5700', attributes: { pmin: 1, pmax: 30 } })).result).toBe(
+      'CHANGED',
+    );
     const d = await rpc('Discover', { id: '/3303/0/5700' });
     expect(d.links?.[0]).toMatchObject({ path: '/3303/0/5700', attributes: { pmin: 1, pmax: 30 } });
   });
@@ -131,10 +170,16 @@ describe('RPC over the HTTP API against Leshan', () => {
     expect(oc.result).toBe('CONTENT');
     expect(Object.keys(oc.value ?? {}).sort()).toEqual(['/3/0/10', '/3/0/9']);
     const all = await rpc('ObserveReadAll');
-    expect(all.observations?.map((x) => `${x.kind}:${x.paths.join(',')}`).sort()).toEqual(['composite:/3/0/9,/3/0/10', 'single:/3303/0/5700']);
+    expect(all.observations?.map((x) => `${x.kind}:${x.paths.join(',')}`).sort()).toEqual([
+      'composite:/3/0/9,/3/0/10',
+      'single:/3303/0/5700',
+    ]);
     expect(await rpc('ObserveCancel', { id: '/3303/0/5700' })).toMatchObject({ result: 'CONTENT', count: 1 });
     expect(await rpc('ObserveCancel', { id: '/3303/0/5700' })).toMatchObject({ result: 'NOT_FOUND', count: 0 });
-    expect(await rpc('ObserveCompositeCancel', { ids: ['/3/0/10', '/3/0/9'] })).toMatchObject({ result: 'CONTENT', count: 1 });
+    expect(await rpc('ObserveCompositeCancel', { ids: ['/3/0/10', '/3/0/9'] })).toMatchObject({
+      result: 'CONTENT',
+      count: 1,
+    });
     await rpc('Observe', { id: '/3/0/9' });
     await rpc('Observe', { id: '/3/0/10' });
     expect(await rpc('ObserveCancelAll')).toMatchObject({ result: 'CONTENT', count: 2 });
@@ -149,10 +194,16 @@ describe('RPC over the HTTP API against Leshan', () => {
     expect(badMethod.status).toBe(400);
     expect(badMethod.error).toMatch(/^method: "Reboot" is not one of Read, /);
     const unknownKey = await rpc('Read', { key: 'nope' });
-    expect(unknownKey).toMatchObject({ result: 'BAD_REQUEST', error: 'params.key: "nope" is not a key of profile rpc-test' });
+    expect(unknownKey).toMatchObject({
+      result: 'BAD_REQUEST',
+      error: 'params.key: "nope" is not a key of profile rpc-test',
+    });
     const unknownField = await rpc('Read', { id: '/3/0/9', path: '/3/0/9' });
     expect(unknownField.error).toBe('params: unknown field(s) path');
-    const res = await fetch(`${base}/devices/nobody/rpc`, { method: 'POST', body: JSON.stringify({ method: 'Read', params: { id: '/3/0/9' } }) });
+    const res = await fetch(`${base}/devices/nobody/rpc`, {
+      method: 'POST',
+      body: JSON.stringify({ method: 'Read', params: { id: '/3/0/9' } }),
+    });
     expect(await res.json()).toMatchObject({ endpoint: 'nobody', result: 'NOT_REGISTERED' });
     const notJson = await fetch(`${base}/devices/${EP}/rpc`, { method: 'POST', body: '{"method":' });
     expect(notJson.status).toBe(400);
@@ -175,7 +226,9 @@ describe('RPC over the HTTP API against Leshan', () => {
     const body = (await res.json()) as { registration: { endpoint: string }; observations: unknown[]; rpc: unknown[] };
     expect(body.registration.endpoint).toBe(EP);
     expect(body.rpc).toEqual([]);
-    const filtered = (await (await fetch(`${base}/devices?endpoint=rpc-*&queueMode=false`)).json()) as { items: Array<{ endpoint: string }> };
+    const filtered = (await (await fetch(`${base}/devices?endpoint=rpc-*&queueMode=false`)).json()) as {
+      items: Array<{ endpoint: string }>;
+    };
     expect(filtered.items.map((d) => d.endpoint)).toEqual([EP]);
     const none = (await (await fetch(`${base}/devices?endpoint=other-*`)).json()) as { items: unknown[] };
     expect(none.items).toEqual([]);

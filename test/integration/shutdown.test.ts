@@ -20,7 +20,13 @@ const prefix = `shut-${run}.`;
 const BUDGET_MS = 3000;
 const DRAIN_MS = 800;
 const env = (instance: string): Record<string, string> =>
-  realInfraEnv(`shut-${run}`, prefix, { INSTANCE_ID: instance, SHUTDOWN_TIMEOUT_MS: String(BUDGET_MS), SHUTDOWN_DRAIN_MS: String(DRAIN_MS), INSTANCE_HEARTBEAT_MS: '300', KAFKA_RPC_GROUP_ID: `shut-${run}` });
+  realInfraEnv(`shut-${run}`, prefix, {
+    INSTANCE_ID: instance,
+    SHUTDOWN_TIMEOUT_MS: String(BUDGET_MS),
+    SHUTDOWN_DRAIN_MS: String(DRAIN_MS),
+    INSTANCE_HEARTBEAT_MS: '300',
+    KAFKA_RPC_GROUP_ID: `shut-${run}`,
+  });
 
 let a: BridgeProcess | undefined;
 let b: BridgeProcess | undefined;
@@ -44,7 +50,17 @@ const at = (bridge: BridgeProcess) => ({ address: '127.0.0.1', port: bridge.coap
 async function post(bridge: BridgeProcess, path: string[], query: string[], payload: string): Promise<Received> {
   const messageId = mid++;
   const token = Buffer.from([0x5a, messageId]);
-  dev.send({ type: MessageType.CON, code: Method.POST, messageId, token, options: [...pathOptions(path, query), uintOption(Opt.CONTENT_FORMAT, 40)], payload: Buffer.from(payload) }, at(bridge));
+  dev.send(
+    {
+      type: MessageType.CON,
+      code: Method.POST,
+      messageId,
+      token,
+      options: [...pathOptions(path, query), uintOption(Opt.CONTENT_FORMAT, 40)],
+      payload: Buffer.from(payload),
+    },
+    at(bridge),
+  );
   return dev.waitFor((r) => r.msg.type === MessageType.ACK && r.msg.messageId === messageId, 10_000);
 }
 
@@ -93,7 +109,17 @@ it('exits within SHUTDOWN_TIMEOUT_MS with an RPC in flight, and the request is h
   const updated = await post(b, location, [], '');
   expect(updated.msg.code).toBe(Code.CHANGED);
   const again = await dev.waitFor((r) => r.msg.code === Method.GET && r.from.port === b?.coapPort, 10_000);
-  dev.send({ type: MessageType.ACK, code: Code.CONTENT, messageId: again.msg.messageId, token: again.msg.token, options: [uintOption(Opt.CONTENT_FORMAT, 0)], payload: Buffer.from('87') }, at(b));
+  dev.send(
+    {
+      type: MessageType.ACK,
+      code: Code.CONTENT,
+      messageId: again.msg.messageId,
+      token: again.msg.token,
+      options: [uintOption(Opt.CONTENT_FORMAT, 0)],
+      payload: Buffer.from('87'),
+    },
+    at(b),
+  );
   const response = await records.waitFor((r) => r.value.id === body.id, 15_000, `response ${body.id}`);
   expect(response.value).toMatchObject({ id: body.id, endpoint: ep, result: 'CONTENT' });
   await dev.expectSilence(500);

@@ -28,8 +28,15 @@ async function client(type: 'udp4' | 'udp6' = 'udp4'): Promise<Client> {
   return { socket, received };
 }
 
-async function transport(opts: { host?: string; port?: number; script?: string; onError?: (err: Error) => void } = {}): Promise<SocketThreadTransport> {
-  const t = await SocketThreadTransport.bind({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, ...(opts.script !== undefined ? { script: opts.script } : {}), ...(opts.onError !== undefined ? { onError: opts.onError } : {}) });
+async function transport(
+  opts: { host?: string; port?: number; script?: string; onError?: (err: Error) => void } = {},
+): Promise<SocketThreadTransport> {
+  const t = await SocketThreadTransport.bind({
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port ?? 0,
+    ...(opts.script !== undefined ? { script: opts.script } : {}),
+    ...(opts.onError !== undefined ? { onError: opts.onError } : {}),
+  });
   open.push(t);
   return t;
 }
@@ -57,7 +64,9 @@ describe('UDP socket on its own thread', () => {
       await until(`the answers to burst ${i / 100}`, () => (c.received.length >= i + 100 ? true : undefined));
     }
     expect(got.map((g) => g.data.toString())).toEqual(Array.from({ length: count }, (_, i) => `m${i}`));
-    expect(new Set(got.map((g) => `${g.peer.address}:${g.peer.port}`))).toEqual(new Set([`127.0.0.1:${c.socket.address().port}`]));
+    expect(new Set(got.map((g) => `${g.peer.address}:${g.peer.port}`))).toEqual(
+      new Set([`127.0.0.1:${c.socket.address().port}`]),
+    );
     // Loopback keeps order, and so does each crossing between the threads.
     expect(c.received.map((r) => r.data.toString())).toEqual(Array.from({ length: count }, (_, i) => `re:m${i}`));
     expect(c.received.every((r) => r.from.port === t.local().port)).toBe(true);
@@ -157,12 +166,19 @@ describe('UDP socket on its own thread', () => {
       t.send(Buffer.from('after'), last as Peer);
       // A datagram that arrives before the new thread has bound the port is lost, as UDP loses it:
       // the device sends again (here every 100 ms) until it is answered.
-      await until('an answer from the new thread', () => {
-        if (c.received.some((r) => r.data.toString() === 're:two')) return true;
-        c.socket.send(Buffer.from('two'), port, '127.0.0.1');
-        return undefined;
-      }, 10_000, 100);
-      await until('the datagram sent while the thread was down', () => (c.received.some((r) => r.data.toString() === 'after') ? true : undefined));
+      await until(
+        'an answer from the new thread',
+        () => {
+          if (c.received.some((r) => r.data.toString() === 're:two')) return true;
+          c.socket.send(Buffer.from('two'), port, '127.0.0.1');
+          return undefined;
+        },
+        10_000,
+        100,
+      );
+      await until('the datagram sent while the thread was down', () =>
+        c.received.some((r) => r.data.toString() === 'after') ? true : undefined,
+      );
       expect(t.local().port).toBe(port);
       expect(new Set(c.received.map((r) => r.data.toString()))).toEqual(new Set(['re:one', 'after', 're:two']));
       expect(errors.some((e) => e.includes(`port ${port}`))).toBe(true);

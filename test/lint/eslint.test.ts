@@ -3,7 +3,12 @@ import { runTool } from './run-tool';
 
 interface EslintResult {
   readonly filePath: string;
-  readonly messages: readonly { readonly line: number; readonly ruleId: string | null; readonly message: string; readonly severity: number }[];
+  readonly messages: readonly {
+    readonly line: number;
+    readonly ruleId: string | null;
+    readonly message: string;
+    readonly severity: number;
+  }[];
 }
 
 describe('eslint', () => {
@@ -12,7 +17,9 @@ describe('eslint', () => {
     if (r.stdout.trim() === '') throw new Error(`eslint printed no report (status ${r.status}): ${r.stderr}`);
     const results = JSON.parse(r.stdout) as EslintResult[];
     expect(results.length).toBeGreaterThan(300);
-    const problems = results.flatMap((f) => f.messages.map((m) => `${f.filePath}:${m.line} ${m.ruleId ?? 'parse'}: ${m.message}`));
+    const problems = results.flatMap((f) =>
+      f.messages.map((m) => `${f.filePath}:${m.line} ${m.ruleId ?? 'parse'}: ${m.message}`),
+    );
     expect(problems).toEqual([]);
   });
 });

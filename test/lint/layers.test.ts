@@ -32,9 +32,16 @@ describe('layers', () => {
   });
 
   it('places every folder of src/ in a layer (a folder in none would be checked in neither direction)', () => {
-    const config = createRequire(__filename)(join(REPO_ROOT, '.dependency-cruiser.cjs')) as { forbidden: readonly { name: string }[] };
-    const layered = config.forbidden.map((r) => r.name).filter((n) => n.startsWith('layer-')).map((n) => n.slice('layer-'.length));
-    const folders = readdirSync(join(REPO_ROOT, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const config = createRequire(__filename)(join(REPO_ROOT, '.dependency-cruiser.cjs')) as {
+      forbidden: readonly { name: string }[];
+    };
+    const layered = config.forbidden
+      .map((r) => r.name)
+      .filter((n) => n.startsWith('layer-'))
+      .map((n) => n.slice('layer-'.length));
+    const folders = readdirSync(join(REPO_ROOT, 'src'), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(folders.filter((f) => !layered.includes(f))).toEqual([]);
     expect(layered.filter((f) => !folders.includes(f))).toEqual([]);
   });
@@ -49,7 +56,10 @@ describe('layers', () => {
         'src/coap/b.ts': "import { a } from './a';\nexport const b = () => a;\n",
         'src/lwm2m/codec.ts': "import { fixture } from '../../test/support/fixture';\nexport const codec = fixture;\n",
         'test/support/fixture.ts': 'export const fixture = 2;\n',
-        'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'commonjs', strict: true }, include: ['src/**/*.ts', 'test/**/*.ts'] }),
+        'tsconfig.json': JSON.stringify({
+          compilerOptions: { module: 'commonjs', strict: true },
+          include: ['src/**/*.ts', 'test/**/*.ts'],
+        }),
       };
       for (const [file, text] of Object.entries(files)) {
         mkdirSync(dirname(join(dir, file)), { recursive: true });

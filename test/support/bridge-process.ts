@@ -28,7 +28,11 @@ const MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
  * The environment of a bridge on the test Redis and Kafka, every port free (0) on loopback, the
  * HTTP API behind the token "secret"; `extra` adds or overrides variables.
  */
-export function realInfraEnv(redisKeyPrefix: string, kafkaTopicPrefix: string, extra: Record<string, string> = {}): Record<string, string> {
+export function realInfraEnv(
+  redisKeyPrefix: string,
+  kafkaTopicPrefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     COAP_HOST: '127.0.0.1',
     COAP_PORT: '0',
@@ -59,22 +63,37 @@ export interface BridgeProcessOptions {
   readonly netns?: string;
 }
 
-export async function startBridgeProcess(env: Record<string, string>, options: number | BridgeProcessOptions = {}): Promise<BridgeProcess> {
+export async function startBridgeProcess(
+  env: Record<string, string>,
+  options: number | BridgeProcessOptions = {},
+): Promise<BridgeProcess> {
   const { timeoutMs = 30_000, netns } = typeof options === 'number' ? { timeoutMs: options } : options;
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
   // `ip netns exec` execs node: the child's pid is the bridge's, so kill() reaches it directly.
-  const [command, args] = netns !== undefined ? ['ip', ['netns', 'exec', netns, process.execPath, MAIN]] : [process.execPath, [MAIN]];
-  const child: ChildProcessWithoutNullStreams = spawn(command, args, { env: { ...process.env, LOG_LEVEL: 'info', COAPS_PORT: '0', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const [command, args] =
+    netns !== undefined ? ['ip', ['netns', 'exec', netns, process.execPath, MAIN]] : [process.execPath, [MAIN]];
+  const child: ChildProcessWithoutNullStreams = spawn(command, args, {
+    env: { ...process.env, LOG_LEVEL: 'info', COAPS_PORT: '0', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const listening = new Promise<{ coap: number; coaps: number | undefined; http: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bridge did not start within ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`bridge did not start within ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}\n${stderr}`)),
+      timeoutMs,
+    );
     createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line);
       if (!line.includes('"msg":"listening"')) return;
-      const parsed = JSON.parse(line) as { coap: { port: number }; coaps: { port: number } | null; http: { port: number } };
+      const parsed = JSON.parse(line) as {
+        coap: { port: number };
+        coaps: { port: number } | null;
+        http: { port: number };
+      };
       clearTimeout(timer);
       resolve({ coap: parsed.coap.port, coaps: parsed.coaps?.port, http: parsed.http.port });
     });

@@ -10,12 +10,26 @@ import type { ObjectModel, ObjectModelLookup, Operations, ResourceModel } from '
 import { instance, multi, single, type ObjectInstance } from '../../src/lwm2m/node';
 import type { ResourceType } from '../../src/lwm2m/value';
 
-function res(id: number, name: string, type: ResourceType, multiple = false, operations: Operations = 'R'): ResourceModel {
+function res(
+  id: number,
+  name: string,
+  type: ResourceType,
+  multiple = false,
+  operations: Operations = 'R',
+): ResourceModel {
   return { id, name, type, multiple, operations, mandatory: false };
 }
 
 function obj(id: number, name: string, multiple: boolean, resources: ResourceModel[], version = '1.0'): ObjectModel {
-  return { id, name, version, lwm2mVersion: '1.1', multiple, mandatory: false, resources: new Map(resources.map((r) => [r.id, r])) };
+  return {
+    id,
+    name,
+    version,
+    lwm2mVersion: '1.1',
+    multiple,
+    mandatory: false,
+    resources: new Map(resources.map((r) => [r.id, r])),
+  };
 }
 
 /** Resource ids of the synthetic all-types object 9000. */
@@ -85,7 +99,11 @@ const OBJECTS: ObjectModel[] = [
     res(5602, 'Max Measured Value', 'FLOAT'),
     res(5605, 'Reset Min and Max Measured Values', 'NONE', false, 'E'),
   ]),
-  obj(65, 'Objlnk example 65', true, [res(0, 'res0', 'OBJLNK', true), res(1, 'res1', 'STRING'), res(2, 'res2', 'INTEGER')]),
+  obj(65, 'Objlnk example 65', true, [
+    res(0, 'res0', 'OBJLNK', true),
+    res(1, 'res1', 'STRING'),
+    res(2, 'res2', 'INTEGER'),
+  ]),
   obj(66, 'Objlnk example 66', true, [res(0, 'res0', 'STRING'), res(1, 'res1', 'STRING'), res(2, 'res2', 'OBJLNK')]),
   obj(T.OBJECT, 'All types', true, [
     res(T.STRING, 'string', 'STRING', false, 'RW'),
@@ -132,9 +150,18 @@ export function deviceInstanceExample(): ObjectInstance {
     single(1, 'STRING', 'Lightweight M2M Client'),
     single(2, 'STRING', '345000123'),
     single(3, 'STRING', '1.0'),
-    multi(6, 'INTEGER', [[0, 1], [1, 5]]),
-    multi(7, 'INTEGER', [[0, 3800], [1, 5000]]),
-    multi(8, 'INTEGER', [[0, 125], [1, 900]]),
+    multi(6, 'INTEGER', [
+      [0, 1],
+      [1, 5],
+    ]),
+    multi(7, 'INTEGER', [
+      [0, 3800],
+      [1, 5000],
+    ]),
+    multi(8, 'INTEGER', [
+      [0, 125],
+      [1, 900],
+    ]),
     single(9, 'INTEGER', 100),
     single(10, 'INTEGER', 15),
     multi(11, 'INTEGER', [[0, 0]]),

@@ -8,7 +8,12 @@
 import { createECDH, randomBytes, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { chooseSuite, type CipherSuite } from '../../src/dtls/cipher-suites';
 import { CertificateType, ExtensionType, encodeExtensions } from '../../src/dtls/handshake/extensions';
-import { encodeHandshake, fragmentHandshake, HandshakeType, parseHandshakeFragments } from '../../src/dtls/handshake/header';
+import {
+  encodeHandshake,
+  fragmentHandshake,
+  HandshakeType,
+  parseHandshakeFragments,
+} from '../../src/dtls/handshake/header';
 import { finishedVerifyData, masterSecret, pskPreMaster, sha256 } from '../../src/dtls/prf';
 import { ContentType, DTLS_1_2, encodeRecord, parseRecords, type DtlsRecord } from '../../src/dtls/record';
 import { deriveKeys, RecordProtection } from '../../src/dtls/record-protection';
@@ -67,23 +72,51 @@ export class ScriptedPskClient {
   clientHello(): Buffer {
     const exts: Array<[number, Buffer]> = [];
     if (this.o.extendedMasterSecret !== false) exts.push([ExtensionType.EXTENDED_MASTER_SECRET, Buffer.alloc(0)]);
-    if (this.ownCid !== undefined) exts.push([ExtensionType.CONNECTION_ID, new WireWriter().vector(1, this.ownCid).toBuffer()]);
-    if (this.o.maxFragmentLength !== undefined) exts.push([ExtensionType.MAX_FRAGMENT_LENGTH, Buffer.from([this.o.maxFragmentLength])]);
+    if (this.ownCid !== undefined)
+      exts.push([ExtensionType.CONNECTION_ID, new WireWriter().vector(1, this.ownCid).toBuffer()]);
+    if (this.o.maxFragmentLength !== undefined)
+      exts.push([ExtensionType.MAX_FRAGMENT_LENGTH, Buffer.from([this.o.maxFragmentLength])]);
     if (this.o.rpk !== undefined) {
-      exts.push([ExtensionType.SUPPORTED_GROUPS, new WireWriter().vector(2, new WireWriter().u16(23).toBuffer()).toBuffer()]);
+      exts.push([
+        ExtensionType.SUPPORTED_GROUPS,
+        new WireWriter().vector(2, new WireWriter().u16(23).toBuffer()).toBuffer(),
+      ]);
       exts.push([ExtensionType.EC_POINT_FORMATS, new WireWriter().vector(1, Buffer.from([0])).toBuffer()]);
-      exts.push([ExtensionType.SIGNATURE_ALGORITHMS, new WireWriter().vector(2, new WireWriter().u16(0x0403).toBuffer()).toBuffer()]);
-      exts.push([ExtensionType.CLIENT_CERTIFICATE_TYPE, new WireWriter().vector(1, Buffer.from([CertificateType.RAW_PUBLIC_KEY])).toBuffer()]);
-      exts.push([ExtensionType.SERVER_CERTIFICATE_TYPE, new WireWriter().vector(1, Buffer.from([CertificateType.RAW_PUBLIC_KEY])).toBuffer()]);
+      exts.push([
+        ExtensionType.SIGNATURE_ALGORITHMS,
+        new WireWriter().vector(2, new WireWriter().u16(0x0403).toBuffer()).toBuffer(),
+      ]);
+      exts.push([
+        ExtensionType.CLIENT_CERTIFICATE_TYPE,
+        new WireWriter().vector(1, Buffer.from([CertificateType.RAW_PUBLIC_KEY])).toBuffer(),
+      ]);
+      exts.push([
+        ExtensionType.SERVER_CERTIFICATE_TYPE,
+        new WireWriter().vector(1, Buffer.from([CertificateType.RAW_PUBLIC_KEY])).toBuffer(),
+      ]);
     }
     const suites = new WireWriter();
     for (const s of this.o.suites ?? (this.o.rpk !== undefined ? [0xc0ae] : [0xc0a8, 0x00a8, 0x00ae])) suites.u16(s);
-    const body = new WireWriter().u16(DTLS_1_2).bytes(this.random).vector(1, Buffer.alloc(0)).vector(1, this.cookie).vector(2, suites.toBuffer()).vector(1, Buffer.from([0])).bytes(encodeExtensions(exts)).toBuffer();
+    const body = new WireWriter()
+      .u16(DTLS_1_2)
+      .bytes(this.random)
+      .vector(1, Buffer.alloc(0))
+      .vector(1, this.cookie)
+      .vector(2, suites.toBuffer())
+      .vector(1, Buffer.from([0]))
+      .bytes(encodeExtensions(exts))
+      .toBuffer();
     const withCookie = this.cookie.length > 0;
     const messageSeq = withCookie ? 1 : 0;
     this.messageSeq = messageSeq + 1;
-    if (withCookie) this.transcript.splice(0, this.transcript.length, encodeHandshake(HandshakeType.CLIENT_HELLO, messageSeq, body));
-    return encodeRecord(ContentType.HANDSHAKE, 0, this.seq++, encodeHandshake(HandshakeType.CLIENT_HELLO, messageSeq, body));
+    if (withCookie)
+      this.transcript.splice(0, this.transcript.length, encodeHandshake(HandshakeType.CLIENT_HELLO, messageSeq, body));
+    return encodeRecord(
+      ContentType.HANDSHAKE,
+      0,
+      this.seq++,
+      encodeHandshake(HandshakeType.CLIENT_HELLO, messageSeq, body),
+    );
   }
 
   /**
@@ -111,11 +144,13 @@ export class ScriptedPskClient {
    * datagram; `fragmentKeyExchange` splits the ClientKeyExchange into fragments of that size.
    */
   flight5(fragmentKeyExchange?: number): Buffer[] {
-    if (!this.serverHelloDone || this.suite === undefined || this.serverRandom === undefined) throw new Error('flight 5 before ServerHelloDone');
+    if (!this.serverHelloDone || this.suite === undefined || this.serverRandom === undefined)
+      throw new Error('flight 5 before ServerHelloDone');
     const out: Buffer[] = [];
     const plain = (type: number, body: Buffer, fragment = 1 << 14): void => {
       const messageSeq = this.messageSeq++;
-      for (const f of fragmentHandshake(type, messageSeq, body, fragment)) out.push(encodeRecord(ContentType.HANDSHAKE, 0, this.seq++, f));
+      for (const f of fragmentHandshake(type, messageSeq, body, fragment))
+        out.push(encodeRecord(ContentType.HANDSHAKE, 0, this.seq++, f));
       this.transcript.push(encodeHandshake(type, messageSeq, body));
     };
     let preMaster: Buffer;
@@ -129,12 +164,28 @@ export class ScriptedPskClient {
       preMaster = ecdh.computeSecret(this.serverPoint.point);
       ecdhe = { signed: Buffer.concat(this.transcript), privateKey: this.o.rpk.privateKey };
     } else {
-      plain(HandshakeType.CLIENT_KEY_EXCHANGE, new WireWriter().vector(2, Buffer.from(this.o.identity, 'utf8')).toBuffer(), fragmentKeyExchange);
+      plain(
+        HandshakeType.CLIENT_KEY_EXCHANGE,
+        new WireWriter().vector(2, Buffer.from(this.o.identity, 'utf8')).toBuffer(),
+        fragmentKeyExchange,
+      );
       preMaster = pskPreMaster(this.o.key);
     }
     // RFC 7627 §4: the session hash ends with the ClientKeyExchange (before any CertificateVerify).
-    this.master = masterSecret(preMaster, this.random, this.serverRandom, this.ems ? sha256(...this.transcript) : undefined);
-    if (ecdhe !== undefined) plain(HandshakeType.CERTIFICATE_VERIFY, new WireWriter().u16(0x0403).vector(2, sign('sha256', ecdhe.signed, ecdhe.privateKey)).toBuffer());
+    this.master = masterSecret(
+      preMaster,
+      this.random,
+      this.serverRandom,
+      this.ems ? sha256(...this.transcript) : undefined,
+    );
+    if (ecdhe !== undefined)
+      plain(
+        HandshakeType.CERTIFICATE_VERIFY,
+        new WireWriter()
+          .u16(0x0403)
+          .vector(2, sign('sha256', ecdhe.signed, ecdhe.privateKey))
+          .toBuffer(),
+      );
     const keys = deriveKeys(this.suite, this.master, this.random, this.serverRandom);
     this.write = new RecordProtection(this.suite, keys.client);
     this.read = new RecordProtection(this.suite, keys.server);
@@ -219,7 +270,11 @@ export class ScriptedPskClient {
       this.transcript.push(encodeHandshake(type, messageSeq, body));
       return;
     }
-    if ((type === HandshakeType.CERTIFICATE || type === HandshakeType.CERTIFICATE_REQUEST) && this.serverRandom !== undefined && !this.serverHelloDone) {
+    if (
+      (type === HandshakeType.CERTIFICATE || type === HandshakeType.CERTIFICATE_REQUEST) &&
+      this.serverRandom !== undefined &&
+      !this.serverHelloDone
+    ) {
       this.transcript.push(encodeHandshake(type, messageSeq, body));
       return;
     }
@@ -242,7 +297,12 @@ export class ScriptedPskClient {
  * A whole handshake over a socket (its datagrams from the server come as 'message' events;
  * `send` sends to the server), bounded in time.
  */
-export function handshakeOver(client: ScriptedPskClient, socket: { on(e: 'message', f: (d: Buffer) => void): unknown; off(e: 'message', f: (d: Buffer) => void): unknown }, send: (d: Buffer) => void, timeoutMs = 10_000): Promise<void> {
+export function handshakeOver(
+  client: ScriptedPskClient,
+  socket: { on(e: 'message', f: (d: Buffer) => void): unknown; off(e: 'message', f: (d: Buffer) => void): unknown },
+  send: (d: Buffer) => void,
+  timeoutMs = 10_000,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off('message', onMessage);

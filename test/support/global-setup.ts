@@ -11,7 +11,7 @@ import { installProcessCleanup } from '../infra/managed-process';
 import { KAFKA_BROKERS_VAR, REDIS_URL_VAR } from './infra';
 import { requireKafkaClasspath, startKafkaBroker, waitForKafka, type KafkaBrokerHandle } from './kafka-broker';
 import { startRedisServer, waitForRedis, type RedisHandle } from './redis-server';
-import { findMissingTestDependencies, MissingTestDependencyError, problemsOf, requireOnPath } from './test-deps';
+import { findMissingTestDependencies, type MissingTestDependencyError, problemsOf, requireOnPath } from './test-deps';
 import { errorMessage } from '../../src/common/error-message';
 
 /** What globalSetup started, for globalTeardown (same process, separate module loads). */
@@ -21,7 +21,6 @@ export interface StartedTestInfra {
 }
 
 declare global {
-  // eslint-disable-next-line no-var
   var __lwm2mTestInfra: StartedTestInfra | undefined;
 }
 
@@ -88,7 +87,10 @@ export default async function globalSetup(): Promise<void> {
   const started: StartedTestInfra = {};
   globalThis.__lwm2mTestInfra = started;
   // In parallel: the broker's JVM takes seconds, Redis milliseconds.
-  const [redis, kafka] = await Promise.allSettled([provideRedis(redisUrl, started), provideKafka(kafkaBrokers, started)]);
+  const [redis, kafka] = await Promise.allSettled([
+    provideRedis(redisUrl, started),
+    provideKafka(kafkaBrokers, started),
+  ]);
   if (redis.status === 'rejected' || kafka.status === 'rejected') {
     await stopTestInfra(started);
     const failures = [redis, kafka]

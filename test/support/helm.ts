@@ -80,7 +80,12 @@ function valueArgs(opts: RenderOptions): string[] {
 
 /** Runs helm with the given arguments; throws MissingTestDependencyError when helm is absent. */
 export function runHelm(args: readonly string[]): HelmResult {
-  const r = spawnSync(helmBinary(), args, { encoding: 'utf8', env: helmEnv(), timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(helmBinary(), args, {
+    encoding: 'utf8',
+    env: helmEnv(),
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (r.error !== undefined) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -90,7 +95,16 @@ export function helmLint(opts: RenderOptions = {}): HelmResult {
 }
 
 export function helmTemplate(opts: RenderOptions = {}): HelmResult {
-  return runHelm(['template', RELEASE, CHART_DIR, '--namespace', NAMESPACE, '--kube-version', KUBE_VERSION, ...valueArgs(opts)]);
+  return runHelm([
+    'template',
+    RELEASE,
+    CHART_DIR,
+    '--namespace',
+    NAMESPACE,
+    '--kube-version',
+    KUBE_VERSION,
+    ...valueArgs(opts),
+  ]);
 }
 
 // --- the parts of Kubernetes objects the tests read -------------------------------------------
@@ -135,11 +149,19 @@ export interface Container {
   readonly image: string;
   readonly ports?: readonly ContainerPort[];
   readonly env?: readonly EnvVar[];
-  readonly envFrom?: ReadonlyArray<{ readonly configMapRef?: { readonly name: string }; readonly secretRef?: { readonly name: string } }>;
+  readonly envFrom?: ReadonlyArray<{
+    readonly configMapRef?: { readonly name: string };
+    readonly secretRef?: { readonly name: string };
+  }>;
   readonly livenessProbe?: Probe;
   readonly readinessProbe?: Probe;
   readonly startupProbe?: Probe;
-  readonly lifecycle?: { readonly preStop?: { readonly sleep?: { readonly seconds: number }; readonly exec?: { readonly command: readonly string[] } } };
+  readonly lifecycle?: {
+    readonly preStop?: {
+      readonly sleep?: { readonly seconds: number };
+      readonly exec?: { readonly command: readonly string[] };
+    };
+  };
   readonly securityContext?: {
     readonly runAsNonRoot?: boolean;
     readonly runAsUser?: number;
@@ -148,33 +170,61 @@ export interface Container {
     readonly capabilities?: { readonly drop?: readonly string[]; readonly add?: readonly string[] };
     readonly seccompProfile?: { readonly type: string };
   };
-  readonly volumeMounts?: ReadonlyArray<{ readonly name: string; readonly mountPath: string; readonly readOnly?: boolean }>;
-  readonly resources?: { readonly requests?: Readonly<Record<string, string>>; readonly limits?: Readonly<Record<string, string>> };
+  readonly volumeMounts?: ReadonlyArray<{
+    readonly name: string;
+    readonly mountPath: string;
+    readonly readOnly?: boolean;
+  }>;
+  readonly resources?: {
+    readonly requests?: Readonly<Record<string, string>>;
+    readonly limits?: Readonly<Record<string, string>>;
+  };
 }
 
 export interface Volume {
   readonly name: string;
   readonly emptyDir?: Readonly<Record<string, unknown>>;
   readonly configMap?: { readonly name: string };
-  readonly secret?: { readonly secretName: string; readonly items?: ReadonlyArray<{ readonly key: string; readonly path: string }> };
+  readonly secret?: {
+    readonly secretName: string;
+    readonly items?: ReadonlyArray<{ readonly key: string; readonly path: string }>;
+  };
 }
 
 export interface PodSpec {
   readonly containers: readonly Container[];
   readonly volumes?: readonly Volume[];
-  readonly securityContext?: { readonly runAsNonRoot?: boolean; readonly runAsUser?: number; readonly fsGroup?: number; readonly seccompProfile?: { readonly type: string } };
+  readonly securityContext?: {
+    readonly runAsNonRoot?: boolean;
+    readonly runAsUser?: number;
+    readonly fsGroup?: number;
+    readonly seccompProfile?: { readonly type: string };
+  };
   readonly terminationGracePeriodSeconds?: number;
   readonly serviceAccountName?: string;
   readonly automountServiceAccountToken?: boolean;
-  readonly topologySpreadConstraints?: ReadonlyArray<{ readonly topologyKey: string; readonly whenUnsatisfiable: string; readonly maxSkew: number }>;
+  readonly topologySpreadConstraints?: ReadonlyArray<{
+    readonly topologyKey: string;
+    readonly whenUnsatisfiable: string;
+    readonly maxSkew: number;
+  }>;
 }
 
 export interface Deployment extends K8sObject {
   readonly spec: {
     readonly replicas?: number;
-    readonly strategy: { readonly type: string; readonly rollingUpdate?: { readonly maxUnavailable?: number | string; readonly maxSurge?: number | string } };
+    readonly strategy: {
+      readonly type: string;
+      readonly rollingUpdate?: { readonly maxUnavailable?: number | string; readonly maxSurge?: number | string };
+    };
     readonly selector: { readonly matchLabels: Readonly<Record<string, string>> };
-    readonly template: { readonly metadata: { readonly labels?: Readonly<Record<string, string>>; readonly annotations?: Readonly<Record<string, string>> }; readonly spec: PodSpec };
+    readonly template: {
+      readonly metadata: {
+        readonly labels?: Readonly<Record<string, string>>;
+        readonly annotations?: Readonly<Record<string, string>>;
+      };
+      readonly spec: PodSpec;
+    };
   };
 }
 
@@ -210,15 +260,31 @@ export interface MonitorEndpoint {
 }
 
 export interface ServiceMonitor extends K8sObject {
-  readonly spec: { readonly selector: { readonly matchLabels: Readonly<Record<string, string>> }; readonly endpoints: readonly MonitorEndpoint[] };
+  readonly spec: {
+    readonly selector: { readonly matchLabels: Readonly<Record<string, string>> };
+    readonly endpoints: readonly MonitorEndpoint[];
+  };
 }
 
 export interface PodMonitor extends K8sObject {
-  readonly spec: { readonly selector: { readonly matchLabels: Readonly<Record<string, string>> }; readonly podMetricsEndpoints: readonly MonitorEndpoint[] };
+  readonly spec: {
+    readonly selector: { readonly matchLabels: Readonly<Record<string, string>> };
+    readonly podMetricsEndpoints: readonly MonitorEndpoint[];
+  };
 }
 
 export interface PrometheusRule extends K8sObject {
-  readonly spec: { readonly groups: ReadonlyArray<{ readonly name: string; readonly rules: ReadonlyArray<{ readonly alert?: string; readonly record?: string; readonly expr: string; readonly labels?: Readonly<Record<string, string>> }> }> };
+  readonly spec: {
+    readonly groups: ReadonlyArray<{
+      readonly name: string;
+      readonly rules: ReadonlyArray<{
+        readonly alert?: string;
+        readonly record?: string;
+        readonly expr: string;
+        readonly labels?: Readonly<Record<string, string>>;
+      }>;
+    }>;
+  };
 }
 
 function isK8sObject(v: unknown): v is K8sObject {
@@ -231,10 +297,12 @@ function isK8sObject(v: unknown): v is K8sObject {
 export function parseManifests(text: string): K8sObject[] {
   const out: K8sObject[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors.map((e) => e.message).join('; ')}`);
+    if (doc.errors.length > 0)
+      throw new Error(`rendered YAML does not parse: ${doc.errors.map((e) => e.message).join('; ')}`);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
-    if (!isK8sObject(value)) throw new Error(`rendered document is not a Kubernetes object: ${JSON.stringify(value).slice(0, 200)}`);
+    if (!isK8sObject(value))
+      throw new Error(`rendered document is not a Kubernetes object: ${JSON.stringify(value).slice(0, 200)}`);
     out.push(value);
   }
   return out;

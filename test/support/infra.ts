@@ -11,12 +11,20 @@ export const KAFKA_BROKERS_VAR = 'LWM2M_TEST_KAFKA_BROKERS';
 
 export function testRedisUrl(): string {
   const url = process.env[REDIS_URL_VAR];
-  if (!url) throw new MissingTestDependencyError('Redis', `${REDIS_URL_VAR} is not set: the integration globalSetup did not start Redis (run "npm test")`);
+  if (!url)
+    throw new MissingTestDependencyError(
+      'Redis',
+      `${REDIS_URL_VAR} is not set: the integration globalSetup did not start Redis (run "npm test")`,
+    );
   return url;
 }
 
 export function testKafkaBrokers(): string[] {
   const brokers = process.env[KAFKA_BROKERS_VAR];
-  if (!brokers) throw new MissingTestDependencyError('Kafka', `${KAFKA_BROKERS_VAR} is not set: the integration globalSetup did not start Kafka (run "npm test")`);
+  if (!brokers)
+    throw new MissingTestDependencyError(
+      'Kafka',
+      `${KAFKA_BROKERS_VAR} is not set: the integration globalSetup did not start Kafka (run "npm test")`,
+    );
   return brokers.split(',');
 }

@@ -14,13 +14,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import {
-  createTempDir,
-  describeExit,
-  findFreePorts,
-  ManagedProcess,
-  pollUntil,
-} from '../infra/managed-process';
+import { createTempDir, describeExit, findFreePorts, ManagedProcess, pollUntil } from '../infra/managed-process';
 import { LocalServer } from './local-server';
 import { javaCommand, MissingTestDependencyError, REPO_ROOT } from './test-deps';
 import { errorMessage } from '../../src/common/error-message';
@@ -220,8 +214,10 @@ class KafkaBroker extends LocalServer implements KafkaBrokerHandle {
 
   /** Writes the configuration for fresh ports and formats an empty data directory. */
   async configure(): Promise<void> {
-    const [brokerPort, controllerPort] = this.options.netns !== undefined ? [9092, 9093] : await findFreePorts(2, LOOPBACK);
-    if (brokerPort === undefined || controllerPort === undefined) throw new Error('findFreePorts returned too few ports');
+    const [brokerPort, controllerPort] =
+      this.options.netns !== undefined ? [9092, 9093] : await findFreePorts(2, LOOPBACK);
+    if (brokerPort === undefined || controllerPort === undefined)
+      throw new Error('findFreePorts returned too few ports');
     this.brokers = [`${this.options.netns?.host ?? LOOPBACK}:${brokerPort}`];
     // A fresh start: forget an earlier failed attempt's log and data.
     writeFileSync(this.logFile, '');
@@ -274,7 +270,7 @@ class KafkaBroker extends LocalServer implements KafkaBrokerHandle {
   }
 
   logs(maxChars = 20_000): string {
-    let serverLog = '';
+    let serverLog: string;
     try {
       serverLog = readFileSync(this.logFile, 'utf8');
     } catch {

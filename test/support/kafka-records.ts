@@ -22,7 +22,9 @@ export class KafkaRecords {
     const kafka = new Kafka({ clientId: 'test-reader', brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true }).catch(() => undefined);
+    await admin
+      .createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true })
+      .catch(() => undefined);
     await admin.disconnect();
     const consumer = kafka.consumer({ groupId: `test-${randomUUID()}` });
     const out = new KafkaRecords(consumer);
@@ -31,8 +33,14 @@ export class KafkaRecords {
     await consumer.run({
       eachMessage: async ({ topic, message }) => {
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = (Array.isArray(v) ? v[0] : v)?.toString() ?? '';
-        out.records.push({ topic, key: message.key?.toString() ?? null, value: JSON.parse(message.value?.toString() ?? 'null') as Record<string, unknown>, headers });
+        for (const [k, v] of Object.entries(message.headers ?? {}))
+          if (v !== undefined) headers[k] = (Array.isArray(v) ? v[0] : v)?.toString() ?? '';
+        out.records.push({
+          topic,
+          key: message.key?.toString() ?? null,
+          value: JSON.parse(message.value?.toString() ?? 'null') as Record<string, unknown>,
+          headers,
+        });
         for (const w of [...out.waiters]) w();
       },
     });
@@ -46,7 +54,14 @@ export class KafkaRecords {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`no ${what} within ${timeoutMs} ms; ${this.records.length} records seen: ${this.records.slice(-5).map((r) => `${r.topic} ${JSON.stringify(r.value).slice(0, 200)}`).join('\n')}`));
+        reject(
+          new Error(
+            `no ${what} within ${timeoutMs} ms; ${this.records.length} records seen: ${this.records
+              .slice(-5)
+              .map((r) => `${r.topic} ${JSON.stringify(r.value).slice(0, 200)}`)
+              .join('\n')}`,
+          ),
+        );
       }, timeoutMs);
       const check = (): void => {
         const r = this.records.find(pred);
@@ -65,12 +80,20 @@ export class KafkaRecords {
 }
 
 /** Resolves once the consumer group is Stable with exactly `members` members; rejects after `timeoutMs`. */
-export async function waitForStableGroup(admin: Admin, group: string, members: number, timeoutMs = 60_000): Promise<void> {
+export async function waitForStableGroup(
+  admin: Admin,
+  group: string,
+  members: number,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const g = (await admin.describeGroups([group])).groups[0];
     if (g?.state === 'Stable' && g.members.length === members) return;
-    if (Date.now() > deadline) throw new Error(`consumer group ${group} never had ${members} stable members (last: ${g?.state ?? 'unknown'}, ${g?.members.length ?? 0})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `consumer group ${group} never had ${members} stable members (last: ${g?.state ?? 'unknown'}, ${g?.members.length ?? 0})`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -14,7 +14,14 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { createTempDir, describeExit, findFreePorts, forgetTempDir, ManagedProcess, pollUntil } from '../infra/managed-process';
+import {
+  createTempDir,
+  describeExit,
+  findFreePorts,
+  forgetTempDir,
+  ManagedProcess,
+  pollUntil,
+} from '../infra/managed-process';
 import { etcdBinary, kubeApiserverBinary } from './k8s-tools';
 import { requireOnPath } from './test-deps';
 
@@ -42,10 +49,16 @@ const STOP_GRACE_MS = 10_000;
 const START_ATTEMPTS = 3;
 
 /** One HTTPS request to the API server; `body` is sent as JSON, or as YAML when a string. */
-export function kubeRequest(server: Pick<KubeApiServer, 'url' | 'token' | 'ca'>, method: string, path: string, body?: unknown): Promise<KubeResponse> {
+export function kubeRequest(
+  server: Pick<KubeApiServer, 'url' | 'token' | 'ca'>,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<KubeResponse> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const headers: Record<string, string> = { authorization: `Bearer ${server.token}`, accept: 'application/json' };
-  if (payload !== undefined) headers['content-type'] = typeof body === 'string' ? 'application/yaml' : 'application/json';
+  if (payload !== undefined)
+    headers['content-type'] = typeof body === 'string' ? 'application/yaml' : 'application/json';
   return new Promise<KubeResponse>((resolve, reject) => {
     const req = request(new URL(path, server.url), { method, headers, ca: server.ca, timeout: 30_000 }, (res) => {
       const chunks: Buffer[] = [];
@@ -60,7 +73,13 @@ export function kubeRequest(server: Pick<KubeApiServer, 'url' | 'token' | 'ca'>,
 }
 
 /** Like kubeRequest, but rejects unless the status is 2xx (or listed in `alsoOk`). */
-export async function kubeCall(server: Pick<KubeApiServer, 'url' | 'token' | 'ca'>, method: string, path: string, body?: unknown, alsoOk: readonly number[] = []): Promise<KubeResponse> {
+export async function kubeCall(
+  server: Pick<KubeApiServer, 'url' | 'token' | 'ca'>,
+  method: string,
+  path: string,
+  body?: unknown,
+  alsoOk: readonly number[] = [],
+): Promise<KubeResponse> {
   const response = await kubeRequest(server, method, path, body);
   if ((response.status < 200 || response.status > 299) && !alsoOk.includes(response.status)) {
     throw new Error(`${method} ${path}: HTTP ${response.status}: ${response.body.slice(0, 2000)}`);
@@ -69,7 +88,13 @@ export async function kubeCall(server: Pick<KubeApiServer, 'url' | 'token' | 'ca
 }
 
 export async function createNamespace(server: KubeApiServer, name: string): Promise<void> {
-  await kubeCall(server, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, [409]);
+  await kubeCall(
+    server,
+    'POST',
+    '/api/v1/namespaces',
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    [409],
+  );
 }
 
 /** An object in its JSON form. */
@@ -86,12 +111,19 @@ interface ApiResource {
 }
 
 /** The REST collection path of `kind` in `apiVersion`, found by discovery, e.g. /api/v1/namespaces/ns/services. */
-export async function collectionPath(server: KubeApiServer, apiVersion: string, kind: string, namespace: string): Promise<string> {
+export async function collectionPath(
+  server: KubeApiServer,
+  apiVersion: string,
+  kind: string,
+  namespace: string,
+): Promise<string> {
   const groupPath = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
   const list = JSON.parse((await kubeCall(server, 'GET', groupPath)).body) as { resources: ApiResource[] };
   const resource = list.resources.find((r) => r.kind === kind && !r.name.includes('/'));
   if (resource === undefined) throw new Error(`the API server serves no kind ${kind} in ${apiVersion}`);
-  return resource.namespaced ? `${groupPath}/namespaces/${namespace}/${resource.name}` : `${groupPath}/${resource.name}`;
+  return resource.namespaced
+    ? `${groupPath}/namespaces/${namespace}/${resource.name}`
+    : `${groupPath}/${resource.name}`;
 }
 
 /** A top-level scalar field of one YAML document, e.g. topLevel(doc, 'kind'). */
@@ -103,7 +135,11 @@ export function topLevel(yamlDocument: string, field: string): string | undefine
  * Server-side dry-run create of one object (a YAML document, or a JSON-ready object) with strict
  * field validation: the API server decodes, defaults, validates and admits it, and stores nothing.
  */
-export async function dryRunCreate(server: KubeApiServer, manifest: string | KubeObject, namespace: string): Promise<KubeResponse> {
+export async function dryRunCreate(
+  server: KubeApiServer,
+  manifest: string | KubeObject,
+  namespace: string,
+): Promise<KubeResponse> {
   const apiVersion = typeof manifest === 'string' ? topLevel(manifest, 'apiVersion') : manifest.apiVersion;
   const kind = typeof manifest === 'string' ? topLevel(manifest, 'kind') : manifest.kind;
   if (apiVersion === undefined || kind === undefined) throw new Error(`no apiVersion/kind in:\n${String(manifest)}`);
@@ -125,7 +161,10 @@ export async function installCrds(server: KubeApiServer, files: readonly string[
   const names: string[] = [];
   for (const file of files) {
     const created = await kubeCall(server, 'POST', base, await readFile(file, 'utf8'), [409]);
-    const name = created.status === 409 ? /^ {2}name:\s*(\S+)/m.exec(await readFile(file, 'utf8'))?.[1] : (JSON.parse(created.body) as { metadata: { name: string } }).metadata.name;
+    const name =
+      created.status === 409
+        ? /^ {2}name:\s*(\S+)/m.exec(await readFile(file, 'utf8'))?.[1]
+        : (JSON.parse(created.body) as { metadata: { name: string } }).metadata.name;
     if (name === undefined) throw new Error(`no CRD name in ${file}`);
     names.push(name);
   }
@@ -136,19 +175,51 @@ export async function installCrds(server: KubeApiServer, files: readonly string[
           spec: { group: string; versions: Array<{ name: string }> };
           status?: { conditions?: Condition[] };
         };
-        if (!(crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True')) throw new Error(`CRD ${name} not Established yet`);
-        for (const version of crd.spec.versions) await kubeCall(server, 'GET', `/apis/${crd.spec.group}/${version.name}`);
+        if (!(crd.status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True'))
+          throw new Error(`CRD ${name} not Established yet`);
+        for (const version of crd.spec.versions)
+          await kubeCall(server, 'GET', `/apis/${crd.spec.group}/${version.name}`);
       },
       { timeoutMs: 60_000, intervalMs: 200, what: `CRD ${name}` },
     );
   }
 }
 
-function makeCredentials(dir: string): { servingCert: string; servingKey: string; saKey: string; saPublicKey: string; tokenFile: string; token: string; ca: string } {
+function makeCredentials(dir: string): {
+  servingCert: string;
+  servingKey: string;
+  saKey: string;
+  saPublicKey: string;
+  tokenFile: string;
+  token: string;
+  ca: string;
+} {
   const openssl = requireOnPath('openssl', 'openssl');
   const servingCert = join(dir, 'serving.crt');
   const servingKey = join(dir, 'serving.key');
-  execFileSync(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=lwm2m-test-kube-apiserver', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', servingKey, '-out', servingCert], { stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(
+    openssl,
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=lwm2m-test-kube-apiserver',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      servingKey,
+      '-out',
+      servingCert,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const saKey = join(dir, 'service-account.key');
   const saPublicKey = join(dir, 'service-account.pub');
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -157,7 +228,15 @@ function makeCredentials(dir: string): { servingCert: string; servingKey: string
   const token = randomBytes(24).toString('hex');
   const tokenFile = join(dir, 'tokens.csv');
   writeFileSync(tokenFile, `${token},lwm2m-test-admin,lwm2m-test-admin,"system:masters"\n`, { mode: 0o600 });
-  return { servingCert, servingKey, saKey, saPublicKey, tokenFile, token, ca: execFileSync(openssl, ['x509', '-in', servingCert], { encoding: 'utf8' }) };
+  return {
+    servingCert,
+    servingKey,
+    saKey,
+    saPublicKey,
+    tokenFile,
+    token,
+    ca: execFileSync(openssl, ['x509', '-in', servingCert], { encoding: 'utf8' }),
+  };
 }
 
 function writeKubeconfig(path: string, url: string, ca: string, token: string): void {
@@ -165,7 +244,9 @@ function writeKubeconfig(path: string, url: string, ca: string, token: string): 
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server: url, 'certificate-authority-data': Buffer.from(ca).toString('base64') } }],
+    clusters: [
+      { name: 'test', cluster: { server: url, 'certificate-authority-data': Buffer.from(ca).toString('base64') } },
+    ],
     users: [{ name: 'test-admin', user: { token } }],
     contexts: [{ name: 'test', context: { cluster: 'test', user: 'test-admin' } }],
     'current-context': 'test',
@@ -179,11 +260,26 @@ function startEtcd(dir: string, clientPort: number, peerPort: number): ManagedPr
   return ManagedProcess.spawn({
     name: 'etcd',
     command: etcdBinary(),
-    args: ['--name=test', `--data-dir=${join(dir, 'etcd')}`, `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`, `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`, `--initial-cluster=test=${peer}`, '--unsafe-no-fsync', '--log-level=warn'],
+    args: [
+      '--name=test',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=${client}`,
+      `--advertise-client-urls=${client}`,
+      `--listen-peer-urls=${peer}`,
+      `--initial-advertise-peer-urls=${peer}`,
+      `--initial-cluster=test=${peer}`,
+      '--unsafe-no-fsync',
+      '--log-level=warn',
+    ],
   });
 }
 
-function startApiServer(dir: string, etcdPort: number, port: number, creds: ReturnType<typeof makeCredentials>): ManagedProcess {
+function startApiServer(
+  dir: string,
+  etcdPort: number,
+  port: number,
+  creds: ReturnType<typeof makeCredentials>,
+): ManagedProcess {
   return ManagedProcess.spawn({
     name: 'kube-apiserver',
     command: kubeApiserverBinary(),
@@ -223,7 +319,8 @@ export async function startKubeApiServer(readyTimeoutMs = 180_000): Promise<Kube
     const url = `https://${HOST}:${port}`;
     const etcd = startEtcd(join(dir, `attempt-${attempt}`), etcdPort, peerPort);
     const apiserver = startApiServer(dir, etcdPort, port, creds);
-    const logs = (): string => `--- etcd ---\n${etcd.output().slice(-8000)}\n--- kube-apiserver ---\n${apiserver.output().slice(-16000)}`;
+    const logs = (): string =>
+      `--- etcd ---\n${etcd.output().slice(-8000)}\n--- kube-apiserver ---\n${apiserver.output().slice(-16000)}`;
     const died = (): string | undefined => {
       for (const p of [etcd, apiserver]) if (p.exit !== undefined) return `${p.name} ${describeExit(p.exit)}`;
       return undefined;
@@ -232,7 +329,8 @@ export async function startKubeApiServer(readyTimeoutMs = 180_000): Promise<Kube
       await pollUntil(
         async () => {
           const response = await kubeRequest({ url, token: creds.token, ca: creds.ca }, 'GET', '/readyz');
-          if (response.status !== 200 || response.body.trim() !== 'ok') throw new Error(`/readyz: HTTP ${response.status}: ${response.body.slice(-500)}`);
+          if (response.status !== 200 || response.body.trim() !== 'ok')
+            throw new Error(`/readyz: HTTP ${response.status}: ${response.body.slice(-500)}`);
         },
         { timeoutMs: readyTimeoutMs, intervalMs: 250, what: 'kube-apiserver /readyz', abortReason: died },
       );
@@ -242,7 +340,7 @@ export async function startKubeApiServer(readyTimeoutMs = 180_000): Promise<Kube
       if (inUse && attempt < START_ATTEMPTS) continue;
       rmSync(dir, { recursive: true, force: true });
       forgetTempDir(dir);
-      throw new Error(`${(error as Error).message}\n${logs()}`);
+      throw new Error(`${(error as Error).message}\n${logs()}`, { cause: error });
     }
     writeKubeconfig(kubeconfig, url, creds.ca, creds.token);
     let stopped = false;

@@ -102,7 +102,10 @@ class LeshanClientProcess implements LeshanClientHandle {
         running.delete(this);
         this.exitDescription = signal !== null ? `killed by ${signal}` : `exited with code ${String(code)}`;
         for (const waiter of this.waiters) {
-          this.settle(waiter, new Error(this.failure(`client ${this.exitDescription} while waiting for ${String(waiter.pattern)}`)));
+          this.settle(
+            waiter,
+            new Error(this.failure(`client ${this.exitDescription} while waiting for ${String(waiter.pattern)}`)),
+          );
         }
         resolve();
       });
@@ -118,7 +121,9 @@ class LeshanClientProcess implements LeshanClientHandle {
       }
     }
     if (this.exitDescription !== undefined) {
-      return Promise.reject(new Error(this.failure(`client ${this.exitDescription}; no line matches ${String(pattern)}`)));
+      return Promise.reject(
+        new Error(this.failure(`client ${this.exitDescription}; no line matches ${String(pattern)}`)),
+      );
     }
     return new Promise<string>((resolve, reject) => {
       const waiter: Waiter = {
@@ -198,8 +203,24 @@ function launcherArgs(opts: LeshanClientOptions): string[] {
   const secure = opts.psk !== undefined || opts.rpk !== undefined || opts.x509 !== undefined;
   const args = ['--server', `${secure ? 'coaps' : 'coap'}://${authority}`, '--endpoint', opts.endpoint];
   if (opts.psk !== undefined) args.push('--psk-identity', opts.psk.identity, '--psk-key', opts.psk.keyHex);
-  if (opts.rpk !== undefined) args.push('--client-key', opts.rpk.clientKey, '--client-public-key', opts.rpk.clientPublicKey, '--server-public-key', opts.rpk.serverPublicKey);
-  if (opts.x509 !== undefined) args.push('--client-key', opts.x509.clientKey, '--client-cert', opts.x509.clientCert, '--server-cert', opts.x509.serverCert);
+  if (opts.rpk !== undefined)
+    args.push(
+      '--client-key',
+      opts.rpk.clientKey,
+      '--client-public-key',
+      opts.rpk.clientPublicKey,
+      '--server-public-key',
+      opts.rpk.serverPublicKey,
+    );
+  if (opts.x509 !== undefined)
+    args.push(
+      '--client-key',
+      opts.x509.clientKey,
+      '--client-cert',
+      opts.x509.clientCert,
+      '--server-cert',
+      opts.x509.serverCert,
+    );
   if (opts.cidLength !== undefined) args.push('--cid-length', String(opts.cidLength));
   if (opts.lifetime !== undefined) args.push('--lifetime', String(opts.lifetime));
   if (opts.lwm2mVersion !== undefined) args.push('--lwm2m-version', opts.lwm2mVersion);
@@ -226,7 +247,11 @@ export async function startLeshanClient(opts: LeshanClientOptions): Promise<Lesh
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', () => resolve());
     child.once('error', (error: NodeJS.ErrnoException) => {
-      reject(error.code === 'ENOENT' ? new MissingTestDependencyError('java', `cannot run ${java}: ${error.message}`) : error);
+      reject(
+        error.code === 'ENOENT'
+          ? new MissingTestDependencyError('java', `cannot run ${java}: ${error.message}`)
+          : error,
+      );
     });
   });
   await spawned;

@@ -6,11 +6,18 @@
 import { spawn } from 'node:child_process';
 import { requireOnPath } from './test-deps';
 
-export function opensslDtlsClient(port: number, args: readonly string[], line: string, until: RegExp | string): Promise<string> {
+export function opensslDtlsClient(
+  port: number,
+  args: readonly string[],
+  line: string,
+  until: RegExp | string,
+): Promise<string> {
   const openssl = requireOnPath('openssl', 'openssl');
   const matches = (out: string): boolean => (typeof until === 'string' ? out.includes(until) : until.test(out));
   return new Promise((resolve) => {
-    const child = spawn(openssl, ['s_client', '-dtls1_2', '-connect', `127.0.0.1:${port}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(openssl, ['s_client', '-dtls1_2', '-connect', `127.0.0.1:${port}`, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     const done = (): void => {
       clearTimeout(timer);

@@ -28,7 +28,8 @@ export interface Pki {
 export function makePki(): Pki {
   const openssl = requireOnPath('openssl', 'openssl');
   const dir = mkdtempSync(join(tmpdir(), 'lwm2m-pki-'));
-  const run = (...args: string[]): string => execFileSync(openssl, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = (...args: string[]): string =>
+    execFileSync(openssl, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const key = (name: string, curve = 'prime256v1'): string => {
     run('ecparam', '-name', curve, '-genkey', '-noout', '-out', `${name}.key`);
     // PKCS#8, which every consumer here reads (Californium, Node, OpenSSL, GnuTLS).
@@ -36,11 +37,43 @@ export function makePki(): Pki {
     return join(dir, `${name}.p8.key`);
   };
   key('ca');
-  run('req', '-x509', '-new', '-key', 'ca.p8.key', '-days', '30', '-subj', '/CN=lwm2m-test-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign', '-out', 'ca.crt');
+  run(
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    'ca.p8.key',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=lwm2m-test-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+    '-out',
+    'ca.crt',
+  );
   const signed = (name: string, cn: string, selfSigned: boolean): string => {
     run('req', '-new', '-key', `${name}.p8.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`);
-    if (selfSigned) run('x509', '-req', '-in', `${name}.csr`, '-signkey', `${name}.p8.key`, '-days', '30', '-out', `${name}.crt`);
-    else run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.p8.key', '-CAcreateserial', '-days', '30', '-out', `${name}.crt`);
+    if (selfSigned)
+      run('x509', '-req', '-in', `${name}.csr`, '-signkey', `${name}.p8.key`, '-days', '30', '-out', `${name}.crt`);
+    else
+      run(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.p8.key',
+        '-CAcreateserial',
+        '-days',
+        '30',
+        '-out',
+        `${name}.crt`,
+      );
     return join(dir, `${name}.crt`);
   };
   const serverKey = key('server');

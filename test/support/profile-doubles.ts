@@ -14,7 +14,12 @@ import type { JsonObject } from '../../src/profile/json-value';
 import type { ProfileEvent } from '../../src/profile/profile-events';
 import type { Publisher, UplinkSource, ValueTypes } from '../../src/profile/publisher';
 
-const ok = (code: number, extra: Partial<OperationResult> = {}): OperationResult => ({ code, result: resultName(code), success: code >> 5 === 2, ...extra });
+const ok = (code: number, extra: Partial<OperationResult> = {}): OperationResult => ({
+  code,
+  result: resultName(code),
+  success: code >> 5 === 2,
+  ...extra,
+});
 
 export class FakeDevices implements DeviceManagement {
   readonly events = new ServerEvents();
@@ -29,7 +34,8 @@ export class FakeDevices implements DeviceManagement {
 
   async registration(ep: string): Promise<Registration> {
     const reg = this.registrations.get(ep);
-    if (reg === undefined) throw Object.assign(new Error(`endpoint "${ep}" is not registered`), { code: 'LWM2M_NOT_REGISTERED' });
+    if (reg === undefined)
+      throw Object.assign(new Error(`endpoint "${ep}" is not registered`), { code: 'LWM2M_NOT_REGISTERED' });
     return reg;
   }
 
@@ -73,15 +79,28 @@ export class FakeDevices implements DeviceManagement {
   private async add(ep: string, kind: 'single' | 'composite', paths: readonly LwM2mPath[]): Promise<Observation> {
     const reg = await this.registration(ep);
     this.calls.push(`observe-${kind} ${paths.map(formatPath).join(' ')}`);
-    const obs: Observation = { token: `t${++this.tokens}`, registrationId: reg.id, endpoint: ep, kind, paths: paths.map(formatPath), createdAt: 0 };
+    const obs: Observation = {
+      token: `t${++this.tokens}`,
+      registrationId: reg.id,
+      endpoint: ep,
+      kind,
+      paths: paths.map(formatPath),
+      createdAt: 0,
+    };
     this.observations.push(obs);
     return obs;
   }
 
-  async cancelObservations(ep: string, match: { kind: 'single' | 'composite'; paths?: readonly string[] }): Promise<number> {
+  async cancelObservations(
+    ep: string,
+    match: { kind: 'single' | 'composite'; paths?: readonly string[] },
+  ): Promise<number> {
     const reg = await this.registration(ep);
     const same = (o: Observation): boolean =>
-      o.registrationId === reg.id && o.kind === match.kind && (match.paths === undefined || (o.paths.length === match.paths.length && o.paths.every((p) => match.paths?.includes(p))));
+      o.registrationId === reg.id &&
+      o.kind === match.kind &&
+      (match.paths === undefined ||
+        (o.paths.length === match.paths.length && o.paths.every((p) => match.paths?.includes(p))));
     const gone = this.observations.filter(same);
     for (const o of gone) this.observations.splice(this.observations.indexOf(o), 1);
     this.calls.push(`cancel-${match.kind} ${(match.paths ?? []).join(' ')}`);
@@ -101,7 +120,8 @@ export class FakeDevices implements DeviceManagement {
   /** A notification of `obs` carrying the table's values at its paths (and below them). */
   notify(obs: Observation, reg: Registration): void {
     const nodes: NodesByPath = new Map();
-    for (const [p, n] of this.values) if (obs.paths.some((o) => isPrefixOf(parsePath(o), parsePath(p)))) nodes.set(p, n);
+    for (const [p, n] of this.values)
+      if (obs.paths.some((o) => isPrefixOf(parsePath(o), parsePath(p)))) nodes.set(p, n);
     this.events.emit({ type: 'notification', registration: reg, observation: obs, nodes });
   }
 }
@@ -121,11 +141,25 @@ export class RecordingPublisher implements Publisher {
   readonly events: Array<{ endpoint: string; profile: string | null; event: ProfileEvent }> = [];
   private waiters: Array<() => boolean> = [];
 
-  async publishTelemetry(endpoint: string, profile: string | null, ts: number, values: JsonObject, source: UplinkSource, types?: ValueTypes): Promise<void> {
+  async publishTelemetry(
+    endpoint: string,
+    profile: string | null,
+    ts: number,
+    values: JsonObject,
+    source: UplinkSource,
+    types?: ValueTypes,
+  ): Promise<void> {
     this.push({ topic: 'telemetry', endpoint, profile, ts, values, source, ...(types ? { types } : {}) });
   }
 
-  async publishAttributes(endpoint: string, profile: string | null, ts: number, values: JsonObject, source: UplinkSource, types?: ValueTypes): Promise<void> {
+  async publishAttributes(
+    endpoint: string,
+    profile: string | null,
+    ts: number,
+    values: JsonObject,
+    source: UplinkSource,
+    types?: ValueTypes,
+  ): Promise<void> {
     this.push({ topic: 'attributes', endpoint, profile, ts, values, source, ...(types ? { types } : {}) });
   }
 
@@ -137,7 +171,15 @@ export class RecordingPublisher implements Publisher {
   /** Resolves with the first published values (already or later) matching `pred`. */
   waitFor(pred: (v: PublishedValues) => boolean, timeoutMs = 10_000): Promise<PublishedValues> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching record within ${timeoutMs} ms; got ${JSON.stringify(this.values.map((v) => [v.topic, v.source.op, v.values]))}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no matching record within ${timeoutMs} ms; got ${JSON.stringify(this.values.map((v) => [v.topic, v.source.op, v.values]))}`,
+            ),
+          ),
+        timeoutMs,
+      );
       const check = (): boolean => {
         const found = this.values.find(pred);
         if (found === undefined) return false;

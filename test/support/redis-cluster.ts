@@ -15,7 +15,14 @@ import { createServer } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { createTempDir, describeExit, findFreePorts, forgetTempDir, ManagedProcess, pollUntil } from '../infra/managed-process';
+import {
+  createTempDir,
+  describeExit,
+  findFreePorts,
+  forgetTempDir,
+  ManagedProcess,
+  pollUntil,
+} from '../infra/managed-process';
 import { redisServerArgs, waitForRedis } from './redis-server';
 import { requireOnPath } from './test-deps';
 import { errorMessage } from '../../src/common/error-message';
@@ -58,7 +65,11 @@ async function findClusterPorts(count: number): Promise<number[]> {
 }
 
 /** Runs a short command to its end; resolves with its exit code and output. */
-function run(command: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+function run(
+  command: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -77,7 +88,13 @@ function run(command: string, args: readonly string[], timeoutMs: number): Promi
 }
 
 async function clusterInfo(url: string): Promise<string> {
-  const c = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  const c = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+  });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -110,7 +127,15 @@ class RedisCluster implements RedisClusterHandle {
         ManagedProcess.spawn({
           name: `redis-server (cluster node ${port})`,
           command: server,
-          args: [...redisServerArgs(port, HOST, this.dir), '--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, `nodes-${port}.conf`), '--cluster-node-timeout', '5000'],
+          args: [
+            ...redisServerArgs(port, HOST, this.dir),
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            join(this.dir, `nodes-${port}.conf`),
+            '--cluster-node-timeout',
+            '5000',
+          ],
           cwd: this.dir,
         }),
       );
@@ -120,14 +145,23 @@ class RedisCluster implements RedisClusterHandle {
       return gone?.exit !== undefined ? `${gone.name} ${describeExit(gone.exit)}` : undefined;
     };
     await Promise.all(this.nodes.map((url) => waitForRedis(url, READY_TIMEOUT_MS, died)));
-    const created = await run(cli, ['--cluster', 'create', ...this.ports.map((p) => `${HOST}:${p}`), '--cluster-replicas', '0', '--cluster-yes'], READY_TIMEOUT_MS);
-    if (created.code !== 0) throw new Error(`redis-cli --cluster create exited with ${String(created.code)}:\n${created.output}`);
+    const created = await run(
+      cli,
+      ['--cluster', 'create', ...this.ports.map((p) => `${HOST}:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
+      READY_TIMEOUT_MS,
+    );
+    if (created.code !== 0)
+      throw new Error(`redis-cli --cluster create exited with ${String(created.code)}:\n${created.output}`);
     // Every node must agree before a client's CLUSTER SLOTS is complete.
     for (const url of this.nodes) {
       await pollUntil(
         async () => {
           const info = await clusterInfo(url);
-          if (!/^cluster_state:ok\s*$/m.test(info) || !/^cluster_slots_ok:16384\s*$/m.test(info) || !new RegExp(`^cluster_known_nodes:${MASTERS}\\s*$`, 'm').test(info)) {
+          if (
+            !/^cluster_state:ok\s*$/m.test(info) ||
+            !/^cluster_slots_ok:16384\s*$/m.test(info) ||
+            !new RegExp(`^cluster_known_nodes:${MASTERS}\\s*$`, 'm').test(info)
+          ) {
             throw new Error(`CLUSTER INFO of ${url}: ${info.replace(/\r?\n/g, ' ').slice(0, 300)}`);
           }
         },
@@ -173,7 +207,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
       await cluster.stop();
       if (attempt < START_ATTEMPTS && lostPort) continue;
       const message = errorMessage(error);
-      throw new Error(`the test Redis Cluster did not start: ${message}\n${logs}`);
+      throw new Error(`the test Redis Cluster did not start: ${message}\n${logs}`, { cause: error });
     }
   }
 }

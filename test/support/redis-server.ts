@@ -10,13 +10,7 @@
  * Without persistence a restarted server starts empty.
  */
 import Redis from 'ioredis';
-import {
-  createTempDir,
-  describeExit,
-  findFreePorts,
-  ManagedProcess,
-  pollUntil,
-} from '../infra/managed-process';
+import { createTempDir, describeExit, findFreePorts, ManagedProcess, pollUntil } from '../infra/managed-process';
 import { LocalServer } from './local-server';
 import { requireOnPath } from './test-deps';
 import { errorMessage } from '../../src/common/error-message';
@@ -90,7 +84,22 @@ export async function waitForRedis(
 
 /** A test redis-server in the foreground on `host:port`, without persistence, its files in `dir`. */
 export function redisServerArgs(port: number, host: string, dir: string): string[] {
-  return ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--logfile', ''];
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    host,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
+  ];
 }
 
 class RedisServer extends LocalServer implements RedisHandle {
@@ -114,7 +123,8 @@ class RedisServer extends LocalServer implements RedisHandle {
       args: [
         ...redisServerArgs(this.port, this.options.netns?.host ?? HOST, this.dir),
         // Clients in other namespaces (pods) reach it on a private address: no protected mode there.
-        '--protected-mode', this.options.netns !== undefined ? 'no' : 'yes',
+        '--protected-mode',
+        this.options.netns !== undefined ? 'no' : 'yes',
       ],
       cwd: this.dir,
       ...(this.options.netns !== undefined ? { netns: this.options.netns.name } : {}),
@@ -157,7 +167,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await server.stop();
       if (attempt < START_ATTEMPTS && lostPort) continue;
       const message = errorMessage(error);
-      throw new Error(`the test Redis server did not start: ${message}\n--- redis-server output (tail) ---\n${logs}`);
+      throw new Error(`the test Redis server did not start: ${message}\n--- redis-server output (tail) ---\n${logs}`, {
+        cause: error,
+      });
     }
   }
 }

@@ -111,7 +111,11 @@ export async function openRedisTarget(name: RedisTargetName): Promise<RedisTarge
  * tests and hooks). `cleanup` patterns are deleted before the target closes (the single Redis is
  * shared by every suite; a cluster goes away with its data).
  */
-export function describeRedisTargets(title: string, body: (target: () => RedisTarget) => void, cleanup: readonly string[] = []): void {
+export function describeRedisTargets(
+  title: string,
+  body: (target: () => RedisTarget) => void,
+  cleanup: readonly string[] = [],
+): void {
   describe.each(REDIS_TARGETS)(`${title} [%s Redis]`, (name) => {
     let current: RedisTarget | undefined;
     const target = (): RedisTarget => {

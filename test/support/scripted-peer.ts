@@ -92,7 +92,8 @@ export class ScriptedPeer {
 
   /** The next datagram (decoded), waiting at most `timeoutMs`. */
   next(timeoutMs = DEFAULT_WAIT_MS): Promise<Received> {
-    if (this.waiter !== undefined) return Promise.reject(new Error('ScriptedPeer.next called while another wait is pending'));
+    if (this.waiter !== undefined)
+      return Promise.reject(new Error('ScriptedPeer.next called while another wait is pending'));
     const queued = this.queue.shift();
     if (queued !== undefined) {
       try {

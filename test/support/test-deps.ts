@@ -62,7 +62,10 @@ export function requireOnPath(name: string, debianPackage: string): string {
 
 export function requireLeshanClientJar(jar = leshanClientJarPath()): string {
   if (!existsSync(jar)) {
-    throw new MissingTestDependencyError('Leshan launcher jar', `${jar} does not exist (built by Maven from test/interop/leshan-client)`);
+    throw new MissingTestDependencyError(
+      'Leshan launcher jar',
+      `${jar} does not exist (built by Maven from test/interop/leshan-client)`,
+    );
   }
   return jar;
 }

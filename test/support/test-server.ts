@@ -18,11 +18,18 @@ export interface TestServer {
   readonly registrations: MemoryRegistrationStore;
   readonly observations: MemoryObservationStore;
   /** Resolves with the first event (already seen or future) matching the predicate. */
-  waitForEvent<T extends ServerEvent['type']>(type: T, pred?: (e: Extract<ServerEvent, { type: T }>) => boolean, timeoutMs?: number): Promise<Extract<ServerEvent, { type: T }>>;
+  waitForEvent<T extends ServerEvent['type']>(
+    type: T,
+    pred?: (e: Extract<ServerEvent, { type: T }>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Extract<ServerEvent, { type: T }>>;
   stop(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<LwM2mServerOptions> = {}, host = '127.0.0.1'): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<LwM2mServerOptions> = {},
+  host = '127.0.0.1',
+): Promise<TestServer> {
   const transport = overrides.transport ?? (await UdpTransport.bind({ host, port: 0 }));
   const registrations = new MemoryRegistrationStore();
   const observations = new MemoryObservationStore();
@@ -58,11 +65,16 @@ export async function startTestServer(overrides: Partial<LwM2mServerOptions> = {
     observations,
     waitForEvent(type, pred, timeoutMs = 10_000) {
       type E = Extract<ServerEvent, { type: typeof type }>;
-      const find = (): E | undefined => events.find((e): e is E => e.type === type && (pred === undefined || pred(e as never)));
+      const find = (): E | undefined =>
+        events.find((e): e is E => e.type === type && (pred === undefined || pred(e as never)));
       const found = find();
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${type} event within ${timeoutMs} ms; saw: ${events.map((e) => e.type).join(', ')}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`no ${type} event within ${timeoutMs} ms; saw: ${events.map((e) => e.type).join(', ')}`)),
+          timeoutMs,
+        );
         const check = (): void => {
           const e = find();
           if (e === undefined) return;

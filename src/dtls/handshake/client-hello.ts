@@ -34,7 +34,8 @@ export function parseClientHello(body: Buffer): ClientHello {
   const cookie = r.vector(1, 'cookie', 255);
   const afterCookie = r.offset;
   const suites = r.vector(2, 'cipher_suites');
-  if (suites.length < 2 || suites.length % 2 !== 0) throw new DtlsDecodeError(`cipher_suites of ${suites.length} bytes`);
+  if (suites.length < 2 || suites.length % 2 !== 0)
+    throw new DtlsDecodeError(`cipher_suites of ${suites.length} bytes`);
   const cipherSuites: number[] = [];
   for (let i = 0; i < suites.length; i += 2) cipherSuites.push(suites.readUInt16BE(i));
   const compression = r.vector(1, 'compression_methods');

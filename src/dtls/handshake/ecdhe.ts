@@ -42,7 +42,13 @@ export function ephemeralKey(group: number): ECDH {
   return ecdh;
 }
 
-export function serverKeyExchange(group: number, ecdh: ECDH, clientRandom: Buffer, serverRandom: Buffer, key: KeyObject): Buffer {
+export function serverKeyExchange(
+  group: number,
+  ecdh: ECDH,
+  clientRandom: Buffer,
+  serverRandom: Buffer,
+  key: KeyObject,
+): Buffer {
   const params = new WireWriter().u8(3).u16(group).vector(1, ecdh.getPublicKey()).toBuffer();
   const signature = sign('sha256', Buffer.concat([clientRandom, serverRandom, params]), key);
   return new WireWriter().bytes(params).u16(SIGNATURE_ECDSA_SECP256R1_SHA256).vector(2, signature).toBuffer();
@@ -51,7 +57,11 @@ export function serverKeyExchange(group: number, ecdh: ECDH, clientRandom: Buffe
 export function certificateRequest(): Buffer {
   const algorithms = new WireWriter();
   for (const a of ECDSA_HASHES.keys()) algorithms.u16(a);
-  return new WireWriter().vector(1, Buffer.from([ECDSA_SIGN])).vector(2, algorithms.toBuffer()).vector(2, Buffer.alloc(0)).toBuffer();
+  return new WireWriter()
+    .vector(1, Buffer.from([ECDSA_SIGN]))
+    .vector(2, algorithms.toBuffer())
+    .vector(2, Buffer.alloc(0))
+    .toBuffer();
 }
 
 /** The premaster secret from the client's point (RFC 8422 §5.10: the x coordinate). */
@@ -60,7 +70,10 @@ export function ecdhePreMaster(ecdh: ECDH, clientKeyExchange: Buffer): Buffer {
   try {
     return ecdh.computeSecret(point);
   } catch {
-    throw new DtlsHandshakeError(AlertDescription.ILLEGAL_PARAMETER, 'the client\'s ECDH public key is not a point of the curve');
+    throw new DtlsHandshakeError(
+      AlertDescription.ILLEGAL_PARAMETER,
+      "the client's ECDH public key is not a point of the curve",
+    );
   }
 }
 
@@ -70,12 +83,20 @@ export function checkCertificateVerify(body: Buffer, signed: Buffer, key: KeyObj
   const algorithm = r.u16('signature_algorithm');
   const signature = r.vector(2, 'signature');
   const hash = ECDSA_HASHES.get(algorithm);
-  if (hash === undefined) throw new DtlsHandshakeError(AlertDescription.ILLEGAL_PARAMETER, `CertificateVerify with signature algorithm 0x${algorithm.toString(16)}, not ECDSA with SHA-2`);
-  let ok = false;
+  if (hash === undefined)
+    throw new DtlsHandshakeError(
+      AlertDescription.ILLEGAL_PARAMETER,
+      `CertificateVerify with signature algorithm 0x${algorithm.toString(16)}, not ECDSA with SHA-2`,
+    );
+  let ok: boolean;
   try {
     ok = verify(hash, signed, key, signature);
   } catch {
     ok = false;
   }
-  if (!ok) throw new DtlsHandshakeError(AlertDescription.DECRYPT_ERROR, 'the client\'s CertificateVerify signature does not verify');
+  if (!ok)
+    throw new DtlsHandshakeError(
+      AlertDescription.DECRYPT_ERROR,
+      "the client's CertificateVerify signature does not verify",
+    );
 }

@@ -8,7 +8,11 @@ describe('handshake fragments (RFC 6347 §4.2.3)', () => {
 
   it('fragments a message and reassembles it from reordered, duplicated, overlapping fragments', () => {
     const frags = fragmentHandshake(HandshakeType.CERTIFICATE, 2, body, 100).flatMap((f) => parseHandshakeFragments(f));
-    expect(frags.map((f) => [f.offset, f.body.length, f.length])).toEqual([[0, 100, 250], [100, 100, 250], [200, 50, 250]]);
+    expect(frags.map((f) => [f.offset, f.body.length, f.length])).toEqual([
+      [0, 100, 250],
+      [100, 100, 250],
+      [200, 50, 250],
+    ]);
     const r = new HandshakeReassembler(2);
     const overlap = { ...(frags[1] as (typeof frags)[number]), offset: 50, body: body.subarray(50, 200) };
     expect(r.add(frags[2] as (typeof frags)[number]).messages).toEqual([]);
@@ -23,10 +27,17 @@ describe('handshake fragments (RFC 6347 §4.2.3)', () => {
 
   it('delivers messages in message_seq order, holding one that came early', () => {
     const r = new HandshakeReassembler(0);
-    const [m1] = parseHandshakeFragments(fragmentHandshake(HandshakeType.FINISHED, 1, Buffer.alloc(12), 100)[0] as Buffer);
-    const [m0] = parseHandshakeFragments(fragmentHandshake(HandshakeType.CLIENT_KEY_EXCHANGE, 0, Buffer.alloc(6), 100)[0] as Buffer);
+    const [m1] = parseHandshakeFragments(
+      fragmentHandshake(HandshakeType.FINISHED, 1, Buffer.alloc(12), 100)[0] as Buffer,
+    );
+    const [m0] = parseHandshakeFragments(
+      fragmentHandshake(HandshakeType.CLIENT_KEY_EXCHANGE, 0, Buffer.alloc(6), 100)[0] as Buffer,
+    );
     expect(r.add(m1 as NonNullable<typeof m1>).messages).toEqual([]);
-    expect(r.add(m0 as NonNullable<typeof m0>).messages.map((m) => m.type)).toEqual([HandshakeType.CLIENT_KEY_EXCHANGE, HandshakeType.FINISHED]);
+    expect(r.add(m0 as NonNullable<typeof m0>).messages.map((m) => m.type)).toEqual([
+      HandshakeType.CLIENT_KEY_EXCHANGE,
+      HandshakeType.FINISHED,
+    ]);
   });
 
   it('refuses fragments that disagree or run past their message', () => {
@@ -40,7 +51,13 @@ describe('handshake fragments (RFC 6347 §4.2.3)', () => {
 
 describe('ClientHello (RFC 6347 §4.2.1)', () => {
   function hello(cookie: Buffer, exts?: Buffer): Buffer {
-    const w = new WireWriter().u16(0xfefd).bytes(Buffer.alloc(32, 7)).vector(1, Buffer.alloc(0)).vector(1, cookie).vector(2, Buffer.from('c0a800ff', 'hex')).vector(1, Buffer.from([0]));
+    const w = new WireWriter()
+      .u16(0xfefd)
+      .bytes(Buffer.alloc(32, 7))
+      .vector(1, Buffer.alloc(0))
+      .vector(1, cookie)
+      .vector(2, Buffer.from('c0a800ff', 'hex'))
+      .vector(1, Buffer.from([0]));
     if (exts !== undefined) w.vector(2, exts);
     return w.toBuffer();
   }
@@ -58,6 +75,8 @@ describe('ClientHello (RFC 6347 §4.2.1)', () => {
   it('refuses a truncated or padded ClientHello', () => {
     const h = hello(Buffer.alloc(0));
     expect(() => parseClientHello(h.subarray(0, 40))).toThrow(/cookie|cipher_suites|session_id/);
-    expect(() => parseClientHello(Buffer.concat([h, Buffer.from('0000', 'hex'), Buffer.from([1])]))).toThrow(/after the ClientHello's extensions/);
+    expect(() => parseClientHello(Buffer.concat([h, Buffer.from('0000', 'hex'), Buffer.from([1])]))).toThrow(
+      /after the ClientHello's extensions/,
+    );
   });
 });

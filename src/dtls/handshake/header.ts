@@ -43,23 +43,35 @@ export function parseHandshakeFragments(data: Buffer): HandshakeFragment[] {
   const out: HandshakeFragment[] = [];
   let pos = 0;
   while (pos < data.length) {
-    if (data.length - pos < HANDSHAKE_HEADER_LENGTH) throw new DtlsDecodeError(`handshake header truncated: ${data.length - pos} of 12 bytes`);
+    if (data.length - pos < HANDSHAKE_HEADER_LENGTH)
+      throw new DtlsDecodeError(`handshake header truncated: ${data.length - pos} of 12 bytes`);
     const type = data[pos] as number;
     const length = data.readUIntBE(pos + 1, 3);
     const messageSeq = data.readUInt16BE(pos + 4);
     const offset = data.readUIntBE(pos + 6, 3);
     const fragmentLength = data.readUIntBE(pos + 9, 3);
-    if (length > MAX_HANDSHAKE_MESSAGE) throw new DtlsDecodeError(`handshake message of ${length} bytes, more than ${MAX_HANDSHAKE_MESSAGE}`);
-    if (offset + fragmentLength > length) throw new DtlsDecodeError(`handshake fragment ${offset}+${fragmentLength} beyond its message's ${length} bytes`);
+    if (length > MAX_HANDSHAKE_MESSAGE)
+      throw new DtlsDecodeError(`handshake message of ${length} bytes, more than ${MAX_HANDSHAKE_MESSAGE}`);
+    if (offset + fragmentLength > length)
+      throw new DtlsDecodeError(`handshake fragment ${offset}+${fragmentLength} beyond its message's ${length} bytes`);
     const end = pos + HANDSHAKE_HEADER_LENGTH + fragmentLength;
-    if (end > data.length) throw new DtlsDecodeError(`handshake fragment truncated: ${data.length - pos - HANDSHAKE_HEADER_LENGTH} of ${fragmentLength} bytes`);
+    if (end > data.length)
+      throw new DtlsDecodeError(
+        `handshake fragment truncated: ${data.length - pos - HANDSHAKE_HEADER_LENGTH} of ${fragmentLength} bytes`,
+      );
     out.push({ type, length, messageSeq, offset, body: data.subarray(pos + HANDSHAKE_HEADER_LENGTH, end) });
     pos = end;
   }
   return out;
 }
 
-export function handshakeHeader(type: number, length: number, messageSeq: number, offset: number, fragmentLength: number): Buffer {
+export function handshakeHeader(
+  type: number,
+  length: number,
+  messageSeq: number,
+  offset: number,
+  fragmentLength: number,
+): Buffer {
   const h = Buffer.allocUnsafe(HANDSHAKE_HEADER_LENGTH);
   h[0] = type;
   h.writeUIntBE(length, 1, 3);

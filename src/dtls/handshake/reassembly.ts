@@ -44,7 +44,9 @@ export class HandshakeReassembler {
       p = { type: f.type, body: Buffer.alloc(f.length), ranges: [] };
       this.partial.set(f.messageSeq, p);
     } else if (p.type !== f.type || p.body.length !== f.length) {
-      throw new DtlsDecodeError(`handshake fragment of message ${f.messageSeq} disagrees with an earlier one (type ${f.type}/${p.type}, length ${f.length}/${p.body.length})`);
+      throw new DtlsDecodeError(
+        `handshake fragment of message ${f.messageSeq} disagrees with an earlier one (type ${f.type}/${p.type}, length ${f.length}/${p.body.length})`,
+      );
     }
     f.body.copy(p.body, f.offset);
     p.ranges = merge([...p.ranges, [f.offset, f.offset + f.body.length]]);
@@ -62,7 +64,10 @@ export class HandshakeReassembler {
 
 function complete(p: Partial): boolean {
   const first = p.ranges[0];
-  return p.body.length === 0 || (p.ranges.length === 1 && first !== undefined && first[0] === 0 && first[1] === p.body.length);
+  return (
+    p.body.length === 0 ||
+    (p.ranges.length === 1 && first !== undefined && first[0] === 0 && first[1] === p.body.length)
+  );
 }
 
 function merge(ranges: Array<[number, number]>): Array<[number, number]> {

@@ -13,6 +13,18 @@ export function helloVerifyRequest(cookie: Buffer): Buffer {
   return new WireWriter().u16(DTLS_1_0).vector(1, cookie).toBuffer();
 }
 
-export function serverHello(random: Buffer, sessionId: Buffer, cipherSuite: number, extensions: ReadonlyArray<readonly [number, Buffer]>): Buffer {
-  return new WireWriter().u16(DTLS_1_2).bytes(random).vector(1, sessionId).u16(cipherSuite).u8(0).bytes(encodeExtensions(extensions)).toBuffer();
+export function serverHello(
+  random: Buffer,
+  sessionId: Buffer,
+  cipherSuite: number,
+  extensions: ReadonlyArray<readonly [number, Buffer]>,
+): Buffer {
+  return new WireWriter()
+    .u16(DTLS_1_2)
+    .bytes(random)
+    .vector(1, sessionId)
+    .u16(cipherSuite)
+    .u8(0)
+    .bytes(encodeExtensions(extensions))
+    .toBuffer();
 }

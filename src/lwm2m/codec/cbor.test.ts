@@ -28,7 +28,7 @@ describe('application/cbor: golden items (RFC 8949 Appendix A)', () => {
     ['true', T.BOOLEAN, 'BOOLEAN', true, 'f5'],
     ['false', T.BOOLEAN, 'BOOLEAN', false, 'f4'],
     ['text "IETF"', T.STRING, 'STRING', 'IETF', '6449455446'],
-    ['bytes h\'01020304\'', T.OPAQUE, 'OPAQUE', Buffer.from([1, 2, 3, 4]), '4401020304'],
+    ["bytes h'01020304'", T.OPAQUE, 'OPAQUE', Buffer.from([1, 2, 3, 4]), '4401020304'],
     ['tag 1 epoch time 1363896240', T.TIME, 'TIME', new Date(1363896240000), 'c11a514b67b0'],
   ];
   it.each(cases)('%s round-trips', (_label, rid, type, value, bytes) => {

@@ -17,7 +17,16 @@ import { formatPath, type LwM2mPath } from '../path';
 import type { LwM2mNode } from '../node';
 import type { LwM2mValue, Objlnk, ResourceType } from '../value';
 import { ContentFormat, type CodecContext, type NodeCodec } from './types';
-import { checkNodeAtPath, encodeType, fail, isLeafNodeSupported, leafNode, leafOf, modelType, requireLeafPath } from './codec-common';
+import {
+  checkNodeAtPath,
+  encodeType,
+  fail,
+  isLeafNodeSupported,
+  leafNode,
+  leafOf,
+  modelType,
+  requireLeafPath,
+} from './codec-common';
 import { coerceValue, dateToSeconds, formatObjlnk, integerType, parseObjlnk, typedValue } from './value-rules';
 import { CborWriter } from './cbor-writer';
 import { errorMessage } from '../../common/error-message';
@@ -59,7 +68,8 @@ function itemValue(v: unknown, type: ResourceType, where: string): LwM2mValue | 
 
 function toValue(v: unknown, type: ResourceType, where: string): LwM2mValue {
   const value = itemValue(v, type, where);
-  if (value === undefined) throw fail(`the CBOR item (${v === null ? 'null' : typeof v}) is not a valid ${type}`, where);
+  if (value === undefined)
+    throw fail(`the CBOR item (${v === null ? 'null' : typeof v}) is not a valid ${type}`, where);
   return value;
 }
 

@@ -83,11 +83,14 @@ export function encodeType(ctx: CodecContext, path: LwM2mPath, nodeType: Resourc
 
 /** The node a single-value format decodes to: a resource or a resource instance, by path level. */
 export function leafNode(path: LwM2mPath, type: ResourceType, value: LwM2mValue): SingleResource | ResourceInstance {
-  return pathLevel(path) === 'resource' ? single(path.resourceId as number, type, value) : resourceInstance(path.resourceInstanceId as number, type, value);
+  return pathLevel(path) === 'resource'
+    ? single(path.resourceId as number, type, value)
+    : resourceInstance(path.resourceInstanceId as number, type, value);
 }
 
 /** The one value a single-value format can carry; a multiple-instance resource is refused. */
 export function leafOf(node: LwM2mNode, path: LwM2mPath, format: string): SingleResource | ResourceInstance {
-  if (node.kind !== 'resource' && node.kind !== 'resourceInstance') throw fail(`${format} cannot carry a multiple-instance resource`, path);
+  if (node.kind !== 'resource' && node.kind !== 'resourceInstance')
+    throw fail(`${format} cannot carry a multiple-instance resource`, path);
   return node;
 }

@@ -84,7 +84,8 @@ function insert(root: Map<number, Trie>, leaf: PathEntry): void {
     const id = ids[i] as number;
     let node = children.get(id);
     if (!node) children.set(id, (node = {}));
-    if (node.leaf) throw new CodecError(`${FORMAT}: path given twice or nested under a value`, formatIds(ids.slice(0, i + 1)));
+    if (node.leaf)
+      throw new CodecError(`${FORMAT}: path given twice or nested under a value`, formatIds(ids.slice(0, i + 1)));
     if (i === ids.length - 1) {
       if (node.children) throw new CodecError(`${FORMAT}: a value cannot also have children`, formatIds(ids));
       node.leaf = leaf;

@@ -21,9 +21,27 @@ const DEVICE_RESOURCES: Array<[unknown, unknown]> = [
   [1, 'Lightweight M2M Client'],
   [2, '345000123'],
   [3, '1.0'],
-  [6, m([[0, 1], [1, 5]])],
-  [7, m([[0, 3800], [1, 5000]])],
-  [8, m([[0, 125], [1, 900]])],
+  [
+    6,
+    m([
+      [0, 1],
+      [1, 5],
+    ]),
+  ],
+  [
+    7,
+    m([
+      [0, 3800],
+      [1, 5000],
+    ]),
+  ],
+  [
+    8,
+    m([
+      [0, 125],
+      [1, 900],
+    ]),
+  ],
   [9, 100],
   [10, 15],
   [11, m([[0, 0]])],
@@ -46,8 +64,16 @@ describe('LwM2M CBOR codec: single path (LwM2M-Core 1.2 §7.4.7)', () => {
 
   it.each([
     ['nested maps', m([[3, m([[0, m(DEVICE_RESOURCES)]])]])],
-    ['array keys down to the resource instances', m(DEVICE_RESOURCES.flatMap(([rid, v]) =>
-      v instanceof Map ? [...v].map(([riid, x]): [unknown, unknown] => [[3, 0, rid, riid], x]) : [[[3, 0, rid], v] as [unknown, unknown]]))],
+    [
+      'array keys down to the resource instances',
+      m(
+        DEVICE_RESOURCES.flatMap(([rid, v]) =>
+          v instanceof Map
+            ? [...v].map(([riid, x]): [unknown, unknown] => [[3, 0, rid, riid], x])
+            : [[[3, 0, rid], v] as [unknown, unknown]],
+        ),
+      ),
+    ],
     ['one-element array keys', m([[[3], m([[[0], m(DEVICE_RESOURCES)]])]])],
   ])('decodes the same content written with %s', (_layout, content) => {
     expect(codec.decode(cborX.encode(content), p('/3/0'), ctx)).toEqual(deviceInstanceExample());
@@ -61,7 +87,18 @@ describe('LwM2M CBOR codec: single path (LwM2M-Core 1.2 §7.4.7)', () => {
   it('collapses single-child chains into array keys', () => {
     expect(codec.encode(single(9, 'INTEGER', 100), p('/3/0/9'), ctx).toString('hex')).toBe('a18303000918' + '64');
     expect(codec.encode(resourceInstance(1, 'INTEGER', 5), p('/3/0/6/1'), ctx).toString('hex')).toBe('a1840300060105');
-    expect(codec.encode(multi(6, 'INTEGER', [[0, 1], [1, 5]]), p('/3/0/6'), ctx).toString('hex')).toBe('a183030006a200010105');
+    expect(
+      codec
+        .encode(
+          multi(6, 'INTEGER', [
+            [0, 1],
+            [1, 5],
+          ]),
+          p('/3/0/6'),
+          ctx,
+        )
+        .toString('hex'),
+    ).toBe('a183030006a200010105');
   });
 
   it('writes every data type as LwM2M-Core 1.2 Table C.-2 says and reads it back', () => {
@@ -91,16 +128,26 @@ describe('LwM2M CBOR codec: single path (LwM2M-Core 1.2 §7.4.7)', () => {
 
   it('accepts a tagged epoch date for Time and a decimal fraction for Float', () => {
     // {[3, 0, 13]: 1(1367491215)}
-    expect(codec.decode(hex('a1 83 03 00 0d c1 1a 51 82 42 8f'), p('/3/0/13'), ctx)).toEqual(single(13, 'TIME', new Date(1367491215000)));
+    expect(codec.decode(hex('a1 83 03 00 0d c1 1a 51 82 42 8f'), p('/3/0/13'), ctx)).toEqual(
+      single(13, 'TIME', new Date(1367491215000)),
+    );
     // {[3303, 0, 5700]: 4([-1, 225])}
-    expect(codec.decode(hex('a1 83 19 0c e7 00 19 16 44 c4 82 20 18 e1'), p('/3303/0/5700'), ctx)).toEqual(single(5700, 'FLOAT', 22.5));
+    expect(codec.decode(hex('a1 83 19 0c e7 00 19 16 44 c4 82 20 18 e1'), p('/3303/0/5700'), ctx)).toEqual(
+      single(5700, 'FLOAT', 22.5),
+    );
   });
 
   it('types values of unknown resources from their CBOR type', () => {
     // {[9999, 0]: {0: 1, 1: 1.5, 2: "s", 3: true, 4: h'01'}}
     const node = codec.decode(hex('a1 82 19 27 0f 00 a5 00 01 01 f9 3e 00 02 61 73 03 f5 04 41 01'), p('/9999/0'), ctx);
     expect(node).toEqual(
-      instance(0, [single(0, 'INTEGER', 1), single(1, 'FLOAT', 1.5), single(2, 'STRING', 's'), single(3, 'BOOLEAN', true), single(4, 'OPAQUE', Buffer.from([1]))]),
+      instance(0, [
+        single(0, 'INTEGER', 1),
+        single(1, 'FLOAT', 1.5),
+        single(2, 'STRING', 's'),
+        single(3, 'BOOLEAN', true),
+        single(4, 'OPAQUE', Buffer.from([1])),
+      ]),
     );
   });
 
@@ -135,9 +182,15 @@ describe('LwM2M CBOR codec: errors name the path', () => {
   });
 
   it('rejects encoding the same path twice or a value with children', () => {
-    const twice = new Map<string, LwM2mNode | null>([['/3/0/9', single(9, 'INTEGER', 1)], ['/3/0', instance(0, [single(9, 'INTEGER', 2)])]]);
+    const twice = new Map<string, LwM2mNode | null>([
+      ['/3/0/9', single(9, 'INTEGER', 1)],
+      ['/3/0', instance(0, [single(9, 'INTEGER', 2)])],
+    ]);
     expect(codecError(() => codec.encodeNodes(twice, ctx)).path).toBe('/3/0/9');
-    const nested = new Map<string, LwM2mNode | null>([['/3/0', null], ['/3/0/9', single(9, 'INTEGER', 2)]]);
+    const nested = new Map<string, LwM2mNode | null>([
+      ['/3/0', null],
+      ['/3/0/9', single(9, 'INTEGER', 2)],
+    ]);
     expect(codecError(() => codec.encodeNodes(nested, ctx)).path).toBe('/3/0');
     expect(codecError(() => codec.encodePaths([p('/')])).path).toBe('/');
   });
@@ -148,7 +201,22 @@ describe('LwM2M CBOR codec: composite operations', () => {
 
   it('encodes a Read-Composite request as paths with null values', () => {
     const body = codec.encodePaths(paths);
-    expect(body.toString('hex')).toBe(cborX.encode(m([[[3, 0], m([[0, null], [9, null]])], [[1, 0, 1], null]])).toString('hex'));
+    expect(body.toString('hex')).toBe(
+      cborX
+        .encode(
+          m([
+            [
+              [3, 0],
+              m([
+                [0, null],
+                [9, null],
+              ]),
+            ],
+            [[1, 0, 1], null],
+          ]),
+        )
+        .toString('hex'),
+    );
     expect(codec.decodePaths(body)).toEqual(paths);
     expect(codecError(() => codec.decodePaths(hex('a1 83 03 00 09 01'))).path).toBe('/3/0/9');
   });
@@ -161,7 +229,20 @@ describe('LwM2M CBOR codec: composite operations', () => {
     ]);
     const body = codec.encodeNodes(nodes, ctx);
     expect(body.toString('hex')).toBe(
-      cborX.encode(m([[[3, 0], m([[0, 'Open Mobile Alliance'], [9, 95]])], [[1, 0, 1], 86400]])).toString('hex'),
+      cborX
+        .encode(
+          m([
+            [
+              [3, 0],
+              m([
+                [0, 'Open Mobile Alliance'],
+                [9, 95],
+              ]),
+            ],
+            [[1, 0, 1], 86400],
+          ]),
+        )
+        .toString('hex'),
     );
     expect(codec.decodeNodes(body, [...paths, p('/3303/0')], ctx)).toEqual(new Map([...nodes, ['/3303/0', null]]));
     expect(codec.decodeNodes(body, null, ctx)).toEqual(nodes);

@@ -7,9 +7,12 @@ import { tlvCodec } from './tlv';
 import { codecError, testModel, T } from '../../../test/support/codec-model';
 
 const ctx: CodecContext = { model: testModel };
-const dec = (text: string, path: string): LwM2mNode => lwm2mJsonCodec.decode(Buffer.from(text, 'utf8'), parsePath(path), ctx);
-const enc = (node: LwM2mNode, path: string): string => lwm2mJsonCodec.encode(node, parsePath(path), ctx).toString('utf8');
-const series = (text: string, path: string) => lwm2mJsonCodec.decodeTimestamped(Buffer.from(text, 'utf8'), parsePath(path), ctx);
+const dec = (text: string, path: string): LwM2mNode =>
+  lwm2mJsonCodec.decode(Buffer.from(text, 'utf8'), parsePath(path), ctx);
+const enc = (node: LwM2mNode, path: string): string =>
+  lwm2mJsonCodec.encode(node, parsePath(path), ctx).toString('utf8');
+const series = (text: string, path: string) =>
+  lwm2mJsonCodec.decodeTimestamped(Buffer.from(text, 'utf8'), parsePath(path), ctx);
 
 // LwM2M-Core 1.0 §6.4.4 / 1.1 §7.4.4, JSON example: Read /3/0 (the Device object instance).
 const DEVICE_JSON = `{"bn":"/3/0/",
@@ -116,15 +119,20 @@ describe('LwM2M JSON: typed values', () => {
   });
 
   it('keeps integer literals beyond 2^53 exact and range-checks them', () => {
-    expect(dec(one(T.INTEGER, '"v":9007199254740993'), p(T.INTEGER))).toEqual(single(T.INTEGER, 'INTEGER', 9007199254740993n));
-    expect(dec(one(T.INTEGER, '"v":-9007199254740993'), p(T.INTEGER))).toEqual(single(T.INTEGER, 'INTEGER', -9007199254740993n));
+    expect(dec(one(T.INTEGER, '"v":9007199254740993'), p(T.INTEGER))).toEqual(
+      single(T.INTEGER, 'INTEGER', 9007199254740993n),
+    );
+    expect(dec(one(T.INTEGER, '"v":-9007199254740993'), p(T.INTEGER))).toEqual(
+      single(T.INTEGER, 'INTEGER', -9007199254740993n),
+    );
     codecError(() => dec(one(T.INTEGER, '"v":9223372036854775808'), p(T.INTEGER)), p(T.INTEGER));
     codecError(() => dec(one(T.INTEGER, '"v":1.5'), p(T.INTEGER)), p(T.INTEGER));
     codecError(() => dec(one(T.UNSIGNED, '"v":-1'), p(T.UNSIGNED)), p(T.UNSIGNED));
   });
 
   it('guesses the type of unknown resources from the value key and literal', () => {
-    const text = '{"bn":"/4242/0/","e":[{"n":"0","v":3},{"n":"1","v":3.5},{"n":"2","sv":"s"},{"n":"3","bv":false},{"n":"4","ov":"1:2"},{"n":"5/7","v":1e2}]}';
+    const text =
+      '{"bn":"/4242/0/","e":[{"n":"0","v":3},{"n":"1","v":3.5},{"n":"2","sv":"s"},{"n":"3","bv":false},{"n":"4","ov":"1:2"},{"n":"5/7","v":1e2}]}';
     expect(dec(text, '/4242/0')).toEqual(
       instance(0, [
         single(0, 'INTEGER', 3),
@@ -207,7 +215,15 @@ describe('LwM2M JSON: encoding', () => {
   it('names entries relative to the object instance for every path level', () => {
     expect(enc(resourceInstance(1, 'INTEGER', 5), '/3/0/6/1')).toBe('{"bn":"/3/0/","e":[{"n":"6/1","v":5}]}');
     expect(enc(single(9, 'INTEGER', 100), '/3/0/9')).toBe('{"bn":"/3/0/","e":[{"n":"9","v":100}]}');
-    expect(enc(multi(6, 'INTEGER', [[0, 1], [1, 5]]), '/3/0/6')).toBe('{"bn":"/3/0/","e":[{"n":"6/0","v":1},{"n":"6/1","v":5}]}');
+    expect(
+      enc(
+        multi(6, 'INTEGER', [
+          [0, 1],
+          [1, 5],
+        ]),
+        '/3/0/6',
+      ),
+    ).toBe('{"bn":"/3/0/","e":[{"n":"6/0","v":1},{"n":"6/1","v":5}]}');
     const acl = object(2, [instance(0, [single(0, 'INTEGER', 1)]), instance(2, [multi(2, 'INTEGER', [[127, 7]])])]);
     expect(enc(acl, '/2')).toBe('{"bn":"/2/","e":[{"n":"0/0","v":1},{"n":"2/2/127","v":7}]}');
     expect(dec(enc(acl, '/2'), '/2')).toEqual(acl);

@@ -15,7 +15,16 @@ import type { LwM2mNode, TimestampedNode } from '../node';
 import type { LwM2mValue, Objlnk, ResourceType } from '../value';
 import { ContentFormat, type CodecContext, type NodeCodec, type TimestampedCodec } from './types';
 import { fail, isTreeNodeSupported, resourceModel } from './codec-common';
-import { coerceValue, dateToSeconds, decodeBase64, decodeUtf8, formatObjlnk, integerType, parseObjlnk, typedValue } from './value-rules';
+import {
+  coerceValue,
+  dateToSeconds,
+  decodeBase64,
+  decodeUtf8,
+  formatObjlnk,
+  integerType,
+  parseObjlnk,
+  typedValue,
+} from './value-rules';
 import { parseLwM2mJson, serializeLwM2mJson, type JsonEntry } from './lwm2m-json-records';
 import { buildNodeFromLeaves, nodeLeaves, type Leaf } from './leaf-nodes';
 
@@ -86,7 +95,8 @@ function entryField(e: JsonEntry, type: ResourceType, where: string): LwM2mValue
 
 function entryValue(e: JsonEntry, type: ResourceType, where: string): LwM2mValue {
   const value = entryField(e, type, where);
-  if (value === undefined) throw fail(`entry value does not fit ${type} (LwM2M-Core 1.1 §7.4.4: v, bv, sv or ov by type)`, where);
+  if (value === undefined)
+    throw fail(`entry value does not fit ${type} (LwM2M-Core 1.1 §7.4.4: v, bv, sv or ov by type)`, where);
   return value;
 }
 
@@ -103,7 +113,8 @@ function readLeaves(payload: Buffer, path: LwM2mPath, ctx: CodecContext): TimedL
     const key = name.charCodeAt(0) === 0x2f ? name : `/${name}`;
     const type = resourceModel(ctx, ids[0] as number, ids[2] as number)?.type ?? guessType(e);
     const value = entryValue(e, type, key);
-    const timestamp = doc.bt !== undefined || e.t !== undefined ? Math.round(((doc.bt ?? 0) + (e.t ?? 0)) * 1000) : undefined;
+    const timestamp =
+      doc.bt !== undefined || e.t !== undefined ? Math.round(((doc.bt ?? 0) + (e.t ?? 0)) * 1000) : undefined;
     out.push({ ids, type, value, timestamp, key });
   }
   return out;
@@ -173,7 +184,10 @@ function encode(node: LwM2mNode, path: LwM2mPath, ctx: CodecContext): Buffer {
     const n = riid === undefined ? rel : `${rel}/${riid}`;
     const model = resourceModel(ctx, oid, rid);
     if (model && model.multiple !== (riid !== undefined)) {
-      throw fail(`the model says this resource is ${model.multiple ? 'multiple' : 'single'}-instance`, formatIds(leaf.ids));
+      throw fail(
+        `the model says this resource is ${model.multiple ? 'multiple' : 'single'}-instance`,
+        formatIds(leaf.ids),
+      );
     }
     e.push(entryFor(leaf, model?.type ?? leaf.type, n, bn));
   }

@@ -6,12 +6,21 @@
 import { formatPath, type LwM2mPath } from '../path';
 import type { LwM2mNode } from '../node';
 import { ContentFormat, type CodecContext, type NodeCodec } from './types';
-import { checkNodeAtPath, fail, isLeafNodeSupported, leafNode, leafOf, modelType, requireLeafPath } from './codec-common';
+import {
+  checkNodeAtPath,
+  fail,
+  isLeafNodeSupported,
+  leafNode,
+  leafOf,
+  modelType,
+  requireLeafPath,
+} from './codec-common';
 import { coerceValue } from './value-rules';
 
 function requireOpaque(ctx: CodecContext, path: LwM2mPath): void {
   const type = modelType(ctx, path);
-  if (type !== undefined && type !== 'OPAQUE') throw fail(`application/octet-stream carries OPAQUE resources only, not ${type}`, path);
+  if (type !== undefined && type !== 'OPAQUE')
+    throw fail(`application/octet-stream carries OPAQUE resources only, not ${type}`, path);
 }
 
 export function createOpaqueCodec(): NodeCodec {

@@ -63,7 +63,12 @@ export class ContentCodecs {
   }
 
   /** Time series for formats that carry timestamps; undefined for formats that cannot. */
-  decodeTimestamped(format: number, payload: Buffer, path: LwM2mPath, ctx: CodecContext): TimestampedNode[] | undefined {
+  decodeTimestamped(
+    format: number,
+    payload: Buffer,
+    path: LwM2mPath,
+    ctx: CodecContext,
+  ): TimestampedNode[] | undefined {
     return this.timestampedCodecs.get(format)?.decodeTimestamped(payload, path, ctx);
   }
 }

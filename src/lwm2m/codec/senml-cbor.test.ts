@@ -45,7 +45,13 @@ describe('SenML CBOR codec: single path (LwM2M-Core 1.1 §7.4.6)', () => {
     const node = resourceInstance(0, 'OBJLNK', { objectId: 66, instanceId: 0 });
     expect(codec.decode(hex(OBJLNK_65), p('/65/0/0/0'), ctx)).toEqual(node);
     const encoded = codec.encode(node, p('/65/0/0/0'), ctx);
-    expect(cbor.decode(encoded)).toEqual([new Map<unknown, unknown>([[-2, '/65/0/'], [0, '0/0'], ['vlo', '66:0']])]);
+    expect(cbor.decode(encoded)).toEqual([
+      new Map<unknown, unknown>([
+        [-2, '/65/0/'],
+        [0, '0/0'],
+        ['vlo', '66:0'],
+      ]),
+    ]);
     expect(codec.decode(encoded, p('/65/0/0/0'), ctx)).toEqual(node);
   });
 
@@ -56,7 +62,10 @@ describe('SenML CBOR codec: single path (LwM2M-Core 1.1 §7.4.6)', () => {
       single(T.FLOAT, 'FLOAT', 23),
       single(T.OPAQUE, 'OPAQUE', Buffer.from([0xde, 0xad])),
       single(T.TIME, 'TIME', new Date(1700000000000)),
-      multi(T.MULTI_FLOAT, 'FLOAT', [[0, 22.5], [1, 22.4]]),
+      multi(T.MULTI_FLOAT, 'FLOAT', [
+        [0, 22.5],
+        [1, 22.4],
+      ]),
     ]);
     const bytes = codec.encode(node, p(`/${T.OBJECT}/0`), ctx);
     const h = bytes.toString('hex');
@@ -83,7 +92,9 @@ describe('SenML CBOR codec: single path (LwM2M-Core 1.1 §7.4.6)', () => {
     const node = codec.decode(hex('81 a2 00 67 2f 33 2f 30 2f 31 33 02 c1 1a 51 82 42 8f'), p('/3/0/13'), ctx);
     expect(node).toEqual(single(13, 'TIME', new Date(1367491215000)));
     // ... but not for an Integer resource.
-    expect(codecError(() => codec.decode(hex('81 a2 00 66 2f 33 2f 30 2f 39 02 c1 1a 51 82 42 8f'), p('/3/0/9'), ctx)).path).toBe('/3/0/9');
+    expect(
+      codecError(() => codec.decode(hex('81 a2 00 66 2f 33 2f 30 2f 39 02 c1 1a 51 82 42 8f'), p('/3/0/9'), ctx)).path,
+    ).toBe('/3/0/9');
   });
 
   it('decodes 64-bit integers beyond 2^53 as bigints', () => {

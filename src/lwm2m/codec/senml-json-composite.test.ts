@@ -26,13 +26,18 @@ describe('SenML JSON codec: composite operations', () => {
     const body = codec.encodePaths(paths).toString();
     expect(body).toBe('[{"n":"/3/0/0"},{"n":"/3/0/9"},{"n":"/1/0/1"}]');
     expect(codec.decodePaths(text(body))).toEqual(paths);
-    expect(codec.decodePaths(text('[{"bn":"/3/0/","n":"0"},{"n":"9"},{"bn":"/","n":"1/0/"}]'))).toEqual([p('/3/0/0'), p('/3/0/9'), p('/1/0')]);
+    expect(codec.decodePaths(text('[{"bn":"/3/0/","n":"0"},{"n":"9"},{"bn":"/","n":"1/0/"}]'))).toEqual([
+      p('/3/0/0'),
+      p('/3/0/9'),
+      p('/1/0'),
+    ]);
     expect(codec.decodePaths(text('[{"n":"/"}]'))).toEqual([{}]);
     expect(codecError(() => codec.decodePaths(text('[{"n":"/3/0/9","v":1}]'))).path).toBe('/3/0/9');
   });
 
   it('decodes a Read-Composite response for the requested paths, null where nothing came back', () => {
-    const response = '[{"bn":"/3/0/","n":"0","vs":"Open Mobile Alliance"},{"n":"9","v":95},{"bn":"/1/0/","n":"1","v":86400}]';
+    const response =
+      '[{"bn":"/3/0/","n":"0","vs":"Open Mobile Alliance"},{"n":"9","v":95},{"bn":"/1/0/","n":"1","v":86400}]';
     const nodes = codec.decodeNodes(text(response), [...paths, p('/3303/0')], ctx);
     expect(nodes).toEqual(
       new Map<string, LwM2mNode | null>([
@@ -49,7 +54,12 @@ describe('SenML JSON codec: composite operations', () => {
   it('builds nodes of the requested level and rejects records outside the requested paths', () => {
     const nodes = codec.decodeNodes(text(READ_3_0), [p('/3/0'), p('/3/0/6')], ctx);
     expect(nodes.get('/3/0')).toEqual(deviceInstanceExample());
-    expect(nodes.get('/3/0/6')).toEqual(multi(6, 'INTEGER', [[0, 1], [1, 5]]));
+    expect(nodes.get('/3/0/6')).toEqual(
+      multi(6, 'INTEGER', [
+        [0, 1],
+        [1, 5],
+      ]),
+    );
     expect(codecError(() => codec.decodeNodes(text(READ_3_0), [p('/3/0/0')], ctx)).path).toBe('/3/0/1');
   });
 
@@ -80,9 +90,13 @@ describe('SenML JSON codec: composite operations', () => {
       ['/3/0/6', multi(6, 'INTEGER', [[0, 1]])],
       ['/1/0', instance(0, [single(1, 'INTEGER', 60)])],
     ]);
-    expect(codec.encodeNodes(nodes, ctx).toString()).toBe('[{"bn":"/3/0/","n":"6/0","v":1},{"bn":"/1/0/","n":"1","v":60}]');
+    expect(codec.encodeNodes(nodes, ctx).toString()).toBe(
+      '[{"bn":"/3/0/","n":"6/0","v":1},{"bn":"/1/0/","n":"1","v":60}]',
+    );
     expect(codecError(() => codec.encodeNodes(new Map([['/3/x', null]]), ctx)).path).toBe('/3/x');
-    expect(codecError(() => codec.encodeNodes(new Map([['/3/0/9', single(8, 'INTEGER', 1)]]), ctx)).path).toBe('/3/0/9');
+    expect(codecError(() => codec.encodeNodes(new Map([['/3/0/9', single(8, 'INTEGER', 1)]]), ctx)).path).toBe(
+      '/3/0/9',
+    );
   });
 });
 
@@ -102,7 +116,10 @@ describe('SenML JSON codec: timestamps (Send, historical notifications)', () => 
       { nodes: new Map([['/3/0/13', single(13, 'TIME', new Date(1700000000000))]]) },
       {
         timestamp: 1700000100000,
-        nodes: new Map([['/3303/0/5700', single(5700, 'FLOAT', 22.4)], ['/3/0/9', single(9, 'INTEGER', 90)]]),
+        nodes: new Map([
+          ['/3303/0/5700', single(5700, 'FLOAT', 22.4)],
+          ['/3/0/9', single(9, 'INTEGER', 90)],
+        ]),
       },
       { timestamp: 1700000040000, nodes: new Map([['/3303/0/5700', single(5700, 'FLOAT', 22.9)]]) },
       { timestamp: NOW - 10000, nodes: new Map([['/3303/0/5700', single(5700, 'FLOAT', 21.5)]]) },
@@ -117,7 +134,10 @@ describe('SenML JSON codec: timestamps (Send, historical notifications)', () => 
   });
 
   it('decodes a large pack (the scanner is linear: a quadratic one would time out here)', () => {
-    const records = Array.from({ length: 20000 }, (_, i) => `{"bn":"/3303/${i % 100}/","bt":${1700000000 + i},"n":"5700","v":${i / 4}}`);
+    const records = Array.from(
+      { length: 20000 },
+      (_, i) => `{"bn":"/3303/${i % 100}/","bt":${1700000000 + i},"n":"5700","v":${i / 4}}`,
+    );
     const groups = codec.decodeTimestampedNodes(text('[' + records.join(',') + ']'), ctx);
     expect(groups).toHaveLength(20000);
     expect(groups[19999]?.nodes.get('/3303/99/5700')).toEqual(single(5700, 'FLOAT', 19999 / 4));

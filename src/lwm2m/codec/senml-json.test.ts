@@ -42,7 +42,10 @@ describe('SenML JSON codec: single path (LwM2M-Core 1.1 §7.4.5)', () => {
   });
 
   it('handles a multiple-instance resource and a resource instance', () => {
-    const node = multi(6, 'INTEGER', [[0, 1], [1, 5]]);
+    const node = multi(6, 'INTEGER', [
+      [0, 1],
+      [1, 5],
+    ]);
     expect(encode(node, '/3/0/6')).toBe('[{"bn":"/3/0/","n":"6/0","v":1},{"n":"6/1","v":5}]');
     expect(decode('[{"bn":"/3/0/6/","n":"0","v":1},{"n":"1","v":5}]', '/3/0/6')).toEqual(node);
     const ri = resourceInstance(1, 'INTEGER', 5);
@@ -52,7 +55,12 @@ describe('SenML JSON codec: single path (LwM2M-Core 1.1 §7.4.5)', () => {
 
   it('handles an object with several instances', () => {
     const node = object(1, [
-      instance(0, [single(0, 'INTEGER', 101), single(1, 'INTEGER', 86400), single(6, 'BOOLEAN', true), single(7, 'STRING', 'U')]),
+      instance(0, [
+        single(0, 'INTEGER', 101),
+        single(1, 'INTEGER', 86400),
+        single(6, 'BOOLEAN', true),
+        single(7, 'STRING', 'U'),
+      ]),
       instance(1, [single(0, 'INTEGER', 102), single(1, 'INTEGER', 172800), single(6, 'BOOLEAN', false)]),
     ]);
     const json = encode(node, '/1');
@@ -70,9 +78,13 @@ describe('SenML JSON codec: single path (LwM2M-Core 1.1 §7.4.5)', () => {
   });
 
   it('decodes Objlnk "vlo" values (modelled on Read /65/0, LwM2M-Core 1.1 §7.4.5 Table 7.4.5-4)', () => {
-    const json = '[{"bn":"/65/0/","n":"0/0","vlo":"66:0"},{"n":"0/1","vlo":"66:1"},{"n":"1","vs":"8613800755500"},{"n":"2","v":1}]';
+    const json =
+      '[{"bn":"/65/0/","n":"0/0","vlo":"66:0"},{"n":"0/1","vlo":"66:1"},{"n":"1","vs":"8613800755500"},{"n":"2","v":1}]';
     const node = instance(0, [
-      multi(0, 'OBJLNK', [[0, { objectId: 66, instanceId: 0 }], [1, { objectId: 66, instanceId: 1 }]]),
+      multi(0, 'OBJLNK', [
+        [0, { objectId: 66, instanceId: 0 }],
+        [1, { objectId: 66, instanceId: 1 }],
+      ]),
       single(1, 'STRING', '8613800755500'),
       single(2, 'INTEGER', 1),
     ]);
@@ -91,8 +103,14 @@ describe('SenML JSON codec: single path (LwM2M-Core 1.1 §7.4.5)', () => {
       single(T.TIME, 'TIME', new Date(1700000000000)),
       single(T.OBJLNK, 'OBJLNK', { objectId: 65535, instanceId: 65535 }),
       single(T.CORELNK, 'CORELNK', '</3/0>;ver=1.1'),
-      multi(T.MULTI_INTEGER, 'INTEGER', [[3, 7], [5, -1]]),
-      multi(T.MULTI_FLOAT, 'FLOAT', [[0, 1.5], [1, -0.1]]),
+      multi(T.MULTI_INTEGER, 'INTEGER', [
+        [3, 7],
+        [5, -1],
+      ]),
+      multi(T.MULTI_FLOAT, 'FLOAT', [
+        [0, 1.5],
+        [1, -0.1],
+      ]),
     ]);
     const json = encode(node, `/${T.OBJECT}/0`);
     expect(json).toContain('{"n":"1","v":-9223372036854775808}');
@@ -117,7 +135,10 @@ describe('SenML JSON codec: single path (LwM2M-Core 1.1 §7.4.5)', () => {
         single(3, 'BOOLEAN', true),
         single(4, 'OPAQUE', Buffer.from([1])),
         single(5, 'OBJLNK', { objectId: 3, instanceId: 0 }),
-        multi(6, 'FLOAT', [[0, 1], [1, 2.5]]),
+        multi(6, 'FLOAT', [
+          [0, 1],
+          [1, 2.5],
+        ]),
       ]),
     );
   });
@@ -151,7 +172,12 @@ describe('SenML JSON codec: errors name the path', () => {
     ['a string for an Integer', '[{"n":"/3/0/9","vs":"100"}]', '/3/0/9', '/3/0/9'],
     ['a fraction for an Integer', '[{"n":"/3/0/9","v":1.5}]', '/3/0/9', '/3/0/9'],
     ['an Integer above int64', '[{"n":"/3/0/9","v":9223372036854775808}]', '/3/0/9', '/3/0/9'],
-    ['a negative Unsigned', `[{"n":"/${T.OBJECT}/0/${T.UNSIGNED}","v":-1}]`, `/${T.OBJECT}/0`, `/${T.OBJECT}/0/${T.UNSIGNED}`],
+    [
+      'a negative Unsigned',
+      `[{"n":"/${T.OBJECT}/0/${T.UNSIGNED}","v":-1}]`,
+      `/${T.OBJECT}/0`,
+      `/${T.OBJECT}/0/${T.UNSIGNED}`,
+    ],
     ['a bad Objlnk', '[{"n":"/65/0/0/0","vlo":"66"}]', '/65/0', '/65/0/0/0'],
     ['an Objlnk id above 65535', '[{"n":"/65/0/0/0","vlo":"66:65536"}]', '/65/0', '/65/0/0/0'],
     ['a value for an executable resource', '[{"n":"/3/0/4","v":1}]', '/3/0', '/3/0/4'],
@@ -177,6 +203,8 @@ describe('SenML JSON codec: errors name the path', () => {
     expect(codecError(() => encode(single(9, 'INTEGER', 'x'), '/3/0/9')).path).toBe('/3/0/9');
     expect(codecError(() => encode(single(9, 'INTEGER', 1.5), '/3/0/9')).path).toBe('/3/0/9');
     expect(codecError(() => encode(single(3, 'FLOAT', NaN), '/3303/0/3')).path).toBe('/3303/0/3');
-    expect(codecError(() => encode(single(7, 'OBJLNK', { objectId: 70000, instanceId: 0 }), '/1/0/7')).path).toBe('/1/0/7');
+    expect(codecError(() => encode(single(7, 'OBJLNK', { objectId: 70000, instanceId: 0 }), '/1/0/7')).path).toBe(
+      '/1/0/7',
+    );
   });
 });

@@ -17,7 +17,16 @@ import { formatPath, type LwM2mPath } from '../path';
 import type { LwM2mNode } from '../node';
 import type { LwM2mValue, Objlnk, ResourceType } from '../value';
 import { ContentFormat, type CodecContext, type NodeCodec } from './types';
-import { checkNodeAtPath, encodeType, fail, isLeafNodeSupported, leafNode, leafOf, modelType, requireLeafPath } from './codec-common';
+import {
+  checkNodeAtPath,
+  encodeType,
+  fail,
+  isLeafNodeSupported,
+  leafNode,
+  leafOf,
+  modelType,
+  requireLeafPath,
+} from './codec-common';
 import {
   checkInteger,
   coerceValue,
@@ -48,7 +57,8 @@ function parseValue(text: string, type: ResourceType, opaque: 'base64' | 'reject
       return text;
     case 'INTEGER':
     case 'UNSIGNED_INTEGER':
-      if (!(type === 'INTEGER' ? INTEGER_TEXT : UNSIGNED_TEXT).test(text)) throw fail(`"${clip(text)}" is not a valid ${type}`, where);
+      if (!(type === 'INTEGER' ? INTEGER_TEXT : UNSIGNED_TEXT).test(text))
+        throw fail(`"${clip(text)}" is not a valid ${type}`, where);
       return checkInteger(text.length < 16 ? Number(text) : BigInt(text), type, where);
     case 'FLOAT':
       if (!FLOAT_TEXT.test(text)) throw fail(`"${clip(text)}" is not a valid FLOAT`, where);

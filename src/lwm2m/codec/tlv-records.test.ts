@@ -23,7 +23,11 @@ describe('TLV records layer', () => {
         kind: TlvKind.OBJECT_INSTANCE,
         id: 1,
         children: [
-          { kind: TlvKind.MULTIPLE_RESOURCE, id: 256, children: [{ kind: TlvKind.RESOURCE_INSTANCE, id: 0, value: hex('2A') }] },
+          {
+            kind: TlvKind.MULTIPLE_RESOURCE,
+            id: 256,
+            children: [{ kind: TlvKind.RESOURCE_INSTANCE, id: 0, value: hex('2A') }],
+          },
           { kind: TlvKind.RESOURCE_VALUE, id: 1, value: Buffer.alloc(8) },
         ],
       },
@@ -46,6 +50,8 @@ describe('TLV records layer', () => {
   });
 
   it('refuses identifiers that are not 16-bit on encoding', () => {
-    expect(() => encodeTlv([{ kind: TlvKind.RESOURCE_VALUE, id: 70000, value: Buffer.alloc(0) }], '/x')).toThrow(CodecError);
+    expect(() => encodeTlv([{ kind: TlvKind.RESOURCE_VALUE, id: 70000, value: Buffer.alloc(0) }], '/x')).toThrow(
+      CodecError,
+    );
   });
 });

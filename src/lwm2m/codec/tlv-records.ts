@@ -32,14 +32,20 @@ export interface TlvRecord {
   readonly children?: readonly TlvRecord[];
 }
 
-export const KIND_NAME: Record<TlvKind, string> = ['object instance', 'resource instance', 'multiple resource', 'resource'];
+export const KIND_NAME: Record<TlvKind, string> = [
+  'object instance',
+  'resource instance',
+  'multiple resource',
+  'resource',
+];
 
 /** §7.4.3: 24-bit length field, so a value is at most 2^24-1 bytes. */
 const MAX_LENGTH = 0xffffff;
 
 /** Which kinds may appear inside a container (at top level anything may; the node layer checks by path). */
 function allowedInside(parent: TlvKind, child: TlvKind): boolean {
-  if (parent === TlvKind.OBJECT_INSTANCE) return child === TlvKind.RESOURCE_VALUE || child === TlvKind.MULTIPLE_RESOURCE;
+  if (parent === TlvKind.OBJECT_INSTANCE)
+    return child === TlvKind.RESOURCE_VALUE || child === TlvKind.MULTIPLE_RESOURCE;
   return parent === TlvKind.MULTIPLE_RESOURCE && child === TlvKind.RESOURCE_INSTANCE;
 }
 
@@ -65,7 +71,10 @@ function parseRange(buf: Buffer, start: number, end: number, parent: TlvKind | u
       pos += lengthBytes;
     }
     if (length > end - pos) {
-      throw fail(`TLV ${KIND_NAME[kind]} ${id} at offset ${at} declares ${length} bytes but only ${end - pos} remain`, where);
+      throw fail(
+        `TLV ${KIND_NAME[kind]} ${id} at offset ${at} declares ${length} bytes but only ${end - pos} remain`,
+        where,
+      );
     }
     if (parent !== undefined && !allowedInside(parent, kind)) {
       throw fail(`a ${KIND_NAME[kind]} TLV cannot be nested in a ${KIND_NAME[parent]} TLV (offset ${at})`, where);
@@ -110,7 +119,8 @@ function recordLength(r: TlvRecord): number {
 function write(r: TlvRecord, out: Buffer, pos: number, where: string): number {
   const len = contentLength(r);
   if (len > MAX_LENGTH) throw fail(`TLV value of ${len} bytes exceeds the 24-bit length field`, where);
-  if (!Number.isInteger(r.id) || r.id < 0 || r.id > 0xffff) throw fail(`TLV identifier ${r.id} is not a 16-bit id`, where);
+  if (!Number.isInteger(r.id) || r.id < 0 || r.id > 0xffff)
+    throw fail(`TLV identifier ${r.id} is not a 16-bit id`, where);
   const wide = r.id > 0xff;
   const lengthBytes = len < 8 ? 0 : len <= 0xff ? 1 : len <= 0xffff ? 2 : 3;
   out[pos++] = (r.kind << 6) | (wide ? 0x20 : 0) | (lengthBytes << 3) | (lengthBytes === 0 ? len : 0);

@@ -11,7 +11,12 @@ const enc = (node: LwM2mNode, path: string): Buffer => tlvCodec.encode(node, par
 
 describe('TLV: typed values (LwM2M-Core 1.1 Appendix C)', () => {
   const path = (rid: number): string => `/${T.OBJECT}/0/${rid}`;
-  const roundTrip = (rid: number, type: Parameters<typeof single>[1], value: Parameters<typeof single>[2], bytes: string): void => {
+  const roundTrip = (
+    rid: number,
+    type: Parameters<typeof single>[1],
+    value: Parameters<typeof single>[2],
+    bytes: string,
+  ): void => {
     const node = single(rid, type, value);
     expect(enc(node, path(rid))).toEqual(hex(bytes));
     expect(dec(hex(bytes), path(rid))).toEqual(node);

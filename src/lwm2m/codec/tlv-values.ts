@@ -87,7 +87,8 @@ function writeUnsigned(v: bigint): Buffer {
 
 /** Small signed integers are the common case: avoid bigint arithmetic for them. */
 function writeSafeSigned(v: number): Buffer {
-  const size = v >= -0x80 && v <= 0x7f ? 1 : v >= -0x8000 && v <= 0x7fff ? 2 : v >= -0x80000000 && v <= 0x7fffffff ? 4 : 0;
+  const size =
+    v >= -0x80 && v <= 0x7f ? 1 : v >= -0x8000 && v <= 0x7fff ? 2 : v >= -0x80000000 && v <= 0x7fffffff ? 4 : 0;
   if (size === 0) return writeSigned(BigInt(v));
   const b = Buffer.allocUnsafe(size);
   b.writeIntBE(v, 0, size);

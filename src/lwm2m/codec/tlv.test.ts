@@ -1,6 +1,15 @@
 import { BridgeError } from '../../common/errors';
 import { parsePath } from '../path';
-import { instance, multi, object, resourceInstance, single, type LwM2mNode, type LwM2mObject, type ObjectInstance } from '../node';
+import {
+  instance,
+  multi,
+  object,
+  resourceInstance,
+  single,
+  type LwM2mNode,
+  type LwM2mObject,
+  type ObjectInstance,
+} from '../node';
 import { ContentFormat, type CodecContext } from './types';
 import { createTlvCodec, tlvCodec } from './tlv';
 import { codecError, deviceInstanceExample, testModel, T } from '../../../test/support/codec-model';
@@ -36,7 +45,9 @@ const ACL = hex(`
 // Same section: Read /1 (LwM2M Server, one instance): short server id 1, lifetime 86400, storing true, binding "U".
 const SERVER = hex('08 00 0F  C1 00 01  C4 01 00 01 51 80  C1 06 01  C1 07 55');
 // LwM2M-Core 1.0 §6.4.3.3 / 1.1 §7.4.3.3 (Objlnk examples): Read /65/0 and Read /66.
-const OBJ65 = hex('88 00 0C 44 00 00 42 00 00 44 01 00 42 00 01  C8 01 0D 38 36 31 33 38 30 30 37 35 35 35 30 30  C4 02 12 34 56 78');
+const OBJ65 = hex(
+  '88 00 0C 44 00 00 42 00 00 44 01 00 42 00 01  C8 01 0D 38 36 31 33 38 30 30 37 35 35 35 30 30  C4 02 12 34 56 78',
+);
 const OBJ66 = hex(`
   08 00 26 C8 00 0B 6D 79 53 65 72 76 69 63 65 20 31 C8 01 0F 49 6E 74 65 72 6E 65 74 2E 31 35 2E 32 33 34 C4 02 00 43 00 00
   08 01 26 C8 00 0B 6D 79 53 65 72 76 69 63 65 20 32 C8 01 0F 49 6E 74 65 72 6E 65 74 2E 31 35 2E 32 33 35 C4 02 FF FF FF FF`);
@@ -64,8 +75,21 @@ describe('TLV: spec examples (golden bytes)', () => {
     const acl = dec(ACL, '/2') as LwM2mObject;
     expect(acl).toEqual(
       object(2, [
-        instance(0, [single(0, 'INTEGER', 1), single(1, 'INTEGER', 0), multi(2, 'INTEGER', [[127, 7]]), single(3, 'INTEGER', 127)]),
-        instance(2, [single(0, 'INTEGER', 3), single(1, 'INTEGER', 0), multi(2, 'INTEGER', [[127, 7], [310, 1]]), single(3, 'INTEGER', 127)]),
+        instance(0, [
+          single(0, 'INTEGER', 1),
+          single(1, 'INTEGER', 0),
+          multi(2, 'INTEGER', [[127, 7]]),
+          single(3, 'INTEGER', 127),
+        ]),
+        instance(2, [
+          single(0, 'INTEGER', 3),
+          single(1, 'INTEGER', 0),
+          multi(2, 'INTEGER', [
+            [127, 7],
+            [310, 1],
+          ]),
+          single(3, 'INTEGER', 127),
+        ]),
       ]),
     );
     expect(enc(acl, '/2')).toEqual(ACL);
@@ -74,7 +98,14 @@ describe('TLV: spec examples (golden bytes)', () => {
   it('round-trips the Server object example (4-byte integer, boolean)', () => {
     const server = dec(SERVER, '/1');
     expect(server).toEqual(
-      object(1, [instance(0, [single(0, 'INTEGER', 1), single(1, 'INTEGER', 86400), single(6, 'BOOLEAN', true), single(7, 'STRING', 'U')])]),
+      object(1, [
+        instance(0, [
+          single(0, 'INTEGER', 1),
+          single(1, 'INTEGER', 86400),
+          single(6, 'BOOLEAN', true),
+          single(7, 'STRING', 'U'),
+        ]),
+      ]),
     );
     expect(enc(server, '/1')).toEqual(SERVER);
   });
@@ -83,7 +114,10 @@ describe('TLV: spec examples (golden bytes)', () => {
     const o65 = dec(OBJ65, '/65/0');
     expect(o65).toEqual(
       instance(0, [
-        multi(0, 'OBJLNK', [[0, { objectId: 66, instanceId: 0 }], [1, { objectId: 66, instanceId: 1 }]]),
+        multi(0, 'OBJLNK', [
+          [0, { objectId: 66, instanceId: 0 }],
+          [1, { objectId: 66, instanceId: 1 }],
+        ]),
         single(1, 'STRING', '8613800755500'),
         single(2, 'INTEGER', 0x12345678),
       ]),
@@ -99,10 +133,28 @@ describe('TLV: spec examples (golden bytes)', () => {
     expect(dec(hex('C8 00 14 4F 70 65 6E 20 4D 6F 62 69 6C 65 20 41 6C 6C 69 61 6E 63 65'), '/3/0/0')).toEqual(
       single(0, 'STRING', 'Open Mobile Alliance'),
     );
-    expect(dec(hex('86 06 41 00 01 41 01 05'), '/3/0/6')).toEqual(multi(6, 'INTEGER', [[0, 1], [1, 5]]));
-    expect(enc(multi(6, 'INTEGER', [[0, 1], [1, 5]]), '/3/0/6')).toEqual(hex('86 06 41 00 01 41 01 05'));
+    expect(dec(hex('86 06 41 00 01 41 01 05'), '/3/0/6')).toEqual(
+      multi(6, 'INTEGER', [
+        [0, 1],
+        [1, 5],
+      ]),
+    );
+    expect(
+      enc(
+        multi(6, 'INTEGER', [
+          [0, 1],
+          [1, 5],
+        ]),
+        '/3/0/6',
+      ),
+    ).toEqual(hex('86 06 41 00 01 41 01 05'));
     // Bare Resource Instance TLVs for a multiple resource path are accepted too.
-    expect(dec(hex('41 00 01 41 01 05'), '/3/0/6')).toEqual(multi(6, 'INTEGER', [[0, 1], [1, 5]]));
+    expect(dec(hex('41 00 01 41 01 05'), '/3/0/6')).toEqual(
+      multi(6, 'INTEGER', [
+        [0, 1],
+        [1, 5],
+      ]),
+    );
     expect(dec(hex('41 01 05'), '/3/0/6/1')).toEqual(resourceInstance(1, 'INTEGER', 5));
     expect(dec(hex('83 06 41 01 05'), '/3/0/6/1')).toEqual(resourceInstance(1, 'INTEGER', 5));
     expect(enc(resourceInstance(1, 'INTEGER', 5), '/3/0/6/1')).toEqual(hex('41 01 05'));
@@ -164,7 +216,12 @@ describe('TLV: malformed payloads → CodecError naming the path', () => {
       return seed % n;
     };
     const samples: Array<[Buffer, string]> = [];
-    for (const [golden, p] of [[DEVICE_WRAPPED, '/3'], [ACL, '/2'], [OBJ65, '/65/0'], [DEVICE_RESOURCES, '/3/0']] as const) {
+    for (const [golden, p] of [
+      [DEVICE_WRAPPED, '/3'],
+      [ACL, '/2'],
+      [OBJ65, '/65/0'],
+      [DEVICE_RESOURCES, '/3/0'],
+    ] as const) {
       for (let i = 0; i < golden.length; i++) samples.push([golden.subarray(0, i), p]);
       for (let i = 0; i < 300; i++) {
         const copy = Buffer.from(golden);

@@ -33,18 +33,26 @@ function decodeResource(r: TlvRecord, oid: number, base: string, ctx: CodecConte
   const model = resourceModel(ctx, oid, rid);
   const type: ResourceType = model?.type ?? 'OPAQUE';
   if (r.kind === TlvKind.RESOURCE_VALUE) {
-    if (model?.multiple) throw fail('the model says this resource is multiple-instance, the TLV is a single value', where);
+    if (model?.multiple)
+      throw fail('the model says this resource is multiple-instance, the TLV is a single value', where);
     return { kind: 'resource', id: rid, type, value: decodeTlvValue(r.value as Buffer, type, where) };
   }
-  if (r.kind !== TlvKind.MULTIPLE_RESOURCE) throw fail(`expected a resource TLV, got a ${KIND_NAME[r.kind]} TLV`, where);
-  if (model && !model.multiple) throw fail('the model says this resource is single-instance, the TLV is multiple', where);
+  if (r.kind !== TlvKind.MULTIPLE_RESOURCE)
+    throw fail(`expected a resource TLV, got a ${KIND_NAME[r.kind]} TLV`, where);
+  if (model && !model.multiple)
+    throw fail('the model says this resource is single-instance, the TLV is multiple', where);
   return { kind: 'multiResource', id: rid, type, instances: decodeResourceInstances(r.children ?? [], type, where) };
 }
 
-function decodeResourceInstances(records: readonly TlvRecord[], type: ResourceType, where: string): Map<number, LwM2mValue> {
+function decodeResourceInstances(
+  records: readonly TlvRecord[],
+  type: ResourceType,
+  where: string,
+): Map<number, LwM2mValue> {
   const values = new Map<number, LwM2mValue>();
   for (const ri of records) {
-    if (ri.kind !== TlvKind.RESOURCE_INSTANCE) throw fail(`expected resource instance TLVs, got a ${KIND_NAME[ri.kind]} TLV`, where);
+    if (ri.kind !== TlvKind.RESOURCE_INSTANCE)
+      throw fail(`expected resource instance TLVs, got a ${KIND_NAME[ri.kind]} TLV`, where);
     const riid = checkId(ri.id, where);
     if (values.has(riid)) throw fail(`duplicate resource instance ${riid}`, where);
     values.set(riid, decodeTlvValue(ri.value as Buffer, type, `${where}/${riid}`));
@@ -89,7 +97,11 @@ function unwrapInstance(records: readonly TlvRecord[], iid: number, where: strin
   return first.children ?? [];
 }
 
-function decodeAtResource(records: readonly TlvRecord[], path: Required<Omit<LwM2mPath, 'resourceInstanceId'>>, ctx: CodecContext): Resource {
+function decodeAtResource(
+  records: readonly TlvRecord[],
+  path: Required<Omit<LwM2mPath, 'resourceInstanceId'>>,
+  ctx: CodecContext,
+): Resource {
   const where = formatPath(path);
   const { objectId: oid, resourceId: rid } = path;
   const inner = unwrapInstance(records, path.instanceId, where);
@@ -105,14 +117,19 @@ function decodeAtResource(records: readonly TlvRecord[], path: Required<Omit<LwM
   return { kind: 'multiResource', id: rid, type, instances: decodeResourceInstances(inner, type, where) };
 }
 
-function decodeAtResourceInstance(records: readonly TlvRecord[], path: Required<LwM2mPath>, ctx: CodecContext): ResourceInstance {
+function decodeAtResourceInstance(
+  records: readonly TlvRecord[],
+  path: Required<LwM2mPath>,
+  ctx: CodecContext,
+): ResourceInstance {
   const where = formatPath(path);
   const model = resourceModel(ctx, path.objectId, path.resourceId);
   if (model && !model.multiple) throw fail('a single-instance resource has no resource instances', where);
   let r = records.length === 1 ? records[0] : undefined;
   if (r?.kind === TlvKind.MULTIPLE_RESOURCE && r.id === path.resourceId && r.children?.length === 1) r = r.children[0];
   if (r?.kind !== TlvKind.RESOURCE_INSTANCE) throw fail('expected exactly one resource instance TLV', where);
-  if (r.id !== path.resourceInstanceId) throw fail(`payload is resource instance ${r.id}, not ${path.resourceInstanceId}`, where);
+  if (r.id !== path.resourceInstanceId)
+    throw fail(`payload is resource instance ${r.id}, not ${path.resourceInstanceId}`, where);
   const type: ResourceType = model?.type ?? 'OPAQUE';
   return { kind: 'resourceInstance', id: r.id, type, value: decodeTlvValue(r.value as Buffer, type, where) };
 }
@@ -146,7 +163,11 @@ function encodeRecords(node: LwM2mNode, path: LwM2mPath, ctx: CodecContext): Tlv
   const oid = path.objectId as number;
   switch (node.kind) {
     case 'object':
-      return [...node.instances.values()].map((i) => ({ kind: TlvKind.OBJECT_INSTANCE, id: i.id, children: instanceRecords(i, oid, ctx) }));
+      return [...node.instances.values()].map((i) => ({
+        kind: TlvKind.OBJECT_INSTANCE,
+        id: i.id,
+        children: instanceRecords(i, oid, ctx),
+      }));
     case 'instance':
       // Instance path: bare resources (§7.4.3 examples). Object path (Create): wrapped in its instance TLV.
       return path.instanceId === undefined
@@ -182,7 +203,8 @@ export function createTlvCodec(format: TlvFormat = ContentFormat.TLV): NodeCodec
         case 'instance': {
           const iid = path.instanceId as number;
           const inner = unwrapInstance(records, iid, where);
-          if (inner.some((r) => r.kind === TlvKind.OBJECT_INSTANCE)) throw fail('unexpected object instance TLV', where);
+          if (inner.some((r) => r.kind === TlvKind.OBJECT_INSTANCE))
+            throw fail('unexpected object instance TLV', where);
           return decodeInstance(inner, oid, iid, ctx);
         }
         case 'resource':

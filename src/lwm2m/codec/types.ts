@@ -59,5 +59,8 @@ export interface CompositeCodec {
   encodePaths(paths: readonly LwM2mPath[]): Buffer;
   decodePaths(payload: Buffer): LwM2mPath[];
   /** Send and timestamped composite notifications (LwM2M-Core 1.2 §6.4.3, §7.4.5). */
-  decodeTimestampedNodes(payload: Buffer, ctx: CodecContext): Array<{ timestamp?: number; nodes: Map<string, LwM2mNode | null> }>;
+  decodeTimestampedNodes(
+    payload: Buffer,
+    ctx: CodecContext,
+  ): Array<{ timestamp?: number; nodes: Map<string, LwM2mNode | null> }>;
 }

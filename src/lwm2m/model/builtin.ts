@@ -2,7 +2,7 @@
  * Built-in object models (core objects 0-7, 9, 19 and IPSO Smart Objects 3200-3203, 3300-3350),
  * generated from the OMA registry by scripts/gen-builtin-models.ts, plus user DDF files on top.
  */
-import { ModelError } from '../../common/errors';
+import { type ModelError } from '../../common/errors';
 import builtinJson from './builtin-models.json';
 import { loadDdfDirectory } from './ddf-loader';
 import { fromModelJson, type ModelsFileJson } from './model-json';

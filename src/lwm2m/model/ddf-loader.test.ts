@@ -24,7 +24,15 @@ function ddf(objectFields: string, items: string[]): string {
 
 const HEADER = `<Name>Test</Name><Description1>prose</Description1><ObjectID>42000</ObjectID>
   <ObjectURN>urn:oma:lwm2m:x:42000</ObjectURN><MultipleInstances>Multiple</MultipleInstances><Mandatory>Optional</Mandatory>`;
-const VALUE = { Name: 'Value', Operations: 'R', MultipleInstances: 'Single', Mandatory: 'Mandatory', Type: 'Float', RangeEnumeration: '', Units: 'Cel' };
+const VALUE = {
+  Name: 'Value',
+  Operations: 'R',
+  MultipleInstances: 'Single',
+  Mandatory: 'Mandatory',
+  Type: 'Float',
+  RangeEnumeration: '',
+  Units: 'Cel',
+};
 
 function expectModelError(fn: () => unknown, ...parts: string[]): void {
   let caught: unknown;
@@ -50,7 +58,12 @@ describe('parseDdf', () => {
       multiple: true,
       mandatory: false,
       urn: 'urn:oma:lwm2m:x:42000',
-      resources: new Map([[5700, { id: 5700, name: 'Value', operations: 'R', multiple: false, mandatory: true, type: 'FLOAT', units: 'Cel' }]]),
+      resources: new Map([
+        [
+          5700,
+          { id: 5700, name: 'Value', operations: 'R', multiple: false, mandatory: true, type: 'FLOAT', units: 'Cel' },
+        ],
+      ]),
     });
   });
 
@@ -70,7 +83,14 @@ describe('parseDdf', () => {
     expect(m?.multiple).toBe(false);
     expect(m?.mandatory).toBe(false);
     expect(m?.name).toBe('Odd');
-    expect(m?.resources.get(1)).toEqual({ id: 1, name: 'A', operations: 'RW', multiple: false, mandatory: false, type: 'UNSIGNED_INTEGER' });
+    expect(m?.resources.get(1)).toEqual({
+      id: 1,
+      name: 'A',
+      operations: 'RW',
+      multiple: false,
+      mandatory: false,
+      type: 'UNSIGNED_INTEGER',
+    });
     expect(m?.resources.get(2)).toMatchObject({ operations: 'E', type: 'NONE' });
     expect(m?.resources.get(2)).not.toHaveProperty('units');
     expect(m?.resources.get(3)?.type).toBe('OBJLNK');
@@ -87,29 +107,73 @@ describe('parseDdf', () => {
   });
 
   it('rejects malformed XML, naming the file and the position', () => {
-    expectModelError(() => parseDdf('<LWM2M><Object><ObjectID>3</Object></LWM2M>', 'broken.xml'), 'broken.xml', 'malformed XML', 'line 1');
+    expectModelError(
+      () => parseDdf('<LWM2M><Object><ObjectID>3</Object></LWM2M>', 'broken.xml'),
+      'broken.xml',
+      'malformed XML',
+      'line 1',
+    );
     expectModelError(() => parseDdf('', 'empty.xml'), 'empty.xml');
     expectModelError(() => parseDdf('not xml at all', 'text.xml'), 'text.xml');
   });
 
   it('rejects a missing or invalid ObjectID', () => {
-    expectModelError(() => parseDdf(ddf('<Name>NoId</Name>', [item('1', VALUE)]), 'noid.xml'), 'noid.xml', 'NoId', '<ObjectID>');
+    expectModelError(
+      () => parseDdf(ddf('<Name>NoId</Name>', [item('1', VALUE)]), 'noid.xml'),
+      'noid.xml',
+      'NoId',
+      '<ObjectID>',
+    );
     expectModelError(() => parseDdf(ddf('<Name>Bad</Name><ObjectID>x1</ObjectID>', []), 'bad.xml'), 'bad.xml', '"x1"');
     expectModelError(() => parseDdf(ddf('<ObjectID>70000</ObjectID>', []), 'big.xml'), 'big.xml', '70000');
-    expectModelError(() => parseDdf(ddf('<ObjectID>1</ObjectID><ObjectID>2</ObjectID>', []), 'dup.xml'), 'dup.xml', '2 <ObjectID>');
+    expectModelError(
+      () => parseDdf(ddf('<ObjectID>1</ObjectID><ObjectID>2</ObjectID>', []), 'dup.xml'),
+      'dup.xml',
+      '2 <ObjectID>',
+    );
   });
 
   it('rejects a missing Item ID, an unknown Type or Operations, naming the file, object and item', () => {
-    expectModelError(() => parseDdf(ddf(HEADER, [item(null, VALUE)]), 'noitem.xml'), 'noitem.xml', 'object 42000', '"Value"', 'no ID');
-    expectModelError(() => parseDdf(ddf(HEADER, [item('5', { ...VALUE, Type: 'Double' })]), 'type.xml'), 'type.xml', 'object 42000', 'item 5', '"Double"');
-    expectModelError(() => parseDdf(ddf(HEADER, [item('5', { ...VALUE, Operations: 'RWX' })]), 'ops.xml'), 'ops.xml', 'item 5', '"RWX"');
-    expectModelError(() => parseDdf(ddf(HEADER, [item('5', VALUE), item('5', VALUE)]), 'twice.xml'), 'twice.xml', 'item 5', 'twice');
-    expectModelError(() => parseDdf(ddf(HEADER, [item('5', { ...VALUE, Mandatory: 'Sometimes' })]), 'm.xml'), 'm.xml', '"Sometimes"');
+    expectModelError(
+      () => parseDdf(ddf(HEADER, [item(null, VALUE)]), 'noitem.xml'),
+      'noitem.xml',
+      'object 42000',
+      '"Value"',
+      'no ID',
+    );
+    expectModelError(
+      () => parseDdf(ddf(HEADER, [item('5', { ...VALUE, Type: 'Double' })]), 'type.xml'),
+      'type.xml',
+      'object 42000',
+      'item 5',
+      '"Double"',
+    );
+    expectModelError(
+      () => parseDdf(ddf(HEADER, [item('5', { ...VALUE, Operations: 'RWX' })]), 'ops.xml'),
+      'ops.xml',
+      'item 5',
+      '"RWX"',
+    );
+    expectModelError(
+      () => parseDdf(ddf(HEADER, [item('5', VALUE), item('5', VALUE)]), 'twice.xml'),
+      'twice.xml',
+      'item 5',
+      'twice',
+    );
+    expectModelError(
+      () => parseDdf(ddf(HEADER, [item('5', { ...VALUE, Mandatory: 'Sometimes' })]), 'm.xml'),
+      'm.xml',
+      '"Sometimes"',
+    );
     expectModelError(() => parseDdf(ddf(`${HEADER}<ObjectVersion>v2</ObjectVersion>`, []), 'v.xml'), 'v.xml', '"v2"');
   });
 
   it('rejects documents that hold no object definition', () => {
-    expectModelError(() => parseDdf('<DDFList><Item><ObjectID>0</ObjectID></Item></DDFList>', 'DDF.xml'), 'DDF.xml', 'DDFList');
+    expectModelError(
+      () => parseDdf('<DDFList><Item><ObjectID>0</ObjectID></Item></DDFList>', 'DDF.xml'),
+      'DDF.xml',
+      'DDFList',
+    );
   });
 });
 

@@ -36,7 +36,16 @@ export interface ModelsFileJson {
 
 const OPERATIONS: ReadonlySet<string> = new Set<Operations>(['R', 'W', 'RW', 'E', 'NONE']);
 const TYPES: ReadonlySet<string> = new Set<ResourceType>([
-  'STRING', 'INTEGER', 'UNSIGNED_INTEGER', 'FLOAT', 'BOOLEAN', 'OPAQUE', 'TIME', 'OBJLNK', 'CORELNK', 'NONE',
+  'STRING',
+  'INTEGER',
+  'UNSIGNED_INTEGER',
+  'FLOAT',
+  'BOOLEAN',
+  'OPAQUE',
+  'TIME',
+  'OBJLNK',
+  'CORELNK',
+  'NONE',
 ]);
 
 function isOperations(s: string): s is Operations {
@@ -72,7 +81,8 @@ export function toModelJson(m: ObjectModel): ObjectModelJson {
 }
 
 function resourceFromJson(r: ResourceModelJson, where: string): ResourceModel {
-  if (!isOperations(r.operations)) throw new ModelError(`${where} resource ${r.id}: unknown operations "${r.operations}"`);
+  if (!isOperations(r.operations))
+    throw new ModelError(`${where} resource ${r.id}: unknown operations "${r.operations}"`);
   if (!isResourceType(r.type)) throw new ModelError(`${where} resource ${r.id}: unknown type "${r.type}"`);
   return {
     id: r.id,

@@ -21,7 +21,9 @@ describe('OMA registry DDF files', () => {
 
   beforeAll(async () => {
     if (!existsSync(REGISTRY_DIR)) {
-      throw new ModelError(`the OMA registry directory is missing: expected ${REGISTRY_DIR} (the repository's copy of the OMA registry)`);
+      throw new ModelError(
+        `the OMA registry directory is missing: expected ${REGISTRY_DIR} (the repository's copy of the OMA registry)`,
+      );
     }
     onDisk = readdirSync(REGISTRY_DIR);
     const started = process.hrtime.bigint();
@@ -40,7 +42,9 @@ describe('OMA registry DDF files', () => {
     const accounted = [...result.loaded, ...result.skipped.map((s) => s.file)].map((f) => path.basename(f)).sort();
     expect(accounted).toEqual(xmlOnDisk);
     // Besides the definitions and schemas, only the copy's README and LICENSE.
-    expect(onDisk.length).toBe(xmlOnDisk.length + onDisk.filter((f) => /\.xsd$/i.test(f)).length + NOT_REGISTRY_FILES.length);
+    expect(onDisk.length).toBe(
+      xmlOnDisk.length + onDisk.filter((f) => /\.xsd$/i.test(f)).length + NOT_REGISTRY_FILES.length,
+    );
   });
 
   it('gets at least one model from every object definition file, and skips only the non-object files', () => {
@@ -56,7 +60,12 @@ describe('OMA registry DDF files', () => {
   it('reads types, operations and versions correctly (spot checks)', () => {
     const byId = (id: number) => result.models.find((m) => m.id === id);
     const device = byId(3);
-    expect(device?.resources.get(9)).toMatchObject({ name: 'Battery Level', type: 'INTEGER', operations: 'R', multiple: false });
+    expect(device?.resources.get(9)).toMatchObject({
+      name: 'Battery Level',
+      type: 'INTEGER',
+      operations: 'R',
+      multiple: false,
+    });
     expect(device?.resources.get(4)).toMatchObject({ name: 'Reboot', type: 'NONE', operations: 'E' });
     expect(device?.multiple).toBe(false);
     expect(device?.mandatory).toBe(true);
@@ -75,7 +84,16 @@ describe('OMA registry DDF files', () => {
 
   it('keeps structural data only (no descriptions)', () => {
     const objectKeys = new Set(['id', 'name', 'version', 'lwm2mVersion', 'multiple', 'mandatory', 'urn', 'resources']);
-    const resourceKeys = new Set(['id', 'name', 'operations', 'multiple', 'mandatory', 'type', 'rangeEnumeration', 'units']);
+    const resourceKeys = new Set([
+      'id',
+      'name',
+      'operations',
+      'multiple',
+      'mandatory',
+      'type',
+      'rangeEnumeration',
+      'units',
+    ]);
     for (const m of result.models) {
       expect(Object.keys(m).filter((k) => !objectKeys.has(k))).toEqual([]);
       for (const r of m.resources.values()) expect(Object.keys(r).filter((k) => !resourceKeys.has(k))).toEqual([]);

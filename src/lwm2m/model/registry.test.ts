@@ -3,13 +3,21 @@ import type { ObjectModel, ResourceModel } from './types';
 
 function model(id: number, version: string, resourceIds: number[] = [0], name = `obj${id}`): ObjectModel {
   const resources = new Map<number, ResourceModel>(
-    resourceIds.map((r) => [r, { id: r, name: `r${r}@${version}`, operations: 'R', multiple: false, mandatory: false, type: 'INTEGER' }]),
+    resourceIds.map((r) => [
+      r,
+      { id: r, name: `r${r}@${version}`, operations: 'R', multiple: false, mandatory: false, type: 'INTEGER' },
+    ]),
   );
   return { id, name, version, lwm2mVersion: '1.0', multiple: false, mandatory: false, resources };
 }
 
 describe('ObjectModelRegistry', () => {
-  const registry = new ObjectModelRegistry([model(3, '1.0', [0]), model(3, '1.1', [0, 1]), model(3, '1.2', [0, 1, 2]), model(3, '2.0', [0, 7])]);
+  const registry = new ObjectModelRegistry([
+    model(3, '1.0', [0]),
+    model(3, '1.1', [0, 1]),
+    model(3, '1.2', [0, 1, 2]),
+    model(3, '2.0', [0, 7]),
+  ]);
   registry.add([model(4, '1.3'), model(5, '2.1')]);
 
   it('returns the exact version when known', () => {

@@ -3,7 +3,13 @@
  * Lookups run once per decoded resource, so every answer is one or two Map lookups: the
  * version a device asks for is resolved once (exact → newest of the same major → newest) and memoised.
  */
-import { DEFAULT_OBJECT_VERSION, compareObjectVersions, formatObjectVersion, parseObjectVersion, type ObjectVersion } from './object-version';
+import {
+  DEFAULT_OBJECT_VERSION,
+  compareObjectVersions,
+  formatObjectVersion,
+  parseObjectVersion,
+  type ObjectVersion,
+} from './object-version';
 import type { ObjectModel, ObjectModelLookup, ResourceModel } from './types';
 
 /** Memoised answers per object, beyond the exact versions: bounds what odd `ver` values from devices can cost. */
@@ -96,7 +102,10 @@ export class ObjectModelRegistry implements ObjectModelLookup {
     const parsed = parseObjectVersion(requested === '' ? DEFAULT_OBJECT_VERSION : requested);
     let chosen = entry.newest;
     if (parsed) {
-      chosen = entry.byVersion.get(formatObjectVersion(parsed))?.model ?? entry.newestByMajor.get(parsed.major) ?? entry.newest;
+      chosen =
+        entry.byVersion.get(formatObjectVersion(parsed))?.model ??
+        entry.newestByMajor.get(parsed.major) ??
+        entry.newest;
     }
     if (entry.resolved.size < entry.byVersion.size * 2 + MAX_MEMO_PER_OBJECT) entry.resolved.set(requested, chosen);
     return chosen;

@@ -52,7 +52,9 @@ export function send(
 ): Promise<CoapMessage> {
   return ctx.blockwise.request(
     // A device registered over DTLS is only ever sent to through its DTLS connection.
-    reg.security !== undefined ? { address: reg.address, port: reg.port, secure: true } : { address: reg.address, port: reg.port },
+    reg.security !== undefined
+      ? { address: reg.address, port: reg.port, secure: true }
+      : { address: reg.address, port: reg.port },
     {
       code,
       options,

@@ -41,13 +41,17 @@ export function decodeContent(
   const f = format ?? implicitFormat(path);
   const series = codecs.decodeTimestamped(f, payload, path, ctx);
   if (series !== undefined && series.some((s) => s.timestamp !== undefined)) {
-    const timestamped = series.map((s) => ({ ...(s.timestamp !== undefined ? { timestamp: s.timestamp } : {}), nodes: new Map([[key, s.node]]) as NodesByPath }));
+    const timestamped = series.map((s) => ({
+      ...(s.timestamp !== undefined ? { timestamp: s.timestamp } : {}),
+      nodes: new Map([[key, s.node]]) as NodesByPath,
+    }));
     const last = series[series.length - 1];
     return { nodes: new Map([[key, last ? last.node : null]]), timestamped };
   }
   // SenML without any time: its one group holds every record, in order, which is exactly what the
   // node decoder would build from a second parse of the payload (src/lwm2m/codec/senml/codec.ts).
-  const only = series?.length === 1 && (f === ContentFormat.SENML_JSON || f === ContentFormat.SENML_CBOR) ? series[0] : undefined;
+  const only =
+    series?.length === 1 && (f === ContentFormat.SENML_JSON || f === ContentFormat.SENML_CBOR) ? series[0] : undefined;
   if (only !== undefined) return { nodes: new Map([[key, only.node]]) };
   return { nodes: new Map([[key, codecs.decodeNode(f, payload, path, ctx)]]) };
 }

@@ -21,17 +21,36 @@ import { decodeContent } from './decode-response';
 import { compositeFormat } from './read';
 import { baseResult, type OperationResult } from './result';
 
-export async function observe(ctx: DownlinkContext, reg: Registration, path: LwM2mPath, opts: RequestOptions = {}): Promise<OperationResult> {
+export async function observe(
+  ctx: DownlinkContext,
+  reg: Registration,
+  path: LwM2mPath,
+  opts: RequestOptions = {},
+): Promise<OperationResult> {
   const accept = opts.format ?? ctx.formats.single(reg);
   const obs = newObservation(reg, 'single', [path], accept, opts.origin);
-  const options = [...targetOptions(reg, path), uintOption(Opt.OBSERVE, OBSERVE_REGISTER), uintOption(Opt.ACCEPT, accept)];
+  const options = [
+    ...targetOptions(reg, path),
+    uintOption(Opt.OBSERVE, OBSERVE_REGISTER),
+    uintOption(Opt.ACCEPT, accept),
+  ];
   return start(ctx, reg, obs, Method.GET, options, undefined, opts);
 }
 
-export async function observeComposite(ctx: DownlinkContext, reg: Registration, paths: readonly LwM2mPath[], opts: RequestOptions = {}): Promise<OperationResult> {
+export async function observeComposite(
+  ctx: DownlinkContext,
+  reg: Registration,
+  paths: readonly LwM2mPath[],
+  opts: RequestOptions = {},
+): Promise<OperationResult> {
   const format = compositeFormat(ctx, reg, opts);
   const obs = newObservation(reg, 'composite', paths, format, opts.origin);
-  const options = [...targetOptions(reg, {}), uintOption(Opt.OBSERVE, OBSERVE_REGISTER), uintOption(Opt.CONTENT_FORMAT, format), uintOption(Opt.ACCEPT, format)];
+  const options = [
+    ...targetOptions(reg, {}),
+    uintOption(Opt.OBSERVE, OBSERVE_REGISTER),
+    uintOption(Opt.CONTENT_FORMAT, format),
+    uintOption(Opt.ACCEPT, format),
+  ];
   return start(ctx, reg, obs, Method.FETCH, options, ctx.codecs.compositeCodec(format).encodePaths(paths), opts);
 }
 
@@ -52,16 +71,34 @@ export async function cancelObservation(
   const paths = obs.paths.map((p) => parsePath(p));
   const format = obs.contentFormat ?? ctx.formats.single(reg);
   if (obs.kind === 'single') {
-    const options = [...targetOptions(reg, paths[0] ?? {}), uintOption(Opt.OBSERVE, OBSERVE_DEREGISTER), uintOption(Opt.ACCEPT, format)];
+    const options = [
+      ...targetOptions(reg, paths[0] ?? {}),
+      uintOption(Opt.OBSERVE, OBSERVE_DEREGISTER),
+      uintOption(Opt.ACCEPT, format),
+    ];
     const res = await send(ctx, reg, Method.GET, options, undefined, { ...opts, token });
     return baseResult(res.code, res.payload);
   }
-  const options = [...targetOptions(reg, {}), uintOption(Opt.OBSERVE, OBSERVE_DEREGISTER), uintOption(Opt.CONTENT_FORMAT, format), uintOption(Opt.ACCEPT, format)];
-  const res = await send(ctx, reg, Method.FETCH, options, ctx.codecs.compositeCodec(format).encodePaths(paths), { ...opts, token });
+  const options = [
+    ...targetOptions(reg, {}),
+    uintOption(Opt.OBSERVE, OBSERVE_DEREGISTER),
+    uintOption(Opt.CONTENT_FORMAT, format),
+    uintOption(Opt.ACCEPT, format),
+  ];
+  const res = await send(ctx, reg, Method.FETCH, options, ctx.codecs.compositeCodec(format).encodePaths(paths), {
+    ...opts,
+    token,
+  });
   return baseResult(res.code, res.payload);
 }
 
-function newObservation(reg: Registration, kind: 'single' | 'composite', paths: readonly LwM2mPath[], format: number, origin?: 'rpc'): Observation {
+function newObservation(
+  reg: Registration,
+  kind: 'single' | 'composite',
+  paths: readonly LwM2mPath[],
+  format: number,
+  origin?: 'rpc',
+): Observation {
   return {
     token: CoapEndpoint.newToken().toString('hex'),
     registrationId: reg.id,

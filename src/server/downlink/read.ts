@@ -15,9 +15,21 @@ import { codecContext, send, targetOptions, type DownlinkContext, type RequestOp
 import { decodeContent } from './decode-response';
 import { baseResult, type OperationResult } from './result';
 
-export async function read(ctx: DownlinkContext, reg: Registration, path: LwM2mPath, opts: RequestOptions = {}): Promise<OperationResult> {
+export async function read(
+  ctx: DownlinkContext,
+  reg: Registration,
+  path: LwM2mPath,
+  opts: RequestOptions = {},
+): Promise<OperationResult> {
   const accept = opts.format ?? ctx.formats.single(reg);
-  const res = await send(ctx, reg, Method.GET, [...targetOptions(reg, path), uintOption(Opt.ACCEPT, accept)], undefined, opts);
+  const res = await send(
+    ctx,
+    reg,
+    Method.GET,
+    [...targetOptions(reg, path), uintOption(Opt.ACCEPT, accept)],
+    undefined,
+    opts,
+  );
   const base = baseResult(res.code, res.payload);
   if (!base.success) return base;
   const format = contentFormat(res);
@@ -26,8 +38,20 @@ export async function read(ctx: DownlinkContext, reg: Registration, path: LwM2mP
   return { ...base, ...(node ? { node } : {}), ...(format !== undefined ? { contentFormat: format } : {}) };
 }
 
-export async function discover(ctx: DownlinkContext, reg: Registration, path: LwM2mPath, opts: RequestOptions = {}): Promise<OperationResult> {
-  const res = await send(ctx, reg, Method.GET, [...targetOptions(reg, path), uintOption(Opt.ACCEPT, ContentFormat.LINK)], undefined, opts);
+export async function discover(
+  ctx: DownlinkContext,
+  reg: Registration,
+  path: LwM2mPath,
+  opts: RequestOptions = {},
+): Promise<OperationResult> {
+  const res = await send(
+    ctx,
+    reg,
+    Method.GET,
+    [...targetOptions(reg, path), uintOption(Opt.ACCEPT, ContentFormat.LINK)],
+    undefined,
+    opts,
+  );
   const base = baseResult(res.code, res.payload);
   if (!base.success) return base;
   return { ...base, links: parseLinkFormat(res.payload.toString('utf8')), contentFormat: ContentFormat.LINK };
@@ -35,7 +59,10 @@ export async function discover(ctx: DownlinkContext, reg: Registration, path: Lw
 
 export class CompositeNotSupported extends BridgeError {
   constructor(reg: Registration) {
-    super('LWM2M_BAD_REQUEST', `${reg.endpoint} registered with LwM2M ${reg.lwm2mVersion}; composite operations need 1.1 or later`);
+    super(
+      'LWM2M_BAD_REQUEST',
+      `${reg.endpoint} registered with LwM2M ${reg.lwm2mVersion}; composite operations need 1.1 or later`,
+    );
   }
 }
 
@@ -57,6 +84,13 @@ export async function readComposite(
   const res = await send(ctx, reg, Method.FETCH, options, codec.encodePaths(paths), opts);
   const base = baseResult(res.code, res.payload);
   if (!base.success) return base;
-  const decoded = decodeContent(ctx.codecs, contentFormat(res) ?? format, res.payload, 'composite', paths, codecContext(ctx, reg));
+  const decoded = decodeContent(
+    ctx.codecs,
+    contentFormat(res) ?? format,
+    res.payload,
+    'composite',
+    paths,
+    codecContext(ctx, reg),
+  );
   return { ...base, nodes: decoded.nodes, contentFormat: contentFormat(res) ?? format };
 }

@@ -39,12 +39,21 @@ export async function write(
   opts: RequestOptions = {},
 ): Promise<OperationResult> {
   const level = pathLevel(path);
-  if (level === 'root' || level === 'object') throw new OperationError('Write targets an object instance, a resource or a resource instance');
+  if (level === 'root' || level === 'object')
+    throw new OperationError('Write targets an object instance, a resource or a resource instance');
   // LwM2M-Core 1.2 §6.3.3: replace is PUT, partial update is POST; on a single value both are a PUT.
-  const method = mode === 'replace' || node.kind === 'resource' || node.kind === 'resourceInstance' ? Method.PUT : Method.POST;
+  const method =
+    mode === 'replace' || node.kind === 'resource' || node.kind === 'resourceInstance' ? Method.PUT : Method.POST;
   const format = opts.format ?? ctx.formats.single(reg);
   const payload = ctx.codecs.encodeNode(format, node, path, codecContext(ctx, reg));
-  const res = await send(ctx, reg, method, [...targetOptions(reg, path), uintOption(Opt.CONTENT_FORMAT, format)], payload, opts);
+  const res = await send(
+    ctx,
+    reg,
+    method,
+    [...targetOptions(reg, path), uintOption(Opt.CONTENT_FORMAT, format)],
+    payload,
+    opts,
+  );
   return baseResult(res.code, res.payload);
 }
 
@@ -55,21 +64,38 @@ export async function writeAttributes(
   attributes: NotificationAttributes,
   opts: RequestOptions = {},
 ): Promise<OperationResult> {
-  if (pathLevel(path) === 'root') throw new OperationError('Write-Attributes needs an object, instance or resource path');
-  const res = await send(ctx, reg, Method.PUT, targetOptions(reg, path, attributesToQuery(attributes)), undefined, opts);
+  if (pathLevel(path) === 'root')
+    throw new OperationError('Write-Attributes needs an object, instance or resource path');
+  const res = await send(
+    ctx,
+    reg,
+    Method.PUT,
+    targetOptions(reg, path, attributesToQuery(attributes)),
+    undefined,
+    opts,
+  );
   return baseResult(res.code, res.payload);
 }
 
 /** Execute arguments (LwM2M-Core 1.2 §5.4.5): `digit ['=' "'" text "'"]` separated by commas. */
 const EXECUTE_ARGS = /^\d(='[^']*')?(,\d(='[^']*')?)*$/;
 
-export async function execute(ctx: DownlinkContext, reg: Registration, path: LwM2mPath, args: string | undefined, opts: RequestOptions = {}): Promise<OperationResult> {
-  if (pathLevel(path) !== 'resource') throw new OperationError('Execute targets a resource (/{object}/{instance}/{resource})');
+export async function execute(
+  ctx: DownlinkContext,
+  reg: Registration,
+  path: LwM2mPath,
+  args: string | undefined,
+  opts: RequestOptions = {},
+): Promise<OperationResult> {
+  if (pathLevel(path) !== 'resource')
+    throw new OperationError('Execute targets a resource (/{object}/{instance}/{resource})');
   if (args !== undefined && args !== '' && !EXECUTE_ARGS.test(args)) {
     throw new OperationError(`execute arguments "${args}" do not match digit['='"'"text"'"][,...] (LwM2M-Core §5.4.5)`);
   }
   const payload = args ? Buffer.from(args, 'utf8') : undefined;
-  const options = payload ? [...targetOptions(reg, path), uintOption(Opt.CONTENT_FORMAT, ContentFormat.TEXT)] : targetOptions(reg, path);
+  const options = payload
+    ? [...targetOptions(reg, path), uintOption(Opt.CONTENT_FORMAT, ContentFormat.TEXT)]
+    : targetOptions(reg, path);
   const res = await send(ctx, reg, Method.POST, options, payload, opts);
   return baseResult(res.code, res.payload);
 }
@@ -85,24 +111,49 @@ export async function create(
   const path = { objectId };
   const format = opts.format ?? ctx.formats.single(reg);
   const payload = ctx.codecs.encodeNode(format, object(objectId, instances), path, codecContext(ctx, reg));
-  const res = await send(ctx, reg, Method.POST, [...targetOptions(reg, path), uintOption(Opt.CONTENT_FORMAT, format)], payload, opts);
+  const res = await send(
+    ctx,
+    reg,
+    Method.POST,
+    [...targetOptions(reg, path), uintOption(Opt.CONTENT_FORMAT, format)],
+    payload,
+    opts,
+  );
   const base = baseResult(res.code, res.payload);
   const loc = getOptions(res, Opt.LOCATION_PATH).map((b) => b.toString('utf8'));
   return loc.length > 0 ? { ...base, location: `/${loc.join('/')}` } : base;
 }
 
-export async function deleteInstance(ctx: DownlinkContext, reg: Registration, path: LwM2mPath, opts: RequestOptions = {}): Promise<OperationResult> {
+export async function deleteInstance(
+  ctx: DownlinkContext,
+  reg: Registration,
+  path: LwM2mPath,
+  opts: RequestOptions = {},
+): Promise<OperationResult> {
   // LwM2M-Core 1.2 §6.3.7: Delete targets an object instance (1.1+ also resource instances).
   const level = pathLevel(path);
-  if (level !== 'instance' && level !== 'resourceInstance') throw new OperationError('Delete targets an object instance or a resource instance');
+  if (level !== 'instance' && level !== 'resourceInstance')
+    throw new OperationError('Delete targets an object instance or a resource instance');
   const res = await send(ctx, reg, Method.DELETE, targetOptions(reg, path), undefined, opts);
   return baseResult(res.code, res.payload);
 }
 
-export async function writeComposite(ctx: DownlinkContext, reg: Registration, nodes: NodesByPath, opts: RequestOptions = {}): Promise<OperationResult> {
+export async function writeComposite(
+  ctx: DownlinkContext,
+  reg: Registration,
+  nodes: NodesByPath,
+  opts: RequestOptions = {},
+): Promise<OperationResult> {
   if (nodes.size === 0) throw new OperationError('Write-Composite needs at least one path');
   const format = compositeFormat(ctx, reg, opts);
   const payload = ctx.codecs.compositeCodec(format).encodeNodes(nodes, codecContext(ctx, reg));
-  const res = await send(ctx, reg, Method.IPATCH, [...targetOptions(reg, {}), uintOption(Opt.CONTENT_FORMAT, format)], payload, opts);
+  const res = await send(
+    ctx,
+    reg,
+    Method.IPATCH,
+    [...targetOptions(reg, {}), uintOption(Opt.CONTENT_FORMAT, format)],
+    payload,
+    opts,
+  );
   return baseResult(res.code, res.payload);
 }

@@ -59,17 +59,26 @@ export class NotificationHandler {
     const obs = await this.deps.observations.getByToken(token);
     if (obs === undefined) return false;
     // Over DTLS, only the device the observation belongs to may notify for it (LwM2M-Core 1.2 §7.1).
-    if (identity !== undefined && identity.endpoint !== obs.endpoint) return this.refuse(peer, `authenticated as ${identity.mode} "${identity.name}", bound to endpoint "${identity.endpoint}", not "${obs.endpoint}"`);
+    if (identity !== undefined && identity.endpoint !== obs.endpoint)
+      return this.refuse(
+        peer,
+        `authenticated as ${identity.mode} "${identity.name}", bound to endpoint "${identity.endpoint}", not "${obs.endpoint}"`,
+      );
     const reg = await this.deps.registrations.getById(obs.registrationId);
     if (reg === undefined) {
       await this.deps.observations.remove(token);
       this.forget(token);
       return false;
     }
-    if (identity === undefined && reg.security !== undefined) return this.refuse(peer, `endpoint "${reg.endpoint}" registered over DTLS; this notification came in plaintext`);
+    if (identity === undefined && reg.security !== undefined)
+      return this.refuse(peer, `endpoint "${reg.endpoint}" registered over DTLS; this notification came in plaintext`);
     const seq = observeValue(msg);
     if (msg.code >> 5 !== 2 || seq === undefined) {
-      await this.end(obs, msg.code >> 5 !== 2 ? 'error-response' : 'not-observable', `notification code ${msg.code >> 5}.${msg.code & 31}`);
+      await this.end(
+        obs,
+        msg.code >> 5 !== 2 ? 'error-response' : 'not-observable',
+        `notification code ${msg.code >> 5}.${msg.code & 31}`,
+      );
       return true;
     }
     const now = Date.now();
@@ -85,13 +94,24 @@ export class NotificationHandler {
     return true;
   };
 
-  private async process(peer: Peer, first: CoapMessage, obs: Observation, reg: Registration, seq: number, state: TokenState): Promise<void> {
+  private async process(
+    peer: Peer,
+    first: CoapMessage,
+    obs: Observation,
+    reg: Registration,
+    seq: number,
+    state: TokenState,
+  ): Promise<void> {
     let msg = first;
     const b2 = getBlock(first, Opt.BLOCK2);
     if (b2?.more && obs.kind === 'single') {
       const segments = (obs.paths[0] ?? '/').split('/').filter((s) => s !== '');
       const root = reg.rootPath === '/' ? [] : reg.rootPath.split('/').filter((s) => s !== '');
-      msg = await this.deps.blockwise.completeBlock2(peer, { code: Method.GET, options: pathOptions([...root, ...segments]) }, first);
+      msg = await this.deps.blockwise.completeBlock2(
+        peer,
+        { code: Method.GET, options: pathOptions([...root, ...segments]) },
+        first,
+      );
     }
     if (msg.code !== Code.CONTENT && msg.code >> 5 !== 2) return;
     const ctx = { model: this.deps.model, versions: objectVersions(reg) };

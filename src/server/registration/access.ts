@@ -10,11 +10,18 @@ import type { Registration } from './registration';
 export type SecurityMode = 'nosec' | 'psk' | 'rpk' | 'x509';
 
 /** Why a Register for `endpoint` is refused, or undefined when it may go on. */
-export function registerRefusal(endpoint: string, identity: PeerIdentity | undefined, provisioned: SecurityMode | undefined): string | undefined {
+export function registerRefusal(
+  endpoint: string,
+  identity: PeerIdentity | undefined,
+  provisioned: SecurityMode | undefined,
+): string | undefined {
   if (identity !== undefined) {
-    return identity.endpoint === endpoint ? undefined : `authenticated as ${identity.mode} "${identity.name}", which is bound to endpoint "${identity.endpoint}", not "${endpoint}"`;
+    return identity.endpoint === endpoint
+      ? undefined
+      : `authenticated as ${identity.mode} "${identity.name}", which is bound to endpoint "${identity.endpoint}", not "${endpoint}"`;
   }
-  if (provisioned !== undefined && provisioned !== 'nosec') return `endpoint "${endpoint}" is provisioned for ${provisioned} and must register over DTLS`;
+  if (provisioned !== undefined && provisioned !== 'nosec')
+    return `endpoint "${endpoint}" is provisioned for ${provisioned} and must register over DTLS`;
   return undefined;
 }
 
@@ -23,6 +30,7 @@ export function actRefusal(reg: Registration, identity: PeerIdentity | undefined
   if (identity !== undefined && identity.endpoint !== reg.endpoint) {
     return `authenticated as ${identity.mode} "${identity.name}", which is bound to endpoint "${identity.endpoint}", not "${reg.endpoint}"`;
   }
-  if (identity === undefined && reg.security !== undefined) return `endpoint "${reg.endpoint}" registered over DTLS; this request came in plaintext`;
+  if (identity === undefined && reg.security !== undefined)
+    return `endpoint "${reg.endpoint}" registered over DTLS; this request came in plaintext`;
   return undefined;
 }

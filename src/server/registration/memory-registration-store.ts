@@ -3,7 +3,13 @@
  * makes each method atomic.
  */
 import type { Registration } from './registration';
-import { indexedByAddress, type RegisterResult, type RegistrationChanges, type RegistrationStore, type UpdateResult } from './registration-store';
+import {
+  indexedByAddress,
+  type RegisterResult,
+  type RegistrationChanges,
+  type RegistrationStore,
+  type UpdateResult,
+} from './registration-store';
 
 export class MemoryRegistrationStore implements RegistrationStore {
   private readonly byId = new Map<string, Registration>();

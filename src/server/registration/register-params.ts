@@ -47,13 +47,15 @@ function splitQuery(query: readonly string[]): Map<string, string | true> {
 
 function lifetimeOf(v: string | true | undefined): number | undefined {
   if (v === undefined) return undefined;
-  if (v === true || !/^\d{1,10}$/.test(v) || Number(v) < 1) throw new BadRequest(`lt must be a positive integer number of seconds, got "${v === true ? '' : v}"`);
+  if (v === true || !/^\d{1,10}$/.test(v) || Number(v) < 1)
+    throw new BadRequest(`lt must be a positive integer number of seconds, got "${v === true ? '' : v}"`);
   return Number(v);
 }
 
 function bindingOf(v: string | true | undefined): string | undefined {
   if (v === undefined) return undefined;
-  if (v === true || !BINDING.test(v)) throw new BadRequest(`b must be a binding mode made of U, T, S, N or Q, got "${v === true ? '' : v}"`);
+  if (v === true || !BINDING.test(v))
+    throw new BadRequest(`b must be a binding mode made of U, T, S, N or Q, got "${v === true ? '' : v}"`);
   return v;
 }
 
@@ -95,7 +97,8 @@ export function parseRegisterParams(query: readonly string[]): RegisterParams {
 export function parseUpdateParams(query: readonly string[]): UpdateParams {
   const q = splitQuery(query);
   for (const key of q.keys()) {
-    if (key === 'ep' || key === 'lwm2m') throw new BadRequest(`${key} cannot change in an Update (LwM2M-Core 1.2 §6.2.2)`);
+    if (key === 'ep' || key === 'lwm2m')
+      throw new BadRequest(`${key} cannot change in an Update (LwM2M-Core 1.2 §6.2.2)`);
   }
   const out: { lifetime?: number; binding?: string; queueMode?: boolean; smsNumber?: string } = {};
   const lt = lifetimeOf(q.get('lt'));

@@ -58,7 +58,11 @@ export class RegistrationHandler {
   private async register(req: InboundRequest): Promise<ResponseSpec> {
     const msg = req.message;
     const params = parseRegisterParams(queryOf(msg.options));
-    const refusal = registerRefusal(params.endpoint, req.identity, req.identity === undefined ? await this.deps.provisionedMode?.(params.endpoint) : undefined);
+    const refusal = registerRefusal(
+      params.endpoint,
+      req.identity,
+      req.identity === undefined ? await this.deps.provisionedMode?.(params.endpoint) : undefined,
+    );
     if (refusal !== undefined) return forbidden(refusal);
     this.deps.admit?.();
     const links = parseLinks(msg.payload, contentFormat(msg));
@@ -85,7 +89,9 @@ export class RegistrationHandler {
     const { replaced } = await this.deps.store.register(reg);
     // A new Register for the same endpoint replaces the old session and its observations.
     if (replaced) await this.deps.observations.endAll(replaced, 'replaced');
-    this.deps.events.emit(replaced ? { type: 'registered', registration: reg, replaced } : { type: 'registered', registration: reg });
+    this.deps.events.emit(
+      replaced ? { type: 'registered', registration: reg, replaced } : { type: 'registered', registration: reg },
+    );
     const location: CoapOption[] = [
       { number: Opt.LOCATION_PATH, value: Buffer.from('rd') },
       { number: Opt.LOCATION_PATH, value: Buffer.from(reg.id) },
@@ -159,7 +165,8 @@ const linksCache = new Map<string, ParsedLinks>();
 
 function parseLinks(payload: Buffer, format: number | undefined): ParsedLinks {
   // LwM2M-Core 1.2 §6.2.1: the object list is CoRE Link Format (RFC 6690); other formats are refused.
-  if (format !== undefined && format !== LINK_FORMAT) throw new BadRequest(`object links must be application/link-format (40), got content format ${format}`);
+  if (format !== undefined && format !== LINK_FORMAT)
+    throw new BadRequest(`object links must be application/link-format (40), got content format ${format}`);
   const raw = payload.toString('utf8');
   const cached = linksCache.get(raw);
   if (cached !== undefined) return cached;
@@ -174,7 +181,11 @@ function parseLinkString(raw: string): ParsedLinks {
   const parsed = parseObjectLinks(raw);
   const objects: ObjectLinkEntry[] = [];
   for (const [objectId, o] of parsed.objects) {
-    objects.push(o.version !== undefined ? { objectId, version: o.version, instances: o.instances } : { objectId, instances: o.instances });
+    objects.push(
+      o.version !== undefined
+        ? { objectId, version: o.version, instances: o.instances }
+        : { objectId, instances: o.instances },
+    );
   }
   return parsed.supportedContentFormats
     ? { raw, rootPath: parsed.rootPath, supportedContentFormats: parsed.supportedContentFormats, objects }

@@ -16,7 +16,19 @@ export interface UpdateResult {
 }
 
 export type RegistrationChanges = Partial<
-  Pick<Registration, 'address' | 'port' | 'lifetime' | 'binding' | 'queueMode' | 'smsNumber' | 'objects' | 'objectLinks' | 'rootPath' | 'supportedContentFormats'>
+  Pick<
+    Registration,
+    | 'address'
+    | 'port'
+    | 'lifetime'
+    | 'binding'
+    | 'queueMode'
+    | 'smsNumber'
+    | 'objects'
+    | 'objectLinks'
+    | 'rootPath'
+    | 'supportedContentFormats'
+  >
 >;
 
 export interface RegistrationStore {

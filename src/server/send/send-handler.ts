@@ -35,15 +35,30 @@ export class SendHandler {
   async handle(req: InboundRequest): Promise<ResponseSpec> {
     const format = contentFormat(req.message);
     if (format === undefined || !this.deps.codecs.supportsComposite(format)) {
-      return { code: Code.UNSUPPORTED_CONTENT_FORMAT, payload: Buffer.from(`Send needs SenML JSON (110), SenML CBOR (112) or LwM2M CBOR (11544), got ${format ?? 'none'}`) };
+      return {
+        code: Code.UNSUPPORTED_CONTENT_FORMAT,
+        payload: Buffer.from(
+          `Send needs SenML JSON (110), SenML CBOR (112) or LwM2M CBOR (11544), got ${format ?? 'none'}`,
+        ),
+      };
     }
     const reg = await this.registrationOf(req);
-    if (reg === undefined) return { code: Code.NOT_FOUND, payload: Buffer.from(req.identity === undefined ? 'Send from an address with no registration' : `Send from "${req.identity.endpoint}", which has no registration`) };
+    if (reg === undefined)
+      return {
+        code: Code.NOT_FOUND,
+        payload: Buffer.from(
+          req.identity === undefined
+            ? 'Send from an address with no registration'
+            : `Send from "${req.identity.endpoint}", which has no registration`,
+        ),
+      };
     const refusal = actRefusal(reg, req.identity);
     if (refusal !== undefined) return { code: Code.FORBIDDEN, payload: Buffer.from(refusal) };
     let entries;
     try {
-      entries = this.deps.codecs.compositeCodec(format).decodeTimestampedNodes(req.message.payload, { model: this.deps.model, versions: objectVersions(reg) });
+      entries = this.deps.codecs
+        .compositeCodec(format)
+        .decodeTimestampedNodes(req.message.payload, { model: this.deps.model, versions: objectVersions(reg) });
     } catch (err) {
       if (err instanceof BridgeError) return { code: Code.BAD_REQUEST, payload: Buffer.from(err.message) };
       throw err;

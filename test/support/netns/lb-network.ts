@@ -33,16 +33,22 @@ export interface Pod {
 
 function sh(command: string, args: readonly string[], input?: string): string {
   try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...(input !== undefined ? { input } : {}) });
+    return execFileSync(command, args, {
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(input !== undefined ? { input } : {}),
+    });
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new Error(`${command} ${args.join(' ')} failed: ${stderr.trim() || String(err)}`);
+    throw new Error(`${command} ${args.join(' ')} failed: ${stderr.trim() || String(err)}`, { cause: err });
   }
 }
 
 /** Namespaces left by a test process that died before destroy() (named lbt-<pid>-...): removed. */
 function removeOrphans(): void {
-  const names = sh('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0] ?? '');
+  const names = sh('ip', ['netns', 'list'])
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '');
   for (const name of names) {
     const pid = /^lbt-(\d+)-/.exec(name)?.[1];
     if (pid === undefined || alive(Number(pid))) continue;
@@ -77,7 +83,7 @@ export class LbNetwork {
 
   private constructor() {
     this.tag = randomBytes(2).toString('hex');
-    this.subnet = 1 + (randomBytes(1)[0] as number) % 250;
+    this.subnet = 1 + ((randomBytes(1)[0] as number) % 250);
     this.nodeNs = `lbt-${process.pid}-${this.tag}-node`;
     this.natNs = `lbt-${process.pid}-${this.tag}-nat`;
     this.devNs = `lbt-${process.pid}-${this.tag}-dev`;
@@ -90,8 +96,14 @@ export class LbNetwork {
   }
 
   static create(): LbNetwork {
-    for (const [tool, pkg] of [['ip', 'iproute2'], ['nft', 'nftables'], ['conntrack', 'conntrack']] as const) requireOnPath(tool, pkg);
-    if (process.getuid?.() !== 0) throw new MissingTestDependencyError('root', 'network namespaces, nftables and conntrack need root');
+    for (const [tool, pkg] of [
+      ['ip', 'iproute2'],
+      ['nft', 'nftables'],
+      ['conntrack', 'conntrack'],
+    ] as const)
+      requireOnPath(tool, pkg);
+    if (process.getuid?.() !== 0)
+      throw new MissingTestDependencyError('root', 'network namespaces, nftables and conntrack need root');
     removeOrphans();
     const net = new LbNetwork();
     try {
@@ -143,14 +155,23 @@ export class LbNetwork {
     this.ip(this.devNs, 'route', 'add', 'default', 'via', '192.168.77.1');
     for (const ns of [this.nodeNs, this.natNs]) this.inNs(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
     // A cellular NAT: every device flow masqueraded behind one address, on a random port.
-    this.inNs(this.natNs, 'nft', ['-f', '-'], 'table ip nat {\n chain post {\n  type nat hook postrouting priority srcnat; policy accept;\n  oifname "wan" masquerade random\n }\n}\n');
+    this.inNs(
+      this.natNs,
+      'nft',
+      ['-f', '-'],
+      'table ip nat {\n chain post {\n  type nat hook postrouting priority srcnat; policy accept;\n  oifname "wan" masquerade random\n }\n}\n',
+    );
     this.setBackends([]);
   }
 
   /** A new pod namespace on the pod bridge (as the kubelet and the CNI make one). */
   addPod(): Pod {
     const index = ++this.podCount;
-    const pod: Pod = { name: `pod${index}`, ns: `lbt-${process.pid}-${this.tag}-p${index}`, ip: `10.244.${this.subnet}.${10 + index}` };
+    const pod: Pod = {
+      name: `pod${index}`,
+      ns: `lbt-${process.pid}-${this.tag}-p${index}`,
+      ip: `10.244.${this.subnet}.${10 + index}`,
+    };
     sh('ip', ['netns', 'add', pod.ns]);
     this.ip(pod.ns, 'link', 'set', 'lo', 'up');
     this.ip(this.nodeNs, 'link', 'add', `veth${index}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod.ns);
@@ -177,7 +198,9 @@ export class LbNetwork {
     };
     const table = `table ip lb {\n chain pre {\n  type nat hook prerouting priority dstnat; policy accept;\n${rule(COAP_PORT)}\n${rule(COAPS_PORT)}\n }\n}\n`;
     // One transaction: the old rule goes and the new one comes at once.
-    const flush = this.inNs(this.nodeNs, 'nft', ['list', 'tables']).includes('table ip lb') ? 'delete table ip lb\n' : '';
+    const flush = this.inNs(this.nodeNs, 'nft', ['list', 'tables']).includes('table ip lb')
+      ? 'delete table ip lb\n'
+      : '';
     this.inNs(this.nodeNs, 'nft', ['-f', '-'], flush + table);
   }
 
@@ -192,34 +215,56 @@ export class LbNetwork {
    */
   rebind(devicePorts: readonly number[]): number {
     let n = 0;
-    for (const port of devicePorts) n += this.deleteConntrack(this.natNs, ['-p', 'udp', '--orig-src', DEVICE_IP, '--orig-port-src', String(port)]);
+    for (const port of devicePorts)
+      n += this.deleteConntrack(this.natNs, ['-p', 'udp', '--orig-src', DEVICE_IP, '--orig-port-src', String(port)]);
     return n;
   }
 
   /** The node's conntrack entries of flows from or to this public port of the devices' NAT (diagnostics). */
   nodeFlows(publicPort: number): string[] {
-    const lines = (args: string[]): string[] => this.inNs(this.nodeNs, 'conntrack', ['-L', '-p', 'udp', ...args]).split('\n').filter((l) => l.startsWith('udp'));
-    return [...lines(['--orig-src', NAT_PUBLIC_IP, '--orig-port-src', String(publicPort)]), ...lines(['--orig-dst', NAT_PUBLIC_IP, '--orig-port-dst', String(publicPort)])].map((l) => l.replace(/\s+/g, ' '));
+    const lines = (args: string[]): string[] =>
+      this.inNs(this.nodeNs, 'conntrack', ['-L', '-p', 'udp', ...args])
+        .split('\n')
+        .filter((l) => l.startsWith('udp'));
+    return [
+      ...lines(['--orig-src', NAT_PUBLIC_IP, '--orig-port-src', String(publicPort)]),
+      ...lines(['--orig-dst', NAT_PUBLIC_IP, '--orig-port-dst', String(publicPort)]),
+    ].map((l) => l.replace(/\s+/g, ' '));
   }
 
   /** The public port the NAT maps a device's local port to, for its flow to the VIP's CoAP port. */
   publicPort(devicePort: number): number | undefined {
-    const out = this.inNs(this.natNs, 'conntrack', ['-L', '-p', 'udp', '--orig-src', DEVICE_IP, '--orig-port-src', String(devicePort), '--orig-port-dst', String(COAP_PORT)]);
+    const out = this.inNs(this.natNs, 'conntrack', [
+      '-L',
+      '-p',
+      'udp',
+      '--orig-src',
+      DEVICE_IP,
+      '--orig-port-src',
+      String(devicePort),
+      '--orig-port-dst',
+      String(COAP_PORT),
+    ]);
     // The reply direction comes second on the line: its dport is the public port.
-    const ports = [...(out.split('\n').find((l) => l.startsWith('udp')) ?? '').matchAll(/ dport=(\d+)/g)].map((m) => Number(m[1]));
+    const ports = [...(out.split('\n').find((l) => l.startsWith('udp')) ?? '').matchAll(/ dport=(\d+)/g)].map((m) =>
+      Number(m[1]),
+    );
     return ports.length === 2 ? ports[1] : undefined;
   }
 
   private deleteConntrack(ns: string, filter: readonly string[]): number {
     try {
-      const out = execFileSync('ip', ['netns', 'exec', ns, 'conntrack', '-D', ...filter], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync('ip', ['netns', 'exec', ns, 'conntrack', '-D', ...filter], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       return out.split('\n').filter((l) => l.startsWith('udp')).length;
     } catch (err) {
       // conntrack exits 1 when nothing matched.
       const stderr = (err as { stderr?: string }).stderr ?? '';
       const m = /(\d+) flow entries have been deleted/.exec(stderr);
       if (m !== null) return Number(m[1]);
-      throw new Error(`conntrack -D in ${ns} failed: ${stderr.trim()}`);
+      throw new Error(`conntrack -D in ${ns} failed: ${stderr.trim()}`, { cause: err });
     }
   }
 

@@ -57,16 +57,26 @@ function numericValue(v: unknown, label: string, where: string): { kind: ValueKi
 
 function member(r: RawRecord, key: unknown, v: unknown, where: string): void {
   switch (key) {
-    case CborLabel.bn: return void (r.bn = str(v, 'bn', where));
-    case CborLabel.n: return void (r.n = str(v, 'n', where));
-    case CborLabel.bt: return void (r.bt = num(v, 'bt', where));
-    case CborLabel.t: return void (r.t = num(v, 't', where));
-    case CborLabel.bver: return void (r.bver = num(v, 'bver', where));
-    case CborLabel.bu: return void (r.bu = str(v, 'bu', where));
-    case CborLabel.u: return void (r.u = str(v, 'u', where));
-    case CborLabel.bs: return void (r.bs = num(v, 'bs', where));
-    case CborLabel.s: return void (r.s = num(v, 's', where));
-    case CborLabel.ut: return void (r.ut = num(v, 'ut', where));
+    case CborLabel.bn:
+      return void (r.bn = str(v, 'bn', where));
+    case CborLabel.n:
+      return void (r.n = str(v, 'n', where));
+    case CborLabel.bt:
+      return void (r.bt = num(v, 'bt', where));
+    case CborLabel.t:
+      return void (r.t = num(v, 't', where));
+    case CborLabel.bver:
+      return void (r.bver = num(v, 'bver', where));
+    case CborLabel.bu:
+      return void (r.bu = str(v, 'bu', where));
+    case CborLabel.u:
+      return void (r.u = str(v, 'u', where));
+    case CborLabel.bs:
+      return void (r.bs = num(v, 'bs', where));
+    case CborLabel.s:
+      return void (r.s = num(v, 's', where));
+    case CborLabel.ut:
+      return void (r.ut = num(v, 'ut', where));
     case CborLabel.bv: {
       if (typeof v !== 'number' && typeof v !== 'bigint') throw fail('label bv must be a number', where);
       return void (r.bv = v);
@@ -75,14 +85,16 @@ function member(r: RawRecord, key: unknown, v: unknown, where: string): void {
       const { kind, value } = numericValue(v, 'v', where);
       return setValue(r, kind, value, where);
     }
-    case CborLabel.vs: return setValue(r, 'vs', str(v, 'vs', where), where);
+    case CborLabel.vs:
+      return setValue(r, 'vs', str(v, 'vs', where), where);
     case CborLabel.vb:
       if (typeof v !== 'boolean') throw fail('label vb must be a boolean', where);
       return setValue(r, 'vb', v, where);
     case CborLabel.vd:
       if (!(v instanceof Uint8Array)) throw fail('label vd must be a byte string', where);
       return setValue(r, 'vd', Buffer.isBuffer(v) ? v : Buffer.from(v), where);
-    case OBJLNK_LABEL: return setValue(r, 'vlo', str(v, 'vlo', where), where);
+    case OBJLNK_LABEL:
+      return setValue(r, 'vlo', str(v, 'vlo', where), where);
     default:
       // RFC 8428 §6: Table 4 is conclusive, so an unknown integer label is malformed; unknown text
       // labels are extensions, ignored unless they end with "_" (RFC 8428 §4.4).
@@ -113,7 +125,13 @@ export function readSenmlCbor(payload: Buffer, where: string): RawRecord[] {
  * A SenML value as a bare CBOR item (also the leaf values of LwM2M CBOR). A number is a float when
  * `asFloat` (a Float resource) or not an exact integer, else an integer.
  */
-export function writeValueItem(w: CborWriter, kind: ValueKind, value: RecordValue, asFloat: boolean, where: string): void {
+export function writeValueItem(
+  w: CborWriter,
+  kind: ValueKind,
+  value: RecordValue,
+  asFloat: boolean,
+  where: string,
+): void {
   if (kind === 'v' && (typeof value === 'number' || typeof value === 'bigint')) w.number(value, asFloat);
   else if ((kind === 'vs' || kind === 'vlo') && typeof value === 'string') w.text(value);
   else if (kind === 'vb' && typeof value === 'boolean') w.bool(value);

@@ -36,7 +36,8 @@ function latestPerPath(records: ResolvedRecord[]): ResolvedRecord[] {
 }
 
 export function createSenmlCodec(format: number, bytes: SenmlBytes): SenmlCodec {
-  const records = (payload: Buffer, where: string): ResolvedRecord[] => resolveRecords(bytes.read(payload, where), where);
+  const records = (payload: Buffer, where: string): ResolvedRecord[] =>
+    resolveRecords(bytes.read(payload, where), where);
 
   return {
     format,

@@ -15,7 +15,11 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 type Scalar = string | number | bigint | boolean | null;
-const LITERALS: ReadonlyArray<[string, Scalar]> = [['true', true], ['false', false], ['null', null]];
+const LITERALS: ReadonlyArray<[string, Scalar]> = [
+  ['true', true],
+  ['false', false],
+  ['null', null],
+];
 
 /** Characters that may appear in a JSON number. */
 function isNumberChar(c: number): boolean {
@@ -149,16 +153,26 @@ function setValue(r: RawRecord, kind: ValueKind, value: RecordValue, sc: Scanner
 
 function member(r: RawRecord, label: string, sc: Scanner, where: string): void {
   switch (label) {
-    case 'bver': return void (r.bver = num(sc.scalar(), label, sc));
-    case 'bn': return void (r.bn = str(sc.scalar(), label, sc));
-    case 'n': return void (r.n = str(sc.scalar(), label, sc));
-    case 'bt': return void (r.bt = num(sc.scalar(), label, sc));
-    case 't': return void (r.t = num(sc.scalar(), label, sc));
-    case 'bu': return void (r.bu = str(sc.scalar(), label, sc));
-    case 'u': return void (r.u = str(sc.scalar(), label, sc));
-    case 'bs': return void (r.bs = num(sc.scalar(), label, sc));
-    case 's': return void (r.s = num(sc.scalar(), label, sc));
-    case 'ut': return void (r.ut = num(sc.scalar(), label, sc));
+    case 'bver':
+      return void (r.bver = num(sc.scalar(), label, sc));
+    case 'bn':
+      return void (r.bn = str(sc.scalar(), label, sc));
+    case 'n':
+      return void (r.n = str(sc.scalar(), label, sc));
+    case 'bt':
+      return void (r.bt = num(sc.scalar(), label, sc));
+    case 't':
+      return void (r.t = num(sc.scalar(), label, sc));
+    case 'bu':
+      return void (r.bu = str(sc.scalar(), label, sc));
+    case 'u':
+      return void (r.u = str(sc.scalar(), label, sc));
+    case 'bs':
+      return void (r.bs = num(sc.scalar(), label, sc));
+    case 's':
+      return void (r.s = num(sc.scalar(), label, sc));
+    case 'ut':
+      return void (r.ut = num(sc.scalar(), label, sc));
     case 'bv': {
       const v = sc.scalar();
       if (typeof v !== 'number' && typeof v !== 'bigint') throw sc.fail('label "bv" must be a number');
@@ -169,14 +183,17 @@ function member(r: RawRecord, label: string, sc: Scanner, where: string): void {
       if (typeof v !== 'number' && typeof v !== 'bigint') throw sc.fail('label "v" must be a number');
       return setValue(r, 'v', v, sc);
     }
-    case 'vs': return setValue(r, 'vs', str(sc.scalar(), label, sc), sc);
+    case 'vs':
+      return setValue(r, 'vs', str(sc.scalar(), label, sc), sc);
     case 'vb': {
       const v = sc.scalar();
       if (typeof v !== 'boolean') throw sc.fail('label "vb" must be a boolean');
       return setValue(r, 'vb', v, sc);
     }
-    case 'vd': return setValue(r, 'vd', decodeBase64Url(str(sc.scalar(), label, sc), where), sc);
-    case OBJLNK_LABEL: return setValue(r, 'vlo', str(sc.scalar(), label, sc), sc);
+    case 'vd':
+      return setValue(r, 'vd', decodeBase64Url(str(sc.scalar(), label, sc), where), sc);
+    case OBJLNK_LABEL:
+      return setValue(r, 'vlo', str(sc.scalar(), label, sc), sc);
     default:
       // RFC 8428 §4.4: unknown labels are ignored, unless they end with "_" (must-understand).
       if (label.endsWith('_')) throw sc.fail(`unsupported must-understand label "${label}"`);

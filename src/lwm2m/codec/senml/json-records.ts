@@ -62,7 +62,8 @@ export function writeSenmlJson(records: readonly RawRecord[], where: string): Bu
     if (r.ut !== undefined) rec += ',"ut":' + jsonNumber(r.ut, where);
     if (r.kind !== undefined && r.value !== undefined) {
       const v = jsonValue(r.kind, r.value);
-      if (v === undefined) throw new CodecError(`SenML JSON cannot carry this "${r.kind}" value`, bn + (r.n ?? '') || where);
+      if (v === undefined)
+        throw new CodecError(`SenML JSON cannot carry this "${r.kind}" value`, bn + (r.n ?? '') || where);
       rec += ',"' + r.kind + '":' + v;
     }
     if (r.s !== undefined) rec += ',"s":' + jsonNumber(r.s, where);

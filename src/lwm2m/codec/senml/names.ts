@@ -15,7 +15,8 @@ const NINE = 0x39;
  */
 export function parseName(name: string, allowTrailingSlash = false): number[] {
   const len = name.length;
-  if (len === 0 || name.charCodeAt(0) !== SLASH) throw new CodecError(`SenML name "${name}" is not an LwM2M path`, name);
+  if (len === 0 || name.charCodeAt(0) !== SLASH)
+    throw new CodecError(`SenML name "${name}" is not an LwM2M path`, name);
   const ids: number[] = [];
   if (len === 1) return ids;
   let id = 0;

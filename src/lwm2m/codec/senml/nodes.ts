@@ -55,7 +55,8 @@ function buildResource(ctx: CodecContext, oid: number, rid: number, records: rea
     const instances = new Map<number, LwM2mValue>();
     for (const r of records) {
       const riid = r.ids[3];
-      if (riid === undefined) throw new CodecError('a multiple-instance resource needs resource instance names', r.name);
+      if (riid === undefined)
+        throw new CodecError('a multiple-instance resource needs resource instance names', r.name);
       if (instances.has(riid)) throw new CodecError('duplicate SenML record', r.name);
       instances.set(riid, valueOf(type, r));
     }
@@ -79,7 +80,12 @@ function groupBy(records: readonly ResolvedRecord[], level: number): Map<number,
   return groups;
 }
 
-function buildInstance(ctx: CodecContext, oid: number, iid: number, records: readonly ResolvedRecord[]): ObjectInstance {
+function buildInstance(
+  ctx: CodecContext,
+  oid: number,
+  iid: number,
+  records: readonly ResolvedRecord[],
+): ObjectInstance {
   const resources = new Map<number, Resource>();
   for (const [rid, group] of groupBy(records, 2)) resources.set(rid, buildResource(ctx, oid, rid, group));
   return { kind: 'instance', id: iid, resources };
@@ -89,7 +95,11 @@ function buildInstance(ctx: CodecContext, oid: number, iid: number, records: rea
  * The node at `target` (path ids, 1 to 4 of them) from records that must all lie below it and
  * carry values (LwM2M-Core 1.1 §7.4.5: Read/Write payloads of one path).
  */
-export function buildNodeFromRecords(records: readonly ResolvedRecord[], target: readonly number[], ctx: CodecContext): LwM2mNode {
+export function buildNodeFromRecords(
+  records: readonly ResolvedRecord[],
+  target: readonly number[],
+  ctx: CodecContext,
+): LwM2mNode {
   const where = formatIds(target);
   if (target.length === 0) throw new CodecError('a single node cannot be decoded for the root path', where);
   for (const r of records) {
@@ -143,7 +153,8 @@ export function buildComposite(
     }
     for (let i = 0; i < records.length; i++) {
       const r = records[i] as ResolvedRecord;
-      if (used[i] === 0 && r.kind !== undefined) throw new CodecError('SenML record lies outside the requested paths', r.name);
+      if (used[i] === 0 && r.kind !== undefined)
+        throw new CodecError('SenML record lies outside the requested paths', r.name);
     }
     return out;
   }
@@ -161,7 +172,12 @@ export function buildComposite(
     }
     const target = r.ids.length >= 3 ? r.ids : undefined;
     if (!target) throw new CodecError('SenML values must name a resource or resource instance', r.name);
-    out.set(r.name, r.ids.length === 4 ? buildNodeFromRecords([r], target, ctx) : buildResource(ctx, target[0] as number, target[2] as number, [r]));
+    out.set(
+      r.name,
+      r.ids.length === 4
+        ? buildNodeFromRecords([r], target, ctx)
+        : buildResource(ctx, target[0] as number, target[2] as number, [r]),
+    );
   }
   return out;
 }

@@ -7,7 +7,14 @@ import { CodecError } from '../../../common/errors';
 import { normaliseInteger } from '../../value';
 import { formatIds } from '../../path';
 import { isCanonical, parseName } from './names';
-import { RELATIVE_TIME_LIMIT, SENML_VERSION, type RawRecord, type RecordValue, type ResolvedRecord, type ValueKind } from './record';
+import {
+  RELATIVE_TIME_LIMIT,
+  SENML_VERSION,
+  type RawRecord,
+  type RecordValue,
+  type ResolvedRecord,
+  type ValueKind,
+} from './record';
 
 export interface ResolveOptions {
   /** Reference for relative times, Unix ms (default: Date.now()). */
@@ -28,7 +35,11 @@ function addBase(base: number | bigint, v: number | bigint): number | bigint {
 }
 
 /** Resolves a pack. `where` names the LwM2M path for error messages. */
-export function resolveRecords(raw: readonly RawRecord[], where: string, options: ResolveOptions = {}): ResolvedRecord[] {
+export function resolveRecords(
+  raw: readonly RawRecord[],
+  where: string,
+  options: ResolveOptions = {},
+): ResolvedRecord[] {
   const now = options.now ?? Date.now();
   const out: ResolvedRecord[] = new Array<ResolvedRecord>(raw.length);
   let bn = '';
