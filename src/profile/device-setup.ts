@@ -19,10 +19,10 @@ import { canonicalJson, type CompiledProfile } from './compile';
 import { errorMessage } from '../common/error-message';
 import { isNotRegistered, type DeviceManagement, type FailureReporter } from './device-management';
 import type { ValueConverter } from './json-value';
-import { isEmptyMapping, mapNodes, typesOf } from './mapping';
+import { isEmptyMapping, mapNodes } from './mapping';
 import { observationKey, planSetup, type ObservationSpec, type SetupPlan } from './plan';
 import type { ApplyReason, ProfileEvent, ProfileEvents } from './profile-events';
-import type { Publisher, UplinkSource } from './publisher';
+import { publishMapped, type Publisher, type UplinkSource } from './publisher';
 
 export interface SetupDeps {
   readonly server: DeviceManagement;
@@ -182,16 +182,7 @@ export class DeviceSetup {
     if (isEmptyMapping(mapped)) return;
     const ts = this.now();
     const { publisher } = this.deps;
-    const jobs: Promise<void>[] = [];
-    const { telemetry, attributes, types } = mapped;
-    if (Object.keys(telemetry).length > 0)
-      jobs.push(
-        publisher.publishTelemetry(this.ep, this.profile.name, ts, telemetry, source, typesOf(telemetry, types)),
-      );
-    if (Object.keys(attributes).length > 0)
-      jobs.push(
-        publisher.publishAttributes(this.ep, this.profile.name, ts, attributes, source, typesOf(attributes, types)),
-      );
+    const jobs = publishMapped(publisher, { endpoint: this.ep, profile: this.profile.name, ts, source }, mapped);
     for (const outcome of await Promise.allSettled(jobs)) {
       if (outcome.status === 'rejected')
         this.deps.onFailure(outcome.reason, `publishing ${source.op} values of ${this.ep}`);

@@ -6,6 +6,7 @@
  */
 import type { ResourceType } from '../lwm2m/value';
 import type { JsonObject } from './json-value';
+import { typesOf, type MappedValues } from './mapping';
 import type { ProfileEvent } from './profile-events';
 
 /** The contract's `source.op`: a Read by the bridge, the first response to an Observe, a notification, a Send. */
@@ -21,27 +22,37 @@ export interface UplinkSource {
 /** LwM2M type by key, for keys whose value is one resource (the record's `types`). */
 export type ValueTypes = { readonly [key: string]: ResourceType };
 
+/** One telemetry or attributes record's content. */
+export interface ValueBatch {
+  readonly topic: 'telemetry' | 'attributes';
+  readonly endpoint: string;
+  /** null when the device has no profile (keys are then LwM2M paths). */
+  readonly profile: string | null;
+  /** Unix ms of the measurement. */
+  readonly ts: number;
+  /** Key → typed JSON, as mapped by the profile. */
+  readonly values: JsonObject;
+  readonly source: UplinkSource;
+  readonly types?: ValueTypes;
+}
+
 export interface Publisher {
-  /**
-   * `values`: key → typed JSON, as mapped by the profile. `profileName`: null when the device has
-   * no profile (keys are then LwM2M paths). `ts`: Unix ms of the measurement.
-   */
-  publishTelemetry(
-    endpoint: string,
-    profileName: string | null,
-    ts: number,
-    values: JsonObject,
-    source: UplinkSource,
-    types?: ValueTypes,
-  ): Promise<void>;
-  publishAttributes(
-    endpoint: string,
-    profileName: string | null,
-    ts: number,
-    values: JsonObject,
-    source: UplinkSource,
-    types?: ValueTypes,
-  ): Promise<void>;
+  publishValues(batch: ValueBatch): Promise<void>;
   /** Profile-layer events (observe-failed, paths-skipped, ...); `profileName` null when none applies. */
   publishEvent(endpoint: string, profileName: string | null, ts: number, event: ProfileEvent): Promise<void>;
+}
+
+/** The telemetry and attributes records of one mapping, each published only when it holds a key. */
+export function publishMapped(
+  publisher: Publisher,
+  head: Pick<ValueBatch, 'endpoint' | 'profile' | 'ts' | 'source'>,
+  mapped: Pick<MappedValues, 'telemetry' | 'attributes' | 'types'>,
+): Promise<void>[] {
+  const jobs: Promise<void>[] = [];
+  for (const topic of ['telemetry', 'attributes'] as const) {
+    const values = mapped[topic];
+    if (Object.keys(values).length > 0)
+      jobs.push(publisher.publishValues({ ...head, topic, values, types: typesOf(values, mapped.types) }));
+  }
+  return jobs;
 }

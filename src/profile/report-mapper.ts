@@ -14,10 +14,10 @@ import type { Registration } from '../server/registration/registration';
 import { compileProfile, type CompiledProfile } from './compile';
 import type { FailureReporter } from './device-management';
 import type { ValueConverter } from './json-value';
-import { mapNodes, typesOf } from './mapping';
+import { mapNodes } from './mapping';
 import type { ProfileRegistry } from './profile-registry';
 import type { Assignment, ProfileAssigner } from './provisioning';
-import type { Publisher, UplinkSource } from './publisher';
+import { publishMapped, type Publisher, type UplinkSource } from './publisher';
 import { parseProfile } from './schema';
 
 export const DEFAULT_PROFILE_NAME = 'default';
@@ -119,11 +119,7 @@ export class ReportMapper {
       const ts = entry.timestamp ?? now;
       const source = sourceOf(entry.nodes);
       const name = profile === BUILT_IN_DEFAULT ? null : profile.name;
-      const { telemetry, attributes, types } = mapped;
-      if (Object.keys(telemetry).length > 0)
-        jobs.push(publisher.publishTelemetry(reg.endpoint, name, ts, telemetry, source, typesOf(telemetry, types)));
-      if (Object.keys(attributes).length > 0)
-        jobs.push(publisher.publishAttributes(reg.endpoint, name, ts, attributes, source, typesOf(attributes, types)));
+      jobs.push(...publishMapped(publisher, { endpoint: reg.endpoint, profile: name, ts, source }, mapped));
       const unmapped = mapped.unmapped;
       if (unmapped !== undefined && Object.keys(unmapped.values).length > 0) {
         jobs.push(

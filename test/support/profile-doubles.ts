@@ -10,9 +10,8 @@ import { resultName, type OperationResult } from '../../src/server/downlink/resu
 import type { Registration } from '../../src/server/registration/registration';
 import type { Observation } from '../../src/server/observation/observation-store';
 import type { DeviceManagement } from '../../src/profile/device-management';
-import type { JsonObject } from '../../src/profile/json-value';
 import type { ProfileEvent } from '../../src/profile/profile-events';
-import type { Publisher, UplinkSource, ValueTypes } from '../../src/profile/publisher';
+import type { Publisher, ValueBatch } from '../../src/profile/publisher';
 
 const ok = (code: number, extra: Partial<OperationResult> = {}): OperationResult => ({
   code,
@@ -126,41 +125,16 @@ export class FakeDevices implements DeviceManagement {
   }
 }
 
-export interface PublishedValues {
-  readonly topic: 'telemetry' | 'attributes';
-  readonly endpoint: string;
-  readonly profile: string | null;
-  readonly ts: number;
-  readonly values: JsonObject;
-  readonly source: UplinkSource;
-  readonly types?: ValueTypes;
-}
+/** What RecordingPublisher recorded: the batches as given. */
+export type PublishedValues = ValueBatch;
 
 export class RecordingPublisher implements Publisher {
   readonly values: PublishedValues[] = [];
   readonly events: Array<{ endpoint: string; profile: string | null; event: ProfileEvent }> = [];
   private waiters: Array<() => boolean> = [];
 
-  async publishTelemetry(
-    endpoint: string,
-    profile: string | null,
-    ts: number,
-    values: JsonObject,
-    source: UplinkSource,
-    types?: ValueTypes,
-  ): Promise<void> {
-    this.push({ topic: 'telemetry', endpoint, profile, ts, values, source, ...(types ? { types } : {}) });
-  }
-
-  async publishAttributes(
-    endpoint: string,
-    profile: string | null,
-    ts: number,
-    values: JsonObject,
-    source: UplinkSource,
-    types?: ValueTypes,
-  ): Promise<void> {
-    this.push({ topic: 'attributes', endpoint, profile, ts, values, source, ...(types ? { types } : {}) });
+  async publishValues(batch: ValueBatch): Promise<void> {
+    this.push(batch);
   }
 
   async publishEvent(endpoint: string, profile: string | null, _ts: number, event: ProfileEvent): Promise<void> {
