@@ -3,7 +3,7 @@
  * in-memory datagram pair, every datagram it sends checked in lockstep. Retransmission timing
  * runs on jest's fake clock (the pair delivers on the real one).
  */
-import { CoapResetError, CoapTimeoutError } from '../common/errors';
+import { CoapCancelledError, CoapResetError, CoapTimeoutError } from '../common/errors';
 import { DEVICE_PEER, MemoryDatagramPair, coapOf, type CoapDatagram } from '../../test/support/memory-datagram-pair';
 import { FAST } from '../../test/support/scripted-peer';
 import type { Peer, PeerIdentity } from '../transport/types';
@@ -507,6 +507,7 @@ describe('close', () => {
     const pending = endpoint.request(DEVICE_PEER, { code: Method.GET, options: [] });
     await endpoint.close();
     await expect(pending).rejects.toThrow('endpoint closed');
+    await expect(pending).rejects.toBeInstanceOf(CoapCancelledError);
     expect(pair.isClosed).toBe(true);
     pair.sendCoap(get(0x9999));
     await pair.settle();

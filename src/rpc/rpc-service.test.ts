@@ -248,6 +248,24 @@ describe('RpcService', () => {
     taker.service.stop();
   });
 
+  it.each(['CANCELLED', 'TIMEOUT'])(
+    'an exchange cut short by the shutdown (%s) goes back to the queue unanswered, for another instance',
+    async (cut) => {
+      const t = setup({
+        queueMode: false,
+        answer: () => {
+          t.service.stop(); // the endpoint closes under the exchange (src/coap/outbound.ts cancelAll)
+          return cut;
+        },
+      });
+      await t.service.submit(t.request('s'));
+      await t.settled();
+      expect(t.ran).toEqual(['s']);
+      expect(t.responses()).toEqual([]);
+      expect(await t.pendingIds()).toEqual(['s']);
+    },
+  );
+
   it('a request in flight on an instance that died is taken over once its lease passes', async () => {
     const queue = new MemoryRpcQueue();
     const t = setup({ queueMode: false, self: 'B', queue });

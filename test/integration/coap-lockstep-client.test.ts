@@ -3,7 +3,7 @@
  * separate responses (RFC 7252 §5.2), retransmission with exponential back-off (§4.2, §4.8),
  * RST (§4.2) and token matching (§5.3.2), against a scripted raw UDP peer.
  */
-import { CoapResetError, CoapTimeoutError } from '../../src/common/errors';
+import { CoapCancelledError, CoapResetError, CoapTimeoutError } from '../../src/common/errors';
 import type { CoapEndpoint } from '../../src/coap/endpoint';
 import { Code, Method, MessageType, type CoapMessage } from '../../src/coap/message';
 import { pathOptions, uriPath } from '../../src/coap/options';
@@ -260,10 +260,11 @@ describe('CoapEndpoint client role, lockstep (RFC 7252 §4.2, §5.2, §5.3.2)', 
     expect((await pending).payload.toString()).toBe('n');
   });
 
-  it('close() rejects requests in flight', async () => {
+  it('close() rejects requests in flight as cancelled (retriable: the peer may never have seen them), not timed out', async () => {
     const pending = ep.request(device, { code: Method.GET, options: [] });
     await peer.next();
     await ep.close();
-    await expect(pending).rejects.toBeInstanceOf(CoapTimeoutError);
+    await expect(pending).rejects.toBeInstanceOf(CoapCancelledError);
+    await expect(pending).rejects.toMatchObject({ code: 'COAP_CANCELLED', retriable: true });
   });
 });
