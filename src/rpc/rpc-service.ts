@@ -18,7 +18,6 @@
  *   A device not in queue mode that does not answer gets TIMEOUT and an `unreachable` event.
  * - De-registration and expiry answer every queued request NOT_REGISTERED.
  */
-import type { EventType } from '../contract/event-records';
 import type { RpcResponseRecord } from '../contract/rpc-records';
 import type { BusRecord } from '../bus/types';
 import type { ServerEvent, ServerEvents } from '../server/events';
@@ -28,11 +27,10 @@ import { rpcResponse, type RpcExecutor } from './executor';
 import type { RpcRejection, RpcRequest } from './request';
 import type { PeerMessage, RpcPeers } from './rpc-peers';
 import type { PendingRpc, QueuedRpc, RpcQueue } from './rpc-queue';
+import { RpcResponses } from './rpc-responses';
 
 /** Longest a request runs on the device: bounds the lease, after which another instance may take it over. */
 export const MAX_EXCHANGE_MS = 120_000;
-/** How long a claimed response is retried while the bus refuses it (Kafka away). */
-const RESPONSE_RETRY_MS = 15 * 60_000;
 /** How long an instance that a hand-off did not reach counts as gone (longer than its heartbeat's expiry). */
 const UNREACHABLE_MS = 30_000;
 /** An instance re-records itself as a device's owner at most this often while it keeps seeing it. */
@@ -88,8 +86,7 @@ export interface SubmitOptions {
 }
 
 export class RpcService {
-  /** HTTP callers of this instance waiting for a response, by request id. */
-  private readonly waiters = new Map<string, (r: RpcResponseRecord) => void>();
+  private readonly responses: RpcResponses;
   /** Endpoints with a drain loop running here, and those asked to drain again meanwhile. */
   private readonly draining = new Set<string>();
   private readonly again = new Set<string>();
@@ -112,6 +109,16 @@ export class RpcService {
 
   constructor(private readonly opts: RpcServiceOptions) {
     this.now = opts.now ?? Date.now;
+    this.responses = new RpcResponses({
+      peers: opts.peers,
+      publish: opts.publish,
+      topics: opts.topics,
+      now: this.now,
+      stopped: () => this.stopped,
+      ...(opts.responseRetryMs !== undefined ? { retryMs: opts.responseRetryMs } : {}),
+      ...(opts.onResponse !== undefined ? { onResponse: opts.onResponse } : {}),
+      ...(opts.onError !== undefined ? { onError: opts.onError } : {}),
+    });
     this.awakeUntil = new TtlLruCache(opts.maxTracked ?? 1_000_000, opts.awakeMs, this.now);
     this.owned = new TtlLruCache(opts.maxTracked ?? 1_000_000, OWNER_REFRESH_MS, this.now);
     this.unreachable = new TtlLruCache(1000, UNREACHABLE_MS, this.now);
@@ -135,26 +142,25 @@ export class RpcService {
       takenAt + (req.timeoutMs ?? this.opts.defaultTimeoutMs),
     );
     const entry: QueuedRpc = { req, deadline, takenAt, ...(o.wait === true ? { replyTo: this.opts.peers.self } : {}) };
-    const response =
-      o.wait === true ? new Promise<RpcResponseRecord>((resolve) => this.waiters.set(req.id, resolve)) : undefined;
+    const response = o.wait === true ? this.responses.waitFor(req.id) : undefined;
     const live = deadline > now;
     // rpc-queued goes out before the request enters the queue. When another instance reaches the
     // device it may run the request (and publish rpc-sent with its own producer) as soon as it is
     // queued, and two producers keep no order between them: the event is then awaited. Here, one
     // producer keeps its order. (A record redelivered as a duplicate may so repeat rpc-queued; it
     // never runs twice. A retry after the queue was unreachable does not repeat it.)
-    const queued = live && o.retry !== true ? this.event(req, 'rpc-queued') : undefined;
+    const queued = live && o.retry !== true ? this.responses.event(req, 'rpc-queued') : undefined;
     const owner = live ? await this.ownerOf(req.endpoint) : undefined;
     if (owner !== undefined && owner.instance !== this.opts.peers.self) await queued;
     let outcome: 'queued' | 'duplicate';
     try {
       outcome = await this.opts.queue.enqueue(entry, now);
     } catch (err) {
-      if (o.wait === true) this.waiters.delete(req.id);
+      if (o.wait === true) this.responses.forget(req.id);
       throw err;
     }
     if (outcome === 'duplicate') {
-      if (o.wait === true) this.waiters.delete(req.id);
+      if (o.wait === true) this.responses.forget(req.id);
       return { duplicate: true };
     }
     if (!live) await this.settle(entry, { result: 'TIMEOUT', error: 'the request expired before the bridge took it' });
@@ -169,8 +175,7 @@ export class RpcService {
       { result, error: r.error },
       this.now(),
     );
-    await this.opts.publish([{ topic: this.opts.topics.responses, key: res.endpoint, value: res }]);
-    this.opts.onResponse?.(res, 0);
+    await this.responses.publishUntaken(res);
   }
 
   /** Requests held for an endpoint, in order (for the HTTP API). */
@@ -263,7 +268,7 @@ export class RpcService {
       if (reg === undefined) {
         const why = `${endpoint} is not registered`;
         for (const entry of await queue.takeAll(endpoint))
-          await this.deliver(entry, this.response(entry, { result: 'NOT_REGISTERED', error: why }));
+          await this.responses.deliver(entry, this.response(entry, { result: 'NOT_REGISTERED', error: why }));
         return;
       }
       if (reg.queueMode && !this.isAwake(endpoint, seenAt)) return;
@@ -298,7 +303,7 @@ export class RpcService {
         return;
       }
       const sentAt = this.now();
-      void this.event(entry.req, 'rpc-sent');
+      void this.responses.event(entry.req, 'rpc-sent');
       const res = await this.opts.executor.execute(
         entry.req,
         Math.max(1, Math.min(entry.deadline - now, MAX_EXCHANGE_MS)),
@@ -317,7 +322,7 @@ export class RpcService {
         return;
       }
       if (res.result === 'TIMEOUT') {
-        void this.event(entry.req, 'unreachable');
+        void this.responses.event(entry.req, 'unreachable');
         if (reg.queueMode && this.now() < entry.deadline) {
           // Asleep again (LwM2M-Core 1.2 §6.5): the request stays first in line for the next wake-up.
           this.awakeUntil.delete(endpoint);
@@ -325,7 +330,7 @@ export class RpcService {
           return;
         }
       } else if (res.result !== 'NOT_REGISTERED') {
-        void this.event(entry.req, 'rpc-delivered', res.result);
+        void this.responses.event(entry.req, 'rpc-delivered', res.result);
       }
       await this.settle(entry, res);
     }
@@ -371,48 +376,11 @@ export class RpcService {
   /** Claims the request (one caller ever succeeds) and delivers its response. */
   private async settle(entry: QueuedRpc, res: RpcResponseRecord | { result: string; error: string }): Promise<void> {
     if (!(await this.opts.queue.complete(entry.req.endpoint, entry.req.id))) return; // answered elsewhere
-    await this.deliver(entry, 'ts' in res ? res : this.response(entry, res));
-  }
-
-  /** Publishes a claimed request's response, and hands it to the HTTP caller waiting for it. */
-  private async deliver(entry: QueuedRpc, res: RpcResponseRecord): Promise<void> {
-    this.opts.onResponse?.(res, Math.max(0, this.now() - entry.takenAt));
-    if (entry.replyTo === this.opts.peers.self) this.resolveWaiter(res);
-    else if (entry.replyTo !== undefined) {
-      this.opts.peers
-        .send(entry.replyTo, { kind: 'response', response: res })
-        .catch((err: unknown) => this.opts.onError?.(err, `rpc reply ${res.id}`));
-    }
-    // Claimed: this is the request's one response, so it is published however long Kafka is away
-    // (DESIGN invariant 3), retried with backoff until it is taken or the instance stops.
-    const started = this.now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.opts.publish([{ topic: this.opts.topics.responses, key: res.endpoint, value: res }]);
-        return;
-      } catch (err) {
-        if (this.stopped || this.now() - started > RESPONSE_RETRY_MS) {
-          this.opts.onError?.(
-            err,
-            `rpc response ${res.id} not published${this.stopped ? ' (shutting down)' : ` after ${attempt + 1} attempts`}`,
-          );
-          return;
-        }
-        await new Promise((resolve) =>
-          setTimeout(resolve, Math.min(10_000, (this.opts.responseRetryMs ?? 500) * 2 ** attempt)),
-        );
-      }
-    }
+    await this.responses.deliver(entry, 'ts' in res ? res : this.response(entry, res));
   }
 
   private response(entry: QueuedRpc, body: { result: string; error: string }): RpcResponseRecord {
     return rpcResponse(entry.req, body, this.now());
-  }
-
-  private resolveWaiter(res: RpcResponseRecord): void {
-    const waiter = this.waiters.get(res.id);
-    this.waiters.delete(res.id);
-    waiter?.(res);
   }
 
   private async sweep(): Promise<void> {
@@ -421,7 +389,7 @@ export class RpcService {
     try {
       const { expired, stalled } = await this.opts.queue.sweep(this.now());
       for (const entry of expired) {
-        await this.deliver(
+        await this.responses.deliver(
           entry,
           this.response(entry, {
             result: 'TIMEOUT',
@@ -438,7 +406,7 @@ export class RpcService {
   }
 
   private onPeerMessage(m: PeerMessage): void {
-    if (m.kind === 'response') this.resolveWaiter(m.response);
+    if (m.kind === 'response') this.responses.resolve(m.response);
     else if (!this.stopped) void this.drain(m.endpoint);
   }
 
@@ -487,22 +455,9 @@ export class RpcService {
   private async endAll(endpoint: string, why: string): Promise<void> {
     try {
       for (const entry of await this.opts.queue.takeAll(endpoint))
-        await this.deliver(entry, this.response(entry, { result: 'NOT_REGISTERED', error: why }));
+        await this.responses.deliver(entry, this.response(entry, { result: 'NOT_REGISTERED', error: why }));
     } catch (err) {
       this.opts.onError?.(err, `rpc end ${endpoint}`);
     }
-  }
-
-  /** Publishes a progress event; resolves once the bus took it (or refused it: reported, never thrown). */
-  private event(req: RpcRequest, type: EventType, result?: string): Promise<void> {
-    const value = {
-      endpoint: req.endpoint,
-      ts: this.now(),
-      type,
-      detail: { rpcId: req.id, method: req.method, ...(result !== undefined ? { result } : {}) },
-    };
-    return this.opts
-      .publish([{ topic: this.opts.topics.events, key: req.endpoint, value }])
-      .catch((err: unknown) => this.opts.onError?.(err, `rpc event ${type}`));
   }
 }
