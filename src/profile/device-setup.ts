@@ -182,7 +182,7 @@ export class DeviceSetup {
     if (isEmptyMapping(mapped)) return;
     const ts = this.now();
     const { publisher } = this.deps;
-    const jobs = publishMapped(publisher, { endpoint: this.ep, profile: this.profile.name, ts, source }, mapped);
+    const jobs = publishMapped(publisher, this.ep, this.profile.name, ts, source, mapped);
     for (const outcome of await Promise.allSettled(jobs)) {
       if (outcome.status === 'rejected')
         this.deps.onFailure(outcome.reason, `publishing ${source.op} values of ${this.ep}`);

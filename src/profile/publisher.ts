@@ -42,17 +42,49 @@ export interface Publisher {
   publishEvent(endpoint: string, profileName: string | null, ts: number, event: ProfileEvent): Promise<void>;
 }
 
-/** The telemetry and attributes records of one mapping, each published only when it holds a key. */
+/**
+ * The telemetry and attributes records of one mapping, each published only when it holds a key.
+ * Hot path (every notification): each batch is one object literal of a fixed shape, built in place
+ * (spreading a shared head into it made every call some 40 times slower in V8).
+ */
 export function publishMapped(
   publisher: Publisher,
-  head: Pick<ValueBatch, 'endpoint' | 'profile' | 'ts' | 'source'>,
+  endpoint: string,
+  profile: string | null,
+  ts: number,
+  source: UplinkSource,
   mapped: Pick<MappedValues, 'telemetry' | 'attributes' | 'types'>,
 ): Promise<void>[] {
   const jobs: Promise<void>[] = [];
-  for (const topic of ['telemetry', 'attributes'] as const) {
-    const values = mapped[topic];
-    if (Object.keys(values).length > 0)
-      jobs.push(publisher.publishValues({ ...head, topic, values, types: typesOf(values, mapped.types) }));
+  const { telemetry, attributes, types } = mapped;
+  if (hasKeys(telemetry)) {
+    const batch: ValueBatch = {
+      topic: 'telemetry',
+      endpoint,
+      profile,
+      ts,
+      values: telemetry,
+      source,
+      types: typesOf(telemetry, types),
+    };
+    jobs.push(publisher.publishValues(batch));
+  }
+  if (hasKeys(attributes)) {
+    const batch: ValueBatch = {
+      topic: 'attributes',
+      endpoint,
+      profile,
+      ts,
+      values: attributes,
+      source,
+      types: typesOf(attributes, types),
+    };
+    jobs.push(publisher.publishValues(batch));
   }
   return jobs;
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }

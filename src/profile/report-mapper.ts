@@ -119,7 +119,7 @@ export class ReportMapper {
       const ts = entry.timestamp ?? now;
       const source = sourceOf(entry.nodes);
       const name = profile === BUILT_IN_DEFAULT ? null : profile.name;
-      jobs.push(...publishMapped(publisher, { endpoint: reg.endpoint, profile: name, ts, source }, mapped));
+      jobs.push(...publishMapped(publisher, reg.endpoint, name, ts, source, mapped));
       const unmapped = mapped.unmapped;
       if (unmapped !== undefined && Object.keys(unmapped.values).length > 0) {
         jobs.push(

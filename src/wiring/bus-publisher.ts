@@ -25,7 +25,8 @@ export class BusPublisher implements Publisher {
       ...(types !== undefined ? { types } : {}),
       source: { paths: [...source.paths], op: source.op },
     };
-    return this.bus.publish([{ topic: this.topics[topic], key: endpoint, value }]);
+    const name = topic === 'telemetry' ? this.topics.telemetry : this.topics.attributes;
+    return this.bus.publish([{ topic: name, key: endpoint, value }]);
   }
 
   publishEvent(endpoint: string, _profileName: string | null, ts: number, event: ProfileEvent): Promise<void> {
