@@ -33,12 +33,17 @@ afterEach(async () => {
 });
 
 /** The endpoint under test; with `fakeClock`, its timers (ticker, retransmissions) run on jest's clock. */
-function open(opts: { fakeClock?: boolean; separateResponseDelayMs?: number } = {}): CoapEndpoint {
+function open(
+  opts: { fakeClock?: boolean; separateResponseDelayMs?: number; separateResponseTimeoutMs?: number } = {},
+): CoapEndpoint {
   if (opts.fakeClock === true) jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] });
   ep = new CoapEndpoint({
     transport: pair.server,
     params: FAST,
     separateResponseDelayMs: opts.separateResponseDelayMs ?? 10_000,
+    ...(opts.separateResponseTimeoutMs !== undefined
+      ? { separateResponseTimeoutMs: opts.separateResponseTimeoutMs }
+      : {}),
     events: { onDrop: (reason, peer, detail) => void drops.push({ reason, peer, detail }) },
   });
   return ep;
@@ -402,8 +407,14 @@ describe('outbound requests (client role, RFC 7252 §4.2, §5.3.2)', () => {
   });
 
   /** A CON request with a 5 s deadline that the device has answered with an empty ACK. */
-  async function acknowledged(): Promise<{ outcome: () => CoapMessage | Error | undefined; req: CoapMessage }> {
-    const { outcome } = start(open({ fakeClock: true }), { ...read, timeoutMs: 5000 });
+  async function acknowledged(
+    separateResponseTimeoutMs?: number,
+  ): Promise<{ outcome: () => CoapMessage | Error | undefined; req: CoapMessage }> {
+    const endpoint = open({
+      fakeClock: true,
+      ...(separateResponseTimeoutMs !== undefined ? { separateResponseTimeoutMs } : {}),
+    });
+    const { outcome } = start(endpoint, { ...read, timeoutMs: 5000 });
     const req = coapOf(pair.log[0] as CoapDatagram).msg;
     pair.sendCoap({ type: MessageType.ACK, code: Code.EMPTY, messageId: req.messageId });
     await pair.settle();
@@ -435,6 +446,48 @@ describe('outbound requests (client role, RFC 7252 §4.2, §5.3.2)', () => {
     await advance(1);
     expect(outcome()).toBeInstanceOf(CoapTimeoutError);
     expect((outcome() as Error).message).toContain('within 5000 ms');
+  });
+
+  it('after an empty ACK, the separate-response bound ends the wait well before the deadline, and counts it', async () => {
+    const { outcome } = await acknowledged(1500);
+    await advance(1499);
+    expect(outcome()).toBeUndefined();
+    await advance(1);
+    expect(outcome()).toBeInstanceOf(CoapTimeoutError);
+    expect((outcome() as Error).message).toMatch(/acknowledged the request but sent no response within 1500 ms/);
+    expect([ep?.stats.separateTimeouts, ep?.stats.timeouts]).toEqual([1, 0]);
+  });
+
+  it('a separate response within the bound completes the exchange as usual', async () => {
+    const { outcome, req } = await acknowledged(1500);
+    await advance(1400);
+    pair.sendCoap({ type: MessageType.NON, code: Code.CONTENT, messageId: 0x7001, token: req.token });
+    await pair.settle();
+    expect((outcome() as CoapMessage).code).toBe(Code.CONTENT);
+    await advance(1000);
+    expect(ep?.stats.separateTimeouts).toBe(0);
+  });
+
+  it('a response that comes after the bound is ACKed and dropped, never taken for a notification (§5.2.2)', async () => {
+    const { outcome, req } = await acknowledged(1500);
+    const notified: CoapMessage[] = [];
+    ep?.setNotificationListener((_peer, msg) => {
+      notified.push(msg);
+      return true;
+    });
+    await advance(1500);
+    expect(outcome()).toBeInstanceOf(CoapTimeoutError);
+    pair.sendCoap({ type: MessageType.CON, code: Code.CONTENT, messageId: 0x7002, token: req.token });
+    await pair.settle();
+    const replies = await pair.received();
+    expect(replies.slice(1).map((d) => d.data)).toEqual([Buffer.from([0x60, 0x00, 0x70, 0x02])]); // empty ACK, its MID
+    expect(notified).toEqual([]);
+    expect(ep?.stats.lateResponses).toBe(1);
+    expect(drops.map((d) => d.reason)).toEqual(['late-response']);
+    // Recognised once: the same token again is no longer ours (a notification candidate).
+    pair.sendCoap({ type: MessageType.NON, code: Code.CONTENT, messageId: 0x7003, token: req.token });
+    await pair.settle();
+    expect(notified).toHaveLength(1);
   });
 
   it('an RST fails the exchange with CoapResetError and ends its retransmission (§4.2)', async () => {

@@ -59,6 +59,8 @@ export interface CoapEndpointOptions {
   readonly maxPeers?: number;
   /** A CON request not answered within this delay gets an empty ACK and a separate response (§5.2.2). */
   readonly separateResponseDelayMs?: number;
+  /** Our requests: after an empty ACK, how long the separate response may take (default: the request's deadline). */
+  readonly separateResponseTimeoutMs?: number;
   readonly events?: CoapEventSink;
 }
 
@@ -94,7 +96,12 @@ export class CoapEndpoint {
     this.separateDelayMs = opts.separateResponseDelayMs ?? Math.min(1000, this.params.ackTimeoutMs / 2);
     const lifetime = exchangeLifetimeMs(this.params);
     this.dedup = new Deduplicator(lifetime, opts.maxPeers ?? 500_000);
-    this.outbound = new OutboundExchanges(this.params, this.stats, (buf, peer) => this.sendRaw(buf, peer));
+    this.outbound = new OutboundExchanges(
+      this.params,
+      this.stats,
+      (buf, peer) => this.sendRaw(buf, peer),
+      opts.separateResponseTimeoutMs !== undefined ? { separateResponseTimeoutMs: opts.separateResponseTimeoutMs } : {},
+    );
     this.transport.onDatagram((data, peer, identity) => this.onDatagram(data, peer, identity));
     let sweepAt = Date.now() + lifetime;
     this.ticker = setInterval(
@@ -303,7 +310,17 @@ export class CoapEndpoint {
       }
     }
     const entry = seen.fresh;
-    if (this.outbound.onSeparate(msg, peer)) return this.acceptResponse(msg, peer, entry, true);
+    const separate = this.outbound.onSeparate(msg, peer);
+    if (separate === 'matched') return this.acceptResponse(msg, peer, entry, true);
+    if (separate === 'late') {
+      // The answer to a request we gave up on (empty ACK, then too slow): acknowledged, dropped.
+      this.events.onDrop?.(
+        'late-response',
+        peerKey(peer),
+        `response ${msg.messageId} came after its request timed out`,
+      );
+      return this.acceptResponse(msg, peer, entry, true);
+    }
     const failed = (err: unknown): void => {
       this.stats.handlerErrors++;
       this.events.onDrop?.('handler-error', peerKey(peer), errorMessage(err));

@@ -3,9 +3,14 @@
  * CON messages are retransmitted with exponential back-off: the first timeout is random in
  * [ACK_TIMEOUT, ACK_TIMEOUT × ACK_RANDOM_FACTOR] and doubles up to MAX_RETRANSMIT times (§4.2).
  * Responses are matched by Message ID for ACKs and by token + peer for separate responses (§5.3.2).
+ * A request acknowledged with an empty ACK waits for its separate response (§5.2.2) at most
+ * `separateResponseTimeoutMs`, then ends with a timeout; a response that comes later is
+ * recognised for EXCHANGE_LIFETIME, acknowledged and dropped (one device that acknowledges and
+ * never answers cannot hold its queue for a whole request deadline).
  */
 import { randomBytes } from 'node:crypto';
 import { CoapCancelledError, type CoapResetError, CoapTimeoutError } from '../common/errors';
+import { TtlLruCache } from '../common/lru-cache';
 import { displayAddress, peerKey, type Peer } from '../transport/types';
 import { encode } from './codec';
 import { EMPTY_BUFFER, MessageType, type CoapMessage, type CoapOption } from './message';
@@ -32,6 +37,8 @@ interface Exchange {
   readonly confirmable: boolean;
   attempts: number;
   timeoutMs: number;
+  /** When the whole exchange ends (Date.now() ms); Infinity for our separate responses. */
+  readonly deadlineAt: number;
   retransmitTimer: NodeJS.Timeout | undefined;
   deadlineTimer: NodeJS.Timeout | undefined;
   resolve(msg: CoapMessage): void;
@@ -39,17 +46,34 @@ interface Exchange {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** Given-up requests whose late response is still recognised, at most. */
+const MAX_ABANDONED = 10_000;
+
+export interface OutboundOptions {
+  /** After an empty ACK, how long the separate response may take (default: the exchange's deadline). */
+  readonly separateResponseTimeoutMs?: number;
+}
+
+/** What a CON/NON response is to us: the answer to an exchange, a late answer we gave up on, or neither. */
+export type SeparateMatch = 'matched' | 'late' | 'none';
 
 export class OutboundExchanges {
   private readonly byMid = new Map<string, Exchange>();
   private readonly byToken = new Map<string, Exchange>();
   private readonly nextMid = new Map<string, { mid: number; used: number }>();
+  /** Tokens (with their peer) of requests given up after an empty ACK. */
+  private readonly abandoned: TtlLruCache<true>;
+  private readonly separateMs: number;
 
   constructor(
     private readonly params: TransmissionParams,
     private readonly stats: CoapStats,
     private readonly send: (buf: Buffer, peer: Peer) => void,
-  ) {}
+    opts: OutboundOptions = {},
+  ) {
+    this.separateMs = opts.separateResponseTimeoutMs ?? Number.POSITIVE_INFINITY;
+    this.abandoned = new TtlLruCache(MAX_ABANDONED, exchangeLifetimeMs(params));
+  }
 
   start(peer: Peer, req: OutboundRequest): Promise<CoapMessage> {
     const token = req.token ?? randomToken();
@@ -63,9 +87,9 @@ export class OutboundExchanges {
       options: req.options,
       payload: req.payload ?? EMPTY_BUFFER,
     });
+    const timeout = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise<CoapMessage>((resolve, reject) => {
-      const ex = this.track(peer, mid, token.toString('hex'), buf, confirmable, resolve, reject);
-      const timeout = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const ex = this.track(peer, mid, token.toString('hex'), buf, confirmable, resolve, reject, Date.now() + timeout);
       ex.deadlineTimer = setTimeout(
         () => this.fail(ex, new CoapTimeoutError(`no response from ${peerKey(peer)} within ${timeout} ms`)),
         timeout,
@@ -82,7 +106,7 @@ export class OutboundExchanges {
       this.send(buf, peer);
       return;
     }
-    const ex = this.track(peer, mid, undefined, buf, true, noop, noop);
+    const ex = this.track(peer, mid, undefined, buf, true, noop, noop, Number.POSITIVE_INFINITY);
     this.transmit(ex);
   }
 
@@ -90,7 +114,12 @@ export class OutboundExchanges {
     const ex = this.byMid.get(midKey(peer, msg.messageId));
     if (ex === undefined) return;
     this.stopRetransmission(ex);
-    if (ex.tokenKey === undefined) this.finish(ex); // ACK of our separate response: done.
+    if (ex.tokenKey === undefined) return this.finish(ex); // ACK of our separate response: done.
+    // Our request is acknowledged; its response comes separately (§5.2.2), within our own bound.
+    const bound = this.separateMs;
+    if (bound >= ex.deadlineAt - Date.now()) return;
+    if (ex.deadlineTimer !== undefined) clearTimeout(ex.deadlineTimer);
+    ex.deadlineTimer = setTimeout(() => this.abandon(ex, bound), bound);
   }
 
   onReset(msg: CoapMessage, peer: Peer, err: CoapResetError): void {
@@ -108,12 +137,18 @@ export class OutboundExchanges {
   }
 
   /** CON/NON response: matched by token and peer (§5.3.2). */
-  onSeparate(msg: CoapMessage, peer: Peer): boolean {
-    const ex = this.byToken.get(tokenMapKey(peer, msg.token.toString('hex')));
-    if (ex === undefined) return false;
+  onSeparate(msg: CoapMessage, peer: Peer): SeparateMatch {
+    const key = tokenMapKey(peer, msg.token.toString('hex'));
+    const ex = this.byToken.get(key);
+    if (ex === undefined) {
+      if (this.abandoned.get(key) === undefined) return 'none';
+      this.abandoned.delete(key);
+      this.stats.lateResponses++;
+      return 'late';
+    }
     this.finish(ex);
     ex.resolve(msg);
-    return true;
+    return 'matched';
   }
 
   sweep(now: number): void {
@@ -137,6 +172,7 @@ export class OutboundExchanges {
     confirmable: boolean,
     resolve: (m: CoapMessage) => void,
     reject: (e: Error) => void,
+    deadlineAt: number,
   ): Exchange {
     const p = this.params;
     const ex: Exchange = {
@@ -147,6 +183,7 @@ export class OutboundExchanges {
       confirmable,
       attempts: 0,
       timeoutMs: p.ackTimeoutMs * (1 + Math.random() * (p.ackRandomFactor - 1)),
+      deadlineAt,
       retransmitTimer: undefined,
       deadlineTimer: undefined,
       resolve,
@@ -189,6 +226,16 @@ export class OutboundExchanges {
       const key = tokenMapKey(ex.peer, ex.tokenKey);
       if (this.byToken.get(key) === ex) this.byToken.delete(key);
     }
+  }
+
+  /** An acknowledged request whose separate response did not come within `bound`. */
+  private abandon(ex: Exchange, bound: number): void {
+    this.stats.separateTimeouts++;
+    if (ex.tokenKey !== undefined) this.abandoned.set(tokenMapKey(ex.peer, ex.tokenKey), true);
+    this.fail(
+      ex,
+      new CoapTimeoutError(`${peerKey(ex.peer)} acknowledged the request but sent no response within ${bound} ms`),
+    );
   }
 
   private fail(ex: Exchange, err: Error): void {

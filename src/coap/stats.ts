@@ -13,6 +13,10 @@ export class CoapStats {
   badOption = 0;
   retransmissions = 0;
   timeouts = 0;
+  /** Our requests acknowledged with an empty ACK whose separate response did not come in time. */
+  separateTimeouts = 0;
+  /** Separate responses that came after their request was given up: acknowledged and dropped. */
+  lateResponses = 0;
   resetsIn = 0;
   resetsOut = 0;
   unknownNotifications = 0;
@@ -23,7 +27,8 @@ export class CoapStats {
 }
 
 /** Why a datagram was dropped or rejected; used for logs and labelled metrics. */
-export type DropReason = 'malformed' | 'unknown-version' | 'unmatched-response' | 'bad-option' | 'handler-error';
+export type DropReason =
+  'malformed' | 'unknown-version' | 'unmatched-response' | 'late-response' | 'bad-option' | 'handler-error';
 
 export interface CoapEventSink {
   onDrop?(reason: DropReason, peer: string, detail: string): void;

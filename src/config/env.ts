@@ -46,6 +46,12 @@ export const envSchema = z.object({
   COAP_ACK_TIMEOUT_MS: int(100, 60_000).default(2000),
   COAP_ACK_RANDOM_FACTOR: z.coerce.number().min(1).max(4).default(1.5),
   COAP_MAX_RETRANSMIT: int(0, 10).default(4),
+  /**
+   * A request of ours acknowledged with an empty ACK waits this long for its separate response
+   * (RFC 7252 §5.2.2), then ends TIMEOUT and the device's next request may run; a later response
+   * is acknowledged and dropped.
+   */
+  COAP_SEPARATE_RESPONSE_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
   COAP_MAX_PEERS: int(1, 10_000_000).default(500_000),
   COAP_BLOCK_SIZE: z.coerce
     .number()

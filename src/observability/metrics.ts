@@ -20,6 +20,8 @@ const COAP_COUNTERS: ReadonlyArray<[CounterField, string]> = [
   ['badOption', 'Requests rejected for an unknown critical option'],
   ['retransmissions', 'CON retransmissions of our messages'],
   ['timeouts', 'Our CON messages never acknowledged'],
+  ['separateTimeouts', 'Our requests acknowledged (empty ACK) whose separate response did not come within the bound'],
+  ['lateResponses', 'Separate responses that came after their request was given up (acknowledged, dropped)'],
   ['resetsIn', 'RST messages received'],
   ['resetsOut', 'RST messages sent'],
   ['unknownNotifications', 'Notifications with no matching observation (rejected)'],

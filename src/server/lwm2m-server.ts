@@ -53,6 +53,8 @@ export interface LwM2mServerOptions {
   readonly maxReassemblies: number;
   readonly maxReassemblyBytes: number;
   readonly requestTimeoutMs: number;
+  /** After an empty ACK, how long a separate response may take (default: the request's deadline). */
+  readonly separateResponseTimeoutMs?: number;
   readonly expiryGraceMs: number;
   readonly expirySweepMs: number;
   readonly formats?: FormatPreferences;
@@ -89,6 +91,9 @@ export class LwM2mServer {
       transport: opts.transport,
       params: opts.transmission,
       maxPeers: opts.maxPeers,
+      ...(opts.separateResponseTimeoutMs !== undefined
+        ? { separateResponseTimeoutMs: opts.separateResponseTimeoutMs }
+        : {}),
       ...(opts.coapEvents ? { events: opts.coapEvents } : {}),
     });
     const blockwise = new BlockwiseClient(this.endpoint, { szx: opts.blockSzx, maxBodyBytes: opts.maxBodyBytes });

@@ -43,6 +43,7 @@ export function createServer(config: Config, parts: ServerParts, log: Logger): L
     maxReassemblies: config.COAP_MAX_REASSEMBLIES,
     maxReassemblyBytes: config.COAP_MAX_REASSEMBLY_BYTES,
     requestTimeoutMs: config.LWM2M_REQUEST_TIMEOUT_MS,
+    separateResponseTimeoutMs: config.COAP_SEPARATE_RESPONSE_TIMEOUT_MS,
     expiryGraceMs: config.LWM2M_EXPIRY_GRACE_MS,
     expirySweepMs: config.LWM2M_EXPIRY_SWEEP_MS,
     retryAfterS: config.RETRY_AFTER_S,
