@@ -11,6 +11,7 @@ import { errorMessage } from './common/error-message';
 import { createModelRegistry } from './lwm2m/model/builtin';
 import { registerBusMetrics, registerRedisMetrics } from './observability/bridge-metrics';
 import { registerDtlsMetrics } from './observability/dtls-metrics';
+import { registerProfileMetrics } from './observability/profile-metrics';
 import type { Logger } from './observability/logger';
 import type { LwM2mServer } from './server/lwm2m-server';
 import { createBridgeBus } from './wiring/bus';
@@ -60,6 +61,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const busAvailable = (): boolean => created.kind === 'memory' || bus.stats().available;
 
   const profiles = new ProfileLayer(config, log, new BusPublisher(bus, topics), stores.provisioning);
+  registerProfileMetrics(metrics, profiles.events);
   const transports = await bindTransports(config, stores, dtlsIdentity, log);
   if (transports.secure !== undefined)
     registerDtlsMetrics(metrics, transports.dtlsEvents, transports.secure, () => transports.dual?.refusedPlain ?? 0);

@@ -23,6 +23,7 @@ export const eventTypeSchema = z
     'paths-skipped',
     'version-mismatch',
     'read-failed',
+    'capability-fallback',
     'write-attributes-failed',
     'unreachable',
     'rpc-queued',
@@ -37,7 +38,8 @@ export const eventTypeSchema = z
       "update state of object 5 or 9 changed; profile-applied: the profile's reads, attributes and observations were set up " +
       '(again after a profile or assignment change); profile-missing: no (known) profile is assigned; paths-skipped: profile ' +
       'paths the device does not announce; version-mismatch: a profile path names another object version than the device; ' +
-      'read-failed / write-attributes-failed: a setup step the device refused; unreachable: a request to the device went unanswered ' +
+      'read-failed / write-attributes-failed: a setup step the device refused; capability-fallback: a composite operation of the setup failed ' +
+      '(detail.method, detail.reason) and the setup went on path by path; unreachable: a request to the device went unanswered ' +
       'after every retransmission; rpc-queued / rpc-sent / rpc-delivered: progress of an RPC request (detail.rpcId): taken and held, ' +
       'sent to the device, answered by the device (its final response goes to the responses topic); notification: values of an observation created by RPC ' +
       "that the device's profile has no key for (detail.values by path). Consumers must ignore types they do not know.",
@@ -89,7 +91,12 @@ export const eventDetailSchema = z
         "firmware-state/software-state: the update result; rpc-delivered: the device's answer (CONTENT, CHANGED, NOT_FOUND...)",
       ),
     rpcId: z.string().optional().describe('rpc-*: the request id'),
-    method: z.string().optional().describe('rpc-*: the request method'),
+    method: z
+      .string()
+      .optional()
+      .describe(
+        'rpc-*: the request method; capability-fallback: the operation that failed (Read-Composite, Observe-Composite)',
+      ),
     values: z
       .record(z.string(), jsonValueSchema)
       .optional()

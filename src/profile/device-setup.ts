@@ -44,6 +44,8 @@ class Superseded extends Error {}
 export class DeviceSetup {
   private readonly ep: string;
   private readonly now: () => number;
+  /** False once a composite operation failed: the rest of this setup goes path by path. */
+  private composite = true;
 
   constructor(
     private readonly deps: SetupDeps,
@@ -79,13 +81,15 @@ export class DeviceSetup {
     const { composite, paths } = plan.reads;
     if (paths.length === 0) return 0;
     await this.current();
-    if (composite) {
+    if (composite && this.composite) {
       const r = await this.attempt(() => this.deps.server.readComposite(this.ep, paths.map(parsePath)));
       if (r.result?.success && r.result.nodes) {
         await this.publish(r.result.nodes, { op: 'read', paths });
         return paths.length;
       }
-      // Some clients refuse Read-Composite (4.05, 4.15): fall back to one Read per path.
+      // Some clients lack Read-Composite (4.04, 4.05, 4.06, 4.15, 5.01, or an empty ACK and silence):
+      // one Read per path, and no more composite operations in this setup.
+      this.fallBack('Read-Composite', paths, r);
     }
     let read = 0;
     for (const path of paths) {
@@ -137,12 +141,13 @@ export class DeviceSetup {
         kept++;
         continue;
       }
-      if (await this.establish(spec)) established++;
+      established += await this.establish(spec);
     }
     return { observationsEstablished: established, observationsKept: kept, observationsCancelled: cancelled };
   }
 
-  private async establish(spec: ObservationSpec): Promise<boolean> {
+  private async establish(spec: ObservationSpec): Promise<number> {
+    if (spec.kind === 'composite' && !this.composite) return this.establishEach(spec.paths);
     const single = spec.kind === 'single';
     const r = await this.attempt(() =>
       single
@@ -150,18 +155,44 @@ export class DeviceSetup {
         : this.deps.server.observeComposite(this.ep, spec.paths.map(parsePath)),
     );
     const obs = r.result?.observation;
+    if (!single && !r.result?.success) {
+      // Observe-Composite refused or unanswered: one Observe per path (LwM2M-Core 1.2 §6.4.1).
+      this.fallBack('Observe-Composite', spec.paths, r);
+      return this.establishEach(spec.paths);
+    }
     if (!r.result?.success || obs === undefined) {
       const reason = r.result?.success
         ? { result: r.result.result, error: 'the response carried no Observe option: not observable (RFC 7641 §3.2)' }
         : failure(r);
       this.emit({ type: 'observe-failed', kind: spec.kind, paths: spec.paths, ...reason });
-      return false;
+      return 0;
     }
     const nodes: Iterable<readonly [string, LwM2mNode | null | undefined]> = single
       ? [[spec.paths[0] as string, r.result.node]]
       : (r.result.nodes ?? []);
     await this.publish(nodes, { op: 'observe', paths: spec.paths });
-    return true;
+    return 1;
+  }
+
+  /** Single observations of each path (those already held are kept). */
+  private async establishEach(paths: readonly string[]): Promise<number> {
+    const held = new Set(
+      (await this.deps.server.listObservations(this.ep)).filter((o) => o.kind === 'single').map((o) => o.paths[0]),
+    );
+    let established = 0;
+    for (const path of paths)
+      if (!held.has(path)) established += await this.establish({ kind: 'single', paths: [path] });
+    return established;
+  }
+
+  /** The device lacks a composite operation: said once per operation, and not tried again in this setup. */
+  private fallBack(
+    operation: 'Read-Composite' | 'Observe-Composite',
+    paths: readonly string[],
+    r: { result?: OperationResult; error?: string },
+  ): void {
+    this.composite = false;
+    this.emit({ type: 'capability-fallback', operation, paths, ...failure(r) });
   }
 
   /** Runs an operation; a thrown error becomes a failed result (except "not registered": the setup ends). */

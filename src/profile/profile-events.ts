@@ -32,6 +32,14 @@ export type ProfileEvent =
       readonly error?: string;
     }
   | {
+      /** A composite operation failed; the setup goes on with one single-path operation per path. */
+      readonly type: 'capability-fallback';
+      readonly operation: 'Read-Composite' | 'Observe-Composite';
+      readonly paths: readonly string[];
+      readonly result?: string;
+      readonly error?: string;
+    }
+  | {
       readonly type: 'read-failed';
       readonly paths: readonly string[];
       readonly result?: string;
@@ -82,6 +90,13 @@ export function profileEventDetail(event: ProfileEvent): EventDetail {
         reason: event.result ?? 'error',
         paths: [...event.paths],
         ...(event.error !== undefined ? { message: event.error } : {}),
+      };
+    case 'capability-fallback':
+      return {
+        reason: event.result ?? 'error',
+        paths: [...event.paths],
+        method: event.operation,
+        message: `${event.operation} failed${event.error !== undefined ? ` (${event.error})` : ''}: one operation per path instead`,
       };
     case 'write-attributes-failed':
       return {

@@ -110,6 +110,61 @@ describe('RegistrationFlow', () => {
     expect(failures).toEqual([]);
   });
 
+  it('a device that lacks Read-Composite is read path by path, observed path by path, and says so once', async () => {
+    devices.refuse.readComposite = 0x85; // 4.05 Method Not Allowed
+    registry.putDocument(SENSOR, 'test');
+    devices.register(registration());
+    await flow.idle();
+    expect(devices.calls).toEqual([
+      'read-composite /3/0/0 /3/0/9 /3/0/6 /3303/0/5700',
+      'read /3/0/0',
+      'read /3/0/9',
+      'read /3/0/6',
+      'read /3303/0/5700',
+      'write-attributes /3303/0/5700 {"pmin":1,"pmax":10}',
+      'observe-single /3/0/9',
+      'observe-single /3303/0/5700',
+    ]);
+    expect(events.filter((e) => e.type === 'capability-fallback')).toEqual([
+      {
+        type: 'capability-fallback',
+        operation: 'Read-Composite',
+        paths: ['/3/0/0', '/3/0/9', '/3/0/6', '/3303/0/5700'],
+        result: 'METHOD_NOT_ALLOWED',
+      },
+    ]);
+    expect(publisher.values.filter((v) => v.source.op === 'read').map((v) => v.values)).toEqual([
+      { manufacturer: 'ACME' },
+      { battery: 87 },
+      { power: { '0': 1, '1': 5 } },
+      { temperature: 21.5 },
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: 'profile-applied', observationsEstablished: 2 });
+    expect(failures).toEqual([]);
+  });
+
+  it('a device that refuses Observe-Composite gets one Observe per path, after one capability-fallback event', async () => {
+    devices.refuse.observeComposite = 0xa1; // 5.01 Not Implemented
+    registry.putDocument(SENSOR, 'test');
+    devices.register(registration());
+    await flow.idle();
+    expect(devices.calls).toEqual([
+      'read-composite /3/0/0 /3/0/9 /3/0/6 /3303/0/5700',
+      'write-attributes /3303/0/5700 {"pmin":1,"pmax":10}',
+      'observe-composite /3/0/9',
+      'observe-single /3/0/9',
+      'observe-single /3303/0/5700',
+    ]);
+    expect(events.filter((e) => e.type === 'capability-fallback')).toEqual([
+      { type: 'capability-fallback', operation: 'Observe-Composite', paths: ['/3/0/9'], result: 'NOT_IMPLEMENTED' },
+    ]);
+    expect(devices.observations.map((o) => [o.kind, o.paths.join(' ')])).toEqual([
+      ['single', '/3/0/9'],
+      ['single', '/3303/0/5700'],
+    ]);
+    expect(events.at(-1)).toMatchObject({ type: 'profile-applied', observationsEstablished: 2 });
+  });
+
   it('applies a profile change to a connected device without restart', async () => {
     registry.putDocument(SENSOR, 'test');
     devices.register(registration());

@@ -31,6 +31,8 @@ export interface RegistrationFlowOptions {
   /** Device setups running at once across endpoints (default 64). */
   readonly concurrency?: number;
   readonly now?: () => number;
+  /** Where profile events go besides the events topic (default: a new emitter, `events`). */
+  readonly events?: ProfileEvents;
 }
 
 /** A profile that asks nothing: what a device falls back to when its profile is withdrawn. */
@@ -39,7 +41,7 @@ function emptyProfile(name: string): CompiledProfile {
 }
 
 export class RegistrationFlow {
-  readonly events = new ProfileEvents();
+  readonly events: ProfileEvents;
   /** Endpoints registered through this instance → the profile name they were set up with (null: none). */
   private readonly profileOf = new Map<string, string | null>();
   private readonly queues = new Map<string, Promise<void>>();
@@ -47,7 +49,9 @@ export class RegistrationFlow {
   private running = 0;
   private unsubscribe: Array<() => void> = [];
 
-  constructor(private readonly opts: RegistrationFlowOptions) {}
+  constructor(private readonly opts: RegistrationFlowOptions) {
+    this.events = opts.events ?? new ProfileEvents();
+  }
 
   start(): void {
     this.unsubscribe = [

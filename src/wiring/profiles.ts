@@ -15,6 +15,7 @@ import { ProvisioningTopicSource } from '../profile/provisioning-topic-source';
 import type { Publisher } from '../profile/publisher';
 import { RegistrationFlow } from '../profile/registration-flow';
 import { ReportMapper } from '../profile/report-mapper';
+import { ProfileEvents } from '../profile/profile-events';
 import type { LwM2mServer } from '../server/lwm2m-server';
 import type { Registration } from '../server/registration/registration';
 import type { SendEntries } from '../server/send/send-handler';
@@ -29,6 +30,8 @@ export class ProfileLayer {
   readonly registry: ProfileRegistry;
   readonly assigner: ProfileAssigner;
   readonly reports: ReportMapper;
+  /** Profile events of every device setup (the metrics count them). */
+  readonly events = new ProfileEvents();
   private flow: RegistrationFlow | undefined;
   private dirSource: ProfileDirSource | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -91,6 +94,7 @@ export class ProfileLayer {
       publisher: this.publisher,
       onFailure: this.onError,
       concurrency: c.PROFILE_SETUP_CONCURRENCY,
+      events: this.events,
     });
     this.flow = flow;
     if (followTopics) {

@@ -26,6 +26,8 @@ export class FakeDevices implements DeviceManagement {
   readonly observations: Observation[] = [];
   readonly calls: string[] = [];
   readonly attributes = new Map<string, NotificationAttributes>();
+  /** Response codes for composite operations the device lacks (e.g. 0x85 Method Not Allowed). */
+  readonly refuse: { readComposite?: number; observeComposite?: number } = {};
   private tokens = 0;
 
   /** Values by path ("/3/0/9"), as the device would answer a Read of exactly that path. */
@@ -54,6 +56,7 @@ export class FakeDevices implements DeviceManagement {
   async readComposite(ep: string, paths: readonly LwM2mPath[]): Promise<OperationResult> {
     await this.registration(ep);
     this.calls.push(`read-composite ${paths.map(formatPath).join(' ')}`);
+    if (this.refuse.readComposite !== undefined) return ok(this.refuse.readComposite);
     return ok(0x45, { nodes: this.nodesBelow(paths) });
   }
 
@@ -71,6 +74,11 @@ export class FakeDevices implements DeviceManagement {
   }
 
   async observeComposite(ep: string, paths: readonly LwM2mPath[]): Promise<OperationResult> {
+    if (this.refuse.observeComposite !== undefined) {
+      await this.registration(ep);
+      this.calls.push(`observe-composite ${paths.map(formatPath).join(' ')}`);
+      return ok(this.refuse.observeComposite);
+    }
     const obs = await this.add(ep, 'composite', paths);
     return ok(0x45, { observation: obs, nodes: this.nodesBelow(paths) });
   }
