@@ -17,6 +17,7 @@ import type { OperationResult } from '../server/downlink/result';
 import type { Registration } from '../server/registration/registration';
 import { canonicalJson, type CompiledProfile } from './compile';
 import { errorMessage } from '../common/error-message';
+import { BridgeError } from '../common/errors';
 import { isNotRegistered, type DeviceManagement, type FailureReporter } from './device-management';
 import type { ValueConverter } from './json-value';
 import { isEmptyMapping, mapNodes } from './mapping';
@@ -186,22 +187,20 @@ export class DeviceSetup {
   }
 
   /** The device lacks a composite operation: said once per operation, and not tried again in this setup. */
-  private fallBack(
-    operation: 'Read-Composite' | 'Observe-Composite',
-    paths: readonly string[],
-    r: { result?: OperationResult; error?: string },
-  ): void {
+  private fallBack(operation: 'Read-Composite' | 'Observe-Composite', paths: readonly string[], r: Attempt): void {
     this.composite = false;
     this.emit({ type: 'capability-fallback', operation, paths, ...failure(r) });
   }
 
   /** Runs an operation; a thrown error becomes a failed result (except "not registered": the setup ends). */
-  private async attempt(op: () => Promise<OperationResult>): Promise<{ result?: OperationResult; error?: string }> {
+  private async attempt(op: () => Promise<OperationResult>): Promise<Attempt> {
     try {
       return { result: await op() };
     } catch (err) {
       if (isNotRegistered(err)) throw err;
-      return { error: errorMessage(err) };
+      // Unanswered (retransmissions spent, or an empty ACK and no response in time): named TIMEOUT.
+      const timedOut = err instanceof BridgeError && err.code === 'COAP_TIMEOUT';
+      return timedOut ? { timedOut, error: errorMessage(err) } : { error: errorMessage(err) };
     }
   }
 
@@ -244,9 +243,16 @@ export function emitProfileEvent(
     .catch((err: unknown) => deps.onFailure(err, `publishing ${event.type} event of ${ep}`));
 }
 
-function failure(r: { result?: OperationResult; error?: string }): { result?: string; error?: string } {
+/** How a setup operation ended: a response, or an error (`timedOut`: the device did not answer). */
+interface Attempt {
+  readonly result?: OperationResult;
+  readonly error?: string;
+  readonly timedOut?: boolean;
+}
+
+function failure(r: Attempt): { result?: string; error?: string } {
   if (r.result) return { result: r.result.result, ...(r.result.error !== undefined ? { error: r.result.error } : {}) };
-  return { error: r.error ?? 'unknown error' };
+  return { ...(r.timedOut === true ? { result: 'TIMEOUT' } : {}), error: r.error ?? 'unknown error' };
 }
 
 /** Attribute writes: all on a first setup; on a re-run, changed paths, with removed names unset. */
