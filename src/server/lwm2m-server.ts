@@ -114,6 +114,7 @@ export class LwM2mServer {
       formats: new FormatPolicy(opts.formats),
       observations: opts.observations,
       forgetObservation: (t) => this.notifications.forget(t),
+      seedObservation: (t, seq) => this.notifications.seed(t, seq),
       defaultTimeoutMs: opts.requestTimeoutMs,
     };
     const registration = new RegistrationHandler({

@@ -93,14 +93,19 @@ describe('Observe', () => {
     expect(values()).toEqual([21, 22]);
   });
 
-  it('accepts a sequence that wrapped around 2^24', async () => {
+  it('accepts a sequence that wrapped around 2^24 (RFC 7641 §3.4; the established response had Observe 10)', async () => {
     const get = await establish();
-    let m = notify(get.msg.token, 0xfffffe, 1);
-    await dev.waitFor((r) => r.msg.messageId === m);
-    m = notify(get.msg.token, 2, 2);
-    await dev.waitFor((r) => r.msg.messageId === m);
+    // Each step is less than 2^23 ahead of the last, the last one across the wrap.
+    for (const [seq, value] of [
+      [0x7fff00, 1],
+      [0xfff000, 2],
+      [2, 3],
+    ] as const) {
+      const m = notify(get.msg.token, seq, value);
+      await dev.waitFor((r) => r.msg.messageId === m);
+    }
     await srv.waitForEvent('notification', (e) => e.sequence === 2);
-    expect(values()).toEqual([1, 2]);
+    expect(values()).toEqual([1, 2, 3]);
   });
 
   it('passive cancel forgets the token: the next notification is answered with RST', async () => {

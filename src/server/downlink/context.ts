@@ -21,6 +21,8 @@ export interface DownlinkContext {
   readonly observations: ObservationStore;
   /** Drops in-process state of an observation (sequence numbers). */
   readonly forgetObservation: (token: string) => void;
+  /** The Observe value of the response that established an observation (RFC 7641 §3.4 ordering). */
+  readonly seedObservation: (token: string, seq: number) => void;
   readonly defaultTimeoutMs: number;
 }
 

@@ -130,8 +130,10 @@ async function start(
   }
   const base = baseResult(res.code, res.payload);
   // RFC 7641 §3.2: a 2.xx response without Observe means the resource is not observable.
-  const established = base.success && observeValue(res) !== undefined;
-  if (!established) {
+  const seq = base.success ? observeValue(res) : undefined;
+  const established = seq !== undefined;
+  if (established) ctx.seedObservation(obs.token, seq);
+  else {
     await ctx.observations.remove(obs.token);
     ctx.forgetObservation(obs.token);
   }

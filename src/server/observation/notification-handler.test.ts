@@ -148,6 +148,15 @@ describe('notifications of a known observation', () => {
     expect(values()).toEqual([temperature(22), temperature(23)]);
   });
 
+  it('the response that established the observation counts: an older notification after it is stale (RFC 7641 §3.4)', async () => {
+    const get = await observe('obs'); // answered with Observe 10
+    const m5 = notify(get.msg.token, { seq: 5, value: 19 });
+    expect(await replies()).toEqual([[MessageType.ACK, m5]]);
+    const m11 = notify(get.msg.token, { seq: 11, value: 21 });
+    expect(await replies()).toEqual([[MessageType.ACK, m11]]);
+    expect(eventsOf('notification').map((e) => e.sequence)).toEqual([11]);
+  });
+
   it('a repeated CON notification (same Message ID) is ACKed again but emitted once (RFC 7252 §4.5)', async () => {
     const get = await observe('obs');
     pair.duplicate('to-server');

@@ -48,6 +48,20 @@ export class NotificationHandler {
     this.tokens.delete(token);
   }
 
+  /**
+   * The Observe sequence number of the response that established the observation: it counts as
+   * the first notification (RFC 7641 §3.4), so a later notification older than it is stale.
+   */
+  seed(token: string, seq: number): void {
+    const now = Date.now();
+    const state = this.tokens.get(token);
+    if (state === undefined) this.tokens.set(token, { seq, at: now, paths: undefined });
+    else if (isFresher(state.seq, state.at, seq, now)) {
+      state.seq = seq;
+      state.at = now;
+    }
+  }
+
   /** A notification from a peer that may not act as the observed device: rejected (RST for a CON), reported. */
   private refuse(peer: Peer, reason: string): false {
     this.deps.events.emit({ type: 'rejected', peer, operation: 'notification', code: Code.FORBIDDEN, reason });
