@@ -137,18 +137,22 @@ export class DeviceSetup {
     }
     let established = 0;
     let kept = 0;
-    for (const spec of plan.observations) {
-      if (existingKeys.has(observationKey(spec))) {
-        kept++;
-        continue;
+    // A composite observation the device lacks becomes one single observation per path, in its place.
+    const pending = [...plan.observations];
+    for (let spec = pending.shift(); spec !== undefined; spec = pending.shift()) {
+      if (existingKeys.has(observationKey(spec))) kept++;
+      else if (spec.kind === 'composite' && !this.composite) pending.unshift(...singles(spec));
+      else {
+        const outcome = await this.establish(spec);
+        if (outcome === 'established') established++;
+        else if (outcome === 'lacking') pending.unshift(...singles(spec));
       }
-      established += await this.establish(spec);
     }
     return { observationsEstablished: established, observationsKept: kept, observationsCancelled: cancelled };
   }
 
-  private async establish(spec: ObservationSpec): Promise<number> {
-    if (spec.kind === 'composite' && !this.composite) return this.establishEach(spec.paths);
+  /** `lacking`: an Observe-Composite the device refused or left unanswered (said once, in an event). */
+  private async establish(spec: ObservationSpec): Promise<'established' | 'failed' | 'lacking'> {
     const single = spec.kind === 'single';
     const r = await this.attempt(() =>
       single
@@ -159,31 +163,20 @@ export class DeviceSetup {
     if (!single && !r.result?.success) {
       // Observe-Composite refused or unanswered: one Observe per path (LwM2M-Core 1.2 §6.4.1).
       this.fallBack('Observe-Composite', spec.paths, r);
-      return this.establishEach(spec.paths);
+      return 'lacking';
     }
     if (!r.result?.success || obs === undefined) {
       const reason = r.result?.success
         ? { result: r.result.result, error: 'the response carried no Observe option: not observable (RFC 7641 §3.2)' }
         : failure(r);
       this.emit({ type: 'observe-failed', kind: spec.kind, paths: spec.paths, ...reason });
-      return 0;
+      return 'failed';
     }
     const nodes: Iterable<readonly [string, LwM2mNode | null | undefined]> = single
       ? [[spec.paths[0] as string, r.result.node]]
       : (r.result.nodes ?? []);
     await this.publish(nodes, { op: 'observe', paths: spec.paths });
-    return 1;
-  }
-
-  /** Single observations of each path (those already held are kept). */
-  private async establishEach(paths: readonly string[]): Promise<number> {
-    const held = new Set(
-      (await this.deps.server.listObservations(this.ep)).filter((o) => o.kind === 'single').map((o) => o.paths[0]),
-    );
-    let established = 0;
-    for (const path of paths)
-      if (!held.has(path)) established += await this.establish({ kind: 'single', paths: [path] });
-    return established;
+    return 'established';
   }
 
   /** The device lacks a composite operation: said once per operation, and not tried again in this setup. */
@@ -241,6 +234,11 @@ export function emitProfileEvent(
   deps.publisher
     .publishEvent(ep, profile, (deps.now ?? Date.now)(), event)
     .catch((err: unknown) => deps.onFailure(err, `publishing ${event.type} event of ${ep}`));
+}
+
+/** The single observations that stand in for a composite one. */
+function singles(spec: ObservationSpec): ObservationSpec[] {
+  return spec.paths.map((path) => ({ kind: 'single', paths: [path] }));
 }
 
 /** How a setup operation ended: a response, or an error (`timedOut`: the device did not answer). */

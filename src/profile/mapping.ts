@@ -188,7 +188,8 @@ export function mapNode(
   return mapNodes(profile, [[path, node]], convert);
 }
 
-function hasKeys(o: MutableJsonObject): boolean {
+/** Whether a mapped object holds any key (without allocating a key list). */
+export function hasKeys(o: MutableJsonObject): boolean {
   for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return true;
   return false;
 }

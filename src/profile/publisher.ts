@@ -6,7 +6,7 @@
  */
 import type { ResourceType } from '../lwm2m/value';
 import type { JsonObject } from './json-value';
-import { typesOf, type MappedValues } from './mapping';
+import { hasKeys, typesOf, type MappedValues } from './mapping';
 import type { ProfileEvent } from './profile-events';
 
 /** The contract's `source.op`: a Read by the bridge, the first response to an Observe, a notification, a Send. */
@@ -82,9 +82,4 @@ export function publishMapped(
     jobs.push(publisher.publishValues(batch));
   }
   return jobs;
-}
-
-function hasKeys(o: object): boolean {
-  for (const _ in o) return true;
-  return false;
 }

@@ -1,24 +1,9 @@
 /** StoreCache.pruneExpired: idle devices' copies and write marks are released without waiting for a set(). */
 import type { Observation } from '../server/observation/observation-store';
-import type { Registration } from '../server/registration/registration';
+import { registration } from '../../test/support/profile-fixtures';
 import { StoreCache } from './session-context';
 
-const REG: Registration = {
-  id: 'r1',
-  endpoint: 'ep',
-  address: '127.0.0.1',
-  port: 5683,
-  lifetime: 60,
-  lwm2mVersion: '1.1',
-  binding: 'U',
-  queueMode: false,
-  rootPath: '/',
-  objects: [],
-  objectLinks: '',
-  registeredAt: 0,
-  lastUpdate: 0,
-  expiresAt: 60_000,
-};
+const REG = registration({ id: 'r1', endpoint: 'ep' });
 const OBS: Observation = {
   token: 'tok',
   registrationId: 'r1',
