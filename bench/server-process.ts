@@ -16,6 +16,8 @@ export interface ServerOptions {
   /** Extra node flags, e.g. ["--cpu-prof", "--cpu-prof-dir=..."]. */
   readonly nodeArgs?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** The bridge's entry point (default this build's dist/src/main.js), e.g. another build to compare with. */
+  readonly mainJs?: string;
 }
 
 export interface GcResult {
@@ -52,7 +54,7 @@ export class ServerProcess {
   ) {}
 
   static start(opts: ServerOptions = {}): Promise<ServerProcess> {
-    const main = join(__dirname, '..', 'src', 'main.js');
+    const main = opts.mainJs ?? join(__dirname, '..', 'src', 'main.js');
     const env = {
       ...process.env,
       COAP_HOST: SERVER_HOST,
@@ -64,6 +66,10 @@ export class ServerProcess {
       DEBUG_ENDPOINTS: 'true',
       // The device API needs a bearer token outside embedded mode (Redis or Kafka configured).
       HTTP_API_TOKEN: BENCH_API_TOKEN,
+      // The whole simulated fleet shares a few loopback addresses: per-source rates off unless a
+      // bench sets them (bench/flood.ts does), else one address's budget would cap the bench.
+      RATE_LIMIT_SOURCE_PER_S: '0',
+      RATE_LIMIT_HANDSHAKE_PER_S: '0',
       ...opts.env,
     };
     const args = ['--expose-gc', ...(opts.nodeArgs ?? []), main];

@@ -2,7 +2,8 @@
 # Installs what the test suite needs, only when it is missing; safe to run again and again.
 #   - Debian packages: libcoap3-bin (coap-client-notls...), redis-server and redis-tools, a JDK and
 #     Maven, and for the load-balancer tests iproute2, nftables and conntrack
-#   - the Leshan launcher jar (test/interop/leshan-client), rebuilt when its sources are newer
+#   - the Leshan launcher jars, rebuilt when their sources are newer: test/interop/leshan-client
+#     (Leshan 2.x, LwM2M 1.1) and test/interop/leshan1-client (Leshan 1.x, LwM2M 1.0)
 #   - the Apache Kafka broker jars (test/infra/kafka/pom.xml) and their runtime classpath file
 #     (.cache/kafka-classpath.txt), resolved again when missing, older than the pom, or naming a
 #     jar that is no longer in ~/.m2
@@ -14,6 +15,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 LESHAN_DIR=test/interop/leshan-client
 LESHAN_JAR=$LESHAN_DIR/target/leshan-test-client.jar
 BUILD_LOG=.cache/leshan-client-build.log
+LESHAN1_DIR=test/interop/leshan1-client
+LESHAN1_JAR=$LESHAN1_DIR/target/leshan1-test-client.jar
+BUILD1_LOG=.cache/leshan1-client-build.log
 KAFKA_POM=test/infra/kafka/pom.xml
 KAFKA_CLASSPATH=.cache/kafka-classpath.txt
 KAFKA_LOG=.cache/kafka-resolve.log
@@ -77,23 +81,26 @@ install_missing_commands() {
   done
 }
 
+# jar_is_fresh DIR JAR: the jar exists and nothing in DIR's pom.xml or src/ is newer.
 leshan_jar_is_fresh() {
-  [ -f "$LESHAN_JAR" ] && [ -z "$(find "$LESHAN_DIR/pom.xml" "$LESHAN_DIR/src" -newer "$LESHAN_JAR" -print -quit)" ]
+  [ -f "$2" ] && [ -z "$(find "$1/pom.xml" "$1/src" -newer "$2" -print -quit)" ]
 }
 
+# build_leshan_launcher DIR JAR LOG NAME
 build_leshan_launcher() {
-  if leshan_jar_is_fresh; then
-    log "Leshan launcher is up to date ($LESHAN_JAR)"
+  local dir=$1 jar=$2 build_log=$3 name=$4
+  if leshan_jar_is_fresh "$dir" "$jar"; then
+    log "$name is up to date ($jar)"
     return 0
   fi
-  log "building the Leshan launcher with Maven (dependencies cached in ~/.m2)..."
-  mkdir -p "$(dirname "$BUILD_LOG")"
-  if ! mvn -B -ntp -q -f "$LESHAN_DIR/pom.xml" package >"$BUILD_LOG" 2>&1; then
-    cat "$BUILD_LOG" >&2
-    die "Maven build of the Leshan launcher failed (log above and in $BUILD_LOG); missing: $LESHAN_JAR"
+  log "building the $name with Maven (dependencies cached in ~/.m2)..."
+  mkdir -p "$(dirname "$build_log")"
+  if ! mvn -B -ntp -q -f "$dir/pom.xml" package >"$build_log" 2>&1; then
+    cat "$build_log" >&2
+    die "Maven build of the $name failed (log above and in $build_log); missing: $jar"
   fi
-  [ -f "$LESHAN_JAR" ] || die "Maven finished but $LESHAN_JAR is missing"
-  log "built $LESHAN_JAR"
+  [ -f "$jar" ] || die "Maven finished but $jar is missing"
+  log "built $jar"
 }
 
 kafka_classpath_is_fresh() {
@@ -125,7 +132,8 @@ resolve_kafka() {
 }
 
 install_missing_commands
-build_leshan_launcher
+build_leshan_launcher "$LESHAN_DIR" "$LESHAN_JAR" "$BUILD_LOG" "Leshan launcher"
+build_leshan_launcher "$LESHAN1_DIR" "$LESHAN1_JAR" "$BUILD1_LOG" "Leshan 1.x launcher (LwM2M 1.0)"
 resolve_kafka
 # helm, kube-apiserver, etcd and the Prometheus Operator CRDs for the deploy tests, built from Go modules.
 bash scripts/ensure-k8s-tools.sh || die "could not build the Kubernetes test tools (log above); missing: helm, kube-apiserver, etcd or the monitoring CRDs"

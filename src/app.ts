@@ -11,6 +11,7 @@ import { errorMessage } from './common/error-message';
 import { createModelRegistry } from './lwm2m/model/builtin';
 import { registerBusMetrics, registerRedisMetrics } from './observability/bridge-metrics';
 import { registerDtlsMetrics } from './observability/dtls-metrics';
+import { registerLimitMetrics } from './observability/limit-metrics';
 import { registerProfileMetrics } from './observability/profile-metrics';
 import type { Logger } from './observability/logger';
 import type { LwM2mServer } from './server/lwm2m-server';
@@ -19,6 +20,7 @@ import { BusPublisher } from './wiring/bus-publisher';
 import { loadDtlsIdentity } from './wiring/dtls-identity';
 import { startHttp } from './wiring/http';
 import { publishLifecycleEvents } from './wiring/lifecycle-events';
+import { createLimits } from './wiring/limits';
 import { ProfileLayer } from './wiring/profiles';
 import { startRpc } from './wiring/rpc';
 import { createServer } from './wiring/server';
@@ -61,16 +63,18 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const busAvailable = (): boolean => created.kind === 'memory' || bus.stats().available;
 
   const profiles = new ProfileLayer(config, log, new BusPublisher(bus, topics), stores.provisioning);
-  registerProfileMetrics(metrics, profiles.events);
-  const transports = await bindTransports(config, stores, dtlsIdentity, log);
+  const limits = createLimits(config, log);
+  registerLimitMetrics(metrics, limits.counters, () => limits.sources());
+  const transports = await bindTransports(config, stores, dtlsIdentity, log, limits);
   if (transports.secure !== undefined)
     registerDtlsMetrics(metrics, transports.dtlsEvents, transports.secure, () => transports.dual?.refusedPlain ?? 0);
 
   const server = createServer(
     config,
-    { transport: transports.transport, stores, model: models.registry, profiles, busAvailable },
+    { transport: transports.transport, stores, model: models.registry, profiles, busAvailable, limits },
     log,
   );
+  registerProfileMetrics(metrics, profiles.events, server.events);
   publishLifecycleEvents(server.events, bus, topics, (err, endpoint) =>
     log.warn({ err: errorMessage(err), endpoint }, 'event not published'),
   );

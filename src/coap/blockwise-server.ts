@@ -3,12 +3,14 @@
  * - Block1 (§2.5): request bodies are reassembled per (peer, method, URI, content format);
  *   each non-final block is answered 2.31 Continue, the final response echoes Block1.
  *   Out-of-order blocks get 4.08, bodies over the limit 4.13 with Size1 (§2.9.3, §4),
- *   and reassembly memory is bounded in count and bytes (5.03 with Max-Age when full).
+ *   and reassembly memory is bounded in count and bytes, in all and per source address
+ *   (5.03 with Max-Age when full, DESIGN invariant 5).
  * - Block2 (§2.4): responses larger than the preferred block size are sliced statelessly:
  *   each block request re-runs the handler and returns the requested slice with Size2.
  */
 import { CoapFormatError } from '../common/errors';
-import { peerKey } from '../transport/types';
+import type { LimitCounters } from '../transport/limit-counters';
+import { displayAddress, peerKey } from '../transport/types';
 import type { InboundRequest, RequestHandler, Responder, ResponseSpec } from './endpoint';
 import { Code, Opt, type CoapMessage, type CoapOption } from './message';
 import {
@@ -33,9 +35,15 @@ export interface BlockwiseServerOptions {
   readonly preferredSzx: number;
   /** Incomplete reassemblies are dropped after this time (EXCHANGE_LIFETIME). */
   readonly lifetimeMs: number;
+  /** Bytes held by the reassemblies of one source address at most (5.03 with Max-Age above it). Default: no limit. */
+  readonly maxSourceBytes?: number;
+  /** Counts bodies refused as too large or over their source's budget. */
+  readonly limits?: LimitCounters;
 }
 
 interface Reassembly {
+  /** The source address whose budget the bytes count against. */
+  readonly source: string;
   readonly parts: Buffer[];
   received: number;
   updated: number;
@@ -43,6 +51,8 @@ interface Reassembly {
 
 export class BlockwiseServer {
   private readonly inProgress = new Map<string, Reassembly>();
+  /** Bytes held per source address (entries removed at 0). */
+  private readonly bySource = new Map<string, number>();
   private bytes = 0;
   rejectedTooLarge = 0;
   rejectedIncomplete = 0;
@@ -109,7 +119,7 @@ export class BlockwiseServer {
         respond({ code: Code.SERVICE_UNAVAILABLE, options: [uintOption(Opt.MAX_AGE, 5)] });
         return;
       }
-      r = { parts: [], received: 0, updated: now };
+      r = { source: displayAddress(req.peer.address), parts: [], received: 0, updated: now };
       this.inProgress.set(key, r);
     } else if (r === undefined || r.received !== b.num * size) {
       // RFC 7959 §2.9.2: a block that does not continue the body gets 4.08.
@@ -126,9 +136,19 @@ export class BlockwiseServer {
       respond({ code: Code.SERVICE_UNAVAILABLE, options: [uintOption(Opt.MAX_AGE, 5)] });
       return;
     }
+    const held = this.bySource.get(r.source) ?? 0;
+    if (held + msg.payload.length > (this.opts.maxSourceBytes ?? Number.POSITIVE_INFINITY)) {
+      // This source's bodies together are over its budget: one address cannot take the shared one.
+      this.drop(key);
+      this.rejectedBusy++;
+      this.opts.limits?.count('source-reassembly');
+      respond({ code: Code.SERVICE_UNAVAILABLE, options: [uintOption(Opt.MAX_AGE, 5)] });
+      return;
+    }
     r.parts.push(Buffer.from(msg.payload));
     r.received += msg.payload.length;
     this.bytes += msg.payload.length;
+    this.bySource.set(r.source, held + msg.payload.length);
     r.updated = now;
     const echo: CoapOption = { number: Opt.BLOCK1, value: encodeBlock({ num: b.num, more: b.more, szx: b.szx }) };
     if (b.more) {
@@ -151,6 +171,7 @@ export class BlockwiseServer {
   private tooLarge(key: string, respond: Responder): void {
     this.drop(key);
     this.rejectedTooLarge++;
+    this.opts.limits?.count('body-too-large');
     // RFC 7959 §2.9.3 / §4: 4.13 with Size1 telling the largest body we accept.
     respond({ code: Code.REQUEST_ENTITY_TOO_LARGE, options: [uintOption(Opt.SIZE1, this.opts.maxBodyBytes)] });
   }
@@ -159,6 +180,9 @@ export class BlockwiseServer {
     const r = this.inProgress.get(key);
     if (r === undefined) return;
     this.bytes -= r.received;
+    const left = (this.bySource.get(r.source) ?? 0) - r.received;
+    if (left > 0) this.bySource.set(r.source, left);
+    else this.bySource.delete(r.source);
     this.inProgress.delete(key);
   }
 

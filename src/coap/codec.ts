@@ -8,8 +8,25 @@ import { EMPTY_BUFFER, type CoapMessage, type CoapOption, type MessageType } fro
 
 const PAYLOAD_MARKER = 0xff;
 
-/** Result of decoding a datagram: a message, or `null` for messages that must be silently ignored. */
-export function decode(buf: Buffer): CoapMessage | null {
+/**
+ * A message with more options than the receiver accepts (a limit of ours, DESIGN invariant 5, not
+ * a §3 violation): carries the code so that a CON request can be answered 4.00 instead of RST.
+ */
+export class CoapOptionLimitError extends CoapFormatError {
+  constructor(
+    readonly maxOptions: number,
+    readonly messageCode: number,
+    header: { type: number; messageId: number; token: Buffer },
+  ) {
+    super(`more than ${maxOptions} options`, header);
+  }
+}
+
+/**
+ * Result of decoding a datagram: a message, or `null` for messages that must be silently ignored.
+ * More than `maxOptions` options is a CoapOptionLimitError, raised before the extra option is kept.
+ */
+export function decode(buf: Buffer, maxOptions = Number.POSITIVE_INFINITY): CoapMessage | null {
   if (buf.length < 4) throw new CoapFormatError(`datagram of ${buf.length} bytes is shorter than the CoAP header`);
   const b0 = buf[0] as number;
   // RFC 7252 §3: messages with unknown version numbers MUST be silently ignored.
@@ -42,6 +59,7 @@ export function decode(buf: Buffer): CoapMessage | null {
       payload = buf.subarray(pos);
       break;
     }
+    if (options.length >= maxOptions) throw new CoapOptionLimitError(maxOptions, code, withToken);
     let delta = byte >> 4;
     let length = byte & 0x0f;
     // RFC 7252 §3.1: nibble 15 is reserved outside the payload marker.

@@ -8,7 +8,8 @@
  */
 import { CoapFormatError, CoapResetError } from '../common/errors';
 import { peerKey, type DatagramTransport, type Peer, type PeerIdentity } from '../transport/types';
-import { decode, emptyMessage, encode } from './codec';
+import type { LimitCounters } from '../transport/limit-counters';
+import { CoapOptionLimitError, decode, emptyMessage, encode } from './codec';
 import { Deduplicator, type DedupEntry } from './dedup';
 import {
   Code,
@@ -20,6 +21,7 @@ import {
   isCritical,
   isRequestCode,
 } from './message';
+import { uintOption } from './options';
 import { DEFAULT_TRANSMISSION, exchangeLifetimeMs, type TransmissionParams } from './params';
 import { CoapStats, type CoapEventSink } from './stats';
 import { OutboundExchanges, randomToken, type OutboundRequest } from './outbound';
@@ -62,6 +64,16 @@ export interface CoapEndpointOptions {
   /** Our requests: after an empty ACK, how long the separate response may take (default: the request's deadline). */
   readonly separateResponseTimeoutMs?: number;
   readonly events?: CoapEventSink;
+  /**
+   * Longest datagram decoded (DESIGN invariant 5). A longer CON request gets 4.13 with Size1
+   * (RFC 7252 §5.9.2.9, RFC 7959 §2.9.3) from its 4-byte header and token alone; anything else
+   * longer is dropped. Default: no limit.
+   */
+  readonly maxMessageBytes?: number;
+  /** Options per message at most: a CON request with more gets 4.00, another CON an RST, the rest are dropped. */
+  readonly maxOptions?: number;
+  /** Counts what the size limits turned away. */
+  readonly limits?: LimitCounters;
 }
 
 /** Options this endpoint understands; an unknown critical option in a request gets 4.02 (§5.4.1). */
@@ -88,9 +100,15 @@ export class CoapEndpoint {
   private requestHandler: RequestHandler = (_req, respond) => respond({ code: Code.NOT_FOUND });
   private notificationListener: NotificationListener = () => false;
   private readonly ticker: NodeJS.Timeout;
+  private readonly maxMessageBytes: number;
+  private readonly maxOptions: number;
+  private readonly limits: LimitCounters | undefined;
 
   constructor(opts: CoapEndpointOptions) {
     this.transport = opts.transport;
+    this.maxMessageBytes = opts.maxMessageBytes ?? Number.POSITIVE_INFINITY;
+    this.maxOptions = opts.maxOptions ?? Number.POSITIVE_INFINITY;
+    this.limits = opts.limits;
     this.params = opts.params ?? DEFAULT_TRANSMISSION;
     this.events = opts.events ?? {};
     this.separateDelayMs = opts.separateResponseDelayMs ?? Math.min(1000, this.params.ackTimeoutMs / 2);
@@ -156,10 +174,12 @@ export class CoapEndpoint {
 
   private onDatagram(data: Buffer, peer: Peer, identity?: PeerIdentity): void {
     this.stats.datagramsIn++;
+    if (data.length > this.maxMessageBytes) return this.onTooLarge(data, peer);
     let msg: CoapMessage | null;
     try {
-      msg = decode(data);
+      msg = decode(data, this.maxOptions);
     } catch (err) {
+      if (err instanceof CoapOptionLimitError) return this.onTooManyOptions(err, peer);
       this.onMalformed(err, peer);
       return;
     }
@@ -182,6 +202,48 @@ export class CoapEndpoint {
     if (err instanceof CoapFormatError && err.header && err.header.type === MessageType.CON) {
       this.sendReset(err.header.messageId, peer);
     }
+  }
+
+  /** Over COAP_MAX_MESSAGE_BYTES: not decoded. A CON request learns the limit (4.13, Size1); the rest is dropped. */
+  private onTooLarge(data: Buffer, peer: Peer): void {
+    this.limits?.count('message-too-large');
+    this.events.onDrop?.('too-large', peerKey(peer), `${data.length} bytes, over ${this.maxMessageBytes}`);
+    const b0 = data[0] as number;
+    const tkl = b0 & 0x0f;
+    const code = data[1] as number;
+    if (b0 >> 6 !== 1 || ((b0 >> 4) & 3) !== MessageType.CON || !isRequestCode(code) || tkl > 8) return;
+    // RFC 7959 §2.9.3: 4.13 with Size1, the largest message we take; the client may go block-wise.
+    this.sendRaw(
+      encode({
+        type: MessageType.ACK,
+        code: Code.REQUEST_ENTITY_TOO_LARGE,
+        messageId: data.readUInt16BE(2),
+        token: data.subarray(4, 4 + tkl),
+        options: [uintOption(Opt.SIZE1, this.maxMessageBytes)],
+        payload: EMPTY_BUFFER,
+      }),
+      peer,
+    );
+  }
+
+  /** Over COAP_MAX_OPTIONS: a CON request gets 4.00 naming the limit, another CON an RST (RFC 7252 §4.2), a NON nothing. */
+  private onTooManyOptions(err: CoapOptionLimitError, peer: Peer): void {
+    this.limits?.count('too-many-options');
+    this.events.onDrop?.('too-many-options', peerKey(peer), err.message);
+    const header = err.header;
+    if (header === undefined || header.type !== MessageType.CON) return;
+    if (!isRequestCode(err.messageCode)) return this.sendReset(header.messageId, peer);
+    this.sendRaw(
+      encode({
+        type: MessageType.ACK,
+        code: Code.BAD_REQUEST,
+        messageId: header.messageId,
+        token: header.token ?? EMPTY_BUFFER,
+        options: [],
+        payload: Buffer.from(`more than ${err.maxOptions} options`),
+      }),
+      peer,
+    );
   }
 
   private sendReset(messageId: number, peer: Peer): void {

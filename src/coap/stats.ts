@@ -28,7 +28,15 @@ export class CoapStats {
 
 /** Why a datagram was dropped or rejected; used for logs and labelled metrics. */
 export type DropReason =
-  'malformed' | 'unknown-version' | 'unmatched-response' | 'late-response' | 'bad-option' | 'handler-error';
+  | 'malformed'
+  | 'unknown-version'
+  | 'unmatched-response'
+  | 'late-response'
+  | 'bad-option'
+  | 'handler-error'
+  | 'too-large'
+  | 'too-many-options'
+  | 'rate-limited';
 
 export interface CoapEventSink {
   onDrop?(reason: DropReason, peer: string, detail: string): void;

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { ConfigError } from '../common/errors';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A rate per second: 0 turns the limit off. */
+const rate = z.coerce.number().min(0).max(100_000_000);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const envSchema = z.object({
@@ -61,6 +63,24 @@ export const envSchema = z.object({
   COAP_MAX_REASSEMBLIES: int(1, 1_000_000).default(10_000),
   COAP_MAX_REASSEMBLY_BYTES: int(1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   COAP_RECV_BUFFER_BYTES: int(0, 1 << 30).default(8 * 1024 * 1024),
+  // --- Limits against the worst devices (DESIGN invariant 5; README "Rate and size limits") ---
+  /** Longest CoAP message taken (plain datagram or DTLS plaintext); a longer CON request gets 4.13 with Size1, the rest is dropped. */
+  COAP_MAX_MESSAGE_BYTES: int(64, 65_507).default(4096),
+  /** Options per CoAP message at most; a CON request with more gets 4.00, other messages are dropped (a CON with RST). */
+  COAP_MAX_OPTIONS: int(1, 10_000).default(64),
+  /** Block-wise request bytes held for one source address at most (5.03 with Max-Age above it). */
+  COAP_MAX_REASSEMBLY_BYTES_PER_SOURCE: int(1024, 4 * 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Datagrams per second per source address (both ports, before any parsing); over it they are dropped; 0: no limit. */
+  RATE_LIMIT_SOURCE_PER_S: rate.default(1000),
+  RATE_LIMIT_SOURCE_BURST: int(1, 100_000_000).default(2000),
+  /** DTLS handshakes started per second per source address (cookie-verified ClientHellos); over it they are dropped; 0: no limit. */
+  RATE_LIMIT_HANDSHAKE_PER_S: rate.default(50),
+  RATE_LIMIT_HANDSHAKE_BURST: int(1, 100_000_000).default(100),
+  /** Requests (Register, Update, Send, …) per second per endpoint; over it a CON gets 5.03 with Max-Age, a NON is dropped; 0: no limit. */
+  RATE_LIMIT_ENDPOINT_PER_S: rate.default(20),
+  RATE_LIMIT_ENDPOINT_BURST: int(1, 100_000_000).default(50),
+  /** Buckets kept per limit (sources, handshake sources, endpoints) at most; beyond, the least recently used are forgotten. */
+  RATE_LIMIT_MAX_KEYS: int(1, 100_000_000).default(100_000),
   LWM2M_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   LWM2M_EXPIRY_GRACE_MS: int(0, 3_600_000).default(15_000),
   LWM2M_EXPIRY_SWEEP_MS: int(100, 600_000).default(1000),

@@ -38,8 +38,11 @@ export const eventTypeSchema = z
       "update state of object 5 or 9 changed; profile-applied: the profile's reads, attributes and observations were set up " +
       '(again after a profile or assignment change); profile-missing: no (known) profile is assigned; paths-skipped: profile ' +
       'paths the device does not announce; version-mismatch: a profile path names another object version than the device; ' +
-      'read-failed / write-attributes-failed: a setup step the device refused; capability-fallback: a composite operation of the setup failed ' +
-      '(detail.method, detail.reason) and the setup went on path by path; unreachable: a request to the device went unanswered ' +
+      'read-failed / write-attributes-failed: a setup step the device refused; capability-fallback: the device lacks something the bridge ' +
+      'asked for, and the bridge went on without it: a composite operation of the setup failed (detail.method, detail.reason) and the setup ' +
+      'went on path by path, or a content format was refused (detail.contentFormat, detail.reason NOT_ACCEPTABLE or ' +
+      'UNSUPPORTED_CONTENT_FORMAT) and the request was sent again in detail.fallbackContentFormat; either is remembered for the ' +
+      'registration; unreachable: a request to the device went unanswered ' +
       'after every retransmission; rpc-queued / rpc-sent / rpc-delivered: progress of an RPC request (detail.rpcId): taken and held, ' +
       'sent to the device, answered by the device (its final response goes to the responses topic); notification: values of an observation created by RPC ' +
       "that the device's profile has no key for (detail.values by path). Consumers must ignore types they do not know.",
@@ -95,8 +98,20 @@ export const eventDetailSchema = z
       .string()
       .optional()
       .describe(
-        'rpc-*: the request method; capability-fallback: the operation that failed (Read-Composite, Observe-Composite)',
+        'rpc-*: the request method; capability-fallback: the operation that failed (Read-Composite, Observe-Composite; Read, Observe, Write, Create... for a refused format)',
       ),
+    contentFormat: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('capability-fallback: the CoAP content format the device refused'),
+    fallbackContentFormat: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('capability-fallback: the content format the request was sent in next'),
     values: z
       .record(z.string(), jsonValueSchema)
       .optional()

@@ -46,6 +46,19 @@ export function eventRecordFor(event: ServerEvent, now: number): EventRecord | u
         },
       };
     }
+    case 'format-fallback':
+      return {
+        endpoint: event.registration.endpoint,
+        ts: now,
+        type: 'capability-fallback',
+        detail: {
+          method: event.operation,
+          reason: event.reason,
+          contentFormat: event.contentFormat,
+          fallbackContentFormat: event.fallbackContentFormat,
+          message: `${event.operation} in content format ${event.contentFormat} refused (${event.reason}); sent again in ${event.fallbackContentFormat}`,
+        },
+      };
     default:
       return undefined;
   }

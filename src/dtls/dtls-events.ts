@@ -37,4 +37,4 @@ export function summarize(p: Established): SessionSummary {
 }
 
 /** Why a record was dropped, as a bounded set (a metric label); `reason` says more. */
-export type DropKind = 'malformed' | 'unauthentic' | 'no-connection' | 'unexpected' | 'overload';
+export type DropKind = 'malformed' | 'unauthentic' | 'no-connection' | 'unexpected' | 'overload' | 'rate-limited';

@@ -63,6 +63,8 @@ export interface DtlsServerOptions {
   readonly maxDatagram?: number;
   /** Handshakes in progress at most (beyond it, ClientHellos with a valid cookie are ignored). */
   readonly maxHandshakes?: number;
+  /** Asked before a cookie-verified ClientHello starts a handshake; false drops it (rate limit). */
+  readonly admitHandshake?: (peer: Peer) => boolean;
 }
 
 export class DtlsServer {
@@ -105,6 +107,7 @@ export class DtlsServer {
         ...(opts.retransmitMs !== undefined ? { retransmitMs: opts.retransmitMs } : {}),
         ...(opts.maxRetransmits !== undefined ? { maxRetransmits: opts.maxRetransmits } : {}),
         ...(opts.maxHandshakes !== undefined ? { maxHandshakes: opts.maxHandshakes } : {}),
+        ...(opts.admitHandshake !== undefined ? { admitHandshake: opts.admitHandshake } : {}),
       },
       {
         send: (d, p) => opts.send(d, p),

@@ -5,6 +5,7 @@
  * connection is dropped (a server never starts a handshake; the device does).
  */
 import { DtlsServer, type DtlsServerOptions } from './dtls-server';
+import type { SourceGuard } from '../transport/guarded-transport';
 import { SocketThreadTransport } from '../transport/socket-thread';
 import type { DatagramHandler, DatagramTransport, Peer, SecureDatagramTransport } from '../transport/types';
 import { UdpTransport, type UdpTransportOptions } from '../transport/udp';
@@ -13,6 +14,8 @@ export type DtlsTransportOptions = UdpTransportOptions &
   Omit<DtlsServerOptions, 'send' | 'deliver'> & {
     /** The UDP socket on its own thread (socket-thread.ts): the system calls leave the main thread. */
     readonly socketThread?: boolean;
+    /** Per-source-address rate limit applied to every datagram before the DTLS engine sees it (DESIGN invariant 5). */
+    readonly guard?: SourceGuard;
   };
 
 export class DtlsTransport implements SecureDatagramTransport {
@@ -23,14 +26,16 @@ export class DtlsTransport implements SecureDatagramTransport {
 
   private constructor(
     private readonly udp: DatagramTransport,
-    opts: Omit<DtlsServerOptions, 'send' | 'deliver'>,
+    opts: Omit<DtlsServerOptions, 'send' | 'deliver'> & { readonly guard?: SourceGuard },
   ) {
     this.dtls = new DtlsServer({
       ...opts,
       send: (d, p) => udp.send(d, p),
       deliver: (data, _peer, c) => this.handler(data, c.securePeer, c.params.identity),
     });
-    udp.onDatagram((d, p) => this.dtls.receive(d, p));
+    const guard = opts.guard;
+    if (guard === undefined) udp.onDatagram((d, p) => this.dtls.receive(d, p));
+    else udp.onDatagram((d, p) => guard.admit(p) && this.dtls.receive(d, p));
   }
 
   static async bind(opts: DtlsTransportOptions): Promise<DtlsTransport> {

@@ -48,6 +48,11 @@ export interface HandshakesOptions extends HandshakeOptions {
   readonly retransmitMs?: number;
   readonly maxRetransmits?: number;
   readonly maxHandshakes?: number;
+  /**
+   * Asked before a ClientHello with a valid cookie starts a handshake (session lookup, key
+   * exchange): false drops it (a per-source handshake rate, DESIGN invariant 5).
+   */
+  readonly admitHandshake?: (peer: Peer) => boolean;
 }
 
 /** What the handshakes need of the engine that keeps the connections. */
@@ -172,6 +177,8 @@ export class Handshakes {
     }
     if (h !== undefined && h.clientRandom.equals(hello.random)) return this.host.sendFlight(h.flight, h, peer); // flight 3 repeated
     if (this.starting.has(key)) return; // its session is being looked up; the client will repeat
+    if (this.o.admitHandshake !== undefined && !this.o.admitHandshake(peer))
+      return this.host.drop(peer, 'rate-limited', 'ClientHello over its source address handshake rate');
     if (h !== undefined) this.end(h, 'replaced by a new ClientHello');
     if (this.byPeer.size >= (this.o.maxHandshakes ?? 10_000))
       return this.host.drop(peer, 'overload', 'too many handshakes in progress');

@@ -77,7 +77,7 @@ export function registerDtlsMetrics(
   pulledLabelledCounter(
     registry,
     'lwm2m_dtls_records_dropped_total',
-    'DTLS records dropped, by kind (malformed, unauthentic, no-connection, unexpected, overload)',
+    'DTLS records dropped, by kind (malformed, unauthentic, no-connection, unexpected, overload, rate-limited)',
     'kind',
     () => counts.drops,
   );

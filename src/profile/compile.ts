@@ -5,7 +5,13 @@
 import type { NotificationAttributes } from '../lwm2m/attributes';
 import { canonicalObjectVersion } from '../lwm2m/model/object-version';
 import { formatPath, parseVersionedPath, pathIds, type LwM2mPath } from '../lwm2m/path';
-import type { ObserveStrategy, ProfileDefinition, UnmappedPolicy } from './schema';
+import {
+  readStrategyOf,
+  type ObserveStrategy,
+  type ProfileDefinition,
+  type ReadStrategy,
+  type UnmappedPolicy,
+} from './schema';
 
 export interface PathEntry {
   readonly path: LwM2mPath;
@@ -32,6 +38,7 @@ export interface CompiledProfile {
   readonly name: string;
   readonly definition: ProfileDefinition;
   readonly strategy: ObserveStrategy;
+  readonly readStrategy: ReadStrategy;
   readonly unmapped: UnmappedPolicy;
   readonly entries: ReadonlyMap<string, PathEntry>;
   /** attribute ∪ telemetry, in profile order. */
@@ -105,6 +112,7 @@ export function compileProfile(def: ProfileDefinition): CompiledProfile {
     name: def.name,
     definition: def,
     strategy: oa.observeStrategy ?? def.observeStrategy ?? 'SINGLE',
+    readStrategy: readStrategyOf(def),
     unmapped: def.unmappedPaths,
     entries,
     readPaths: order.read,

@@ -8,6 +8,8 @@ import type { LwM2mServer } from '../server/lwm2m-server';
 export type DeviceManagement = Pick<
   LwM2mServer,
   | 'registration'
+  | 'capabilitiesOf'
+  | 'learnCapability'
   | 'read'
   | 'readComposite'
   | 'writeAttributes'

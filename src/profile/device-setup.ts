@@ -7,12 +7,15 @@
  *    and attributes the profile no longer sets are removed (a parameter without value, §5.1.2);
  * 3. hold the observations of the strategy: cancel those the previous plan wanted and the new one
  *    does not, establish the missing ones (§6.4.1), publish their first values.
- * Failures are reported as events and never stop the other steps.
+ * Failures are reported as events and never stop the other steps. A composite operation the device
+ * refuses or leaves unanswered is replaced by single-path ones (a capability-fallback event), and
+ * remembered for the registration: later setups of it skip composite operations.
  */
 import type { NotificationAttributes } from '../lwm2m/attributes';
 import { ATTRIBUTE_NAMES } from '../lwm2m/attributes';
 import type { LwM2mNode } from '../lwm2m/node';
 import { parsePath } from '../lwm2m/path';
+import { NO_FACTS, type DeviceCapabilities } from '../server/capabilities/capability-store';
 import type { OperationResult } from '../server/downlink/result';
 import type { Registration } from '../server/registration/registration';
 import { canonicalJson, type CompiledProfile } from './compile';
@@ -59,6 +62,10 @@ export class DeviceSetup {
 
   async run(reason: ApplyReason, previous?: PreviousSetup): Promise<void> {
     const plan = planSetup(this.profile, this.reg);
+    // A device that failed a composite operation earlier in this registration (on any instance)
+    // is set up path by path at once: its fallback was reported then.
+    if (plan.reads.composite || plan.observations.some((o) => o.kind === 'composite'))
+      this.composite = (await this.knownCapabilities()).lacking.size === 0;
     const before = previous ? planSetup(previous.profile, previous.registration) : undefined;
     if (plan.skipped.length > 0) this.emit({ type: 'paths-skipped', paths: plan.skipped });
     if (plan.versionMismatches.length > 0) this.emit({ type: 'version-mismatch', mismatches: plan.versionMismatches });
@@ -90,7 +97,7 @@ export class DeviceSetup {
       }
       // Some clients lack Read-Composite (4.04, 4.05, 4.06, 4.15, 5.01, or an empty ACK and silence):
       // one Read per path, and no more composite operations in this setup.
-      this.fallBack('Read-Composite', paths, r);
+      await this.fallBack('Read-Composite', paths, r);
     }
     let read = 0;
     for (const path of paths) {
@@ -162,7 +169,7 @@ export class DeviceSetup {
     const obs = r.result?.observation;
     if (!single && !r.result?.success) {
       // Observe-Composite refused or unanswered: one Observe per path (LwM2M-Core 1.2 §6.4.1).
-      this.fallBack('Observe-Composite', spec.paths, r);
+      await this.fallBack('Observe-Composite', spec.paths, r);
       return 'lacking';
     }
     if (!r.result?.success || obs === undefined) {
@@ -179,10 +186,32 @@ export class DeviceSetup {
     return 'established';
   }
 
-  /** The device lacks a composite operation: said once per operation, and not tried again in this setup. */
-  private fallBack(operation: 'Read-Composite' | 'Observe-Composite', paths: readonly string[], r: Attempt): void {
+  /**
+   * The device lacks a composite operation: said once, not tried again in this setup, and
+   * remembered for the registration (server/capabilities/) so that later setups, here or on
+   * another instance, go path by path at once.
+   */
+  private async fallBack(
+    operation: 'Read-Composite' | 'Observe-Composite',
+    paths: readonly string[],
+    r: Attempt,
+  ): Promise<void> {
     this.composite = false;
     this.emit({ type: 'capability-fallback', operation, paths, ...failure(r) });
+    try {
+      await this.deps.server.learnCapability(this.reg, { kind: 'lacks', operation });
+    } catch (err) {
+      this.deps.onFailure(err, `recording that ${this.ep} lacks ${operation}`);
+    }
+  }
+
+  private async knownCapabilities(): Promise<DeviceCapabilities> {
+    try {
+      return await this.deps.server.capabilitiesOf(this.reg);
+    } catch (err) {
+      this.deps.onFailure(err, `reading what ${this.ep} lacks`);
+      return NO_FACTS;
+    }
   }
 
   /** Runs an operation; a thrown error becomes a failed result (except "not registered": the setup ends). */

@@ -48,7 +48,7 @@ export interface ObservationPlan {
 }
 
 export interface SetupPlan extends ObservationPlan {
-  /** Read-Composite when `composite`, else one Read per path. Paths below another read path are left out. */
+  /** Read-Composite when `composite` (readStrategy COMPOSITE, 1.1+, several paths), else one Read per path. Paths below another read path are left out. */
   readonly reads: { readonly composite: boolean; readonly paths: readonly string[] };
   readonly attributes: ReadonlyArray<{ readonly path: string; readonly attributes: NotificationAttributes }>;
   readonly versionMismatches: readonly VersionMismatch[];
@@ -136,7 +136,10 @@ export function planSetup(profile: CompiledProfile, reg: Registration): SetupPla
   const observations = observationsOf(profile, reg, skips);
   return {
     ...observations,
-    reads: { composite: reg.lwm2mVersion !== '1.0' && reads.length > 1, paths: reads.map((e) => e.text) },
+    reads: {
+      composite: profile.readStrategy === 'COMPOSITE' && reg.lwm2mVersion !== '1.0' && reads.length > 1,
+      paths: reads.map((e) => e.text),
+    },
     attributes,
     skipped: skips.list(),
     versionMismatches: versionMismatches(profile, reg),

@@ -117,6 +117,7 @@ describe('RegistrationFlow', () => {
     await flow.idle();
     expect(devices.calls).toEqual([
       'read-composite /3/0/0 /3/0/9 /3/0/6 /3303/0/5700',
+      'learn Read-Composite',
       'read /3/0/0',
       'read /3/0/9',
       'read /3/0/6',
@@ -152,6 +153,7 @@ describe('RegistrationFlow', () => {
       'read-composite /3/0/0 /3/0/9 /3/0/6 /3303/0/5700',
       'write-attributes /3303/0/5700 {"pmin":1,"pmax":10}',
       'observe-composite /3/0/9',
+      'learn Observe-Composite',
       'observe-single /3/0/9',
       'observe-single /3303/0/5700',
     ]);
@@ -163,6 +165,55 @@ describe('RegistrationFlow', () => {
       ['single', '/3303/0/5700'],
     ]);
     expect(events.at(-1)).toMatchObject({ type: 'profile-applied', observationsEstablished: 2 });
+  });
+
+  it('remembers what the device lacks for its registration: a later setup goes path by path at once', async () => {
+    devices.refuse.readComposite = 0x85;
+    registry.putDocument(SENSOR, 'test');
+    const before = registration({ objects: [{ objectId: 3, instances: [0] }], objectLinks: '</3/0>' });
+    devices.register(before);
+    await flow.idle();
+    expect(devices.calls.slice(0, 2)).toEqual(['read-composite /3/0/0 /3/0/9 /3/0/6', 'learn Read-Composite']);
+    devices.calls.length = 0;
+    // Same registration, new object links (an Update): set up again, without any composite operation.
+    const after = registration();
+    devices.registrations.set('dev-1', after);
+    devices.events.emit({ type: 'updated', before, after, addressChanged: false });
+    await flow.idle();
+    expect(devices.calls).toEqual([
+      'read /3/0/0',
+      'read /3/0/9',
+      'read /3/0/6',
+      'read /3303/0/5700',
+      'write-attributes /3303/0/5700 {"pmin":1,"pmax":10}',
+      'observe-single /3303/0/5700',
+    ]);
+    expect(events.filter((e) => e.type === 'capability-fallback')).toHaveLength(1);
+    // A new registration (a new firmware, perhaps) is asked again.
+    devices.calls.length = 0;
+    devices.refuse.readComposite = undefined;
+    devices.register(registration({ id: 'reg-2' }));
+    await flow.idle();
+    expect(devices.calls[0]).toBe('read-composite /3/0/0 /3/0/9 /3/0/6 /3303/0/5700');
+  });
+
+  it.each([
+    ['readStrategy SINGLE', { readStrategy: 'SINGLE', observeAttr: { ...SENSOR.observeAttr } }],
+    [
+      'initAttrTelAsObsStrategy with observeStrategy SINGLE',
+      { observeAttr: { ...SENSOR.observeAttr, observeStrategy: 'SINGLE', initAttrTelAsObsStrategy: true } },
+    ],
+  ])('a profile for devices known to lack composite operations (%s): one Read per path', async (_what, doc) => {
+    registry.putDocument({ ...SENSOR, ...doc }, 'test');
+    devices.register(registration());
+    await flow.idle();
+    expect(devices.calls.filter((c) => c.startsWith('read'))).toEqual([
+      'read /3/0/0',
+      'read /3/0/9',
+      'read /3/0/6',
+      'read /3303/0/5700',
+    ]);
+    expect(events.filter((e) => e.type === 'capability-fallback')).toEqual([]);
   });
 
   it('applies a profile change to a connected device without restart', async () => {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProfileError } from './errors';
-import { parseProfile } from './schema';
+import { parseProfile, readStrategyOf } from './schema';
 
 function issuesOf(doc: unknown): Array<{ field: string; message: string }> {
   try {
@@ -77,6 +77,30 @@ describe('parseProfile', () => {
     expect(fields).toContain('observeAttr.observeStrategy');
     expect(fields).toContain('observeAttr');
     expect(issues.find((i) => i.field === 'observeAttr')?.message).toMatch(/telemtry/);
+  });
+
+  it('takes a read strategy, explicit or from initAttrTelAsObsStrategy, and names a contradiction', () => {
+    expect(readStrategyOf(parseProfile({ name: 'a' }, 'test'))).toBe('COMPOSITE');
+    expect(readStrategyOf(parseProfile({ name: 'a', readStrategy: 'SINGLE' }, 'test'))).toBe('SINGLE');
+    const following = (observeStrategy: string): string =>
+      readStrategyOf(
+        parseProfile({ name: 'a', observeAttr: { observeStrategy, initAttrTelAsObsStrategy: true } }, 'test'),
+      );
+    expect(following('SINGLE')).toBe('SINGLE');
+    expect(following('COMPOSITE_ALL')).toBe('COMPOSITE');
+    expect(
+      issuesOf({
+        name: 'a',
+        readStrategy: 'COMPOSITE',
+        observeAttr: { observeStrategy: 'SINGLE', initAttrTelAsObsStrategy: true },
+      }),
+    ).toEqual([
+      {
+        field: 'readStrategy',
+        message: 'differs from the SINGLE that observeAttr.initAttrTelAsObsStrategy gives with this observeStrategy',
+      },
+    ]);
+    expect(issuesOf({ name: 'a', readStrategy: 'SOMETIMES' }).map((i) => i.field)).toEqual(['readStrategy']);
   });
 
   it('names the path of bad notification attributes, with the spec rule', () => {

@@ -2,7 +2,7 @@
  * The profile document, validated with zod. The shape is ThingsBoard's LwM2M transport
  * configuration (`observeAttr.{keyName, observe, attribute, telemetry, attributeLwm2m,
  * observeStrategy}`), so that its profiles can be brought over, plus our additions
- * (`name`, `updatedAt`, `version`, `unmappedPaths`). docs/profiles.md describes every field.
+ * (`name`, `updatedAt`, `version`, `readStrategy`, `unmappedPaths`). docs/profiles.md describes every field.
  *
  * Accepted inputs: our document; a ThingsBoard device profile export
  * (`{name, profileData: {transportConfiguration: {...}}}`); or `{name, transportConfiguration}`.
@@ -15,6 +15,14 @@ import { errorMessage } from '../common/error-message';
 
 export const OBSERVE_STRATEGIES = ['SINGLE', 'COMPOSITE_ALL', 'COMPOSITE_BY_OBJECT'] as const;
 export type ObserveStrategy = (typeof OBSERVE_STRATEGIES)[number];
+
+/**
+ * How the setup reads the initial values (docs/profiles.md "Read strategy"): COMPOSITE, one
+ * Read-Composite (LwM2M-Core 1.2 §6.3.8) falling back to single Reads when the device lacks it;
+ * SINGLE, one Read per path (§6.3.1), never a composite operation: for fleets known to lack them.
+ */
+export const READ_STRATEGIES = ['COMPOSITE', 'SINGLE'] as const;
+export type ReadStrategy = (typeof READ_STRATEGIES)[number];
 
 /** What happens to a value whose path the profile does not map (docs/profiles.md "Unmapped paths"). */
 export const UNMAPPED_POLICIES = ['path', 'drop'] as const;
@@ -87,7 +95,7 @@ const observeAttrSchema = z
     telemetry: z.array(pathText).default([]),
     attributeLwm2m: z.record(pathText, attributesSchema).default({}),
     observeStrategy: z.enum(OBSERVE_STRATEGIES).optional(),
-    /** ThingsBoard: initial reads follow the observe strategy. Accepted; reads here are always composite when possible. */
+    /** ThingsBoard: initial reads follow the observe strategy (SINGLE → readStrategy SINGLE, else COMPOSITE). */
     initAttrTelAsObsStrategy: z.boolean().optional(),
   })
   .strict();
@@ -114,6 +122,8 @@ export const profileSchema = z
     observeAttr: observeAttrSchema.default({}),
     /** Alias of observeAttr.observeStrategy (ThingsBoard keeps it inside observeAttr). */
     observeStrategy: z.enum(OBSERVE_STRATEGIES).optional(),
+    /** How initial values are read (default COMPOSITE, or as initAttrTelAsObsStrategy says). */
+    readStrategy: z.enum(READ_STRATEGIES).optional(),
     unmappedPaths: z.enum(UNMAPPED_POLICIES).default('path'),
     /** ThingsBoard's client settings: kept for later use, not interpreted yet. */
     clientLwM2mSettings: z.record(z.unknown()).optional(),
@@ -128,8 +138,30 @@ export const profileSchema = z
         message: `differs from observeAttr.observeStrategy (${inner})`,
       });
     }
+    const followed = readStrategyFollowingObserve(p);
+    if (followed !== undefined && p.readStrategy !== undefined && followed !== p.readStrategy) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['readStrategy'],
+        message: `differs from the ${followed} that observeAttr.initAttrTelAsObsStrategy gives with this observeStrategy`,
+      });
+    }
     checkKeyNames(p.observeAttr.keyName, ctx);
   });
+
+/** ThingsBoard's initAttrTelAsObsStrategy: reads as the observations are made (undefined when not set). */
+function readStrategyFollowingObserve(p: {
+  observeAttr: { initAttrTelAsObsStrategy?: boolean | undefined; observeStrategy?: ObserveStrategy | undefined };
+  observeStrategy?: ObserveStrategy | undefined;
+}): ReadStrategy | undefined {
+  if (p.observeAttr.initAttrTelAsObsStrategy !== true) return undefined;
+  return (p.observeAttr.observeStrategy ?? p.observeStrategy ?? 'SINGLE') === 'SINGLE' ? 'SINGLE' : 'COMPOSITE';
+}
+
+/** The read strategy a profile asks for: explicit, else as initAttrTelAsObsStrategy says, else COMPOSITE. */
+export function readStrategyOf(p: ProfileDefinition): ReadStrategy {
+  return p.readStrategy ?? readStrategyFollowingObserve(p) ?? 'COMPOSITE';
+}
 
 export type ProfileDefinition = z.output<typeof profileSchema>;
 
@@ -155,7 +187,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const OUR_TOP_LEVEL = ['description', 'updatedAt', 'version', 'observeStrategy', 'unmappedPaths'] as const;
+const OUR_TOP_LEVEL = [
+  'description',
+  'updatedAt',
+  'version',
+  'observeStrategy',
+  'readStrategy',
+  'unmappedPaths',
+] as const;
 
 /** Lifts the transport configuration out of a ThingsBoard export; returns the prefix of its fields. */
 function unwrapThingsBoard(

@@ -20,6 +20,7 @@ import { objectVersions, type Registration } from '../server/registration/regist
 import { jsonToInstance, jsonToNode, RpcValueError, type NodeContext } from './json-to-node';
 import type { RpcRequest } from './request';
 import { resolveName, resolveTarget, resolveTargets, type TargetContext } from './targets';
+import { formatRefusal } from './version-formats';
 import { errorMessage } from '../common/error-message';
 
 export interface RpcExecutorDeps {
@@ -107,6 +108,8 @@ export class RpcExecutor {
     let body: Body;
     try {
       const reg = await this.deps.server.registration(req.endpoint);
+      const refusal = formatRefusal(reg, req.format);
+      if (refusal !== undefined) return rpcResponse(req, { result: 'BAD_REQUEST', error: refusal }, this.now());
       const profile = await this.deps.profileFor(req.endpoint);
       body = await this.run(
         req,

@@ -4,6 +4,7 @@
  */
 import type { Peer } from '../transport/types';
 import type { LwM2mNode } from '../lwm2m/node';
+import type { FormatFallback } from './downlink/format-sink';
 import type { Observation } from './observation/observation-store';
 import type { Registration } from './registration/registration';
 
@@ -41,6 +42,7 @@ export type ServerEvent =
         'reset' | 'cancelled' | 'deregistered' | 'replaced' | 'expired' | 'error-response' | 'not-observable';
       readonly detail?: string;
     }
+  | ({ readonly type: 'format-fallback' } & FormatFallback)
   | {
       readonly type: 'rejected';
       readonly peer: Peer;

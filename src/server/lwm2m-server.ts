@@ -6,7 +6,7 @@
 import type { SecurityMode } from './registration/access';
 import { BlockwiseClient } from '../coap/blockwise-client';
 import { BlockwiseServer } from '../coap/blockwise-server';
-import { CoapEndpoint } from '../coap/endpoint';
+import { CoapEndpoint, type CoapEndpointOptions, type RequestHandler } from '../coap/endpoint';
 import { exchangeLifetimeMs, type TransmissionParams } from '../coap/params';
 import type { CoapEventSink } from '../coap/stats';
 import { BridgeError } from '../common/errors';
@@ -18,6 +18,12 @@ import type { LwM2mPath } from '../lwm2m/path';
 import type { ObservationStore } from './observation/observation-store';
 import type { RegistrationStore } from './registration/registration-store';
 import type { DatagramTransport } from '../transport/types';
+import {
+  MemoryCapabilityStore,
+  type CapabilityFact,
+  type CapabilityStore,
+  type DeviceCapabilities,
+} from './capabilities/capability-store';
 import type { DownlinkContext, RequestOptions } from './downlink/context';
 import { FormatPolicy, type FormatPreferences } from './downlink/formats';
 import { cancelObservation, observe, observeComposite } from './downlink/observe';
@@ -52,12 +58,20 @@ export interface LwM2mServerOptions {
   readonly maxBodyBytes: number;
   readonly maxReassemblies: number;
   readonly maxReassemblyBytes: number;
+  /** Block-wise bytes held per source address at most (DESIGN invariant 5). */
+  readonly maxReassemblyBytesPerSource?: number;
+  /** Message size and option-count limits of the CoAP endpoint, and where they count (DESIGN invariant 5). */
+  readonly coapLimits?: Pick<CoapEndpointOptions, 'maxMessageBytes' | 'maxOptions' | 'limits'>;
+  /** Wraps the request chain before block-wise reassembly: the per-endpoint request rate (src/coap/request-limiter.ts). */
+  readonly limitRequests?: (inner: RequestHandler) => RequestHandler;
   readonly requestTimeoutMs: number;
   /** After an empty ACK, how long a separate response may take (default: the request's deadline). */
   readonly separateResponseTimeoutMs?: number;
   readonly expiryGraceMs: number;
   readonly expirySweepMs: number;
   readonly formats?: FormatPreferences;
+  /** What devices were found to lack (default: in memory, this instance only). */
+  readonly capabilities?: CapabilityStore;
   readonly coapEvents?: CoapEventSink;
   /** Accepts Send data durably before the device gets 2.04 (see SendHandler). */
   readonly sendSink?: (registration: Registration, entries: SendEntries) => Promise<void>;
@@ -84,9 +98,11 @@ export class LwM2mServer {
   private readonly notifications: NotificationHandler;
   private readonly lifecycle: ObservationLifecycle;
   private expiryTimer: NodeJS.Timeout | undefined;
+  private readonly capabilities: CapabilityStore;
 
   constructor(private readonly opts: LwM2mServerOptions) {
     const onError = opts.onError ?? (() => undefined);
+    this.capabilities = opts.capabilities ?? new MemoryCapabilityStore();
     this.endpoint = new CoapEndpoint({
       transport: opts.transport,
       params: opts.transmission,
@@ -95,6 +111,7 @@ export class LwM2mServer {
         ? { separateResponseTimeoutMs: opts.separateResponseTimeoutMs }
         : {}),
       ...(opts.coapEvents ? { events: opts.coapEvents } : {}),
+      ...opts.coapLimits,
     });
     const blockwise = new BlockwiseClient(this.endpoint, { szx: opts.blockSzx, maxBodyBytes: opts.maxBodyBytes });
     this.notifications = new NotificationHandler({
@@ -116,6 +133,9 @@ export class LwM2mServer {
       forgetObservation: (t) => this.notifications.forget(t),
       seedObservation: (t, seq) => this.notifications.seed(t, seq),
       defaultTimeoutMs: opts.requestTimeoutMs,
+      capabilities: this.capabilities,
+      onFormatFallback: (fallback) => this.events.emit({ type: 'format-fallback', ...fallback }),
+      onError,
     };
     const registration = new RegistrationHandler({
       store: opts.registrations,
@@ -144,8 +164,11 @@ export class LwM2mServer {
       maxTotalBytes: opts.maxReassemblyBytes,
       preferredSzx: opts.blockSzx,
       lifetimeMs: exchangeLifetimeMs(opts.transmission),
+      ...(opts.maxReassemblyBytesPerSource !== undefined ? { maxSourceBytes: opts.maxReassemblyBytesPerSource } : {}),
+      ...(opts.coapLimits?.limits !== undefined ? { limits: opts.coapLimits.limits } : {}),
     });
-    this.endpoint.setRequestHandler(this.blockwiseServer.handle);
+    const handle = this.blockwiseServer.handle;
+    this.endpoint.setRequestHandler(opts.limitRequests !== undefined ? opts.limitRequests(handle) : handle);
     this.endpoint.setNotificationListener(this.notifications.handle);
   }
 
@@ -175,6 +198,15 @@ export class LwM2mServer {
     const reg = await this.opts.registrations.getByEndpoint(endpoint);
     if (reg === undefined) throw new NotRegisteredError(endpoint);
     return reg;
+  }
+
+  /** What the device of this registration was found to lack (server/capabilities/). */
+  capabilitiesOf(reg: Registration): Promise<DeviceCapabilities> {
+    return this.capabilities.get(reg);
+  }
+
+  learnCapability(reg: Registration, fact: CapabilityFact): Promise<void> {
+    return this.capabilities.learn(reg, fact);
   }
 
   async read(ep: string, path: LwM2mPath, o?: RequestOptions): Promise<OperationResult> {

@@ -24,6 +24,11 @@
  *                                             for the held and the in-flight request.
  *   <p>:{ep:E}:rpcf  rpcFlightByEndpoint      hash {id, by, until}: the request in flight, the
  *                                             instance running it and its lease deadline (ms).
+ *   <p>:{ep:E}:caps  capabilitiesByEndpoint   hash: `rid` (the registration the facts are about)
+ *                                             and one field per fact: `lacks:<operation>`,
+ *                                             `format:<content format>` (server/capabilities/).
+ *                                             A fact of another registration replaces them all.
+ *                                             PX CAPABILITY_TTL_MS, refreshed by each fact.
  *   <p>:{ep:E}:rpcs  rpcSeenByEndpoint        sorted set: request id → when taken (ms), for
  *                                             refusing a repeated id (DEDUP_WINDOW_MS, trimmed
  *                                             by each enqueue). Queue, entries and seen ids
@@ -144,6 +149,10 @@ export class RedisKeys {
 
   observationByToken(token: string): string {
     return `${this.p}:{tok:${token}}`;
+  }
+
+  capabilitiesByEndpoint(endpoint: string): string {
+    return `${this.p}:{ep:${endpoint}}:caps`;
   }
 
   rpcQueueByEndpoint(endpoint: string): string {

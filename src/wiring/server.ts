@@ -12,6 +12,7 @@ import type { ObjectModelRegistry } from '../lwm2m/model/registry';
 import type { Logger } from '../observability/logger';
 import { LwM2mServer } from '../server/lwm2m-server';
 import type { DatagramTransport } from '../transport/types';
+import type { Limits } from './limits';
 import type { ProfileLayer } from './profiles';
 import { provisionedMode } from './security';
 import type { Stores } from './stores';
@@ -22,6 +23,8 @@ export interface ServerParts {
   readonly model: ObjectModelRegistry;
   readonly profiles: ProfileLayer;
   readonly busAvailable: () => boolean;
+  /** Rate and size limits (DESIGN invariant 5); none without. */
+  readonly limits?: Limits;
 }
 
 export function createServer(config: Config, parts: ServerParts, log: Logger): LwM2mServer {
@@ -30,6 +33,7 @@ export function createServer(config: Config, parts: ServerParts, log: Logger): L
     transport: parts.transport,
     registrations: stores.registrations,
     observations: stores.observations,
+    capabilities: stores.capabilities,
     codecs: createDefaultCodecs(),
     model: parts.model,
     transmission: {
@@ -42,6 +46,9 @@ export function createServer(config: Config, parts: ServerParts, log: Logger): L
     maxBodyBytes: config.COAP_MAX_BODY_BYTES,
     maxReassemblies: config.COAP_MAX_REASSEMBLIES,
     maxReassemblyBytes: config.COAP_MAX_REASSEMBLY_BYTES,
+    maxReassemblyBytesPerSource: config.COAP_MAX_REASSEMBLY_BYTES_PER_SOURCE,
+    ...(parts.limits !== undefined ? { coapLimits: parts.limits.coap } : {}),
+    ...(parts.limits?.limitRequests !== undefined ? { limitRequests: parts.limits.limitRequests } : {}),
     requestTimeoutMs: config.LWM2M_REQUEST_TIMEOUT_MS,
     separateResponseTimeoutMs: config.COAP_SEPARATE_RESPONSE_TIMEOUT_MS,
     expiryGraceMs: config.LWM2M_EXPIRY_GRACE_MS,

@@ -12,6 +12,8 @@ import { RedisKeys } from '../store/keys';
 import { redisVersionProblem } from '../store/redis-version';
 import { createRedisClient, duplicateRedisClient } from './redis-connection';
 import type { RegistrationStore } from '../server/registration/registration-store';
+import { MemoryCapabilityStore, type CapabilityStore } from '../server/capabilities/capability-store';
+import { RedisCapabilityStore } from '../store/redis-capability-store';
 import { MemoryProvisioningStore, type ProvisioningStore } from '../profile/provisioning';
 import { RedisProvisioningStore } from '../store/redis-provisioning-store';
 import { MemoryRpcQueue } from '../rpc/memory-rpc-queue';
@@ -27,6 +29,8 @@ export interface Stores {
   readonly kind: 'redis' | 'memory';
   readonly registrations: RegistrationStore;
   readonly observations: ObservationStore;
+  /** What devices were found to lack (composite operations, content formats), per registration. */
+  readonly capabilities: CapabilityStore;
   /** Provisioning records (profile per endpoint) followed from the devices topic. */
   readonly provisioning: ProvisioningStore;
   /** Held RPC requests per device, and the hand-off between instances (docs/rpc-routing.md). */
@@ -51,6 +55,7 @@ export function createStores(config: Config, log: Logger): Stores {
       kind: 'memory',
       registrations: new MemoryRegistrationStore(),
       observations: new MemoryObservationStore(),
+      capabilities: new MemoryCapabilityStore(),
       provisioning: new MemoryProvisioningStore(),
       rpcQueue: new MemoryRpcQueue(),
       peers: new LocalPeers(config.INSTANCE_ID),
@@ -145,6 +150,12 @@ export function createStores(config: Config, log: Logger): Stores {
     onForeignWrite: (listener) => void writeListeners.push(listener),
     registrations: stores.registrations,
     observations: stores.observations,
+    capabilities: new RedisCapabilityStore({
+      redis,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      cacheMax: config.REDIS_CACHE_MAX,
+      cacheTtlMs: config.REDIS_CACHE_TTL_MS,
+    }),
     provisioning: new RedisProvisioningStore(redis, config.REDIS_KEY_PREFIX),
     dtlsSessions: (secret, ttlMs) =>
       new RedisDtlsSessions({ redis, keyPrefix: config.REDIS_KEY_PREFIX, secret, ttlMs }),

@@ -9,10 +9,12 @@ import { DtlsTransport } from '../dtls/dtls-transport';
 import type { Logger } from '../observability/logger';
 import { DtlsEventCounter } from '../observability/dtls-metrics';
 import { DualTransport } from '../transport/dual-transport';
+import { GuardedTransport } from '../transport/guarded-transport';
 import { SocketThreadTransport } from '../transport/socket-thread';
 import type { DatagramTransport } from '../transport/types';
 import { UdpTransport } from '../transport/udp';
 import type { DtlsIdentity } from './dtls-identity';
+import type { Limits } from './limits';
 import { dtlsCredentials } from './security';
 import type { Stores } from './stores';
 
@@ -30,6 +32,7 @@ export async function bindTransports(
   stores: Stores,
   dtlsIdentity: DtlsIdentity,
   log: Logger,
+  limits?: Limits,
 ): Promise<Transports> {
   const socketOptions = {
     host: config.COAP_HOST,
@@ -38,10 +41,13 @@ export async function bindTransports(
     onError: (err: Error) => log.warn({ err: err.message }, 'udp socket error'),
     batchIntervalMs: config.UDP_SOCKET_THREAD_INTERVAL_MS,
   };
-  const plain =
+  const socket =
     config.UDP_SOCKET_THREAD === 'all'
       ? await SocketThreadTransport.bind({ ...socketOptions, port: config.COAP_PORT })
       : await UdpTransport.bind({ ...socketOptions, port: config.COAP_PORT });
+  // Per-source rate where datagrams arrive (DESIGN invariant 5), one budget for both ports.
+  const guard = limits?.guard;
+  const plain = guard !== undefined ? new GuardedTransport(socket, guard) : socket;
   const dtlsEvents = new DtlsEventCounter();
   if (config.COAPS_PORT < 0) return { transport: plain, plain, dtlsEvents };
   const secret = config.DTLS_SHARED_SECRET !== '' ? Buffer.from(config.DTLS_SHARED_SECRET, 'utf8') : undefined;
@@ -61,6 +67,8 @@ export async function bindTransports(
     maxHandshakes: config.DTLS_MAX_HANDSHAKES,
     idleMs: config.DTLS_IDLE_TIMEOUT_MS,
     maxConnections: config.DTLS_MAX_CONNECTIONS,
+    ...(guard !== undefined ? { guard } : {}),
+    ...(limits?.admitHandshake !== undefined ? { admitHandshake: limits.admitHandshake } : {}),
     onEvent: (e) => dtlsEvents.on(e, log),
   });
   if (secret === undefined && stores.kind === 'redis') {

@@ -103,9 +103,48 @@ describe('Leshan client launcher (harness smoke test)', () => {
     await client.waitFor(/^STOPPED$/);
   });
 
-  it('refuses LwM2M 1.0 loudly: the Leshan 2.0 client only acts as 1.1', async () => {
-    const start = startLeshanClient({ serverPort: socket.address().port, endpoint: 'v10', lwm2mVersion: '1.0' });
-    await expect(start).rejects.toThrow(/only acts as LwM2M 1\.1/);
+  it('runs the Leshan 1.x launcher for LwM2M 1.0: its Register says lwm2m=1.0', async () => {
+    const register = nextDatagram(socket, (b) => b[1] === POST);
+    const client = await startLeshanClient({ serverPort: socket.address().port, endpoint: 'v10', lwm2mVersion: '1.0' });
+    const { bytes, from } = await register;
+    const text = bytes.toString('latin1');
+    expect(text).toContain('ep=v10');
+    expect(text).toContain('lwm2m=1.0');
+    expect(text).toContain('</3/0>');
+    socket.send(ackResponse(bytes, CREATED, ['rd', 'v10reg']), from.port, from.address);
+    await expect(client.waitFor(/^REGISTERED /)).resolves.toBe('REGISTERED /rd/v10reg');
+    client.send('send /3/0/9'); // LwM2M 1.0 has no Send
+    await expect(client.waitFor(/^SENT /)).resolves.toMatch(/^SENT error unsupported/);
+  });
+
+  it('refuses, before starting anything, the options a LwM2M 1.0 client cannot honour', async () => {
+    const port = socket.address().port;
+    await expect(
+      startLeshanClient({ serverPort: port, endpoint: 'v10', lwm2mVersion: '1.0', formats: ['tlv', 'senml-cbor'] }),
+    ).rejects.toThrow(
+      /as LwM2M 1\.0 cannot take: formats senml-cbor \(LwM2M 1\.0 knows only tlv, json, text, opaque, link\)/,
+    );
+    await expect(
+      startLeshanClient({
+        serverPort: port,
+        endpoint: 'v10',
+        lwm2mVersion: '1.0',
+        sendFormat: 'senml-json',
+        cidLength: 4,
+      }),
+    ).rejects.toThrow(/sendFormat \(LwM2M 1\.0 has no Send operation\); cidLength/);
+  });
+
+  it('fails, naming the jar, when the 1.x launcher is not built', async () => {
+    const jarPath = join(REPO_ROOT, 'test', 'interop', 'leshan1-client', 'target', 'no-such.jar');
+    const start = startLeshanClient({
+      serverPort: socket.address().port,
+      endpoint: 'nojar',
+      lwm2mVersion: '1.0',
+      jarPath,
+    });
+    await expect(start).rejects.toThrow(MissingTestDependencyError);
+    await expect(start).rejects.toThrow(/Leshan 1\.x launcher jar .*no-such\.jar/);
   });
 
   it('fails, naming the jar, when the launcher is not built', async () => {

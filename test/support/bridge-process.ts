@@ -48,7 +48,12 @@ export function realInfraEnv(
 }
 
 /** The sum of a metric's series on the bridge's /metrics: `name` alone, or a series with its labels. */
-export async function bridgeMetric(bridge: BridgeProcess, series: string): Promise<number> {
+export async function bridgeMetric(
+  bridge: { readonly httpPort?: number | undefined },
+  series: string,
+): Promise<number> {
+  if (bridge.httpPort === undefined)
+    throw new Error('the bridge serves no HTTP (HTTP_PORT unset): no /metrics to read');
   const text = await (await fetch(`http://127.0.0.1:${bridge.httpPort}/metrics`)).text();
   return text
     .split('\n')

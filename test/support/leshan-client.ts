@@ -1,12 +1,13 @@
 /**
- * Runs the Eclipse Leshan client launcher (test/interop/leshan-client) as a child process and
- * speaks its line protocol: commands on stdin, one event per stdout line (READY, REGISTERED <id>,
+ * Runs an Eclipse Leshan client launcher as a child process: test/interop/leshan-client (Leshan 2.x,
+ * LwM2M 1.1) or, for `lwm2mVersion: '1.0'`, test/interop/leshan1-client (Leshan 1.x, LwM2M 1.0).
+ * Both speak the same line protocol: commands on stdin, one event per stdout line (READY, REGISTERED <id>,
  * UPDATED, DEREGISTERED, WRITTEN <path> <value>, EXECUTED <path> [args], CREATED/DELETED <path>,
  * SENT ok|error ..., STOPPED). Synchronisation is on those lines, never on sleeps.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { javaCommand, MissingTestDependencyError, requireLeshanClientJar } from './test-deps';
+import { javaCommand, MissingTestDependencyError, requireLeshan1ClientJar, requireLeshanClientJar } from './test-deps';
 
 export type LeshanContentFormat = 'tlv' | 'json' | 'senml-json' | 'senml-cbor' | 'cbor' | 'text' | 'opaque' | 'link';
 
@@ -15,11 +16,15 @@ export interface LeshanClientOptions {
   endpoint: string;
   /** Registration lifetime in seconds (default 300). */
   lifetime?: number;
-  /** Only '1.1' works: the Leshan 2.0 client cannot act as LwM2M 1.0, and the launcher refuses '1.0'. */
+  /**
+   * '1.1' (default): the Leshan 2.x launcher. '1.0': the Leshan 1.x launcher, which registers with lwm2m=1.0,
+   * knows TLV, LwM2M JSON, text and opaque only, has no Send, and takes only PSK for DTLS; the options it
+   * cannot honour (sendFormat, rpk, x509, cidLength, SenML/CBOR formats) are refused with an error.
+   */
   lwm2mVersion?: '1.0' | '1.1';
   host?: string;
   queueMode?: boolean;
-  /** Content formats the client supports (Leshan's default: all it knows). */
+  /** Content formats the client supports (Leshan's default: all it knows; 1.0: tlv, json, text, opaque, link). */
   formats?: readonly LeshanContentFormat[];
   /** Format of LwM2M Send (default senml-cbor). */
   sendFormat?: 'senml-cbor' | 'senml-json';
@@ -33,7 +38,7 @@ export interface LeshanClientOptions {
   x509?: { readonly clientKey: string; readonly clientCert: string; readonly serverCert: string };
   /** Makes the client use DTLS connection IDs of this length (RFC 9146; 0: it only uses the server's). */
   cidLength?: number;
-  /** Defaults to the jar built by scripts/ensure-test-deps.sh. */
+  /** Defaults to the jar built by scripts/ensure-test-deps.sh (the 1.x one for lwm2mVersion '1.0'). */
   jarPath?: string;
   /** Run the client inside this network namespace (behind a test NAT). */
   netns?: string;
@@ -231,12 +236,35 @@ function launcherArgs(opts: LeshanClientOptions): string[] {
   return args;
 }
 
+/** The formats of LwM2M 1.0 (OMA-TS-LightweightM2M-V1_0 §6.4) that the Leshan 1.x launcher accepts. */
+const LWM2M_1_0_FORMATS: ReadonlySet<LeshanContentFormat> = new Set(['tlv', 'json', 'text', 'opaque', 'link']);
+
+/** The options the Leshan 1.x launcher (LwM2M 1.0) cannot honour, each with the reason; empty when all can be. */
+export function unsupportedFor10(opts: LeshanClientOptions): string[] {
+  const problems: string[] = [];
+  if (opts.sendFormat !== undefined) problems.push('sendFormat (LwM2M 1.0 has no Send operation)');
+  if (opts.rpk !== undefined) problems.push('rpk (the 1.x launcher supports only PSK for DTLS)');
+  if (opts.x509 !== undefined) problems.push('x509 (the 1.x launcher supports only PSK for DTLS)');
+  if (opts.cidLength !== undefined)
+    problems.push('cidLength (DTLS connection IDs, RFC 9146, are not in the 1.x launcher)');
+  const foreign = (opts.formats ?? []).filter((f) => !LWM2M_1_0_FORMATS.has(f));
+  if (foreign.length > 0)
+    problems.push(`formats ${foreign.join(', ')} (LwM2M 1.0 knows only ${[...LWM2M_1_0_FORMATS].join(', ')})`);
+  return problems;
+}
+
 /**
  * Starts a Leshan client and resolves once it printed READY (it is then registering on its own;
  * wait for REGISTERED). Rejects, naming what is missing, when java or the launcher jar is absent.
  */
 export async function startLeshanClient(opts: LeshanClientOptions): Promise<LeshanClientHandle> {
-  const jar = requireLeshanClientJar(opts.jarPath);
+  const v10 = opts.lwm2mVersion === '1.0';
+  if (v10) {
+    const problems = unsupportedFor10(opts);
+    if (problems.length > 0)
+      throw new Error(`Leshan client "${opts.endpoint}" as LwM2M 1.0 cannot take: ${problems.join('; ')}`);
+  }
+  const jar = v10 ? requireLeshan1ClientJar(opts.jarPath) : requireLeshanClientJar(opts.jarPath);
   const java = javaCommand();
   // Fast JVM start-up matters more than peak speed for a short-lived test client.
   const jvm = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-jar', jar, ...launcherArgs(opts)];

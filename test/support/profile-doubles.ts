@@ -10,6 +10,11 @@ import { resultName, type OperationResult } from '../../src/server/downlink/resu
 import type { Registration } from '../../src/server/registration/registration';
 import type { Observation } from '../../src/server/observation/observation-store';
 import type { DeviceManagement } from '../../src/profile/device-management';
+import {
+  MemoryCapabilityStore,
+  type CapabilityFact,
+  type DeviceCapabilities,
+} from '../../src/server/capabilities/capability-store';
 import type { ProfileEvent } from '../../src/profile/profile-events';
 import type { Publisher, ValueBatch } from '../../src/profile/publisher';
 
@@ -28,6 +33,8 @@ export class FakeDevices implements DeviceManagement {
   readonly attributes = new Map<string, NotificationAttributes>();
   /** Response codes for composite operations the device lacks (e.g. 0x85 Method Not Allowed). */
   readonly refuse: { readComposite?: number; observeComposite?: number } = {};
+  /** What the fake learned of each registration (the server's capability store, in memory). */
+  readonly capabilities = new MemoryCapabilityStore();
   private tokens = 0;
 
   /** Values by path ("/3/0/9"), as the device would answer a Read of exactly that path. */
@@ -38,6 +45,15 @@ export class FakeDevices implements DeviceManagement {
     if (reg === undefined)
       throw Object.assign(new Error(`endpoint "${ep}" is not registered`), { code: 'LWM2M_NOT_REGISTERED' });
     return reg;
+  }
+
+  capabilitiesOf(reg: Registration): Promise<DeviceCapabilities> {
+    return this.capabilities.get(reg);
+  }
+
+  async learnCapability(reg: Registration, fact: CapabilityFact): Promise<void> {
+    this.calls.push(`learn ${fact.kind === 'lacks' ? fact.operation : fact.format}`);
+    await this.capabilities.learn(reg, fact);
   }
 
   private nodesBelow(paths: readonly LwM2mPath[]): NodesByPath {

@@ -31,6 +31,14 @@ export function leshanClientJarPath(): string {
   );
 }
 
+/** The Leshan 1.x launcher (LwM2M 1.0) built from test/interop/leshan1-client; LESHAN1_CLIENT_JAR overrides it. */
+export function leshan1ClientJarPath(): string {
+  return (
+    process.env.LESHAN1_CLIENT_JAR ??
+    join(REPO_ROOT, 'test', 'interop', 'leshan1-client', 'target', 'leshan1-test-client.jar')
+  );
+}
+
 /** `java` from JAVA_HOME when set, else from PATH. */
 export function javaCommand(): string {
   const home = process.env.JAVA_HOME;
@@ -70,6 +78,16 @@ export function requireLeshanClientJar(jar = leshanClientJarPath()): string {
   return jar;
 }
 
+export function requireLeshan1ClientJar(jar = leshan1ClientJarPath()): string {
+  if (!existsSync(jar)) {
+    throw new MissingTestDependencyError(
+      'Leshan 1.x launcher jar (LwM2M 1.0 client)',
+      `${jar} does not exist (built by Maven from test/interop/leshan1-client)`,
+    );
+  }
+  return jar;
+}
+
 function checkJava(): void {
   const java = javaCommand();
   const probe = spawnSync(java, ['-version'], { encoding: 'utf8', timeout: 30_000 });
@@ -84,6 +102,7 @@ export function findMissingTestDependencies(): MissingTestDependencyError[] {
   const checks: Array<() => unknown> = [
     checkJava,
     () => requireLeshanClientJar(),
+    () => requireLeshan1ClientJar(),
     () => requireOnPath('coap-client-notls', 'libcoap3-bin'),
     () => requireOnPath('coap-client-openssl', 'libcoap3-bin'),
     () => requireOnPath('coap-client-gnutls', 'libcoap3-bin'),

@@ -9,8 +9,10 @@ import type { ContentCodecs } from '../../lwm2m/codec/registry';
 import type { CodecContext } from '../../lwm2m/codec/types';
 import type { ObjectModelLookup } from '../../lwm2m/model/types';
 import { pathIds, type LwM2mPath } from '../../lwm2m/path';
+import type { CapabilityStore } from '../capabilities/capability-store';
 import type { ObservationStore } from '../observation/observation-store';
 import { objectVersions, type Registration } from '../registration/registration';
+import type { FormatNegotiationSink } from './format-sink';
 import type { FormatPolicy } from './formats';
 
 export interface DownlinkContext {
@@ -24,6 +26,12 @@ export interface DownlinkContext {
   /** The Observe value of the response that established an observation (RFC 7641 §3.4 ordering). */
   readonly seedObservation: (token: string, seq: number) => void;
   readonly defaultTimeoutMs: number;
+  /** What devices were found to lack: refused content formats are not asked for again. */
+  readonly capabilities: CapabilityStore;
+  /** A refused content format and the one tried next (format-negotiation.ts). */
+  readonly onFormatFallback: FormatNegotiationSink;
+  /** Failures that must not fail the operation (the capability store unreachable). */
+  readonly onError: (err: unknown, context: string) => void;
 }
 
 export interface RequestOptions {

@@ -18,7 +18,7 @@ import type { ServerEvents } from '../events';
 import type { Registration } from '../registration/registration';
 import { codecContext, send, targetOptions, type DownlinkContext, type RequestOptions } from './context';
 import { decodeContent } from './decode-response';
-import { compositeFormat } from './read';
+import { negotiateFormat } from './format-negotiation';
 import { baseResult, type OperationResult } from './result';
 
 export async function observe(
@@ -27,7 +27,16 @@ export async function observe(
   path: LwM2mPath,
   opts: RequestOptions = {},
 ): Promise<OperationResult> {
-  const accept = opts.format ?? ctx.formats.single(reg);
+  return negotiateFormat(ctx, reg, 'single', 'Observe', opts, (accept) => observeAs(ctx, reg, path, accept, opts));
+}
+
+function observeAs(
+  ctx: DownlinkContext,
+  reg: Registration,
+  path: LwM2mPath,
+  accept: number,
+  opts: RequestOptions,
+): Promise<OperationResult> {
   const obs = newObservation(reg, 'single', [path], accept, opts.origin);
   const options = [
     ...targetOptions(reg, path),
@@ -43,7 +52,18 @@ export async function observeComposite(
   paths: readonly LwM2mPath[],
   opts: RequestOptions = {},
 ): Promise<OperationResult> {
-  const format = compositeFormat(ctx, reg, opts);
+  return negotiateFormat(ctx, reg, 'composite', 'Observe-Composite', opts, (format) =>
+    observeCompositeAs(ctx, reg, paths, format, opts),
+  );
+}
+
+function observeCompositeAs(
+  ctx: DownlinkContext,
+  reg: Registration,
+  paths: readonly LwM2mPath[],
+  format: number,
+  opts: RequestOptions,
+): Promise<OperationResult> {
   const obs = newObservation(reg, 'composite', paths, format, opts.origin);
   const options = [
     ...targetOptions(reg, {}),

@@ -6,13 +6,13 @@
  */
 import { Method, Opt } from '../../coap/message';
 import { contentFormat, uintOption } from '../../coap/options';
-import { BridgeError } from '../../common/errors';
 import { ContentFormat } from '../../lwm2m/codec/types';
 import { parseLinkFormat } from '../../lwm2m/link-format';
 import { formatPath, type LwM2mPath } from '../../lwm2m/path';
 import type { Registration } from '../registration/registration';
 import { codecContext, send, targetOptions, type DownlinkContext, type RequestOptions } from './context';
 import { decodeContent } from './decode-response';
+import { negotiateFormat } from './format-negotiation';
 import { baseResult, type OperationResult } from './result';
 
 export async function read(
@@ -21,7 +21,16 @@ export async function read(
   path: LwM2mPath,
   opts: RequestOptions = {},
 ): Promise<OperationResult> {
-  const accept = opts.format ?? ctx.formats.single(reg);
+  return negotiateFormat(ctx, reg, 'single', 'Read', opts, (accept) => readAs(ctx, reg, path, accept, opts));
+}
+
+async function readAs(
+  ctx: DownlinkContext,
+  reg: Registration,
+  path: LwM2mPath,
+  accept: number,
+  opts: RequestOptions,
+): Promise<OperationResult> {
   const res = await send(
     ctx,
     reg,
@@ -57,28 +66,24 @@ export async function discover(
   return { ...base, links: parseLinkFormat(res.payload.toString('utf8')), contentFormat: ContentFormat.LINK };
 }
 
-export class CompositeNotSupported extends BridgeError {
-  constructor(reg: Registration) {
-    super(
-      'LWM2M_BAD_REQUEST',
-      `${reg.endpoint} registered with LwM2M ${reg.lwm2mVersion}; composite operations need 1.1 or later`,
-    );
-  }
-}
-
-export function compositeFormat(ctx: DownlinkContext, reg: Registration, opts: RequestOptions): number {
-  const f = opts.format ?? ctx.formats.composite(reg);
-  if (f === undefined) throw new CompositeNotSupported(reg);
-  return f;
-}
-
 export async function readComposite(
   ctx: DownlinkContext,
   reg: Registration,
   paths: readonly LwM2mPath[],
   opts: RequestOptions = {},
 ): Promise<OperationResult> {
-  const format = compositeFormat(ctx, reg, opts);
+  return negotiateFormat(ctx, reg, 'composite', 'Read-Composite', opts, (format) =>
+    readCompositeAs(ctx, reg, paths, format, opts),
+  );
+}
+
+async function readCompositeAs(
+  ctx: DownlinkContext,
+  reg: Registration,
+  paths: readonly LwM2mPath[],
+  format: number,
+  opts: RequestOptions,
+): Promise<OperationResult> {
   const codec = ctx.codecs.compositeCodec(format);
   const options = [...targetOptions(reg, {}), uintOption(Opt.CONTENT_FORMAT, format), uintOption(Opt.ACCEPT, format)];
   const res = await send(ctx, reg, Method.FETCH, options, codec.encodePaths(paths), opts);

@@ -19,7 +19,7 @@ import { pathLevel, type LwM2mPath } from '../../lwm2m/path';
 import type { NodesByPath } from '../events';
 import type { Registration } from '../registration/registration';
 import { codecContext, send, targetOptions, type DownlinkContext, type RequestOptions } from './context';
-import { compositeFormat } from './read';
+import { negotiateFormat } from './format-negotiation';
 import { baseResult, type OperationResult } from './result';
 
 export class OperationError extends BridgeError {
@@ -44,17 +44,12 @@ export async function write(
   // LwM2M-Core 1.2 §6.3.3: replace is PUT, partial update is POST; on a single value both are a PUT.
   const method =
     mode === 'replace' || node.kind === 'resource' || node.kind === 'resourceInstance' ? Method.PUT : Method.POST;
-  const format = opts.format ?? ctx.formats.single(reg);
-  const payload = ctx.codecs.encodeNode(format, node, path, codecContext(ctx, reg));
-  const res = await send(
-    ctx,
-    reg,
-    method,
-    [...targetOptions(reg, path), uintOption(Opt.CONTENT_FORMAT, format)],
-    payload,
-    opts,
-  );
-  return baseResult(res.code, res.payload);
+  return negotiateFormat(ctx, reg, 'single', 'Write', opts, async (format) => {
+    const payload = ctx.codecs.encodeNode(format, node, path, codecContext(ctx, reg));
+    const options = [...targetOptions(reg, path), uintOption(Opt.CONTENT_FORMAT, format)];
+    const res = await send(ctx, reg, method, options, payload, opts);
+    return baseResult(res.code, res.payload);
+  });
 }
 
 export async function writeAttributes(
@@ -109,19 +104,14 @@ export async function create(
 ): Promise<OperationResult> {
   if (instances.length === 0) throw new OperationError('Create needs at least one object instance');
   const path = { objectId };
-  const format = opts.format ?? ctx.formats.single(reg);
-  const payload = ctx.codecs.encodeNode(format, object(objectId, instances), path, codecContext(ctx, reg));
-  const res = await send(
-    ctx,
-    reg,
-    Method.POST,
-    [...targetOptions(reg, path), uintOption(Opt.CONTENT_FORMAT, format)],
-    payload,
-    opts,
-  );
-  const base = baseResult(res.code, res.payload);
-  const loc = getOptions(res, Opt.LOCATION_PATH).map((b) => b.toString('utf8'));
-  return loc.length > 0 ? { ...base, location: `/${loc.join('/')}` } : base;
+  return negotiateFormat(ctx, reg, 'single', 'Create', opts, async (format) => {
+    const payload = ctx.codecs.encodeNode(format, object(objectId, instances), path, codecContext(ctx, reg));
+    const options = [...targetOptions(reg, path), uintOption(Opt.CONTENT_FORMAT, format)];
+    const res = await send(ctx, reg, Method.POST, options, payload, opts);
+    const base = baseResult(res.code, res.payload);
+    const loc = getOptions(res, Opt.LOCATION_PATH).map((b) => b.toString('utf8'));
+    return loc.length > 0 ? { ...base, location: `/${loc.join('/')}` } : base;
+  });
 }
 
 export async function deleteInstance(
@@ -145,15 +135,10 @@ export async function writeComposite(
   opts: RequestOptions = {},
 ): Promise<OperationResult> {
   if (nodes.size === 0) throw new OperationError('Write-Composite needs at least one path');
-  const format = compositeFormat(ctx, reg, opts);
-  const payload = ctx.codecs.compositeCodec(format).encodeNodes(nodes, codecContext(ctx, reg));
-  const res = await send(
-    ctx,
-    reg,
-    Method.IPATCH,
-    [...targetOptions(reg, {}), uintOption(Opt.CONTENT_FORMAT, format)],
-    payload,
-    opts,
-  );
-  return baseResult(res.code, res.payload);
+  return negotiateFormat(ctx, reg, 'composite', 'Write-Composite', opts, async (format) => {
+    const payload = ctx.codecs.compositeCodec(format).encodeNodes(nodes, codecContext(ctx, reg));
+    const options = [...targetOptions(reg, {}), uintOption(Opt.CONTENT_FORMAT, format)];
+    const res = await send(ctx, reg, Method.IPATCH, options, payload, opts);
+    return baseResult(res.code, res.payload);
+  });
 }
