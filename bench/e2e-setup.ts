@@ -32,13 +32,20 @@ export async function setupDevices(
   server: ServerProcess,
   log: (s: string) => void,
   dtls = false,
+  /** Loopback addresses the devices bind to, in equal shares (bench/flood.ts: several sources, as behind NATs). */
+  bindAddresses: readonly string[] = [SERVER_HOST],
 ): Promise<SetupResult> {
   if (dtls && server.coapsPort === undefined) throw new Error('the bridge listens on no CoAPS port');
   const target = { address: SERVER_HOST, port: dtls ? (server.coapsPort as number) : server.coapPort };
-  const opened = await pool.all('opened', (i) => {
-    const { first, count } = shareOf(p.devices, pool.size, i);
-    return { kind: 'open', target, bindAddress: SERVER_HOST, firstIndex: first, count, format: p.format, dtls };
-  });
+  let opened: Array<{ elapsedMs: number }> = [];
+  for (let a = 0; a < bindAddresses.length; a++) {
+    opened = await pool.all('opened', (i) => {
+      const worker = shareOf(p.devices, pool.size, i);
+      const { first, count } = shareOf(worker.count, bindAddresses.length, a);
+      const bindAddress = bindAddresses[a] as string;
+      return { kind: 'open', target, bindAddress, firstIndex: worker.first + first, count, format: p.format, dtls };
+    });
+  }
   if (dtls)
     log(`  ${p.devices} DTLS (PSK) handshakes in ${(Math.max(...opened.map((o) => o.elapsedMs)) / 1000).toFixed(2)} s`);
   log(`  registering ${p.devices} devices (window ${p.window})`);

@@ -70,6 +70,7 @@ export class ServerProcess {
       // bench sets them (bench/flood.ts does), else one address's budget would cap the bench.
       RATE_LIMIT_SOURCE_PER_S: '0',
       RATE_LIMIT_HANDSHAKE_PER_S: '0',
+      RATE_LIMIT_SOURCE_REQUESTS_PER_S: '0',
       ...opts.env,
     };
     const args = ['--expose-gc', ...(opts.nodeArgs ?? []), main];

@@ -46,6 +46,7 @@ class Run {
   registerRetransmissions = 0;
   stray = 0;
   outstanding = 0;
+  maxOutstanding = 0;
   readonly buckets: Int32Array;
   remaining: number;
   firstRegisterAt = 0;
@@ -71,10 +72,10 @@ class Run {
     });
   }
 
-  mark(): void {
-    const b = Math.floor((wallNow() - this.startAtMs) / BUCKET_MS);
-    if (b >= 0 && b < this.buckets.length && this.outstanding > (this.buckets[b] as number))
-      this.buckets[b] = this.outstanding;
+  /** Every BUCKET_MS: the requests held now, at index (now - start) / BUCKET_MS (the same instants in every process). */
+  sample(): void {
+    const b = Math.round((wallNow() - this.startAtMs) / BUCKET_MS);
+    if (b >= 0 && b < this.buckets.length) this.buckets[b] = this.outstanding;
   }
 
   check(d: StormDevice): void {
@@ -93,7 +94,7 @@ async function open(cmd: Extract<StormCommand, { kind: 'open' }>): Promise<Storm
     const batch = await Promise.all(
       Array.from({ length: n }, (_, k) =>
         openOne(
-          cmd.bindAddress,
+          addressOf(cmd.net, i + k),
           cmd.target,
           registerFrame(`${cmd.endpointPrefix}${cmd.firstIndex + i + k}`, cmd.lifetimeS, links),
         ),
@@ -102,6 +103,11 @@ async function open(cmd: Extract<StormCommand, { kind: 'open' }>): Promise<Storm
     devices.push(...batch);
   }
   return { kind: 'opened', count: devices.length, elapsedMs: performance.now() - t0 };
+}
+
+/** 127.net.x.y for the k-th device of this process (x, y in 1..250). */
+function addressOf(net: number, k: number): string {
+  return `127.${net}.${1 + Math.floor(k / 250)}.${1 + (k % 250)}`;
 }
 
 async function openOne(bindAddress: string, target: Target, frame: Buffer): Promise<StormDevice> {
@@ -181,7 +187,7 @@ function onRequest(r: Run, d: StormDevice, buf: Buffer): void {
   d.held.add(mid);
   if (d.held.size > d.maxHeld) d.maxHeld = d.held.size;
   r.outstanding++;
-  r.mark();
+  if (r.outstanding > r.maxOutstanding) r.maxOutstanding = r.outstanding;
   const answer = (): void => {
     if (kind === 'observe') d.observeSeq++;
     const out = answerTo(msg, kind, d.observeSeq);
@@ -224,12 +230,14 @@ async function storm(cmd: Extract<StormCommand, { kind: 'storm' }>): Promise<Sto
   }
   run = r;
   await sleep(cmd.startAtMs - wallNow());
+  const sampler = setInterval(() => r.sample(), BUCKET_MS);
   r.firstRegisterAt = wallNow();
   // All at once (the sends are queued back to back), or at most `window` outstanding.
   r.queue = devices.slice(Math.min(devices.length, cmd.window)).reverse();
   for (const d of devices.slice(0, cmd.window)) sendRegister(r, d);
   const deadline = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, cmd.deadlineMs - wallNow())));
   await Promise.race([r.wait(), deadline]);
+  clearInterval(sampler);
   for (const d of devices) if (d.timer !== undefined) clearTimeout(d.timer);
   run = undefined;
   let maxPerDevice = 0;
@@ -258,6 +266,7 @@ async function storm(cmd: Extract<StormCommand, { kind: 'storm' }>): Promise<Sto
     maxOutstandingPerDevice: maxPerDevice,
     devicesOverNstart: over,
     outstandingByBucket: r.buckets,
+    maxOutstanding: r.maxOutstanding,
     stray: r.stray,
   };
 }

@@ -6,11 +6,15 @@
 import type { Target } from './protocol';
 
 export type StormCommand =
-  /** Opens one socket per device, bound to `bindAddress` port 0 and connected to `target`. */
+  /**
+   * Opens one socket per device, connected to `target`, each bound to its own loopback address
+   * 127.`net`.x.y (all of 127/8 is loopback on Linux): a fleet's devices have addresses of their own,
+   * as the bridge's per-source limits (RATE_LIMIT_SOURCE_PER_S) expect.
+   */
   | {
       readonly kind: 'open';
       readonly target: Target;
-      readonly bindAddress: string;
+      readonly net: number;
       readonly firstIndex: number;
       readonly count: number;
       readonly endpointPrefix: string;
@@ -60,8 +64,13 @@ export interface StormReply {
   readonly maxOutstandingPerDevice: number;
   /** Devices that held more than one request at once. */
   readonly devicesOverNstart: number;
-  /** Requests held unanswered across this process's devices: the maximum per 10 ms bucket since the start. */
+  /**
+   * Requests held unanswered across this process's devices, sampled every BUCKET_MS since the start
+   * (index = ms since start / BUCKET_MS): summed across processes, a snapshot of the whole fleet.
+   */
   readonly outstandingByBucket: Int32Array;
+  /** The most requests this process's devices held unanswered at once (exact, this process only). */
+  readonly maxOutstanding: number;
   /** Answers whose token did not echo the request's: never (we build them from the request). */
   readonly stray: number;
 }

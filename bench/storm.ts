@@ -16,12 +16,13 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { errorMessage, errorStack } from '../src/common/error-message';
 import { onAbort, startInfra, type Infra } from './e2e-infra';
 import { parseArgs } from './params';
+import { childPids } from './e2e-sampler';
 import { cpuSeconds, machineInfo } from './proc';
 import { resultsDir } from './report';
 import { SERVER_HOST, ServerProcess } from './server-process';
@@ -39,6 +40,8 @@ const DEFAULTS = {
   processes: 2,
   runs: 3,
   floorRuns: 3,
+  /** Registers outstanding at most (0: every device at once, the storm); e.g. 2000 gives the rate without receive-buffer drops. */
+  window: 0,
   /** The device answers each setup request after this delay (0: at once). */
   answerDelayMs: 0,
   timeoutS: 180,
@@ -49,6 +52,8 @@ const DEFAULTS = {
   compare: '',
   /** Extra bridge environment as JSON, e.g. '{"PROFILE_SETUP_CONCURRENCY":"256"}'. */
   bridgeEnv: '',
+  /** Extra bridge environment of the compare variant (default: the same as --bridgeEnv); with no --compare build, the compare variant is this build. */
+  compareEnv: '',
   /** Run the bridge with --cpu-prof; profiles go to bench/results/profiles. */
   profile: false,
   brokerHeap: '512m',
@@ -84,7 +89,7 @@ interface StormRun {
   readonly registerPhaseS: number;
   /** First Register sent → the last device answered its last setup request. */
   readonly lastSetupAnsweredS: number | null;
-  /** First Register sent → the bridge counted `devices` profile-applied events (polled every 100 ms). */
+  /** First Register sent → the bridge counted `devices` profile-applied events (polled every 200 ms). */
   readonly allProfileAppliedS: number | null;
   readonly profileApplied: number;
   readonly setupRequests: Record<string, number>;
@@ -92,16 +97,28 @@ interface StormRun {
   readonly setupFailures: Record<string, number>;
   /** CoAP requests of the bridge that timed out (lwm2m_coap_timeouts_total delta). */
   readonly bridgeCoapTimeouts: number;
+  /** The bridge's own count (lwm2m_profile_setup_requests_outstanding_max; 0 when the build lacks it). */
+  readonly bridgeMaxOutstandingSetupRequests: number;
   /** Redis commands the bridge sent during the storm (lwm2m_redis_commands_total delta) / devices. */
   readonly redisCommandsPerDevice: number;
   readonly retransmittedSetupRequests: number;
   readonly registerRetransmissions: number;
+  /** Datagrams the kernel dropped for a full receive buffer during the storm (/proc/net/snmp Udp RcvbufErrors, whole machine). */
+  readonly udpReceiveBufferDrops: number | null;
   readonly registerErrors: Record<string, number>;
+  /**
+   * The most setup requests the devices held unanswered at one sampling instant, summed over the
+   * device processes (sampled every 10 ms in each; timer skew between processes can count a slot
+   * twice, so an estimate). Exact: maxOutstandingByProcess, and the bridge's own gauge.
+   */
   readonly maxOutstandingSetupRequests: number;
+  readonly maxOutstandingByProcess: readonly number[];
   readonly maxOutstandingPerDevice: number;
   readonly devicesOverNstart: number;
   readonly devicesWithRequestBefore201: number;
   readonly bridgeCpuS: number;
+  /** CPU seconds of Redis, Kafka and the device processes during the storm (the machine has few cores: they compete with the bridge). */
+  readonly otherCpuS: { readonly redis: number; readonly kafka: number; readonly devices: number };
   readonly bridgeCpuMicrosPerRegistration: number;
   readonly bridgeLogLines: number;
   readonly bridgeWarnings: readonly string[];
@@ -151,8 +168,8 @@ async function stormOnce(
         {
           kind: 'open',
           target,
-          // Each process binds its own loopback address: its own ephemeral port range (bench/README).
-          bindAddress: `127.${10 + i}.0.1`,
+          // Each device binds its own loopback address (127.(10+i).x.y): its own source, as in a real fleet.
+          net: 10 + i,
           firstIndex: i * per,
           count: Math.min(per, p.devices - i * per),
           endpointPrefix,
@@ -216,6 +233,7 @@ async function bridgeRun(
   procs: readonly DeviceProcess[],
   variant: string,
   mainJs: string | undefined,
+  envJson: string,
   prefix: string,
   profileDir: string | undefined,
 ): Promise<StormRun> {
@@ -226,7 +244,7 @@ async function bridgeRun(
   });
   const env = infra.bridgeEnv(prefix, {
     PROFILE_RULES: JSON.stringify([{ pattern: 'storm-*', profile: PROFILE_NAME }]),
-    ...extraEnv(p.bridgeEnv),
+    ...extraEnv(envJson),
   });
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const server = await ServerProcess.start({ env, nodeArgs, ...(mainJs ? { mainJs } : {}) });
@@ -235,22 +253,38 @@ async function bridgeRun(
     await server.waitReady(60_000);
     const m0 = await server.metricsText();
     const cpu0 = server.cpuSeconds();
+    const drops0 = udpReceiveBufferErrors();
+    const others = {
+      redis: childPids('redis-server')[0],
+      kafka: childPids('java')[0],
+      devices: procs.map((d) => d.child.pid as number),
+    };
+    const othersCpu0 = cpuOf(others);
     let appliedAt: number | null = null;
     let polling = true;
     const poller = (async () => {
       while (polling) {
-        await sleep(100);
+        await sleep(200);
         const applied = labelled(await server.metricsText(), 'lwm2m_profile_events_total', 'profile-applied');
         if (applied >= p.devices && appliedAt === null) appliedAt = wallNow();
         if (appliedAt !== null) return;
       }
     })();
-    const replies = await stormOnce(p, procs, { address: SERVER_HOST, port: server.coapPort }, 'storm-', 3);
+    const replies = await stormOnce(
+      p,
+      procs,
+      { address: SERVER_HOST, port: server.coapPort },
+      'storm-',
+      SETUP_REQUESTS_PER_DEVICE,
+      p.window === 0 ? p.devices : p.window,
+    );
     const until = wallNow() + 30_000;
     while (appliedAt === null && wallNow() < until) await sleep(100);
     polling = false;
     await poller;
     const cpu1 = server.cpuSeconds();
+    const drops1 = udpReceiveBufferErrors();
+    const othersCpu1 = cpuOf(others);
     const m1 = await server.metricsText();
     const first = Math.min(...replies.map((r) => r.firstRegisterAtMs));
     const created = replies.flatMap((r) => [...r.createdAtMs].filter((t) => t >= 0));
@@ -276,17 +310,25 @@ async function bridgeRun(
       setupRequests: sumRecords(replies.map((r) => r.requests)),
       setupFailures: failures,
       bridgeCoapTimeouts: plain(m1, 'lwm2m_coap_timeouts_total') - plain(m0, 'lwm2m_coap_timeouts_total'),
+      bridgeMaxOutstandingSetupRequests: plain(m1, 'lwm2m_profile_setup_requests_outstanding_max'),
       redisCommandsPerDevice:
         round(((plain(m1, 'lwm2m_redis_commands_total') - plain(m0, 'lwm2m_redis_commands_total')) / p.devices) * 100) /
         100,
       retransmittedSetupRequests: replies.reduce((s, r) => s + r.retransmittedRequests, 0),
       registerRetransmissions: replies.reduce((s, r) => s + r.registerRetransmissions, 0),
+      udpReceiveBufferDrops: drops0 === undefined || drops1 === undefined ? null : drops1 - drops0,
       registerErrors: sumRecords(replies.map((r) => r.registerErrors)),
       maxOutstandingSetupRequests: Math.max(0, ...buckets),
+      maxOutstandingByProcess: replies.map((r) => r.maxOutstanding),
       maxOutstandingPerDevice: Math.max(...replies.map((r) => r.maxOutstandingPerDevice)),
       devicesOverNstart: replies.reduce((s, r) => s + r.devicesOverNstart, 0),
       devicesWithRequestBefore201: replies.reduce((s, r) => s + r.requestBeforeCreated, 0),
       bridgeCpuS: round(cpuS * 1000) / 1000,
+      otherCpuS: {
+        redis: round((othersCpu1.redis - othersCpu0.redis) * 1000) / 1000,
+        kafka: round((othersCpu1.kafka - othersCpu0.kafka) * 1000) / 1000,
+        devices: round((othersCpu1.devices - othersCpu0.devices) * 1000) / 1000,
+      },
       bridgeCpuMicrosPerRegistration: round((cpuS / Math.max(1, registered)) * 1e6),
       bridgeLogLines: server.logLines,
       bridgeWarnings: server.warnings.slice(-5),
@@ -320,13 +362,24 @@ async function main(p: StormParams): Promise<void> {
         `floor run ${i + 1}: ${floorUs[i]} µs CPU per request in a burst, ${floorClosedUs[i]} µs with ${FLOOR_WINDOW} outstanding`,
       );
     }
-    const variants: Array<[string, string | undefined]> = [['this', p.main === '' ? undefined : p.main]];
-    if (p.compare !== '') variants.push(['compare', p.compare]);
+    const main = p.main === '' ? undefined : p.main;
+    const variants: Array<[string, string | undefined, string]> = [['this', main, p.bridgeEnv]];
+    if (p.compare !== '' || p.compareEnv !== '')
+      variants.push(['compare', p.compare === '' ? main : p.compare, p.compareEnv === '' ? p.bridgeEnv : p.compareEnv]);
     const runs: StormRun[] = [];
     for (let i = 0; i < p.runs; i++) {
       const order = i % 2 === 0 ? variants : [...variants].reverse();
-      for (const [variant, mainJs] of order) {
-        const r = await bridgeRun(p, infra, procs, variant, mainJs, `bench-storm-${id}-${i}-${variant}.`, profileDir);
+      for (const [variant, mainJs, envJson] of order) {
+        const r = await bridgeRun(
+          p,
+          infra,
+          procs,
+          variant,
+          mainJs,
+          envJson,
+          `bench-storm-${id}-${i}-${variant}.`,
+          profileDir,
+        );
         runs.push(r);
         log(
           `run ${i + 1} ${variant}: ${r.registered}/${r.devices} registered, ${r.registrationsPerSecond}/s; last setup answered ${r.lastSetupAnsweredS} s, all profile-applied ${r.allProfileAppliedS} s; outstanding max ${r.maxOutstandingSetupRequests} (per device ${r.maxOutstandingPerDevice}); before 2.01: ${r.devicesWithRequestBefore201}; failures ${JSON.stringify(r.setupFailures)}; bridge ${r.bridgeCpuMicrosPerRegistration} µs/registration`,
@@ -343,11 +396,14 @@ async function main(p: StormParams): Promise<void> {
       return {
         registrationsPerSecond: med((r) => r.registrationsPerSecond),
         registerPhaseS: med((r) => r.registerPhaseS),
+        registerRetransmissions: med((r) => r.registerRetransmissions),
+        udpReceiveBufferDrops: med((r) => r.udpReceiveBufferDrops),
         lastSetupAnsweredS: med((r) => r.lastSetupAnsweredS),
         allProfileAppliedS: med((r) => r.allProfileAppliedS),
         setupFailures: med((r) => Object.values(r.setupFailures).reduce((a, b) => a + b, 0)),
         bridgeCoapTimeouts: med((r) => r.bridgeCoapTimeouts),
         maxOutstandingSetupRequests: med((r) => r.maxOutstandingSetupRequests),
+        bridgeMaxOutstandingSetupRequests: med((r) => r.bridgeMaxOutstandingSetupRequests),
         maxOutstandingPerDevice: Math.max(...rs.map((r) => r.maxOutstandingPerDevice)),
         devicesWithRequestBefore201: rs.reduce((s, r) => s + r.devicesWithRequestBefore201, 0),
         bridgeCpuMicrosPerRegistration: med((r) => r.bridgeCpuMicrosPerRegistration),
@@ -362,7 +418,7 @@ async function main(p: StormParams): Promise<void> {
       machine,
       params: p,
       setup: [
-        `${p.devices} devices in ${p.processes} processes, one connected UDP socket each; all send Register (lwm2m=1.1, ct=110 announced) at the same moment; CoAP retransmission of the Register (2-3 s, doubling, 4 times)`,
+        `${p.devices} devices in ${p.processes} processes, one connected UDP socket each; ${p.window === 0 ? 'all send Register (lwm2m=1.1, ct=110 announced) at the same moment' : `Register (lwm2m=1.1, ct=110 announced) with at most ${p.window} outstanding`}, each device from its own loopback address; CoAP retransmission of the Register (2-3 s, doubling, 4 times)`,
         `profile ${PROFILE_NAME}: Read-Composite /3/0/0 + /3303/0/5700, Write-Attributes pmin/pmax on /3303/0/5700, Observe /3303/0/5700 (${SETUP_REQUESTS_PER_DEVICE} setup requests per device), answered piggybacked after ${p.answerDelayMs} ms`,
         'each run: a fresh bridge (node dist/src/main.js, LOG_LEVEL=info) with fresh Redis key and Kafka topic prefixes against the same Redis and Kafka broker',
         'registrations/s = 2.01 received / (last 2.01 received - first Register sent)',
@@ -391,6 +447,33 @@ async function main(p: StormParams): Promise<void> {
     releaseProcs();
     for (const d of procs) d.child.kill('SIGTERM');
     await infra.stop();
+  }
+}
+
+function cpuOf(pids: { redis?: number; kafka?: number; devices: readonly number[] }): {
+  redis: number;
+  kafka: number;
+  devices: number;
+} {
+  const of = (pid: number | undefined): number => {
+    const c = pid === undefined ? undefined : cpuSeconds(pid);
+    return c === undefined ? 0 : c.user + c.system;
+  };
+  return { redis: of(pids.redis), kafka: of(pids.kafka), devices: pids.devices.reduce((s, p) => s + of(p), 0) };
+}
+
+/** Udp RcvbufErrors of /proc/net/snmp (Linux): datagrams dropped because a socket's receive buffer was full. */
+function udpReceiveBufferErrors(): number | undefined {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp:'));
+    const names = (lines[0] ?? '').split(/\s+/);
+    const values = (lines[1] ?? '').split(/\s+/);
+    const i = names.indexOf('RcvbufErrors');
+    return i < 0 ? undefined : Number(values[i]);
+  } catch {
+    return undefined;
   }
 }
 
@@ -438,6 +521,7 @@ const params = ((): StormParams => {
     if (p.devices / p.processes > 15_000)
       throw new Error('--devices / --processes: at most 15000 sockets per process (ulimit -n)');
     extraEnv(p.bridgeEnv);
+    extraEnv(p.compareEnv);
     return p;
   } catch (err) {
     process.stderr.write(`${errorMessage(err)}\n`);
@@ -449,7 +533,9 @@ setTimeout(
     process.stderr.write('bench storm: time bound exceeded, stopping\n');
     process.exit(3);
   },
-  (600 + (params.runs * (params.compare ? 2 : 1) + 2 * params.floorRuns) * (params.timeoutS + 90)) * 1000,
+  (600 +
+    (params.runs * (params.compare || params.compareEnv ? 2 : 1) + 2 * params.floorRuns) * (params.timeoutS + 90)) *
+    1000,
 ).unref();
 main(params).then(
   () => process.exit(0),

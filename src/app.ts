@@ -74,7 +74,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     { transport: transports.transport, stores, model: models.registry, profiles, busAvailable, limits },
     log,
   );
-  registerProfileMetrics(metrics, profiles.events, server.events);
+  registerProfileMetrics(metrics, profiles.events, server.events, () => profiles.setupRequests());
   publishLifecycleEvents(server.events, bus, topics, (err, endpoint) =>
     log.warn({ err: errorMessage(err), endpoint }, 'event not published'),
   );

@@ -105,12 +105,17 @@ describe('outbound requests (client role, RFC 7252 §4.2, §5.3.2)', () => {
   /** A CON request with a 5 s deadline that the device has answered with an empty ACK. */
   async function acknowledged(
     separateResponseTimeoutMs?: number,
+    separateTimeoutMs?: number,
   ): Promise<{ outcome: () => CoapMessage | Error | undefined; req: CoapMessage }> {
     const endpoint = h.open({
       fakeClock: true,
       ...(separateResponseTimeoutMs !== undefined ? { separateResponseTimeoutMs } : {}),
     });
-    const { outcome } = start(endpoint, { ...read, timeoutMs: 5000 });
+    const { outcome } = start(endpoint, {
+      ...read,
+      timeoutMs: 5000,
+      ...(separateTimeoutMs !== undefined ? { separateTimeoutMs } : {}),
+    });
     const req = coapOf(h.pair.log[0] as CoapDatagram).msg;
     h.pair.sendCoap({ type: MessageType.ACK, code: Code.EMPTY, messageId: req.messageId });
     await h.pair.settle();
@@ -152,6 +157,14 @@ describe('outbound requests (client role, RFC 7252 §4.2, §5.3.2)', () => {
     expect(outcome()).toBeInstanceOf(CoapTimeoutError);
     expect((outcome() as Error).message).toMatch(/acknowledged the request but sent no response within 1500 ms/);
     expect([h.ep?.stats.separateTimeouts, h.ep?.stats.timeouts]).toEqual([1, 0]);
+  });
+
+  it("a request's own separate-response bound replaces the endpoint's (a setup's composite probe)", async () => {
+    const { outcome } = await acknowledged(1500, 400);
+    await h.advance(399);
+    expect(outcome()).toBeUndefined();
+    await h.advance(1);
+    expect((outcome() as Error).message).toMatch(/sent no response within 400 ms/);
   });
 
   it('a separate response within the bound completes the exchange as usual', async () => {

@@ -27,6 +27,8 @@ export interface OutboundRequest {
   readonly token?: Buffer;
   /** Deadline for the whole exchange, including a separate response after an empty ACK. */
   readonly timeoutMs?: number;
+  /** After an empty ACK, how long this request's separate response may take (default: the endpoint's bound). */
+  readonly separateTimeoutMs?: number;
 }
 
 interface Exchange {
@@ -39,6 +41,8 @@ interface Exchange {
   timeoutMs: number;
   /** When the whole exchange ends (Date.now() ms); Infinity for our separate responses. */
   readonly deadlineAt: number;
+  /** After an empty ACK, how long the separate response may take. */
+  separateMs: number;
   retransmitTimer: NodeJS.Timeout | undefined;
   deadlineTimer: NodeJS.Timeout | undefined;
   resolve(msg: CoapMessage): void;
@@ -90,6 +94,7 @@ export class OutboundExchanges {
     const timeout = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise<CoapMessage>((resolve, reject) => {
       const ex = this.track(peer, mid, token.toString('hex'), buf, confirmable, resolve, reject, Date.now() + timeout);
+      if (req.separateTimeoutMs !== undefined) ex.separateMs = req.separateTimeoutMs;
       ex.deadlineTimer = setTimeout(
         () => this.fail(ex, new CoapTimeoutError(`no response from ${peerKey(peer)} within ${timeout} ms`)),
         timeout,
@@ -116,7 +121,7 @@ export class OutboundExchanges {
     this.stopRetransmission(ex);
     if (ex.tokenKey === undefined) return this.finish(ex); // ACK of our separate response: done.
     // Our request is acknowledged; its response comes separately (§5.2.2), within our own bound.
-    const bound = this.separateMs;
+    const bound = ex.separateMs;
     if (bound >= ex.deadlineAt - Date.now()) return;
     if (ex.deadlineTimer !== undefined) clearTimeout(ex.deadlineTimer);
     ex.deadlineTimer = setTimeout(() => this.abandon(ex, bound), bound);
@@ -184,6 +189,7 @@ export class OutboundExchanges {
       attempts: 0,
       timeoutMs: p.ackTimeoutMs * (1 + Math.random() * (p.ackRandomFactor - 1)),
       deadlineAt,
+      separateMs: this.separateMs,
       retransmitTimer: undefined,
       deadlineTimer: undefined,
       resolve,

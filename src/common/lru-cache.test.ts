@@ -80,6 +80,30 @@ describe('ReadThroughCache', () => {
     c.fill('k', 'v', t);
     expect(c.get('k')).toBe('v');
   });
+
+  it('caches the state a write put unless another write to the key ended meanwhile', () => {
+    let now = 0;
+    const c = new ReadThroughCache<string>(10, 60_000, () => now, 30_000);
+    const mine = c.ticket();
+    c.invalidate('other');
+    c.putWritten('k', 'written', mine);
+    expect(c.get('k')).toBe('written');
+
+    const slow = c.ticket(); // a write whose reply comes late...
+    c.invalidate('k'); // ...while another (this instance's, or another's invalidation message) ended
+    c.putWritten('k', 'stale', slow);
+    expect(c.get('k')).toBeUndefined();
+    // and a read that started before the late write ended may not fill it either
+    const read = c.ticket();
+    c.putWritten('k', 'later', c.ticket());
+    c.fill('k', 'old read', read);
+    expect(c.get('k')).toBe('later');
+
+    const old = c.ticket();
+    now += 30_000; // past the guard: the marks that would tell may be gone
+    c.putWritten('j', 'too late', old);
+    expect(c.get('j')).toBeUndefined();
+  });
 });
 
 describe('TtlLruCache pruning', () => {

@@ -158,6 +158,20 @@ export class ReadThroughCache<V> {
     if (this.enabled) this.entries.set(key, value);
   }
 
+  /**
+   * After a write of this instance ends: caches the state it wrote, so that the reads that follow
+   * (a Register's setup, its RPC drain) need no round trip. Only if no other write to the key
+   * ended since `ticket` (taken before the write): not this instance's, nor another instance's,
+   * whose invalidation message lands here as `invalidate`. Otherwise, or once the write marks
+   * that would tell may have expired, it only invalidates.
+   */
+  putWritten(key: string, value: V, ticket: ReadTicket): void {
+    const lastWrite = this.writes.get(key);
+    if (this.clock() - ticket.at >= this.guardMs || (lastWrite !== undefined && lastWrite > ticket.seq))
+      return this.invalidate(key);
+    this.put(key, value);
+  }
+
   /** Drops expired copies and write marks (see TtlLruCache.pruneExpired); an expired write mark guards nothing. */
   pruneExpired(maxScan: number): number {
     return this.entries.pruneExpired(maxScan) + this.writes.pruneExpired(maxScan);

@@ -71,8 +71,11 @@ export const envSchema = z.object({
   /** Block-wise request bytes held for one source address at most (5.03 with Max-Age above it). */
   COAP_MAX_REASSEMBLY_BYTES_PER_SOURCE: int(1024, 4 * 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Datagrams per second per source address (both ports, before any parsing); over it they are dropped; 0: no limit. */
-  RATE_LIMIT_SOURCE_PER_S: rate.default(1000),
-  RATE_LIMIT_SOURCE_BURST: int(1, 100_000_000).default(2000),
+  RATE_LIMIT_SOURCE_PER_S: rate.default(200),
+  RATE_LIMIT_SOURCE_BURST: int(1, 100_000_000).default(400),
+  /** Requests (Register, Update, Send, …: what reaches the store) per second per source address; over it a CON gets 5.03 with Max-Age, a NON is dropped; 0: no limit. */
+  RATE_LIMIT_SOURCE_REQUESTS_PER_S: rate.default(50),
+  RATE_LIMIT_SOURCE_REQUESTS_BURST: int(1, 100_000_000).default(100),
   /** DTLS handshakes started per second per source address (cookie-verified ClientHellos); over it they are dropped; 0: no limit. */
   RATE_LIMIT_HANDSHAKE_PER_S: rate.default(50),
   RATE_LIMIT_HANDSHAKE_BURST: int(1, 100_000_000).default(100),
@@ -166,6 +169,9 @@ export const envSchema = z.object({
   /** JSON list of {pattern, profile}: glob or /regex/flags on the endpoint name, first match wins. */
   PROFILE_RULES: z.string().default('[]'),
   PROFILE_SETUP_CONCURRENCY: int(1, 10_000).default(64),
+  /** Setup requests outstanding at once across devices (one per device always: RFC 7252 §4.7 NSTART = 1). */
+  PROFILE_SETUP_MAX_OUTSTANDING: int(1, 100_000).default(64),
+  PROFILE_COMPOSITE_SEPARATE_TIMEOUT_MS: int(100, 3_600_000).default(2_000),
   PROFILE_ASSIGNMENT_CACHE_SIZE: int(0, 10_000_000).default(100_000),
   PROFILE_ASSIGNMENT_CACHE_TTL_MS: int(0, 3_600_000).default(30_000),
 });

@@ -6,11 +6,12 @@
  */
 import { DtlsServer, type DtlsServerOptions } from './dtls-server';
 import type { SourceGuard } from '../transport/guarded-transport';
-import { SocketThreadTransport } from '../transport/socket-thread';
+import { SocketThreadTransport, type SocketThreadTransportOptions } from '../transport/socket-thread';
 import type { DatagramHandler, DatagramTransport, Peer, SecureDatagramTransport } from '../transport/types';
 import { UdpTransport, type UdpTransportOptions } from '../transport/udp';
 
 export type DtlsTransportOptions = UdpTransportOptions &
+  Pick<SocketThreadTransportOptions, 'sourceRate' | 'onDropped'> &
   Omit<DtlsServerOptions, 'send' | 'deliver'> & {
     /** The UDP socket on its own thread (socket-thread.ts): the system calls leave the main thread. */
     readonly socketThread?: boolean;

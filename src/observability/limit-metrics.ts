@@ -11,7 +11,7 @@ export function registerLimitMetrics(registry: Registry, counters: LimitCounters
   pulledLabelledCounter(
     registry,
     'lwm2m_limited_total',
-    'Datagrams and requests turned away by the rate and size limits, by reason (source-rate, handshake-rate, endpoint-rate, message-too-large, too-many-options, body-too-large, source-reassembly)',
+    'Datagrams and requests turned away by the rate and size limits, by reason (source-rate, handshake-rate, source-request-rate, endpoint-rate, message-too-large, too-many-options, body-too-large, source-reassembly)',
     'reason',
     () => counters.counts,
   );

@@ -5,13 +5,37 @@
  */
 import { Counter, type Registry } from 'prom-client';
 import type { ProfileEvents } from '../profile/profile-events';
+import type { SetupPacerStats } from '../profile/setup-pacer';
+import { pulledGauge } from './pulled-metrics';
 import type { ServerEvents } from '../server/events';
 
 export function registerProfileMetrics(
   registry: Registry,
   events: Pick<ProfileEvents, 'on'>,
   server: Pick<ServerEvents, 'on'>,
+  setupRequests?: () => SetupPacerStats,
 ): void {
+  if (setupRequests !== undefined) {
+    const help = 'Device-setup requests (PROFILE_SETUP_MAX_OUTSTANDING bounds them; one per device, RFC 7252 §4.7)';
+    pulledGauge(
+      registry,
+      'lwm2m_profile_setup_requests_outstanding',
+      `${help}: outstanding now`,
+      () => setupRequests().outstanding,
+    );
+    pulledGauge(
+      registry,
+      'lwm2m_profile_setup_requests_outstanding_max',
+      `${help}: most outstanding at once since start`,
+      () => setupRequests().maxOutstanding,
+    );
+    pulledGauge(
+      registry,
+      'lwm2m_profile_setup_requests_waiting',
+      `${help}: waiting for a slot now`,
+      () => setupRequests().waiting,
+    );
+  }
   const byType = new Counter({
     name: 'lwm2m_profile_events_total',
     help: 'Profile-layer events by type (profile-applied, read-failed, observe-failed, capability-fallback...)',

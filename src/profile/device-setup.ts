@@ -35,6 +35,8 @@ export interface SetupDeps {
   readonly onFailure: FailureReporter;
   readonly convert?: ValueConverter;
   readonly now?: () => number;
+  /** After an empty ACK to a composite operation, how long its response may take before falling back. */
+  readonly compositeSeparateTimeoutMs?: number;
 }
 
 /** What was in force before, to diff against: the previous profile and/or registration. */
@@ -90,7 +92,7 @@ export class DeviceSetup {
     if (paths.length === 0) return 0;
     await this.current();
     if (composite && this.composite) {
-      const r = await this.attempt(() => this.deps.server.readComposite(this.ep, paths.map(parsePath)));
+      const r = await this.attempt(() => this.deps.server.readComposite(this.ep, paths.map(parsePath), this.probe()));
       if (r.result?.success && r.result.nodes) {
         await this.publish(r.result.nodes, { op: 'read', paths });
         return paths.length;
@@ -164,7 +166,7 @@ export class DeviceSetup {
     const r = await this.attempt(() =>
       single
         ? this.deps.server.observe(this.ep, parsePath(spec.paths[0] as string))
-        : this.deps.server.observeComposite(this.ep, spec.paths.map(parsePath)),
+        : this.deps.server.observeComposite(this.ep, spec.paths.map(parsePath), this.probe()),
     );
     const obs = r.result?.observation;
     if (!single && !r.result?.success) {
@@ -203,6 +205,12 @@ export class DeviceSetup {
     } catch (err) {
       this.deps.onFailure(err, `recording that ${this.ep} lacks ${operation}`);
     }
+  }
+
+  /** Request options of a composite operation: a short wait after an empty ACK (it may never be answered). */
+  private probe(): { separateTimeoutMs?: number } {
+    const ms = this.deps.compositeSeparateTimeoutMs;
+    return ms !== undefined ? { separateTimeoutMs: ms } : {};
   }
 
   private async knownCapabilities(): Promise<DeviceCapabilities> {

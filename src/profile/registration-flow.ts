@@ -20,6 +20,18 @@ import type { ProfileChange, ProfileRegistry } from './profile-registry';
 import type { ProfileAssigner } from './provisioning';
 import type { Publisher } from './publisher';
 import { parseProfile } from './schema';
+import { SetupPacer } from './setup-pacer';
+
+/**
+ * A Register's `registered` event is emitted while its request is handled, before the 2.01
+ * Created is sent; from there to the send is synchronous or microtasks only (the store writes are
+ * done by then), so a setup started in the check phase (setImmediate) sends its first request
+ * after the 2.01: a device hears nothing from the server before its registration is confirmed
+ * (LwM2M-Core 1.2 §6.2.1). Pinned by registration-flow-order.test.ts.
+ */
+function afterReply(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 export interface RegistrationFlowOptions {
   readonly server: DeviceManagement;
@@ -30,6 +42,10 @@ export interface RegistrationFlowOptions {
   readonly convert?: ValueConverter;
   /** Device setups running at once across endpoints (default 64). */
   readonly concurrency?: number;
+  /** Setup requests outstanding at once across devices (default: `concurrency`); one per device always (setup-pacer.ts). */
+  readonly maxOutstandingRequests?: number;
+  /** After an empty ACK to a setup's composite operation, how long its response may take (default: the server's bound). */
+  readonly compositeSeparateTimeoutMs?: number;
   readonly now?: () => number;
   /** Where profile events go besides the events topic (default: a new emitter, `events`). */
   readonly events?: ProfileEvents;
@@ -48,9 +64,14 @@ export class RegistrationFlow {
   private readonly waiting: Array<() => void> = [];
   private running = 0;
   private unsubscribe: Array<() => void> = [];
+  /** Paces the setups' requests: NSTART = 1 per device, a global bound (setup-pacer.ts). */
+  readonly pacer: SetupPacer;
+  private readonly pacedServer: DeviceManagement;
 
   constructor(private readonly opts: RegistrationFlowOptions) {
     this.events = opts.events ?? new ProfileEvents();
+    this.pacer = new SetupPacer(opts.maxOutstandingRequests ?? opts.concurrency ?? 64);
+    this.pacedServer = this.pacer.wrap(opts.server);
   }
 
   start(): void {
@@ -93,7 +114,8 @@ export class RegistrationFlow {
     switch (e.type) {
       case 'registered':
         this.profileOf.set(e.registration.endpoint, null);
-        this.enqueue(e.registration.endpoint, () => this.apply(e.registration, 'registered', () => undefined));
+        // Emitted before the 2.01 goes out: the setup starts after it (afterReply).
+        this.enqueue(e.registration.endpoint, () => this.apply(e.registration, 'registered', () => undefined), true);
         return;
       case 'updated':
         if (e.before.objectLinks === e.after.objectLinks) return;
@@ -151,20 +173,22 @@ export class RegistrationFlow {
   }
 
   private deps(): ConstructorParameters<typeof DeviceSetup>[0] {
-    const { server, publisher, onFailure, convert, now } = this.opts;
+    const { publisher, onFailure, convert, now, compositeSeparateTimeoutMs } = this.opts;
     return {
-      server,
+      server: this.pacedServer,
       publisher,
       events: this.events,
       onFailure,
       ...(convert ? { convert } : {}),
       ...(now ? { now } : {}),
+      ...(compositeSeparateTimeoutMs !== undefined ? { compositeSeparateTimeoutMs } : {}),
     };
   }
 
-  private enqueue(endpoint: string, task: () => Promise<void>): void {
+  /** `deferred`: not before the request being handled now has been answered (afterReply). */
+  private enqueue(endpoint: string, task: () => Promise<void>, deferred = false): void {
     const prev = this.queues.get(endpoint) ?? Promise.resolve();
-    const next: Promise<void> = prev
+    const next: Promise<void> = (deferred ? prev.then(afterReply) : prev)
       .then(() => this.limited(task))
       .catch((err: unknown) => {
         if (isNotRegistered(err)) this.profileOf.delete(endpoint);

@@ -103,6 +103,10 @@ export class LwM2mServer {
   constructor(private readonly opts: LwM2mServerOptions) {
     const onError = opts.onError ?? (() => undefined);
     this.capabilities = opts.capabilities ?? new MemoryCapabilityStore();
+    const capabilities = this.capabilities;
+    this.events.on((e) => {
+      if (e.type === 'registered') capabilities.registered(e.registration);
+    });
     this.endpoint = new CoapEndpoint({
       transport: opts.transport,
       params: opts.transmission,

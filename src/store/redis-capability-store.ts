@@ -63,6 +63,10 @@ export class RedisCapabilityStore implements CapabilityStore {
     return capabilities;
   }
 
+  registered(reg: Registration): void {
+    this.cache.set(reg.endpoint, { registrationId: reg.id, capabilities: NO_FACTS });
+  }
+
   async learn(reg: Registration, fact: CapabilityFact): Promise<void> {
     const key = this.keys.capabilitiesByEndpoint(reg.endpoint);
     await redisCall('learn capability', () =>

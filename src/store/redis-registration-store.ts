@@ -10,7 +10,7 @@
  *   deregister    2: DEREGISTER script → [cleanup] (+1 GET id index without a hint)
  *   getById       0 on a cache hit; 1 HGETALL with an id hint; 2 without (GET id index first)
  *   getByAddress  0 on a cache hit; 1 HGETALL with an address hint; 2 without
- *   getByEndpoint 0 on a cache hit; 1 HGETALL
+ *   getByEndpoint 0 on a cache hit; 1 HGETALL (a Register caches the state it wrote)
  * The expiry and id indexes are written before the Register script (an index written for a
  * Register that then fails points to nothing and expires); the address index after the scripts,
  * because its entry carries the write version the script assigns (scripts.ts).
@@ -61,6 +61,8 @@ export class RedisRegistrationStore implements RegistrationStore {
     this.ctx.stats.operations.register.calls++;
     const ep = reg.endpoint;
     const deadline = indexDeadline(reg.expiresAt, reg.lifetime, this.ctx.graceMs);
+    const ticket = cache.registrationByEndpoint.ticket();
+    let stored = false;
     try {
       // Before the script: should it never run, these point to nothing and expire (keys.ts).
       await Promise.all([
@@ -79,9 +81,13 @@ export class RedisRegistrationStore implements RegistrationStore {
         this.setAddress(reg, version, deadline, 'register'),
         replaced ? this.retire(replaced, reg) : undefined,
       ]);
+      stored = true;
       return replaced ? { replaced: replaced.registration } : {};
     } finally {
-      cache.registrationByEndpoint.invalidate(ep);
+      // The state just written is the newest unless another write overlapped: cached, the Register's
+      // setup and RPC drain read it without an HGETALL (ReadThroughCache.putWritten).
+      if (stored) cache.registrationByEndpoint.putWritten(ep, reg, ticket);
+      else cache.registrationByEndpoint.invalidate(ep);
       this.ctx.announce('r', ep);
       cache.endpointById.set(reg.id, ep);
       if (indexedByAddress(reg)) cache.endpointByAddress.set(addressHint(reg.address, reg.port), ep);

@@ -10,6 +10,8 @@ export type LimitReason =
   | 'handshake-rate'
   /** A request over its endpoint's rate (CON: 5.03 with Max-Age; NON: dropped). */
   | 'endpoint-rate'
+  /** A request over its source address's request rate (CON: 5.03 with Max-Age; NON: dropped). */
+  | 'source-request-rate'
   /** A CoAP message longer than COAP_MAX_MESSAGE_BYTES (CON request: 4.13 with Size1). */
   | 'message-too-large'
   /** A CoAP message with more than COAP_MAX_OPTIONS options (CON request: 4.00). */
@@ -22,8 +24,8 @@ export type LimitReason =
 export class LimitCounters {
   readonly counts = new Map<LimitReason, number>();
 
-  count(reason: LimitReason): void {
-    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
+  count(reason: LimitReason, n = 1): void {
+    this.counts.set(reason, (this.counts.get(reason) ?? 0) + n);
   }
 
   get(reason: LimitReason): number {

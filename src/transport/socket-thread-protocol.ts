@@ -23,6 +23,12 @@ export interface SocketThreadOptions {
   readonly port: number;
   readonly recvBufferSize?: number;
   readonly sendBufferSize?: number;
+  /**
+   * A per-source-address datagram rate applied on the socket's thread (DESIGN invariant 5): a
+   * datagram over it is dropped there and never crosses to the main thread; drops are reported
+   * in `dropped` messages, at most one a second.
+   */
+  readonly sourceRate?: { readonly perSecond: number; readonly burst: number; readonly maxKeys: number };
 }
 
 export type ToSocketThread =
@@ -35,6 +41,7 @@ export type FromSocketThread =
   | { readonly type: 'bind-failed'; readonly message: string }
   | ({ readonly type: 'datagrams' } & DatagramBatch)
   | { readonly type: 'error'; readonly message: string }
+  | { readonly type: 'dropped'; readonly count: number }
   | { readonly type: 'closed' };
 
 /** Datagrams gathered, then taken as one batch. */

@@ -24,6 +24,10 @@ export interface SocketThreadTransportOptions extends UdpTransportOptions {
   readonly script?: string;
   /** Batches cross at most once per interval each way under load (socket-thread-protocol.ts). Default 0: once per event-loop turn. */
   readonly batchIntervalMs?: number;
+  /** Per-source-address datagram rate applied on the socket's thread (socket-thread-protocol.ts). */
+  readonly sourceRate?: SocketThreadOptions['sourceRate'];
+  /** Datagrams the socket's thread dropped over their source's rate, reported at most once a second. */
+  readonly onDropped?: (count: number) => void;
 }
 
 const intervalOf = (opts: SocketThreadTransportOptions): number => opts.batchIntervalMs ?? 0;
@@ -93,6 +97,7 @@ export class SocketThreadTransport implements DatagramTransport {
     worker.on('message', (m: FromSocketThread) => {
       if (m.type === 'datagrams') eachDatagram(m, this.handler);
       else if (m.type === 'error') this.opts.onError?.(new Error(m.message));
+      else if (m.type === 'dropped') this.opts.onDropped?.(m.count);
     });
     worker.on('exit', (code) => {
       if (this.closing || this.worker !== worker) return;
@@ -120,10 +125,11 @@ export class SocketThreadTransport implements DatagramTransport {
   }
 }
 
-function socketOptions(opts: UdpTransportOptions, port: number): SocketThreadOptions {
+function socketOptions(opts: SocketThreadTransportOptions, port: number): SocketThreadOptions {
   return {
     host: opts.host,
     port,
+    ...(opts.sourceRate !== undefined ? { sourceRate: opts.sourceRate } : {}),
     ...(opts.recvBufferSize !== undefined ? { recvBufferSize: opts.recvBufferSize } : {}),
     ...(opts.sendBufferSize !== undefined ? { sendBufferSize: opts.sendBufferSize } : {}),
   };

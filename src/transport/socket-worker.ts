@@ -6,6 +6,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { BatchOutbox, eachDatagram, type FromSocketThread, type ToSocketThread } from './socket-thread-protocol';
+import { TokenBuckets } from './token-buckets';
+import { displayAddress } from './types';
 import { UdpTransport } from './udp';
 import { errorMessage } from '../common/error-message';
 
@@ -27,7 +29,22 @@ port.on('message', (m: ToSocketThread) => {
             return true;
           }, m.intervalMs);
           received = outbox;
-          s.onDatagram((data, peer) => outbox.push(data, peer));
+          const rate = m.options.sourceRate;
+          if (rate === undefined || rate.perSecond <= 0) s.onDatagram((data, peer) => outbox.push(data, peer));
+          else {
+            // Over its source's rate, a datagram is dropped here: the main thread never sees it.
+            const buckets = new TokenBuckets(rate, rate.maxKeys);
+            let dropped = 0;
+            s.onDatagram((data, peer) => {
+              if (buckets.take(displayAddress(peer.address))) outbox.push(data, peer);
+              else dropped++;
+            });
+            setInterval(() => {
+              if (dropped === 0) return;
+              post({ type: 'dropped', count: dropped });
+              dropped = 0;
+            }, 1000).unref();
+          }
           const local = s.local();
           post({ type: 'bound', address: local.address, port: local.port });
         },

@@ -4,8 +4,10 @@
  *   dropped over the rate;
  * - per source address, DTLS handshakes started (RATE_LIMIT_HANDSHAKE_*): cookie-verified
  *   ClientHellos over the rate are dropped before any session lookup or key exchange;
- * - per endpoint, requests (RATE_LIMIT_ENDPOINT_*; key: src/server/request-key.ts): a CON over the
- *   rate gets 5.03 with Max-Age, a NON is dropped;
+ * - per source address, requests (RATE_LIMIT_SOURCE_REQUESTS_*), and per endpoint, requests
+ *   (RATE_LIMIT_ENDPOINT_*; key: src/server/request-key.ts), before any store access: a CON over
+ *   either rate gets 5.03 with Max-Age, a NON is dropped. Requests are what costs Redis work
+ *   (a Register several writes); notifications and responses are not requests;
  * - message size and option count (COAP_MAX_MESSAGE_BYTES, COAP_MAX_OPTIONS) and block-wise bytes
  *   per source (COAP_MAX_REASSEMBLY_BYTES_PER_SOURCE).
  * Everything turned away is counted by reason (lwm2m_limited_total) and summarised in one log line
@@ -25,8 +27,13 @@ export const LIMIT_SUMMARY_INTERVAL_MS = 60_000;
 
 export interface Limits {
   readonly counters: LimitCounters;
-  /** The per-source datagram rate; undefined when RATE_LIMIT_SOURCE_PER_S is 0. */
+  /** The per-source datagram rate on the main thread; undefined when RATE_LIMIT_SOURCE_PER_S is 0. */
   readonly guard?: SourceGuard;
+  /** The same rate for a socket on its own thread, applied there (src/transport/socket-worker.ts), and its drop counter. */
+  readonly threaded?: {
+    readonly sourceRate: { readonly perSecond: number; readonly burst: number; readonly maxKeys: number };
+    readonly onDropped: (count: number) => void;
+  };
   readonly admitHandshake?: (peer: Peer) => boolean;
   readonly limitRequests?: (inner: RequestHandler) => RequestHandler;
   readonly coap: { readonly maxMessageBytes: number; readonly maxOptions: number; readonly limits: LimitCounters };
@@ -48,6 +55,11 @@ export function createLimits(config: Config, log: Logger, clock: () => number = 
     max,
     clock,
   );
+  const sourceRequestBuckets = new TokenBuckets(
+    { perSecond: config.RATE_LIMIT_SOURCE_REQUESTS_PER_S, burst: config.RATE_LIMIT_SOURCE_REQUESTS_BURST },
+    max,
+    clock,
+  );
   const endpointBuckets = new TokenBuckets(
     { perSecond: config.RATE_LIMIT_ENDPOINT_PER_S, burst: config.RATE_LIMIT_ENDPOINT_BURST },
     max,
@@ -57,7 +69,15 @@ export function createLimits(config: Config, log: Logger, clock: () => number = 
   summary.unref();
   return {
     counters,
-    ...(sourceBuckets.enabled ? { guard: new SourceGuard(sourceBuckets, counters) } : {}),
+    ...(sourceBuckets.enabled
+      ? {
+          guard: new SourceGuard(sourceBuckets, counters),
+          threaded: {
+            sourceRate: { ...sourceBuckets.rate, maxKeys: max },
+            onDropped: (n: number) => counters.count('source-rate', n),
+          },
+        }
+      : {}),
     ...(handshakeBuckets.enabled
       ? {
           admitHandshake: (peer: Peer) => {
@@ -67,12 +87,18 @@ export function createLimits(config: Config, log: Logger, clock: () => number = 
           },
         }
       : {}),
-    ...(endpointBuckets.enabled
-      ? {
-          limitRequests: (inner: RequestHandler) =>
-            limitRequests(inner, { buckets: endpointBuckets, keyOf: endpointKeyOf, counters }),
-        }
-      : {}),
+    limitRequests: (inner: RequestHandler) => {
+      let h = inner;
+      if (endpointBuckets.enabled) h = limitRequests(h, { buckets: endpointBuckets, keyOf: endpointKeyOf, counters });
+      if (sourceRequestBuckets.enabled)
+        h = limitRequests(h, {
+          buckets: sourceRequestBuckets,
+          keyOf: (req) => displayAddress(req.peer.address),
+          counters,
+          reason: 'source-request-rate',
+        });
+      return h;
+    },
     coap: { maxMessageBytes: config.COAP_MAX_MESSAGE_BYTES, maxOptions: config.COAP_MAX_OPTIONS, limits: counters },
     sources: () => sourceBuckets.size,
     stop: () => clearInterval(summary),

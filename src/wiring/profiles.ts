@@ -14,6 +14,7 @@ import { parseAssignmentRules, ProfileAssigner, type ProvisioningStore } from '.
 import { ProvisioningTopicSource } from '../profile/provisioning-topic-source';
 import type { Publisher } from '../profile/publisher';
 import { RegistrationFlow } from '../profile/registration-flow';
+import type { SetupPacerStats } from '../profile/setup-pacer';
 import { ReportMapper } from '../profile/report-mapper';
 import { ProfileEvents } from '../profile/profile-events';
 import type { LwM2mServer } from '../server/lwm2m-server';
@@ -94,6 +95,8 @@ export class ProfileLayer {
       publisher: this.publisher,
       onFailure: this.onError,
       concurrency: c.PROFILE_SETUP_CONCURRENCY,
+      maxOutstandingRequests: c.PROFILE_SETUP_MAX_OUTSTANDING,
+      compositeSeparateTimeoutMs: c.PROFILE_COMPOSITE_SEPARATE_TIMEOUT_MS,
       events: this.events,
     });
     this.flow = flow;
@@ -118,6 +121,11 @@ export class ProfileLayer {
     this.pruneTimer = setInterval(() => this.assigner.pruneExpired(ASSIGNMENT_PRUNE_SCAN), ASSIGNMENT_PRUNE_MS);
     this.pruneTimer.unref();
     this.log.info({ profiles: this.registry.names() }, 'profiles loaded');
+  }
+
+  /** Setup requests outstanding now, at most since start, and waiting (SetupPacer); zeros before start. */
+  setupRequests(): SetupPacerStats {
+    return this.flow?.pacer.stats ?? { outstanding: 0, maxOutstanding: 0, waiting: 0 };
   }
 
   async stop(): Promise<void> {

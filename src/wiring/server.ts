@@ -64,7 +64,12 @@ export function createServer(config: Config, parts: ServerParts, log: Logger): L
     onError: (err, context) => log.error({ err: errorMessage(err), context }, 'server error'),
   });
   server.events.on((e) => {
-    if (e.type === 'registered' || e.type === 'deregistered' || e.type === 'expired') {
+    // Registers at debug: a fleet registering again after an outage would write a line per device
+    // (the events topic has a record of each, lwm2m_events_total counts them).
+    if (e.type === 'registered') {
+      if (log.isLevelEnabled('debug'))
+        log.debug({ event: e.type, endpoint: e.registration.endpoint, id: e.registration.id }, 'registration');
+    } else if (e.type === 'deregistered' || e.type === 'expired') {
       log.info({ event: e.type, endpoint: e.registration.endpoint, id: e.registration.id }, 'registration');
     }
   });

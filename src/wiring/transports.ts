@@ -41,13 +41,15 @@ export async function bindTransports(
     onError: (err: Error) => log.warn({ err: err.message }, 'udp socket error'),
     batchIntervalMs: config.UDP_SOCKET_THREAD_INTERVAL_MS,
   };
-  const socket =
-    config.UDP_SOCKET_THREAD === 'all'
-      ? await SocketThreadTransport.bind({ ...socketOptions, port: config.COAP_PORT })
-      : await UdpTransport.bind({ ...socketOptions, port: config.COAP_PORT });
-  // Per-source rate where datagrams arrive (DESIGN invariant 5), one budget for both ports.
+  // Per-source rate where datagrams arrive (DESIGN invariant 5): on a socket's own thread when it
+  // has one (dropped datagrams never reach the main thread; a budget per port), else on the main
+  // thread (one budget for both ports).
   const guard = limits?.guard;
-  const plain = guard !== undefined ? new GuardedTransport(socket, guard) : socket;
+  const threaded = limits?.threaded ?? {};
+  const plain =
+    config.UDP_SOCKET_THREAD === 'all'
+      ? await SocketThreadTransport.bind({ ...socketOptions, ...threaded, port: config.COAP_PORT })
+      : guarded(await UdpTransport.bind({ ...socketOptions, port: config.COAP_PORT }), limits);
   const dtlsEvents = new DtlsEventCounter();
   if (config.COAPS_PORT < 0) return { transport: plain, plain, dtlsEvents };
   const secret = config.DTLS_SHARED_SECRET !== '' ? Buffer.from(config.DTLS_SHARED_SECRET, 'utf8') : undefined;
@@ -67,7 +69,7 @@ export async function bindTransports(
     maxHandshakes: config.DTLS_MAX_HANDSHAKES,
     idleMs: config.DTLS_IDLE_TIMEOUT_MS,
     maxConnections: config.DTLS_MAX_CONNECTIONS,
-    ...(guard !== undefined ? { guard } : {}),
+    ...(config.UDP_SOCKET_THREAD !== 'none' ? threaded : guard !== undefined ? { guard } : {}),
     ...(limits?.admitHandshake !== undefined ? { admitHandshake: limits.admitHandshake } : {}),
     onEvent: (e) => dtlsEvents.on(e, log),
   });
@@ -78,4 +80,8 @@ export async function bindTransports(
   }
   const dual = new DualTransport(plain, secure);
   return { transport: dual, plain, secure, dual, dtlsEvents };
+}
+
+function guarded(socket: DatagramTransport, limits: Limits | undefined): DatagramTransport {
+  return limits?.guard !== undefined ? new GuardedTransport(socket, limits.guard) : socket;
 }

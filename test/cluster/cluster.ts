@@ -104,6 +104,11 @@ export class Cluster {
       LWM2M_QUEUE_AWAKE_MS: '5000',
       PROFILES_DIR: this.profilesDir,
       PROFILE_RULES: JSON.stringify([{ pattern: 'leshan-*', profile: LESHAN_PROFILE.name }]),
+      // The whole fleet reaches the pods from one NAT address (a cellular CGNAT): per-source rates
+      // off, as an operator with such a NAT would raise them (README "Configuration").
+      RATE_LIMIT_SOURCE_PER_S: '0',
+      RATE_LIMIT_HANDSHAKE_PER_S: '0',
+      RATE_LIMIT_SOURCE_REQUESTS_PER_S: '0',
     };
   }
 

@@ -1,6 +1,6 @@
 /**
  * A real LwM2M 1.0 client (Eclipse Leshan 1.5.0 on Scandium 2.8) over CoAPS with a pre-shared key
- * (OMA-TS-LightweightM2M-V1_0 §7.1.7, DTLS 1.2 PSK) against the bridge on real Redis and Kafka,
+ * (OMA-TS-LightweightM2M-V1_0 §7.1, DTLS 1.2 in PSK mode) against the bridge on real Redis and Kafka,
  * its credential provisioned through the compacted devices topic: it registers as 1.0 over DTLS,
  * is read in TLV and LwM2M JSON through its DTLS connection, and its notifications arrive.
  */
@@ -80,7 +80,7 @@ afterAll(async () => {
 
 it('registers as LwM2M 1.0 over DTLS with its pre-shared key; the registered event reaches Kafka', async () => {
   expect(app.coapsPort).toBeGreaterThan(0);
-  // The credential is read from the devices topic after start: retry until the client gets through.
+  // Provisioned before the start: startApp stores the records present on the devices topic before it listens.
   client = await startLeshanClient({
     serverPort: app.coapsPort as number,
     endpoint: EP,

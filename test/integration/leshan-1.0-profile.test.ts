@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { startApp, type App } from '../../src/app';
 import { Method, Opt } from '../../src/coap/message';
-import { getUintOption, uriPath } from '../../src/coap/options';
+import { getUintOption, uriPath, uriQuery } from '../../src/coap/options';
 import { loadConfig } from '../../src/config/env';
 import { ContentFormat } from '../../src/lwm2m/codec/types';
 import { createLogger } from '../../src/observability/logger';
@@ -203,7 +203,8 @@ describe('the profile flow for a LwM2M 1.0 client', () => {
         uriPath(d.message).join('/') === '3303/0/5700' &&
         getUintOption(d.message, Opt.CONTENT_FORMAT) === undefined,
     );
-    expect(written).toHaveLength(1); // Write-Attributes: PUT with the attributes as Uri-Query, no payload
+    // Write-Attributes (OMA-TS-LightweightM2M-V1_0 §5.4.4): PUT with the attributes as Uri-Query, no payload.
+    expect(written.map((d) => (d.message === null ? [] : uriQuery(d.message).sort()))).toEqual([['pmax=30', 'pmin=0']]);
   });
 
   it('publishes notifications as telemetry under the profile keys', async () => {

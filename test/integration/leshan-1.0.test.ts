@@ -186,6 +186,87 @@ describe('operations of LwM2M 1.0', () => {
     expect((await app.server.execute(EP, parsePath('/3/0/9'))).result).toBe('METHOD_NOT_ALLOWED');
   });
 
+  it('a client restricted to TLV and text refuses LwM2M JSON (4.06, 4.15), and the default format works', async () => {
+    const ep = `l10-dev-tlv-${run}`;
+    const tlvOnly = await startLeshanClient({
+      serverPort: app.coapPort,
+      endpoint: ep,
+      lwm2mVersion: '1.0',
+      formats: ['tlv', 'text', 'link'],
+      tickMs: 60_000,
+    });
+    try {
+      await tlvOnly.waitFor(/^REGISTERED /, 30_000);
+      const json = await app.server.read(ep, parsePath('/3/0'), { format: ContentFormat.JSON });
+      expect(json.result).toBe('NOT_ACCEPTABLE');
+      const node = single(15, 'STRING', 'Etc/UTC');
+      const w = await app.server.write(ep, parsePath('/3/0/15'), node, 'replace', { format: ContentFormat.JSON });
+      expect(w.result).toBe('UNSUPPORTED_CONTENT_FORMAT');
+      const r = await app.server.read(ep, parsePath('/3/0'));
+      expect(r).toMatchObject({ result: 'CONTENT', contentFormat: ContentFormat.TLV });
+      expect((await app.server.write(ep, parsePath('/3/0/15'), node, 'replace')).result).toBe('CHANGED');
+      await tlvOnly.waitFor(/^WRITTEN \/3\/0\/15 Etc\/UTC$/);
+    } finally {
+      await tlvOnly.stop();
+    }
+  });
+
+  it('a client without TLV: after one refusal of TLV it is read and written in LwM2M JSON', async () => {
+    const ep = `l10-dev-json-${run}`;
+    const jsonOnly = await startLeshanClient({
+      serverPort: app.coapPort,
+      endpoint: ep,
+      lwm2mVersion: '1.0',
+      formats: ['json', 'text', 'link'],
+      tickMs: 60_000,
+    });
+    try {
+      await jsonOnly.waitFor(/^REGISTERED /, 30_000);
+      // The profile's setup reads /3303/0/5700 first: its TLV Read gets 4.06 and is sent again in JSON.
+      const fallback = await records.waitFor(
+        (r) => r.topic === topics.events && r.key === ep && r.value.type === 'capability-fallback',
+        20_000,
+        `capability-fallback of ${ep}`,
+      );
+      expect(fallback.value.detail).toMatchObject({
+        reason: expect.stringMatching(/^(NOT_ACCEPTABLE|UNSUPPORTED_CONTENT_FORMAT)$/),
+        contentFormat: ContentFormat.TLV,
+        fallbackContentFormat: ContentFormat.JSON,
+      });
+      const node = single(15, 'STRING', 'America/Lima');
+      expect((await app.server.write(ep, parsePath('/3/0/15'), node, 'replace')).result).toBe('CHANGED');
+      await jsonOnly.waitFor(/^WRITTEN \/3\/0\/15 America\/Lima$/);
+      const r = await app.server.read(ep, parsePath('/3/0'));
+      expect(r).toMatchObject({ result: 'CONTENT', contentFormat: ContentFormat.JSON });
+    } finally {
+      await jsonOnly.stop();
+    }
+  });
+
+  it('queue mode is the binding UQ in LwM2M 1.0 (§5.3.1): registered as queue mode, and read while awake', async () => {
+    const ep = `l10-dev-uq-${run}`;
+    const queued = await startLeshanClient({
+      serverPort: app.coapPort,
+      endpoint: ep,
+      lwm2mVersion: '1.0',
+      queueMode: true,
+      tickMs: 60_000,
+    });
+    try {
+      await queued.waitFor(/^REGISTERED /, 30_000);
+      const event = await records.waitFor(
+        (r) => r.topic === topics.events && r.key === ep && r.value.type === 'registered',
+        20_000,
+        `registered event of ${ep}`,
+      );
+      expect(event.value.registration).toMatchObject({ lwm2mVersion: '1.0', binding: 'UQ', queueMode: true });
+      const r = await app.server.read(ep, parsePath('/3/0/9'));
+      expect(valueOf(r.node)).toBe(87);
+    } finally {
+      await queued.stop();
+    }
+  });
+
   it('updates, then deregisters; both events reach Kafka', async () => {
     client.send('update');
     await client.waitFor(/^UPDATED$/);

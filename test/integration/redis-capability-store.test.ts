@@ -49,6 +49,15 @@ describeRedisTargets(
       expect((await store(a).get(reg)).refusedFormats.size).toBe(0);
     });
 
+    it('knows a registration it just took has no facts yet, without asking Redis', async () => {
+      const reg = registration({ endpoint: 'dev-4', id: 'r9' });
+      await a.hset(`${prefix}:{ep:dev-4}:caps`, 'rid', 'r9', 'format:112', '1'); // as if learned elsewhere
+      const here = store(a);
+      here.registered(reg);
+      expect((await here.get(reg)).refusedFormats.size).toBe(0); // the cache, not Redis
+      expect([...(await store(a).get(reg)).refusedFormats]).toEqual([112]);
+    });
+
     it('ignores fields it does not know (written by a newer version)', async () => {
       const reg = registration({ endpoint: 'dev-2', id: 'r1' });
       await a.hset(`${prefix}:{ep:dev-2}:caps`, 'rid', 'r1', 'lacks:Teleport', '1', 'format:x', '1', 'format:60', '1');

@@ -116,7 +116,9 @@ describeRedisTargets(
       });
 
       it('replaces the registration of an endpoint that registers again and returns the replaced one', async () => {
-        const a = store();
+        // No invalidation subscriber here (redis-cache-invalidation.test.ts covers coherence): with its
+        // record cache on, a would keep serving what it wrote itself; off, a reads what Redis holds.
+        const a = store(0);
         const b = store();
         const first = registration();
         await a.register(first);
@@ -135,7 +137,7 @@ describeRedisTargets(
       });
 
       it('applies an Update, moves the address index and refreshes the expiry', async () => {
-        const a = store();
+        const a = store(0); // reads what Redis holds (see above)
         const b = store();
         const reg = registration();
         await a.register(reg);
@@ -234,6 +236,24 @@ describeRedisTargets(
         await s.deregister(regs[0]!.id);
         expect((await s.list(0, 100)).length).toBe(24);
         await target().deleteKeys(`${prefixed}:*`);
+      });
+
+      it("caches what a Register wrote: its setup's and RPC drain's lookups need no command, another instance reads Redis", async () => {
+        const stats = new RedisStats();
+        const a = store(60_000, stats);
+        const reg = registration();
+        await a.register(reg);
+        const commands = stats.commands;
+        expect(await a.getByEndpoint(reg.endpoint)).toEqual(reg);
+        expect(await a.getById(reg.id)).toEqual(reg);
+        expect(stats.commands).toBe(commands);
+        // The copy is what Redis holds: another instance, with an empty cache, reads the same.
+        expect(await store().getByEndpoint(reg.endpoint)).toEqual(reg);
+        // A Register that replaces it caches the new state, not the old one.
+        const again = registration({ endpoint: reg.endpoint, port: reg.port + 1 });
+        expect(await a.register(again)).toEqual({ replaced: reg });
+        expect(await a.getByEndpoint(reg.endpoint)).toEqual(again);
+        expect(await a.getById(reg.id)).toBeUndefined();
       });
 
       it('answers notification and Send lookups from the cache, else with one command', async () => {

@@ -30,6 +30,8 @@ export interface CapabilityStore {
   get(reg: Registration): Promise<DeviceCapabilities>;
   /** Adds a fact to this registration's; the facts of an older registration are dropped. */
   learn(reg: Registration, fact: CapabilityFact): Promise<void>;
+  /** A registration was just created here: nothing can be known of it yet (saves a read). */
+  registered(reg: Registration): void;
 }
 
 /** The field name a fact is stored under (Redis hash field, memory set member). */
@@ -68,5 +70,9 @@ export class MemoryCapabilityStore implements CapabilityStore {
     if (entry?.registrationId !== reg.id)
       this.byEndpoint.set(reg.endpoint, (entry = { registrationId: reg.id, fields: new Set() }));
     entry.fields.add(factField(fact));
+  }
+
+  registered(): void {
+    // A new registration id finds no entry of its own: nothing to do.
   }
 }

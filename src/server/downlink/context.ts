@@ -38,6 +38,8 @@ export interface RequestOptions {
   /** Content format to use instead of the policy's choice. */
   readonly format?: number;
   readonly timeoutMs?: number;
+  /** After an empty ACK, how long the separate response may take (default: COAP_SEPARATE_RESPONSE_TIMEOUT_MS). */
+  readonly separateTimeoutMs?: number;
   /** Observe: who asked for the observation, kept with it ("rpc": an RPC request, not the profile). */
   readonly origin?: 'rpc';
 }
@@ -71,6 +73,7 @@ export function send(
       ...(payload !== undefined ? { payload } : {}),
       ...(opts.token !== undefined ? { token: opts.token } : {}),
       timeoutMs: opts.timeoutMs ?? ctx.defaultTimeoutMs,
+      ...(opts.separateTimeoutMs !== undefined ? { separateTimeoutMs: opts.separateTimeoutMs } : {}),
     },
   );
 }

@@ -130,6 +130,7 @@ describe('negotiateFormat (RFC 7252 §5.9.2.7 4.06, §5.9.2.9 4.15)', () => {
       capabilities: {
         get: () => Promise.reject(new Error('redis down')),
         learn: () => Promise.reject(new Error('redis down')),
+        registered: () => undefined,
       },
     };
     const tried: number[] = [];
