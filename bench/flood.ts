@@ -42,6 +42,8 @@ interface FloodParams extends E2eParams {
   readonly rate: number;
   /** Only the flood's own cost: no devices, the flood alone by kind of source, then all together. */
   readonly costOnly: boolean;
+  /** With --costOnly, the kinds of source measured one by one (comma-separated). */
+  readonly kinds: string;
 }
 
 const DEFAULTS: FloodParams = {
@@ -57,6 +59,7 @@ const DEFAULTS: FloodParams = {
   deviceAddresses: 200,
   rate: 0,
   costOnly: false,
+  kinds: 'random,coap,dtls',
 };
 
 /** The production defaults of the limits: ServerProcess turns the per-source ones off for the other benches. */
@@ -284,14 +287,15 @@ async function measure(
     await server.waitReady(60_000);
     log(`bridge pid ${server.pid}: CoAP ${server.coapPort}, CoAPS ${server.coapsPort ?? '-'}, HTTP ${server.httpPort}`);
     if (p.costOnly) {
-      for (const kind of ['random', 'coap', 'dtls'] as const)
+      const kinds = p.kinds.split(',') as FloodKind[];
+      for (const kind of kinds)
         costByKind[kind] = await floodAlone(
           p,
           server,
           flood,
           SOURCES.filter((s) => s.kind === kind),
         );
-      floodOnly = await floodAlone(p, server, flood);
+      if (kinds.length > 1) floodOnly = await floodAlone(p, server, flood);
       return [];
     }
     const pids = {

@@ -163,10 +163,15 @@ function registered(r: Run, d: StormDevice, code: number): void {
   if (code !== Code.CREATED) {
     const key = `${code >> 5}.${String(code & 31).padStart(2, '0')}`;
     r.registerErrors[key] = (r.registerErrors[key] ?? 0) + 1;
-    return;
+    return launchNext(r);
   }
   d.createdAt = wallNow();
   r.check(d);
+  launchNext(r);
+}
+
+/** With a window: the Register that ended (answered, refused or given up) lets the next device go. */
+function launchNext(r: Run): void {
   const next = r.queue.pop();
   if (next !== undefined) sendRegister(r, next);
 }
@@ -206,7 +211,7 @@ function sendRegister(r: Run, d: StormDevice): void {
   r.lastRegisterSentAt = wallNow();
   // RFC 7252 §4.2: ACK_TIMEOUT 2 s × [1, 1.5], doubled at each of at most MAX_RETRANSMIT = 4 retransmissions.
   d.timer = setTimeout(() => {
-    if (d.attempts >= 4) return;
+    if (d.attempts >= 4) return launchNext(r);
     d.attempts++;
     r.registerRetransmissions++;
     d.timeoutMs *= 2;
