@@ -3,6 +3,7 @@
  * its own (UDP_SOCKET_THREAD), and, when COAPS_PORT is not negative, the CoAPS port (RFC 7252 §9)
  * on the DTLS engine; both as one DualTransport for the CoAP layer.
  */
+import { readFileSync } from 'node:fs';
 import type { Config } from '../config/env';
 import { CookieJar } from '../dtls/cookie';
 import { DtlsTransport } from '../dtls/dtls-transport';
@@ -34,6 +35,7 @@ export async function bindTransports(
   log: Logger,
   limits?: Limits,
 ): Promise<Transports> {
+  warnIfBufferCapped(config.COAP_RECV_BUFFER_BYTES, log);
   const socketOptions = {
     host: config.COAP_HOST,
     recvBufferSize: config.COAP_RECV_BUFFER_BYTES,
@@ -80,6 +82,25 @@ export async function bindTransports(
   }
   const dual = new DualTransport(plain, secure);
   return { transport: dual, plain, secure, dual, dtlsEvents };
+}
+
+/**
+ * The kernel caps socket buffers at net.core.rmem_max without an error (socket(7) SO_RCVBUF): a
+ * registration storm then overflows the smaller buffer and its Registers are lost until the devices
+ * retransmit (bench/README.md "Registration storm"). Said once at start, with the fix.
+ */
+export function warnIfBufferCapped(wanted: number, log: Logger, path = '/proc/sys/net/core/rmem_max'): void {
+  let max: number;
+  try {
+    max = Number(readFileSync(path, 'utf8').trim());
+  } catch {
+    return; // not Linux, or not readable: nothing to say
+  }
+  if (Number.isFinite(max) && wanted > max)
+    log.warn(
+      { wanted, rmemMax: max },
+      `COAP_RECV_BUFFER_BYTES=${wanted} is capped by the kernel at net.core.rmem_max=${max}: bursts beyond it are dropped; raise net.core.rmem_max on the node (sysctl) for registration storms`,
+    );
 }
 
 function guarded(socket: DatagramTransport, limits: Limits | undefined): DatagramTransport {

@@ -10,7 +10,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { bridgeMetric, realInfraEnv, startBridgeProcess, type BridgeProcess } from '../support/bridge-process';
 import { runCoapClient } from '../support/coap-cli';
 import { testKafkaBrokers } from '../support/infra';
-import { KafkaRecords } from '../support/kafka-records';
+import { KafkaRecords, createCompactedTopics } from '../support/kafka-records';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { until } from '../support/until';
 
@@ -57,17 +57,7 @@ async function registerWithLibcoap(endpoint: string, identity: string, key: stri
 
 beforeAll(async () => {
   kafka = new Kafka({ clientId: `dtlsb-${run}`, brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [topics.devices, topics.profiles].map((topic) => ({
-      topic,
-      numPartitions: 1,
-      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-    })),
-  });
-  await admin.disconnect();
+  await createCompactedTopics(kafka, [topics.devices, topics.profiles]);
   producer = kafka.producer();
   await producer.connect();
   await provision('dtls-b-1', { mode: 'psk', identity: 'id-b-1', key: hex(KEY_1) });

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { bridgeMetric, realInfraEnv, startBridgeProcess, type BridgeProcess } from '../support/bridge-process';
 import { testKafkaBrokers } from '../support/infra';
+import { createCompactedTopics } from '../support/kafka-records';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { UdpBalancer } from '../support/udp-balancer';
 import { runCoapClient } from '../support/coap-cli';
@@ -41,17 +42,7 @@ const env = (instance: string): Record<string, string> =>
 
 beforeAll(async () => {
   const kafka = new Kafka({ clientId: `dtlsc-${run}`, brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [`${prefix}devices`, `${prefix}profiles`].map((topic) => ({
-      topic,
-      numPartitions: 1,
-      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-    })),
-  });
-  await admin.disconnect();
+  await createCompactedTopics(kafka, [`${prefix}devices`, `${prefix}profiles`]);
   producer = kafka.producer();
   await producer.connect();
   await producer.send({

@@ -14,7 +14,7 @@ import { parsePath } from '../../src/lwm2m/path';
 import { createLogger } from '../../src/observability/logger';
 import { realInfraEnv } from '../support/bridge-process';
 import { testKafkaBrokers } from '../support/infra';
-import { KafkaRecords } from '../support/kafka-records';
+import { KafkaRecords, createCompactedTopics } from '../support/kafka-records';
 import { startLeshanClient, type LeshanClientHandle } from '../support/leshan-client';
 import { until } from '../support/until';
 
@@ -37,17 +37,7 @@ const valueOf = (node: LwM2mNode | undefined): unknown =>
 
 beforeAll(async () => {
   const kafka = new Kafka({ clientId: `l10d-${run}`, brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [topics.devices, topics.profiles].map((topic) => ({
-      topic,
-      numPartitions: 1,
-      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-    })),
-  });
-  await admin.disconnect();
+  await createCompactedTopics(kafka, [topics.devices, topics.profiles]);
   producer = kafka.producer();
   await producer.connect();
   await producer.send({

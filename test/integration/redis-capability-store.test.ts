@@ -4,11 +4,10 @@
  * (../support/redis-targets.ts), where the learning script's key must carry the device's tag.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { CAPABILITY_TTL_MS, RedisCapabilityStore } from '../../src/store/redis-capability-store';
 import type { RedisClient } from '../../src/store';
 import { registration } from '../support/profile-fixtures';
-import { describeRedisTargets } from '../support/redis-targets';
+import { describeRedisTargets, unreachableRedis } from '../support/redis-targets';
 
 const prefix = `caps-${randomUUID().slice(0, 8)}`;
 
@@ -67,13 +66,7 @@ describeRedisTargets(
     });
 
     it('reports Redis being away as a retriable StoreUnavailableError', async () => {
-      const dead = new Redis({
-        port: 1,
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
+      const dead = unreachableRedis();
       const reg = registration({ endpoint: 'dev-3' });
       await expect(store(dead).get(reg)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', retriable: true });
       await expect(store(dead).learn(reg, { kind: 'refuses-format', format: 112 })).rejects.toMatchObject({

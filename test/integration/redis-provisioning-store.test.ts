@@ -4,10 +4,9 @@
  * where every script's keys must share a hash tag (Redis Cluster spec, "Hash tags").
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { RedisProvisioningStore } from '../../src/store/redis-provisioning-store';
 import type { RedisClient } from '../../src/store';
-import { describeRedisTargets } from '../support/redis-targets';
+import { describeRedisTargets, unreachableRedis } from '../support/redis-targets';
 
 const prefix = `prov-${randomUUID().slice(0, 8)}`;
 
@@ -60,13 +59,7 @@ describeRedisTargets(
     });
 
     it('reports Redis being away as a retriable StoreUnavailableError', async () => {
-      const dead = new Redis({
-        port: 1,
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
+      const dead = unreachableRedis();
       const store = new RedisProvisioningStore(dead, prefix);
       await expect(store.get('dev-1')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', retriable: true });
       dead.disconnect();

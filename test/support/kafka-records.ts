@@ -97,3 +97,21 @@ export async function waitForStableGroup(
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+/** Creates the bridge's compacted provisioning topics (devices, profiles) before a test provisions through them. */
+export async function createCompactedTopics(kafka: Kafka, topics: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((topic) => ({
+        topic,
+        numPartitions: 1,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

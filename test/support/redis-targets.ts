@@ -134,3 +134,14 @@ export function describeRedisTargets(
     }, 30_000);
   });
 }
+
+/** A client of a Redis that is not there (port 1, no retries, no offline queue): every command fails at once. */
+export function unreachableRedis(): Redis {
+  return new Redis({
+    port: 1,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+}
