@@ -8,7 +8,7 @@ import { DEVICE_PEER, coapOf, type CoapDatagram } from '../../test/support/memor
 import { get, holdingHandler, useEndpointHarness } from '../../test/support/coap-endpoint-harness';
 import { FAST } from '../../test/support/scripted-peer';
 import type { CoapEndpoint } from './endpoint';
-import { Code, EMPTY_BUFFER, MessageType, Method, type CoapMessage } from './message';
+import { Code, MessageType, Method, type CoapMessage } from './message';
 import { pathOptions, uriPath } from './options';
 
 const h = useEndpointHarness();
@@ -214,25 +214,91 @@ describe('outbound requests (client role, RFC 7252 §4.2, §5.3.2)', () => {
   it('a NON request is sent once and matched by token; an unanswered one fails at its deadline (§4.3, §5.3.2)', async () => {
     const endpoint = h.open({ fakeClock: true });
     const answered = start(endpoint, { ...read, confirmable: false, timeoutMs: 300 });
-    const unanswered = start(endpoint, { ...read, confirmable: false, timeoutMs: 300 });
-    const [a, b] = h.pair.log.map((d) => coapOf(d).msg);
-    expect([a?.type, b?.type]).toEqual([MessageType.NON, MessageType.NON]);
-    expect(a?.token.equals(b?.token ?? EMPTY_BUFFER)).toBe(false);
+    const a = coapOf(h.pair.log[0] as CoapDatagram).msg;
     h.pair.sendCoap({
       type: MessageType.NON,
       code: Code.CONTENT,
       messageId: 0x7100,
-      token: a?.token ?? EMPTY_BUFFER,
+      token: a.token,
       payload: Buffer.from('n'),
     });
     await h.pair.settle();
     expect((answered.outcome() as CoapMessage).payload.toString()).toBe('n');
+    const unanswered = start(endpoint, { ...read, confirmable: false, timeoutMs: 300 });
+    const b = coapOf(h.pair.log[1] as CoapDatagram).msg;
+    expect([a.type, b.type]).toEqual([MessageType.NON, MessageType.NON]);
+    expect(a.token.equals(b.token)).toBe(false);
     await h.advance(299);
     expect(unanswered.outcome()).toBeUndefined();
     await h.advance(1);
     expect(unanswered.outcome()).toBeInstanceOf(CoapTimeoutError);
     expect(h.pair.log).toHaveLength(2);
     expect(endpoint.stats.retransmissions).toBe(0);
+  });
+});
+
+describe('NSTART (RFC 7252 §4.7): our requests outstanding to one peer', () => {
+  function start(endpoint: CoapEndpoint, timeoutMs: number): { outcome: () => CoapMessage | Error | undefined } {
+    let outcome: CoapMessage | Error | undefined;
+    endpoint.request(DEVICE_PEER, { code: Method.GET, options: pathOptions(['3', '0', '9']), timeoutMs }).then(
+      (msg) => void (outcome = msg),
+      (err: Error) => void (outcome = err),
+    );
+    return { outcome: () => outcome };
+  }
+  const answer = async (msg: CoapMessage): Promise<void> => {
+    h.pair.sendCoap({ type: MessageType.ACK, code: Code.CONTENT, messageId: msg.messageId, token: msg.token });
+    await h.pair.settle();
+  };
+
+  it('with NSTART = 1 the second request is sent only once the first is answered', async () => {
+    const endpoint = h.open({ fakeClock: true });
+    const first = start(endpoint, 5000);
+    const second = start(endpoint, 5000);
+    await h.pair.settle();
+    expect(h.pair.log).toHaveLength(1);
+    await h.advance(40); // less than ACK_TIMEOUT: no retransmission yet
+    expect(h.pair.log).toHaveLength(1);
+    await answer(coapOf(h.pair.log[0] as CoapDatagram).msg);
+    expect((first.outcome() as CoapMessage).code).toBe(Code.CONTENT);
+    expect(h.pair.log).toHaveLength(2);
+    const sent = coapOf(h.pair.log[1] as CoapDatagram).msg;
+    expect(sent.type).toBe(MessageType.CON);
+    await answer(sent);
+    expect((second.outcome() as CoapMessage).code).toBe(Code.CONTENT);
+  });
+
+  it('a request waits within its own deadline: one that expires while waiting is never sent', async () => {
+    const endpoint = h.open({ fakeClock: true });
+    start(endpoint, 5000);
+    const impatient = start(endpoint, 30);
+    const third = start(endpoint, 5000);
+    await h.advance(30); // less than ACK_TIMEOUT: the first is not retransmitted yet
+    expect(impatient.outcome()).toBeInstanceOf(CoapTimeoutError);
+    await answer(coapOf(h.pair.log[0] as CoapDatagram).msg);
+    // The expired one is skipped: the third is sent next.
+    expect(h.pair.log).toHaveLength(2);
+    await answer(coapOf(h.pair.log[1] as CoapDatagram).msg);
+    expect((third.outcome() as CoapMessage).code).toBe(Code.CONTENT);
+  });
+
+  it('a request that fails (RST) frees its turn as an answered one does', async () => {
+    const endpoint = h.open({ fakeClock: true });
+    const first = start(endpoint, 5000);
+    start(endpoint, 5000);
+    await h.pair.settle();
+    const { messageId } = coapOf(h.pair.log[0] as CoapDatagram).msg;
+    h.pair.sendCoap({ type: MessageType.RST, code: Code.EMPTY, messageId });
+    await h.pair.settle();
+    expect(first.outcome()).toBeInstanceOf(CoapResetError);
+    expect(h.pair.log).toHaveLength(2);
+  });
+
+  it('NSTART = 2 (COAP_NSTART) sends two at once, the third waits', async () => {
+    const endpoint = h.open({ fakeClock: true, nstart: 2 });
+    for (let i = 0; i < 3; i++) start(endpoint, 5000);
+    await h.pair.settle();
+    expect(h.pair.log).toHaveLength(2);
   });
 });
 

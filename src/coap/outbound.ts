@@ -43,6 +43,10 @@ interface Exchange {
   readonly deadlineAt: number;
   /** After an empty ACK, how long the separate response may take. */
   separateMs: number;
+  /** Counted among its peer's outstanding requests (NSTART, §4.7): sent, not yet finished. */
+  counted: boolean;
+  /** Finished (answered, failed or given up): a queued exchange that is done is never sent. */
+  done: boolean;
   retransmitTimer: NodeJS.Timeout | undefined;
   deadlineTimer: NodeJS.Timeout | undefined;
   resolve(msg: CoapMessage): void;
@@ -68,6 +72,10 @@ export class OutboundExchanges {
   /** Tokens (with their peer) of requests given up after an empty ACK. */
   private readonly abandoned: TtlLruCache<true>;
   private readonly separateMs: number;
+  /** Our requests outstanding per peer (RFC 7252 §4.7 NSTART), and those waiting their turn. */
+  private readonly outstanding = new Map<string, number>();
+  private readonly waiting = new Map<string, Exchange[]>();
+  private readonly nstart: number;
 
   constructor(
     private readonly params: TransmissionParams,
@@ -76,6 +84,7 @@ export class OutboundExchanges {
     opts: OutboundOptions = {},
   ) {
     this.separateMs = opts.separateResponseTimeoutMs ?? Number.POSITIVE_INFINITY;
+    this.nstart = params.nstart ?? 1;
     this.abandoned = new TtlLruCache(MAX_ABANDONED, exchangeLifetimeMs(params));
   }
 
@@ -99,8 +108,51 @@ export class OutboundExchanges {
         () => this.fail(ex, new CoapTimeoutError(`no response from ${peerKey(peer)} within ${timeout} ms`)),
         timeout,
       );
-      this.transmit(ex);
+      this.admit(ex);
     });
+  }
+
+  /**
+   * RFC 7252 §4.7: at most NSTART requests outstanding to one peer (a constrained device may hold
+   * a single transaction): the others wait, in order, within their own deadline. Setup requests,
+   * RPCs and cancellations to a device thus never overlap.
+   */
+  private admit(ex: Exchange): void {
+    const key = endpointKey(ex.peer);
+    const n = this.outstanding.get(key) ?? 0;
+    if (n < this.nstart) {
+      this.outstanding.set(key, n + 1);
+      ex.counted = true;
+      this.transmit(ex);
+      return;
+    }
+    const queue = this.waiting.get(key);
+    if (queue === undefined) this.waiting.set(key, [ex]);
+    else queue.push(ex);
+  }
+
+  /** An outstanding request of this peer finished: the next one waiting, if any, is sent. */
+  private release(peer: Peer): void {
+    const key = endpointKey(peer);
+    const queue = this.waiting.get(key);
+    let next = queue?.shift();
+    while (next !== undefined && next.done) next = queue?.shift();
+    if (queue !== undefined && queue.length === 0) this.waiting.delete(key);
+    if (next !== undefined) {
+      next.counted = true;
+      this.transmit(next);
+      return;
+    }
+    const n = (this.outstanding.get(key) ?? 1) - 1;
+    if (n > 0) this.outstanding.set(key, n);
+    else this.outstanding.delete(key);
+  }
+
+  /** Requests waiting for their turn (NSTART) across peers. */
+  get queued(): number {
+    let n = 0;
+    for (const q of this.waiting.values()) n += q.length;
+    return n;
   }
 
   /** A separate response of ours (§5.2.2): CON is retransmitted until ACKed; NON is sent once. */
@@ -190,6 +242,8 @@ export class OutboundExchanges {
       timeoutMs: p.ackTimeoutMs * (1 + Math.random() * (p.ackRandomFactor - 1)),
       deadlineAt,
       separateMs: this.separateMs,
+      counted: false,
+      done: false,
       retransmitTimer: undefined,
       deadlineTimer: undefined,
       resolve,
@@ -225,12 +279,18 @@ export class OutboundExchanges {
   }
 
   private finish(ex: Exchange): void {
+    if (ex.done) return;
+    ex.done = true;
     this.stopRetransmission(ex);
     if (ex.deadlineTimer !== undefined) clearTimeout(ex.deadlineTimer);
     this.byMid.delete(ex.midKey);
     if (ex.tokenKey !== undefined) {
       const key = tokenMapKey(ex.peer, ex.tokenKey);
       if (this.byToken.get(key) === ex) this.byToken.delete(key);
+    }
+    if (ex.counted) {
+      ex.counted = false;
+      this.release(ex.peer);
     }
   }
 

@@ -8,6 +8,8 @@ export interface TransmissionParams {
   readonly ackRandomFactor: number;
   /** MAX_RETRANSMIT (default 4). */
   readonly maxRetransmit: number;
+  /** NSTART: our requests outstanding to one peer at most (default 1, §4.7); more wait their turn. */
+  readonly nstart?: number;
 }
 
 export const DEFAULT_TRANSMISSION: TransmissionParams = { ackTimeoutMs: 2000, ackRandomFactor: 1.5, maxRetransmit: 4 };

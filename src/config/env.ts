@@ -48,6 +48,7 @@ export const envSchema = z.object({
   COAP_ACK_TIMEOUT_MS: int(100, 60_000).default(2000),
   COAP_ACK_RANDOM_FACTOR: z.coerce.number().min(1).max(4).default(1.5),
   COAP_MAX_RETRANSMIT: int(0, 10).default(4),
+  COAP_NSTART: int(1, 64).default(1),
   /**
    * A request of ours acknowledged with an empty ACK waits this long for its separate response
    * (RFC 7252 §5.2.2), then ends TIMEOUT and the device's next request may run; a later response

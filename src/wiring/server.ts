@@ -40,6 +40,7 @@ export function createServer(config: Config, parts: ServerParts, log: Logger): L
       ackTimeoutMs: config.COAP_ACK_TIMEOUT_MS,
       ackRandomFactor: config.COAP_ACK_RANDOM_FACTOR,
       maxRetransmit: config.COAP_MAX_RETRANSMIT,
+      nstart: config.COAP_NSTART,
     },
     maxPeers: config.COAP_MAX_PEERS,
     blockSzx: szxFor(config.COAP_BLOCK_SIZE),

@@ -24,6 +24,8 @@ export interface EndpointHarness {
     fakeClock?: boolean;
     separateResponseDelayMs?: number;
     separateResponseTimeoutMs?: number;
+    /** NSTART (RFC 7252 §4.7; default 1). */
+    nstart?: number;
   }): CoapEndpoint;
   /** Advances the fake clock and lets what it triggered reach the device. */
   advance(ms: number): Promise<void>;
@@ -58,7 +60,7 @@ export function useEndpointHarness(): EndpointHarness {
       if (opts.fakeClock === true) jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'] });
       ep = new CoapEndpoint({
         transport: pair.server,
-        params: FAST,
+        params: opts.nstart !== undefined ? { ...FAST, nstart: opts.nstart } : FAST,
         separateResponseDelayMs: opts.separateResponseDelayMs ?? 10_000,
         ...(opts.separateResponseTimeoutMs !== undefined
           ? { separateResponseTimeoutMs: opts.separateResponseTimeoutMs }
