@@ -60,7 +60,9 @@ describe('CoapEndpoint client role, lockstep (RFC 7252 §4.2, §5.2, §5.3.2)', 
     expect(res.payload.toString()).toBe('lwm2m');
   });
 
-  it('successive requests to a peer use distinct MIDs and tokens', async () => {
+  it('successive requests to a peer use distinct MIDs and tokens (NSTART = 2: both outstanding at once)', async () => {
+    await ep.close();
+    ep = await openEndpoint({ params: { ...FAST, nstart: 2 } });
     const a = ep.request(device, { code: Method.GET, options: [] });
     const b = ep.request(device, { code: Method.GET, options: [] });
     const r1 = (await peer.next()).msg;
