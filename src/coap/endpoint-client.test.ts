@@ -333,9 +333,13 @@ describe('close', () => {
     const endpoint = h.open();
     const { requests } = holdingHandler(endpoint);
     const pending = endpoint.request(DEVICE_PEER, { code: Method.GET, options: [] });
+    const waiting = endpoint.request(DEVICE_PEER, { code: Method.GET, options: [] }); // behind it (NSTART = 1)
+    await h.pair.settle();
     await endpoint.close();
     await expect(pending).rejects.toThrow('endpoint closed');
     await expect(pending).rejects.toBeInstanceOf(CoapCancelledError);
+    await expect(waiting).rejects.toBeInstanceOf(CoapCancelledError);
+    expect(h.pair.log).toHaveLength(1); // the waiting one was never sent
     expect(h.pair.isClosed).toBe(true);
     h.pair.sendCoap(get(0x9999));
     await h.pair.settle();

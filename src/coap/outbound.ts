@@ -76,6 +76,8 @@ export class OutboundExchanges {
   private readonly outstanding = new Map<string, number>();
   private readonly waiting = new Map<string, Exchange[]>();
   private readonly nstart: number;
+  /** cancelAll ran: nothing waiting is sent any more. */
+  private closed = false;
 
   constructor(
     private readonly params: TransmissionParams,
@@ -138,7 +140,7 @@ export class OutboundExchanges {
     let next = queue?.shift();
     while (next !== undefined && next.done) next = queue?.shift();
     if (queue !== undefined && queue.length === 0) this.waiting.delete(key);
-    if (next !== undefined) {
+    if (next !== undefined && !this.closed) {
       next.counted = true;
       this.transmit(next);
       return;
@@ -214,6 +216,7 @@ export class OutboundExchanges {
   }
 
   cancelAll(): void {
+    this.closed = true;
     for (const ex of [...this.byMid.values()]) this.fail(ex, new CoapCancelledError('endpoint closed'));
   }
 
