@@ -82,8 +82,13 @@ it('exits within SHUTDOWN_TIMEOUT_MS with an RPC in flight, and the request is h
 
   const signalled = performance.now();
   const exited = a.terminate();
-  // Unready at once, while it still answers during the drain interval.
-  const readyz = await fetch(`http://127.0.0.1:${a.httpPort}/readyz`);
+  // Unready as soon as the signal is handled (a request racing the signal may still see 200),
+  // while it still answers during the drain interval.
+  let readyz = await fetch(`http://127.0.0.1:${a.httpPort}/readyz`);
+  while (readyz.status === 200 && performance.now() - signalled < DRAIN_MS) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    readyz = await fetch(`http://127.0.0.1:${a.httpPort}/readyz`);
+  }
   expect(readyz.status).toBe(503);
   expect((await fetch(`http://127.0.0.1:${a.httpPort}/readyz/serving`)).status).toBe(503);
   expect(performance.now() - signalled).toBeLessThan(DRAIN_MS);
