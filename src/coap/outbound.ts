@@ -150,13 +150,6 @@ export class OutboundExchanges {
     else this.outstanding.delete(key);
   }
 
-  /** Requests waiting for their turn (NSTART) across peers. */
-  get queued(): number {
-    let n = 0;
-    for (const q of this.waiting.values()) n += q.length;
-    return n;
-  }
-
   /** A separate response of ours (§5.2.2): CON is retransmitted until ACKed; NON is sent once. */
   sendSeparateResponse(peer: Peer, msg: Omit<CoapMessage, 'messageId'>): void {
     const mid = this.allocateMid(peer);

@@ -51,13 +51,21 @@ export class SetupPacer {
 
   /** `server` with its request operations paced (the first argument of each is the endpoint). */
   wrap(server: DeviceManagement): DeviceManagement {
+    // One wrapper per method, made on first use (not one closure per call).
+    const wrapped = new Map<PropertyKey, unknown>();
     return new Proxy(server, {
       get: (target, prop) => {
         const value: unknown = Reflect.get(target, prop, target);
         if (typeof value !== 'function') return value;
-        const fn = value as (...args: unknown[]) => unknown;
-        if (!REQUESTS.has(prop)) return fn.bind(target);
-        return (endpoint: string, ...rest: unknown[]) => this.run(endpoint, () => fn.call(target, endpoint, ...rest));
+        let w = wrapped.get(prop);
+        if (w === undefined) {
+          const fn = value as (...args: unknown[]) => unknown;
+          w = REQUESTS.has(prop)
+            ? (endpoint: string, ...rest: unknown[]) => this.run(endpoint, () => fn.call(target, endpoint, ...rest))
+            : fn.bind(target);
+          wrapped.set(prop, w);
+        }
+        return w;
       },
     });
   }

@@ -45,26 +45,15 @@ export interface Limits {
 export function createLimits(config: Config, log: Logger, clock: () => number = Date.now): Limits {
   const counters = new LimitCounters();
   const max = config.RATE_LIMIT_MAX_KEYS;
-  const sourceBuckets = new TokenBuckets(
-    { perSecond: config.RATE_LIMIT_SOURCE_PER_S, burst: config.RATE_LIMIT_SOURCE_BURST },
-    max,
-    clock,
+  const buckets = (perSecond: number, burst: number): TokenBuckets =>
+    new TokenBuckets({ perSecond, burst }, max, clock);
+  const sourceBuckets = buckets(config.RATE_LIMIT_SOURCE_PER_S, config.RATE_LIMIT_SOURCE_BURST);
+  const handshakeBuckets = buckets(config.RATE_LIMIT_HANDSHAKE_PER_S, config.RATE_LIMIT_HANDSHAKE_BURST);
+  const sourceRequestBuckets = buckets(
+    config.RATE_LIMIT_SOURCE_REQUESTS_PER_S,
+    config.RATE_LIMIT_SOURCE_REQUESTS_BURST,
   );
-  const handshakeBuckets = new TokenBuckets(
-    { perSecond: config.RATE_LIMIT_HANDSHAKE_PER_S, burst: config.RATE_LIMIT_HANDSHAKE_BURST },
-    max,
-    clock,
-  );
-  const sourceRequestBuckets = new TokenBuckets(
-    { perSecond: config.RATE_LIMIT_SOURCE_REQUESTS_PER_S, burst: config.RATE_LIMIT_SOURCE_REQUESTS_BURST },
-    max,
-    clock,
-  );
-  const endpointBuckets = new TokenBuckets(
-    { perSecond: config.RATE_LIMIT_ENDPOINT_PER_S, burst: config.RATE_LIMIT_ENDPOINT_BURST },
-    max,
-    clock,
-  );
+  const endpointBuckets = buckets(config.RATE_LIMIT_ENDPOINT_PER_S, config.RATE_LIMIT_ENDPOINT_BURST);
   const summary = setInterval(summarise(counters, log), LIMIT_SUMMARY_INTERVAL_MS);
   summary.unref();
   return {

@@ -12,7 +12,6 @@ import { BridgeError } from '../../common/errors';
 import { NO_FACTS } from '../capabilities/capability-store';
 import type { Registration } from '../registration/registration';
 import type { DownlinkContext, RequestOptions } from './context';
-export type { FormatFallback } from './format-sink';
 import type { OperationResult } from './result';
 
 const NOT_ACCEPTABLE = 0x86;
@@ -29,7 +28,7 @@ export class CompositeNotSupported extends BridgeError {
   }
 }
 
-export function isFormatRefusal(code: number): boolean {
+function isFormatRefusal(code: number): boolean {
   return code === NOT_ACCEPTABLE || code === UNSUPPORTED_CONTENT_FORMAT;
 }
 

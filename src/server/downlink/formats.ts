@@ -27,14 +27,12 @@ export class FormatPolicy {
 
   /** Format for single-path Read/Observe (Accept) and Write/Create (Content-Format). */
   single(reg: Registration): number {
-    if (reg.lwm2mVersion === '1.0') return ContentFormat.TLV;
-    return this.pick(reg, this.prefs.single) ?? ContentFormat.TLV;
+    return this.singleOrder(reg)[0] ?? ContentFormat.TLV;
   }
 
   /** Format for composite operations; undefined when the client cannot do them. */
   composite(reg: Registration): number | undefined {
-    if (reg.lwm2mVersion === '1.0') return undefined;
-    return this.pick(reg, this.prefs.composite) ?? this.prefs.composite[0];
+    return this.compositeOrder(reg)[0];
   }
 
   /**
@@ -65,11 +63,5 @@ export class FormatPolicy {
     if (announced === undefined || announced.length === 0) return [...this.prefs.composite];
     const order = this.prefs.composite.filter((f) => announced.includes(f));
     return order.length > 0 ? order : this.prefs.composite.slice(0, 1);
-  }
-
-  private pick(reg: Registration, order: readonly number[]): number | undefined {
-    const announced = reg.supportedContentFormats;
-    if (announced === undefined || announced.length === 0) return order[0];
-    return order.find((f) => announced.includes(f));
   }
 }
